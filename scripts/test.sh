@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# Installs what the tests need and runs every test: native unit + integration tests (model parity,
+# training guarantees, a real fine-tune), then the browser end-to-end tests in headless Chromium
+# (CPU wasm and WebGPU/SwiftShader). Idempotent; fast when everything is already there.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export FINETUNE_CACHE=${FINETUNE_CACHE:-$HOME/.cache/burn-finetune}
+export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$FINETUNE_CACHE/target}
+
+if [ ! -x /usr/lib/chromium/chromium ]; then
+  echo "== installing Debian chromium"
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+fi
+bash scripts/tools.sh
+bash scripts/setup.sh
+
+echo "== native tests (cargo test --release)"
+cargo test --release 2>&1 | tee "${TMPDIR:-/tmp}/finetune-cargo-test.log"
+
+echo "== browser build"
+bash scripts/build-web.sh
+echo "== browser end-to-end tests"
+node --test --test-concurrency=1 tests/e2e/

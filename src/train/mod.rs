@@ -1,0 +1,15 @@
+//! Fine-tuning: options, the async loop, guard rails, metrics and the LR schedule.
+
+pub mod events;
+pub mod guards;
+pub mod hooks;
+pub mod metrics;
+pub mod options;
+pub mod schedule;
+pub mod trainer;
+
+pub use events::{EpochReport, StopReason, TrainEvent, TrainReport};
+pub use hooks::{CollectEvents, TrainHooks};
+pub use metrics::ConfusionMatrix;
+pub use options::TrainOptions;
+pub use trainer::{TrainData, Trained, fine_tune};

@@ -1,0 +1,224 @@
+//! The fine-tuning loop: ours, async, one visible step at a time (burn-train does not run in wasm).
+//!
+//! forward → cross-entropy → guard → backward → two AdamW steps (head LR, lower backbone LR) →
+//! yield. After each epoch: validation metrics, early stopping with best-weight snapshot,
+//! overfitting warning.
+
+use burn::module::{AutodiffModule, Module};
+use burn::nn::loss::CrossEntropyLossConfig;
+use burn::optim::{AdamWConfig, GradientsParams};
+use burn::tensor::{Device, Int, Tensor, TensorData, Transaction};
+use rand::SeedableRng;
+use rand::rngs::StdRng;
+use rand::seq::SliceRandom;
+use web_time::Instant;
+
+use super::events::{EpochReport, StopReason, TrainEvent, TrainReport};
+use super::guards::{DivergenceGuard, EarlyStopping, Patience, overfitting_warning};
+use super::hooks::TrainHooks;
+use super::metrics::ConfusionMatrix;
+use super::options::TrainOptions;
+use super::schedule::WarmupCosine;
+use crate::data::{FeatureCache, Split, stratified_split};
+use crate::error::Error;
+use crate::model::Classifier;
+
+/// Train-accuracy lead over validation accuracy that triggers the overfitting warning.
+const OVERFIT_GAP: f32 = 0.2;
+/// A batch loss this many times the first one counts as divergence.
+const EXPLODE_FACTOR: f32 = 20.0;
+
+/// Everything a run reads.
+pub struct TrainData<'a> {
+    pub cache: &'a FeatureCache,
+    pub labels: &'a [usize],
+    pub classes: usize,
+    /// A fixed train/validation split; `None`: stratified split by the options' share and seed.
+    pub split: Option<Split>,
+}
+
+/// The trained classifier (best weights, inference mode) and the run's report.
+pub struct Trained {
+    pub model: Classifier,
+    pub report: TrainReport,
+}
+
+/// Fine-tunes `model` (built on an autodiff device) on cached features.
+pub async fn fine_tune(
+    model: Classifier,
+    data: TrainData<'_>,
+    opts: &TrainOptions,
+    hooks: &mut impl TrainHooks,
+) -> Result<Trained, Error> {
+    opts.validate().map_err(Error::Options)?;
+    let split = data.split.clone().unwrap_or_else(|| stratified_split(data.labels, opts.val_share, opts.seed));
+    if split.train.is_empty() || split.val.is_empty() {
+        return Err(Error::Data("too few examples to keep a validation set: add at least 2 per class".into()));
+    }
+    let device = model.head.weight.device();
+    let loss_fn = CrossEntropyLossConfig::new().init(&device);
+    let mut head_optim = AdamWConfig::new().with_weight_decay(opts.weight_decay).init();
+    let mut upper_optim = AdamWConfig::new().with_weight_decay(opts.weight_decay).init();
+    let steps_per_epoch = split.train.len().div_ceil(opts.batch_size);
+    let schedule = WarmupCosine::new(steps_per_epoch * opts.epochs, opts.warmup_share);
+    let mut rng = StdRng::seed_from_u64(opts.seed.wrapping_add(1));
+    let mut guard = DivergenceGuard::new(EXPLODE_FACTOR);
+    let mut stopping = EarlyStopping::new(opts.patience);
+
+    let mut model = model;
+    let mut best = model.clone();
+    let mut report = TrainReport {
+        stop_reason: StopReason::Completed,
+        best_epoch: 0,
+        best_val_accuracy: 0.0,
+        message: String::new(),
+        warnings: Vec::new(),
+        epochs: Vec::new(),
+        train_examples: split.train.len(),
+        val_examples: split.val.len(),
+    };
+    let mut order = split.train.clone();
+    let mut step = 0;
+    'epochs: for epoch in 1..=opts.epochs {
+        let started = Instant::now();
+        order.shuffle(&mut rng);
+        let (mut loss_sum, mut correct) = (0.0f64, 0usize);
+        for (batch_no, batch) in order.chunks(opts.batch_size).enumerate() {
+            if hooks.cancelled() {
+                report.stop_reason = StopReason::Cancelled;
+                break 'epochs;
+            }
+            let (x, y) = batch_tensors(data.cache, data.labels, batch, &device);
+            let logits = model.forward(x);
+            let loss = loss_fn.forward(logits.clone(), y.clone());
+            let [loss_data, pred_data] = read_pair(loss.clone(), logits.argmax(1)).await?;
+            let batch_loss = loss_data.iter::<f32>().next().unwrap_or(f32::NAN);
+            if let Err(why) = guard.check(batch_loss) {
+                report.stop_reason = StopReason::Diverged;
+                report.message = format!(
+                    "Training diverged at epoch {epoch}, step {}: {why}. The weights were rolled back \
+                     to the last good ones. Lower the learning rate (try {:.0e} for the head).",
+                    batch_no + 1,
+                    opts.head_lr / 10.0
+                );
+                break 'epochs;
+            }
+            loss_sum += batch_loss as f64 * batch.len() as f64;
+            correct += pred_data.iter::<i64>().zip(batch).filter(|&(p, &i)| p as usize == data.labels[i]).count();
+
+            let mut grads = loss.backward();
+            let factor = schedule.factor(step);
+            let head_grads = GradientsParams::from_module(&mut grads, &model.head);
+            let upper_grads = GradientsParams::from_module(&mut grads, &model.upper);
+            model.head = head_optim.step(opts.head_lr * factor, model.head, head_grads);
+            if !model.upper.is_empty() {
+                model.upper = upper_optim.step(opts.backbone_lr * factor, model.upper, upper_grads);
+            }
+            step += 1;
+            let seen = (batch_no * opts.batch_size + batch.len()) as f32;
+            hooks.on_event(&TrainEvent::Step {
+                epoch,
+                step: batch_no + 1,
+                steps_per_epoch,
+                loss: batch_loss,
+                examples_per_sec: seen / started.elapsed().as_secs_f32().max(1e-6),
+            });
+            hooks.yield_now().await;
+        }
+        let train_seconds = started.elapsed().as_secs_f32();
+        let (val_loss, confusion) = evaluate(&model.valid(), &data, &split.val, opts.batch_size).await?;
+        let epoch_report = EpochReport {
+            epoch,
+            train_loss: (loss_sum / order.len() as f64) as f32,
+            train_accuracy: correct as f32 / order.len() as f32,
+            val_loss,
+            val_accuracy: confusion.accuracy(),
+            val_macro_f1: confusion.macro_f1(),
+            val_confusion: confusion,
+            head_lr: opts.head_lr * schedule.factor(step.saturating_sub(1)),
+            train_examples_per_sec: order.len() as f32 / train_seconds.max(1e-6),
+            seconds: started.elapsed().as_secs_f32(),
+        };
+        let verdict = stopping.update(val_loss);
+        if verdict == Patience::Improved {
+            best = model.clone();
+            report.best_epoch = epoch;
+            report.best_val_accuracy = epoch_report.val_accuracy;
+        }
+        let warning = overfitting_warning(epoch_report.train_accuracy, epoch_report.val_accuracy, OVERFIT_GAP);
+        hooks.on_event(&TrainEvent::Epoch(epoch_report.clone()));
+        report.epochs.push(epoch_report);
+        if let Some(message) = warning.filter(|_| report.warnings.is_empty()) {
+            hooks.on_event(&TrainEvent::Warning { message: message.clone() });
+            report.warnings.push(message);
+        }
+        if verdict == Patience::Stop {
+            report.stop_reason = StopReason::EarlyStopped;
+            break;
+        }
+        hooks.yield_now().await;
+    }
+    // Keep the best validated weights; before any completed epoch, the last good ones.
+    let kept = if report.best_epoch > 0 || report.stop_reason == StopReason::Diverged { best } else { model };
+    if report.message.is_empty() {
+        report.message = summary(&report);
+    }
+    hooks.on_event(&TrainEvent::Done(report.clone()));
+    Ok(Trained { model: kept.valid(), report })
+}
+
+fn summary(r: &TrainReport) -> String {
+    let kept = if r.best_epoch > 0 {
+        format!("kept the weights of epoch {} (validation accuracy {:.1}%)", r.best_epoch, r.best_val_accuracy * 100.0)
+    } else {
+        "no epoch completed, kept the current weights".to_string()
+    };
+    match r.stop_reason {
+        StopReason::Completed => format!("Training finished after {} epochs; {kept}.", r.epochs.len()),
+        StopReason::EarlyStopped => format!(
+            "Stopped early after epoch {}: validation loss stopped improving; {kept}.",
+            r.epochs.len()
+        ),
+        StopReason::Cancelled => format!("Cancelled; {kept}."),
+        StopReason::Diverged => unreachable!("divergence sets its own message"),
+    }
+}
+
+/// Loss and confusion matrix of `model` (inference mode) on the examples `indices`.
+pub async fn evaluate(
+    model: &Classifier,
+    data: &TrainData<'_>,
+    indices: &[usize],
+    batch_size: usize,
+) -> Result<(f32, ConfusionMatrix), Error> {
+    let device = model.head.weight.device();
+    let loss_fn = CrossEntropyLossConfig::new().init(&device);
+    let mut confusion = ConfusionMatrix::new(data.classes);
+    let mut loss_sum = 0.0f64;
+    for batch in indices.chunks(batch_size) {
+        let (x, y) = batch_tensors(data.cache, data.labels, batch, &device);
+        let logits = model.forward(x);
+        let loss = loss_fn.forward(logits.clone(), y);
+        let [loss, preds] = read_pair(loss, logits.argmax(1)).await?;
+        loss_sum += loss.iter::<f32>().next().unwrap_or(f32::NAN) as f64 * batch.len() as f64;
+        for (p, &i) in preds.iter::<i64>().zip(batch) {
+            confusion.add(data.labels[i], p as usize);
+        }
+    }
+    Ok(((loss_sum / indices.len().max(1) as f64) as f32, confusion))
+}
+
+/// The cached features and labels of `batch` as tensors on `device`.
+fn batch_tensors(cache: &FeatureCache, labels: &[usize], batch: &[usize], device: &Device) -> (Tensor<4>, Tensor<1, Int>) {
+    let [c, h, w] = cache.shape();
+    let x = Tensor::from_data(TensorData::new(cache.gather(batch), [batch.len(), c, h, w]), device);
+    let y: Vec<i64> = batch.iter().map(|&i| labels[i] as i64).collect();
+    let y = Tensor::from_data(TensorData::new(y, [batch.len()]), device);
+    (x, y)
+}
+
+/// Reads two tensors in one asynchronous round trip.
+async fn read_pair(a: Tensor<1>, b: Tensor<2, Int>) -> Result<[TensorData; 2], Error> {
+    let data = Transaction::default().register(a).register(b).execute_async().await.map_err(|e| Error::Backend(format!("{e:?}")))?;
+    data.try_into().map_err(|_| Error::Backend("a tensor read returned the wrong number of tensors".into()))
+}

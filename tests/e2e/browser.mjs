@@ -1,0 +1,29 @@
+// Shared set-up of the browser tests: Debian's Chromium through playwright-core, WebGPU through
+// SwiftShader, no network but 127.0.0.1.
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { chromium } from 'playwright-core';
+
+export const CHROMIUM = process.env.CHROMIUM ?? '/usr/lib/chromium/chromium';
+
+export async function launch() {
+  return chromium.launchPersistentContext(mkdtempSync(join(tmpdir(), 'finetune-chromium-')), {
+    executablePath: CHROMIUM,
+    headless: true,
+    args: ['--headless=new', '--no-sandbox', '--enable-unsafe-webgpu', '--disable-background-networking',
+      '--disable-component-update', '--disable-sync', '--disable-quic', '--no-first-run'],
+    viewport: { width: 1100, height: 1600 },
+  });
+}
+
+/** Opens the page with a forced backend and waits for the engine. */
+export async function openPage(context, url, backend) {
+  const page = await context.newPage();
+  const logs = [];
+  page.on('console', (m) => logs.push(`[${m.type()}] ${m.text()}`));
+  page.on('pageerror', (e) => logs.push(`[pageerror] ${e.message}`));
+  await page.goto(`${url}?backend=${backend}&testHooks=1`);
+  await page.waitForFunction(() => document.getElementById('backend-status')?.dataset.kind, null, { timeout: 120_000 });
+  return { page, logs };
+}

@@ -1,0 +1,88 @@
+// End to end in headless Chromium: drop a folder (with a corrupt and a non-image file), train,
+// see curves, confusion matrix and a prediction — once on the CPU backend, once on WebGPU.
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { cpSync, mkdirSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { serve } from '../../scripts/serve.mjs';
+import { launch, openPage } from './browser.mjs';
+
+const WEB = process.env.WEB_DIR ?? 'build/web';
+const ARTIFACTS = 'test-results';
+let server, context;
+
+before(async () => {
+  mkdirSync(ARTIFACTS, { recursive: true });
+  server = await serve(WEB);
+  context = await launch();
+});
+after(async () => { await context?.close(); await server?.close(); });
+
+/** A folder of `perClass` sample images for each of `classes`, plus two files to be skipped. */
+function dataset(classes, perClass) {
+  const root = mkdtempSync(join(tmpdir(), 'finetune-data-'));
+  for (const c of classes) {
+    mkdirSync(join(root, c));
+    for (const f of readdirSync(join(WEB, 'sample', c)).slice(0, perClass)) cpSync(join(WEB, 'sample', c, f), join(root, c, f));
+  }
+  writeFileSync(join(root, classes[0], 'notes.txt'), 'not an image');
+  writeFileSync(join(root, classes[1], 'broken.png'), Buffer.from([0x89, 0x50, 0x4e, 0x47, 1, 2, 3]));
+  return root;
+}
+
+async function fineTuneRun(backend, classes, perClass, settings, t) {
+  const { page, logs } = await openPage(context, server.url, backend);
+  try {
+    assert.equal(await page.locator('#backend-status').getAttribute('data-kind'), backend);
+    await page.setInputFiles('#folder-input', dataset(classes, perClass));
+    await page.locator('#skipped-summary').filter({ hasText: '2 file(s) skipped' }).waitFor({ timeout: 600_000 });
+    const skipped = await page.locator('#skipped-list').innerText();
+    assert.match(skipped, /notes\.txt/);
+    assert.match(skipped, /broken\.png/);
+    for (const [id, value] of Object.entries(settings)) {
+      const field = page.locator(`#${id}`);
+      if (await field.evaluate((e) => e.tagName === 'SELECT')) await field.selectOption(value);
+      else await field.fill(value);
+    }
+    await page.locator('#train-button:enabled').waitFor({ timeout: 60_000 });
+    await page.click('#train-button');
+    await page.waitForFunction(() => document.body.dataset.trained === 'true', null, { timeout: 900_000 });
+    const valAccuracy = Number(await page.evaluate(() => document.body.dataset.valAccuracy));
+    t.diagnostic(`${backend}: validation accuracy ${(valAccuracy * 100).toFixed(1)}% on ${classes.length} classes`);
+    assert.ok(valAccuracy >= Math.max(0.4, 2.5 / classes.length), `validation accuracy ${valAccuracy} is not well above chance`);
+    assert.equal(await page.locator('#confusion tr').count(), classes.length + 1, 'confusion matrix not drawn');
+    await page.setInputFiles('#predict-input', join(WEB, 'sample', classes[0], readdirSync(join(WEB, 'sample', classes[0])).at(-1)));
+    await page.locator('#predictions li').first().waitFor({ timeout: 120_000 });
+    assert.equal(await page.locator('#predictions li').count(), Math.min(3, classes.length));
+    await page.screenshot({ path: join(ARTIFACTS, `finetune-${backend}.png`), fullPage: true });
+  } catch (e) {
+    await page.screenshot({ path: join(ARTIFACTS, `finetune-${backend}-failed.png`), fullPage: true }).catch(() => {});
+    console.log(logs.join('\n'));
+    throw e;
+  } finally {
+    await page.close();
+  }
+}
+
+const FASHION = ['Ankle_boot', 'Bag', 'Coat', 'Dress', 'Pullover', 'Sandal', 'Shirt', 'Sneaker', 'T-shirt_top', 'Trouser'];
+
+test('fine-tunes on the CPU (wasm) backend', { timeout: 1_200_000 }, async (t) => {
+  await fineTuneRun('cpu', FASHION, 20, { epochs: '2' }, t);
+});
+
+test('fine-tunes on WebGPU (SwiftShader, forced)', { timeout: 1_800_000 }, async (t) => {
+  await fineTuneRun('webgpu', ['Bag', 'Sandal', 'Trouser'], 8, { epochs: '2', unfreeze: 'head' }, t);
+});
+
+test('a Rust panic in the worker is reported and the page recovers', { timeout: 300_000 }, async () => {
+  const { page } = await openPage(context, server.url, 'cpu');
+  try {
+    await page.evaluate(() => window.dispatchEvent(new Event('finetune:test-panic')));
+    await page.locator('.error').filter({ hasText: 'panic' }).waitFor({ timeout: 60_000 });
+    await page.waitForFunction(() => document.getElementById('backend-status')?.textContent?.startsWith('Backend:'), null, { timeout: 120_000 });
+    await page.screenshot({ path: join(ARTIFACTS, 'panic-recovered.png') });
+  } finally {
+    await page.close();
+  }
+});

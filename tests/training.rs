@@ -1,0 +1,142 @@
+//! The fine-tuning loop's guarantees: freezing, the divergence guard, early stopping with
+//! best-weight restore, cancel keeping weights. Small synthetic features keep these fast.
+
+mod common;
+
+use burn::module::{Module, ModuleVisitor, Param};
+use burn::tensor::{Device, Tensor};
+use burn_finetune::data::{FeatureCache, Split};
+use burn_finetune::model::{ClassifierConfig, Unfreeze, feature_shape};
+use burn_finetune::train::{CollectEvents, StopReason, TrainData, TrainEvent, TrainOptions, fine_tune, trainer::evaluate};
+use rand::rngs::StdRng;
+use rand::{RngExt, SeedableRng};
+
+/// Every float parameter of a module, flattened, in visiting order.
+#[derive(Default)]
+struct Flatten(Vec<Vec<f32>>);
+
+impl ModuleVisitor for Flatten {
+    fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<D>>) {
+        self.0.push(param.val().into_data().to_vec().unwrap());
+    }
+}
+
+fn params(m: &impl Module) -> Vec<Vec<f32>> {
+    let mut v = Flatten::default();
+    m.visit(&mut v);
+    v.0
+}
+
+/// `per_class` examples of `classes` classes; features carry a class signal when `signal`.
+fn synthetic(unfreeze: Unfreeze, classes: usize, per_class: usize, signal: f32, seed: u64) -> (FeatureCache, Vec<usize>) {
+    let shape = feature_shape(unfreeze);
+    let mut cache = FeatureCache::new(shape);
+    let mut rng = StdRng::seed_from_u64(seed);
+    let n = cache.row_len();
+    let mut labels = Vec::new();
+    for i in 0..classes * per_class {
+        let label = i % classes;
+        let row: Vec<f32> = (0..n)
+            .map(|j| {
+                let base: f32 = rng.random_range(0.0..1.0);
+                if j % classes == label { base + signal } else { base }
+            })
+            .collect();
+        cache.push(&row);
+        labels.push(label);
+    }
+    (cache, labels)
+}
+
+fn opts(unfreeze: Unfreeze) -> TrainOptions {
+    TrainOptions { unfreeze, epochs: 1, batch_size: 8, val_share: 0.25, ..TrainOptions::default() }
+}
+
+#[test]
+fn frozen_layers_stay_bit_identical_and_unfrozen_ones_change() {
+    let device = Device::flex();
+    let weights = common::weights();
+    let unfreeze = Unfreeze::Blocks(1);
+    let trunk = weights.trunk(unfreeze, &device);
+    let trunk_before = params(&trunk);
+    let model = ClassifierConfig { classes: 3, unfreeze }.init(&weights, &device.clone().autodiff());
+    let (upper_before, head_before) = (params(&model.upper), params(&model.head));
+    let (cache, labels) = synthetic(unfreeze, 3, 8, 0.5, 1);
+    let data = TrainData { cache: &cache, labels: &labels, classes: 3, split: None };
+    let trained = futures_lite::future::block_on(fine_tune(model, data, &opts(unfreeze), &mut CollectEvents::default())).unwrap();
+
+    assert_eq!(params(&trunk), trunk_before, "the frozen trunk changed");
+    assert_eq!(trunk.num_params(), 3_371_008 - weights.upper(unfreeze, &device).0[0].num_params() - 1280 * 320 - 1280);
+    let changed = |a: &[Vec<f32>], b: &[Vec<f32>]| a.iter().zip(b).filter(|(x, y)| x != y).count();
+    let upper_after = params(&trained.model.upper);
+    assert_eq!(changed(&upper_after, &upper_before), upper_before.len(), "every unfrozen tensor should move");
+    assert_eq!(changed(&params(&trained.model.head), &head_before), head_before.len());
+}
+
+#[test]
+fn head_only_trains_no_backbone_layer() {
+    let weights = common::weights();
+    let model = ClassifierConfig { classes: 4, unfreeze: Unfreeze::Head }.init(&weights, &Device::flex().autodiff());
+    assert!(model.upper.is_empty());
+    assert_eq!(model.num_params(), 1280 * 4 + 4);
+}
+
+#[test]
+fn divergence_guard_rolls_back_and_says_to_lower_the_lr() {
+    let weights = common::weights();
+    let unfreeze = Unfreeze::Head;
+    let model = ClassifierConfig { classes: 3, unfreeze }.init(&weights, &Device::flex().autodiff());
+    let initial = params(&model.head);
+    let (cache, labels) = synthetic(unfreeze, 3, 10, 1.0, 2);
+    let data = TrainData { cache: &cache, labels: &labels, classes: 3, split: None };
+    let o = TrainOptions { head_lr: 1e3, epochs: 5, warmup_share: 0.0, ..opts(unfreeze) };
+    let trained = futures_lite::future::block_on(fine_tune(model, data, &o, &mut CollectEvents::default())).unwrap();
+    assert_eq!(trained.report.stop_reason, StopReason::Diverged, "{}", trained.report.message);
+    assert!(trained.report.message.contains("Lower the learning rate"), "{}", trained.report.message);
+    let kept = params(&trained.model.head);
+    assert!(kept.iter().flatten().all(|v| v.is_finite()));
+    if trained.report.best_epoch == 0 {
+        assert_eq!(kept, initial, "with no good epoch the initial weights must come back");
+    }
+}
+
+#[test]
+fn early_stopping_restores_the_best_epoch() {
+    let weights = common::weights();
+    let unfreeze = Unfreeze::Head;
+    let device = Device::flex().autodiff();
+    let model = ClassifierConfig { classes: 2, unfreeze }.init(&weights, &device);
+    // Labels are noise: the head memorises the training half and validation loss soon rises.
+    let (cache, mut labels) = synthetic(unfreeze, 2, 30, 0.0, 3);
+    let mut rng = StdRng::seed_from_u64(9);
+    labels.iter_mut().for_each(|l| *l = rng.random_range(0..2));
+    let split = Split { train: (0..40).collect(), val: (40..60).collect() };
+    let data = TrainData { cache: &cache, labels: &labels, classes: 2, split: Some(split.clone()) };
+    let o = TrainOptions { head_lr: 3e-2, epochs: 30, patience: 2, warmup_share: 0.0, ..opts(unfreeze) };
+    let mut hooks = CollectEvents::default();
+    let trained = futures_lite::future::block_on(fine_tune(model, data, &o, &mut hooks)).unwrap();
+    let r = &trained.report;
+    assert_eq!(r.stop_reason, StopReason::EarlyStopped, "{}", r.message);
+    assert!(r.best_epoch < r.epochs.len(), "the best epoch should precede the stop");
+    let data = TrainData { cache: &cache, labels: &labels, classes: 2, split: None };
+    let (val_loss, _) = futures_lite::future::block_on(evaluate(&trained.model, &data, &split.val, 8)).unwrap();
+    let best_loss = r.epochs[r.best_epoch - 1].val_loss;
+    assert!((val_loss - best_loss).abs() < 1e-4, "kept weights give val loss {val_loss}, best epoch had {best_loss}");
+    assert!(hooks.events.iter().any(|e| matches!(e, TrainEvent::Done(_))));
+}
+
+#[test]
+fn cancel_stops_within_a_step_and_keeps_weights() {
+    let weights = common::weights();
+    let unfreeze = Unfreeze::Head;
+    let model = ClassifierConfig { classes: 3, unfreeze }.init(&weights, &Device::flex().autodiff());
+    let (cache, labels) = synthetic(unfreeze, 3, 20, 1.0, 4);
+    let data = TrainData { cache: &cache, labels: &labels, classes: 3, split: None };
+    let mut hooks = CollectEvents { cancel_after_steps: Some(3), ..Default::default() };
+    let o = TrainOptions { epochs: 5, ..opts(unfreeze) };
+    let trained = futures_lite::future::block_on(fine_tune(model, data, &o, &mut hooks)).unwrap();
+    assert_eq!(trained.report.stop_reason, StopReason::Cancelled);
+    let steps = hooks.events.iter().filter(|e| matches!(e, TrainEvent::Step { .. })).count();
+    assert_eq!(steps, 3, "training went on after cancel");
+    assert!(params(&trained.model.head).iter().flatten().all(|v| v.is_finite()));
+}

@@ -1,0 +1,59 @@
+// Small canvas drawings: training curves and the confusion matrix.
+
+export interface Series { name: string; color: string; values: number[] }
+
+/** Draws line series over epochs 1..n on a canvas, with a legend and y-range labels. */
+export function drawCurves(canvas: HTMLCanvasElement, title: string, series: Series[]): void {
+  const ctx = canvas.getContext('2d');
+  if (!ctx) return;
+  const { width, height } = canvas;
+  ctx.clearRect(0, 0, width, height);
+  ctx.fillStyle = '#fff';
+  ctx.fillRect(0, 0, width, height);
+  const all = series.flatMap((s) => s.values).filter(Number.isFinite);
+  const n = Math.max(...series.map((s) => s.values.length), 1);
+  const pad = { l: 44, r: 10, t: 22, b: 22 };
+  const lo = all.length ? Math.min(0, ...all) : 0;
+  const hi = all.length ? Math.max(...all, lo + 1e-6) : 1;
+  const x = (i: number) => pad.l + (n === 1 ? 0.5 : i / (n - 1)) * (width - pad.l - pad.r);
+  const y = (v: number) => height - pad.b - ((v - lo) / (hi - lo)) * (height - pad.t - pad.b);
+  ctx.strokeStyle = '#999';
+  ctx.strokeRect(pad.l, pad.t, width - pad.l - pad.r, height - pad.t - pad.b);
+  ctx.fillStyle = '#222';
+  ctx.font = '12px system-ui, sans-serif';
+  ctx.fillText(title, pad.l, 14);
+  ctx.fillText(hi.toFixed(2), 2, pad.t + 8);
+  ctx.fillText(lo.toFixed(2), 2, height - pad.b);
+  ctx.fillText(`epoch 1–${n}`, width - 80, height - 6);
+  series.forEach((s, k) => {
+    ctx.strokeStyle = s.color;
+    ctx.fillStyle = s.color;
+    ctx.lineWidth = 2;
+    ctx.beginPath();
+    s.values.forEach((v, i) => (i === 0 ? ctx.moveTo(x(i), y(v)) : ctx.lineTo(x(i), y(v))));
+    ctx.stroke();
+    s.values.forEach((v, i) => ctx.fillRect(x(i) - 2, y(v) - 2, 4, 4));
+    ctx.fillText(s.name, width - pad.r - 150 + k * 75, 14);
+  });
+}
+
+/** Renders a confusion matrix (rows: actual, columns: predicted) as a shaded table. */
+export function renderConfusion(table: HTMLTableElement, labels: string[], counts: number[]): void {
+  const n = labels.length;
+  const max = Math.max(1, ...counts);
+  const head = `<tr><th scope="col">actual \\ predicted</th>${labels.map((l) => `<th scope="col">${escape(l)}</th>`).join('')}</tr>`;
+  const rows = labels.map((label, a) => {
+    const cells = labels.map((_, p) => {
+      const v = counts[a * n + p];
+      const shade = Math.round(255 - (v / max) * 160);
+      const bg = a === p ? `rgb(${shade},255,${shade})` : v > 0 ? `rgb(255,${shade},${shade})` : '#fff';
+      return `<td style="background:${bg}">${v}</td>`;
+    });
+    return `<tr><th scope="row">${escape(label)}</th>${cells.join('')}</tr>`;
+  });
+  table.innerHTML = head + rows.join('');
+}
+
+export function escape(s: string): string {
+  return s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+}

@@ -1,0 +1,253 @@
+// The demo page: collects examples, drives the engine's worker, draws progress. All heavy work
+// happens in worker.ts; this thread only renders.
+
+import { drawCurves, escape, renderConfusion } from './charts';
+import { classCounts, filesFromDrop, filesFromInput, readiness, toExamples, type PathFile } from './files';
+import type { BackendPreference, EpochReport, Example, FromWorker, ToWorker, TrainEvent, TrainOptions, Unfreeze } from './protocol';
+
+const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
+const WEIGHTS_URL = './efficientnet-lite0.safetensors';
+
+const state = {
+  worker: null as Worker | null,
+  engineReady: false,
+  examples: [] as Example[],
+  classes: [] as string[],
+  /** Set once the worker has cached the current examples (null: not yet / stale). */
+  preparedReason: null as string | null | undefined,
+  busy: false,
+  epochs: [] as EpochReport[],
+};
+
+function send(msg: ToWorker) {
+  state.worker?.postMessage(msg);
+}
+
+function startWorker() {
+  state.worker?.terminate();
+  state.engineReady = false;
+  const worker = new Worker(new URL('./worker.js', import.meta.url), { type: 'module' });
+  worker.onmessage = (e: MessageEvent<FromWorker>) => onWorkerMessage(e.data);
+  worker.onerror = (e) => fatal(`The engine crashed: ${e.message || 'unknown error'}`);
+  state.worker = worker;
+  $('backend-status').textContent = 'Loading the engine and the pretrained weights…';
+  send({ type: 'init', backend: $<HTMLSelectElement>('backend').value as BackendPreference, weightsUrl: WEIGHTS_URL });
+}
+
+/** A crash inside the worker: report it, start a fresh worker, keep the page's data. */
+function fatal(message: string) {
+  showMessage('error', `${message} — the engine was restarted; your data is still here.`);
+  setBusy(false);
+  state.preparedReason = undefined;
+  startWorker();
+}
+
+function onWorkerMessage(msg: FromWorker) {
+  switch (msg.type) {
+    case 'ready':
+      state.engineReady = true;
+      $('backend-status').textContent = `Backend: ${msg.backend.reason}. WebGPU adapter: ${msg.adapter}. Loaded in ${(msg.loadMs / 1000).toFixed(1)} s.`;
+      $('backend-status').dataset.kind = msg.backend.kind;
+      if (state.examples.length > 0) prepare();
+      break;
+    case 'progress':
+      onProgress(msg.event);
+      break;
+    case 'prepared': {
+      state.preparedReason = msg.readiness;
+      const counts = new Map(state.classes.map((c, i) => [c, msg.counts[i]]));
+      renderClasses(counts);
+      renderSkipped(msg.skipped);
+      $('data-status').textContent = `${msg.counts.reduce((a, b) => a + b, 0)} images ready (features cached: ${(msg.cacheBytes / 1e6).toFixed(1)} MB, ${(msg.ms / 1000).toFixed(1)} s).`;
+      setBusy(false);
+      break;
+    }
+    case 'trained':
+      showMessage(msg.report.stopReason === 'diverged' ? 'error' : 'info', msg.report.message);
+      document.body.dataset.trained = 'true';
+      setBusy(false);
+      break;
+    case 'prediction':
+      $('predictions').innerHTML = msg.results
+        .map((p) => `<li><strong>${escape(p.label)}</strong> ${(p.score * 100).toFixed(1)}%</li>`)
+        .join('');
+      break;
+    case 'error':
+      if (msg.fatal) fatal(msg.message);
+      else {
+        showMessage('error', msg.message);
+        setBusy(false);
+      }
+      break;
+  }
+}
+
+function onProgress(ev: TrainEvent) {
+  const progress = $<HTMLProgressElement>('progress');
+  switch (ev.type) {
+    case 'caching':
+      progress.value = ev.done / ev.total;
+      $('progress-text').textContent = `Preparing examples (frozen layers): ${ev.done}/${ev.total} · ${ev.examplesPerSec.toFixed(1)} images/s`;
+      break;
+    case 'step': {
+      const epochs = Number($<HTMLInputElement>('epochs').value) || 1;
+      const done = (ev.epoch - 1) * ev.stepsPerEpoch + ev.step;
+      progress.value = done / (epochs * ev.stepsPerEpoch);
+      $('progress-text').textContent = `Epoch ${ev.epoch}, step ${ev.step}/${ev.stepsPerEpoch} · loss ${ev.loss.toFixed(4)} · ${ev.examplesPerSec.toFixed(1)} examples/s`;
+      break;
+    }
+    case 'epoch':
+      state.epochs.push(ev);
+      drawCharts();
+      renderConfusion($<HTMLTableElement>('confusion'), state.classes, ev.valConfusion.counts);
+      $('progress-text').textContent = `Epoch ${ev.epoch}: val accuracy ${(ev.valAccuracy * 100).toFixed(1)}%, macro-F1 ${ev.valMacroF1.toFixed(3)}`;
+      document.body.dataset.valAccuracy = String(ev.valAccuracy);
+      break;
+    case 'warning':
+      showMessage('warning', ev.message);
+      break;
+    case 'done':
+      progress.value = 1;
+      break;
+  }
+}
+
+function drawCharts() {
+  const e = state.epochs;
+  drawCurves($<HTMLCanvasElement>('loss-chart'), 'loss', [
+    { name: 'train', color: '#1d4ed8', values: e.map((r) => r.trainLoss) },
+    { name: 'val', color: '#dc2626', values: e.map((r) => r.valLoss) },
+  ]);
+  drawCurves($<HTMLCanvasElement>('acc-chart'), 'accuracy', [
+    { name: 'train', color: '#1d4ed8', values: e.map((r) => r.trainAccuracy) },
+    { name: 'val', color: '#dc2626', values: e.map((r) => r.valAccuracy) },
+  ]);
+}
+
+function showMessage(kind: 'info' | 'warning' | 'error', text: string) {
+  const p = document.createElement('p');
+  p.className = kind;
+  p.setAttribute('role', kind === 'error' ? 'alert' : 'status');
+  p.textContent = text;
+  $('messages').prepend(p);
+}
+
+function renderClasses(counts: Map<string, number>) {
+  $('class-table').innerHTML = `<tr><th scope="col">class</th><th scope="col">images</th></tr>` +
+    [...counts].map(([c, n]) => `<tr><td>${escape(c)}</td><td>${n}</td></tr>`).join('');
+}
+
+function renderSkipped(skipped: { name: string; reason: string }[]) {
+  const box = $<HTMLDetailsElement>('skipped-box');
+  box.hidden = skipped.length === 0;
+  $('skipped-summary').textContent = `${skipped.length} file(s) skipped`;
+  $('skipped-list').innerHTML = skipped.map((s) => `<li>${escape(s.name)}: ${escape(s.reason)}</li>`).join('');
+}
+
+function unfreezeValue(): Unfreeze {
+  const v = $<HTMLSelectElement>('unfreeze').value;
+  return v === 'head' ? 'head' : Number(v);
+}
+
+function options(): TrainOptions {
+  const num = (id: string) => Number($<HTMLInputElement>(id).value);
+  return {
+    unfreeze: unfreezeValue(),
+    epochs: num('epochs'),
+    batchSize: num('batch-size'),
+    headLr: num('head-lr'),
+    backboneLr: num('backbone-lr'),
+    valShare: num('val-share'),
+    seed: num('seed'),
+    patience: num('patience'),
+  };
+}
+
+function setBusy(busy: boolean) {
+  state.busy = busy;
+  $<HTMLButtonElement>('cancel-button').disabled = !busy;
+  updateTrainButton();
+}
+
+function updateTrainButton() {
+  const reason = !state.engineReady ? 'The engine is loading…'
+    : state.busy ? 'Working…'
+    : readiness(classCounts(state.examples))
+      ?? (state.preparedReason === undefined ? 'Preparing the examples…' : state.preparedReason);
+  $<HTMLButtonElement>('train-button').disabled = reason !== null;
+  $('train-reason').textContent = reason ?? '';
+}
+
+function setExamples(files: PathFile[] | Example[]) {
+  const examples = 'file' in (files[0] ?? {}) ? toExamples(files as PathFile[]) : (files as Example[]);
+  state.examples = examples;
+  state.classes = [...classCounts(examples).keys()];
+  renderClasses(classCounts(examples));
+  renderSkipped([]);
+  state.preparedReason = undefined;
+  $('data-status').textContent = examples.length ? `${examples.length} files in ${state.classes.length} classes.` : 'No files found.';
+  updateTrainButton();
+  if (examples.length > 0 && readiness(classCounts(examples)) === null) prepare();
+}
+
+function prepare() {
+  if (!state.engineReady || state.busy) return;
+  setBusy(true);
+  send({ type: 'prepare', examples: state.examples, classes: state.classes, unfreeze: unfreezeValue() });
+}
+
+async function loadSample() {
+  $('data-status').textContent = 'Loading the sample…';
+  const manifest = await (await fetch('./sample/manifest.json')).json() as { files: { path: string; label: string }[] };
+  const examples = await Promise.all(manifest.files.map(async (f) => ({
+    blob: await (await fetch(`./sample/${f.path}`)).blob(), name: f.path, label: f.label,
+  })));
+  setExamples(examples);
+}
+
+function wire() {
+  const drop = $('dropzone');
+  drop.addEventListener('dragover', (e) => { e.preventDefault(); drop.classList.add('over'); });
+  drop.addEventListener('dragleave', () => drop.classList.remove('over'));
+  drop.addEventListener('drop', async (e) => {
+    e.preventDefault();
+    drop.classList.remove('over');
+    if (e.dataTransfer) setExamples(await filesFromDrop(e.dataTransfer.items));
+  });
+  $<HTMLInputElement>('folder-input').addEventListener('change', (e) => {
+    const list = (e.target as HTMLInputElement).files;
+    if (list) setExamples(filesFromInput(list));
+  });
+  $('sample-button').addEventListener('click', () => loadSample().catch((err) => showMessage('error', `Sample could not load: ${err}`)));
+  $('train-button').addEventListener('click', () => {
+    state.epochs = [];
+    drawCharts();
+    setBusy(true);
+    send({ type: 'train', options: options() });
+  });
+  $('cancel-button').addEventListener('click', () => send({ type: 'cancel' }));
+  $('backend').addEventListener('change', () => { state.preparedReason = undefined; startWorker(); });
+  const classify = (blob: Blob) => send({ type: 'predict', blob, topK: 3 });
+  $<HTMLInputElement>('predict-input').addEventListener('change', (e) => {
+    const f = (e.target as HTMLInputElement).files?.[0];
+    if (f) classify(f);
+  });
+  const pdrop = $('predict-drop');
+  pdrop.addEventListener('dragover', (e) => { e.preventDefault(); pdrop.classList.add('over'); });
+  pdrop.addEventListener('dragleave', () => pdrop.classList.remove('over'));
+  pdrop.addEventListener('drop', (e) => {
+    e.preventDefault();
+    pdrop.classList.remove('over');
+    const f = e.dataTransfer?.files[0];
+    if (f) classify(f);
+  });
+  const params = new URLSearchParams(location.search);
+  const backend = params.get('backend');
+  if (backend === 'auto' || backend === 'webgpu' || backend === 'cpu') $<HTMLSelectElement>('backend').value = backend;
+  if (params.has('testHooks')) window.addEventListener('finetune:test-panic', () => send({ type: 'test-panic' }));
+  drawCharts();
+  startWorker();
+  updateTrainButton();
+}
+
+wire();

@@ -1,0 +1,142 @@
+// The engine's Web Worker: owns the wasm module, decodes images, runs preparation (feature
+// caching) and training, and reports progress. The page never blocks on any of it.
+
+import init, { Engine, setPanicHandler, testPanic } from '../pkg/burn_finetune.js';
+import { decodeImage, SIZE } from './images';
+import type { BackendPreference, Example, FromWorker, Skipped, ToWorker, TrainOptions, Unfreeze } from './protocol';
+
+const BATCH = 32;
+const post = (message: FromWorker) => self.postMessage(message);
+
+let engine: Engine | null = null;
+/** What the cache holds now, so a training run can tell whether to prepare again. */
+let prepared: { examples: Example[]; classes: string[]; unfreeze: Unfreeze } | null = null;
+let abort: AbortController | null = null;
+
+interface AdapterSummary { available: boolean; isFallback: boolean; description: string }
+
+/** The parts of WebGPU's adapter this page reads (typed here to avoid a types dependency). */
+interface GpuAdapterLike {
+  info?: { vendor?: string; architecture?: string; description?: string; isFallbackAdapter?: boolean };
+  isFallbackAdapter?: boolean;
+}
+interface GpuLike { requestAdapter(): Promise<GpuAdapterLike | null> }
+
+async function describeAdapter(): Promise<AdapterSummary> {
+  const none = { available: false, isFallback: false, description: '' };
+  const gpu = (navigator as unknown as { gpu?: GpuLike }).gpu;
+  if (!gpu) return none;
+  const adapter = await gpu.requestAdapter().catch(() => null);
+  if (!adapter) return none;
+  const info = adapter.info;
+  const description = [info?.vendor, info?.architecture, info?.description].filter(Boolean).join(' ') || 'WebGPU adapter';
+  return { available: true, isFallback: Boolean(info?.isFallbackAdapter ?? adapter.isFallbackAdapter), description };
+}
+
+async function initEngine(backend: BackendPreference, weightsUrl: string) {
+  const started = performance.now();
+  await init({ module_or_path: new URL('./burn_finetune_bg.wasm', import.meta.url) });
+  setPanicHandler((message: string) => post({ type: 'error', message, fatal: true }));
+  const adapter = await describeAdapter();
+  const response = await fetch(weightsUrl);
+  if (!response.ok) throw new Error(`weights file ${weightsUrl} could not be fetched (HTTP ${response.status})`);
+  const bytes = new Uint8Array(await response.arrayBuffer());
+  const name = weightsUrl.split('/').pop() ?? weightsUrl;
+  engine = await Engine.create(bytes, name, backend, adapter);
+  post({ type: 'ready', backend: engine.backend(), adapter: adapter.available ? adapter.description : 'none', loadMs: performance.now() - started });
+}
+
+/** Decodes the examples in batches and caches their frozen-trunk features. */
+async function prepare(examples: Example[], classes: string[], unfreeze: Unfreeze, signal: AbortSignal) {
+  const e = requireEngine();
+  const started = performance.now();
+  e.reset(classes, unfreeze);
+  prepared = null;
+  const skipped: Skipped[] = [];
+  let done = 0;
+  for (let i = 0; i < examples.length && !signal.aborted; i += BATCH) {
+    const batch = examples.slice(i, i + BATCH);
+    const pixels: Uint8ClampedArray[] = [];
+    const labels: number[] = [];
+    for (const ex of batch) {
+      try {
+        pixels.push(await decodeImage(ex.blob));
+        labels.push(classes.indexOf(ex.label));
+      } catch (err) {
+        skipped.push({ name: ex.name, reason: (err as Error).message });
+      }
+    }
+    if (labels.length > 0) {
+      const joined = new Uint8Array(labels.length * SIZE * SIZE * 4);
+      pixels.forEach((p, k) => joined.set(p, k * SIZE * SIZE * 4));
+      await e.addImages(joined, new Uint32Array(labels), false);
+    }
+    done += batch.length;
+    const seconds = (performance.now() - started) / 1000;
+    post({ type: 'progress', event: { type: 'caching', done, total: examples.length, examplesPerSec: done / Math.max(seconds, 1e-3) } });
+  }
+  if (!signal.aborted) prepared = { examples, classes, unfreeze };
+  post({
+    type: 'prepared',
+    counts: Array.from(e.classCounts()),
+    skipped,
+    readiness: signal.aborted ? 'Preparation was cancelled: prepare the examples again.' : (e.readiness() ?? null),
+    cacheBytes: e.cacheBytes(),
+    ms: performance.now() - started,
+  });
+}
+
+async function train(options: TrainOptions, signal: AbortSignal) {
+  const e = requireEngine();
+  if (!prepared) throw new Error('No examples prepared: add data first.');
+  const unfreeze = options.unfreeze ?? 2;
+  if (prepared.unfreeze !== unfreeze) {
+    // The cache holds features for another cut: compute them again for this one.
+    await prepare(prepared.examples, prepared.classes, unfreeze, signal);
+    if (signal.aborted || !prepared) return;
+  }
+  const report = await e.train({ ...options, unfreeze }, (event: unknown) => post({ type: 'progress', event: event as never }), signal);
+  post({ type: 'trained', report });
+}
+
+async function predict(blob: Blob, topK: number) {
+  const e = requireEngine();
+  const pixels = await decodeImage(blob);
+  const results = await e.predict(new Uint8Array(pixels.buffer), 1, topK);
+  post({ type: 'prediction', results: results[0] });
+}
+
+function requireEngine(): Engine {
+  if (!engine) throw new Error('The engine is still loading.');
+  return engine;
+}
+
+self.onmessage = async (event: MessageEvent<ToWorker>) => {
+  const msg = event.data;
+  try {
+    switch (msg.type) {
+      case 'init':
+        await initEngine(msg.backend, msg.weightsUrl);
+        break;
+      case 'prepare':
+        abort = new AbortController();
+        await prepare(msg.examples, msg.classes, msg.unfreeze, abort.signal);
+        break;
+      case 'train':
+        abort = new AbortController();
+        await train(msg.options, abort.signal);
+        break;
+      case 'cancel':
+        abort?.abort();
+        break;
+      case 'predict':
+        await predict(msg.blob, msg.topK);
+        break;
+      case 'test-panic':
+        testPanic();
+        break;
+    }
+  } catch (err) {
+    post({ type: 'error', message: err instanceof Error ? err.message : String(err), fatal: false });
+  }
+};
