@@ -105,7 +105,7 @@ impl ImageFineTuner {
         let images = Tensor::from_data(TensorData::new(input, [count, 3, INPUT_SIZE, INPUT_SIZE]), &self.device);
         let features = self.trunk.forward(images);
         let data = features.into_data_async().await.map_err(|e| Error::Backend(format!("{e:?}")))?;
-        data.to_vec::<f32>().map_err(|e| Error::Backend(format!("{e:?}")))
+        data.try_to_vec::<f32>().map_err(|e| Error::Backend(format!("{e:?}")))
     }
 
     /// Why training cannot start yet, if it cannot.
@@ -154,7 +154,7 @@ impl ImageFineTuner {
         let images = Tensor::from_data(TensorData::new(input, [count, 3, INPUT_SIZE, INPUT_SIZE]), &self.device);
         let probs = softmax(model.forward(self.trunk.forward(images)), 1);
         let probs = probs.into_data_async().await.map_err(|e| Error::Backend(format!("{e:?}")))?;
-        let probs = probs.to_vec::<f32>().map_err(|e| Error::Backend(format!("{e:?}")))?;
+        let probs = probs.try_to_vec::<f32>().map_err(|e| Error::Backend(format!("{e:?}")))?;
         let n = self.classes.len();
         Ok(probs
             .chunks_exact(n)

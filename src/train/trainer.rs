@@ -4,7 +4,7 @@
 //! yield. After each epoch: validation metrics, early stopping with best-weight snapshot,
 //! overfitting warning.
 
-use burn::module::{AutodiffModule, Module};
+use burn::module::Module;
 use burn::nn::loss::CrossEntropyLossConfig;
 use burn::optim::{AdamWConfig, GradientsParams};
 use burn::tensor::{Device, Int, Tensor, TensorData, Transaction};
