@@ -10,13 +10,17 @@ const TYPES = {
   '.jpg': 'image/jpeg', '.map': 'application/json', '.safetensors': 'application/octet-stream',
 };
 
-/** Serves `dir`; resolves to `{ url, close }`. `onRequest(path)` sees every request. */
-export function serve(dir, port = 0, onRequest = () => {}) {
-  const root = resolve(dir);
+/**
+ * Serves `dir`; resolves to `{ url, close }`. `onRequest(path)` sees every request; `mounts` maps
+ * URL prefixes (`/bench-data/`) to other folders.
+ */
+export function serve(dir, port = 0, onRequest = () => {}, mounts = {}) {
   const server = createServer(async (req, res) => {
     const path = decodeURIComponent(new URL(req.url, 'http://x').pathname);
     onRequest(path);
-    let file = normalize(join(root, path));
+    const [prefix, mounted] = Object.entries(mounts).find(([p]) => path.startsWith(p)) ?? ['/', dir];
+    const root = resolve(mounted);
+    let file = normalize(join(root, path.slice(prefix.length - 1)));
     if (!file.startsWith(root)) { res.writeHead(403).end(); return; }
     try {
       if ((await stat(file)).isDirectory()) file = join(file, 'index.html');

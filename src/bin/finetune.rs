@@ -144,6 +144,7 @@ async fn run(args: &Args) -> Result<(), Error> {
     let secs = started.elapsed().as_secs_f32();
     let counts = tuner.class_counts();
     let summary = train_set.classes.iter().zip(&counts).map(|(c, n)| format!("{c}: {n}")).collect::<Vec<_>>().join(", ");
+    tuner.readiness().map_err(Error::Data)?;
     if args.json {
         println!("{}", serde_json::json!({"type": "prepared", "examples": added, "seconds": secs, "classes": train_set.classes, "counts": counts}));
     } else {
@@ -151,7 +152,6 @@ async fn run(args: &Args) -> Result<(), Error> {
         println!("training: {}", opts.unfreeze);
         println!("{:>5} {:>10} {:>10} {:>9} {:>8} {:>8} {:>9} {:>7}", "epoch", "train_loss", "train_acc", "val_loss", "val_acc", "val_f1", "ex/s", "sec");
     }
-    tuner.readiness().map_err(Error::Data)?;
     tuner.train(&opts, &mut Printer { json: args.json }).await?;
     Ok(())
 }

@@ -2,7 +2,7 @@
 // see curves, confusion matrix and a prediction — once on the CPU backend, once on WebGPU.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { cpSync, mkdirSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { serve } from '../../scripts/serve.mjs';
@@ -20,14 +20,16 @@ before(async () => {
 after(async () => { await context?.close(); await server?.close(); });
 
 /** A folder of `perClass` sample images for each of `classes`, plus two files to be skipped. */
-function dataset(classes, perClass) {
+function dataset(classes, perClass, extras = true) {
   const root = mkdtempSync(join(tmpdir(), 'finetune-data-'));
   for (const c of classes) {
     mkdirSync(join(root, c));
     for (const f of readdirSync(join(WEB, 'sample', c)).slice(0, perClass)) cpSync(join(WEB, 'sample', c, f), join(root, c, f));
   }
-  writeFileSync(join(root, classes[0], 'notes.txt'), 'not an image');
-  writeFileSync(join(root, classes[1], 'broken.png'), Buffer.from([0x89, 0x50, 0x4e, 0x47, 1, 2, 3]));
+  if (extras) {
+    writeFileSync(join(root, classes[0], 'notes.txt'), 'not an image');
+    writeFileSync(join(root, classes[1], 'broken.png'), Buffer.from([0x89, 0x50, 0x4e, 0x47, 1, 2, 3]));
+  }
   return root;
 }
 
@@ -37,7 +39,7 @@ async function fineTuneRun(backend, classes, perClass, settings, t) {
     assert.equal(await page.locator('#backend-status').getAttribute('data-kind'), backend);
     await page.setInputFiles('#folder-input', dataset(classes, perClass));
     await page.locator('#skipped-summary').filter({ hasText: '2 file(s) skipped' }).waitFor({ timeout: 600_000 });
-    const skipped = await page.locator('#skipped-list').innerText();
+    const skipped = await page.locator('#skipped-list').textContent();
     assert.match(skipped, /notes\.txt/);
     assert.match(skipped, /broken\.png/);
     for (const [id, value] of Object.entries(settings)) {
@@ -82,6 +84,22 @@ test('a Rust panic in the worker is reported and the page recovers', { timeout: 
     await page.locator('.error').filter({ hasText: 'panic' }).waitFor({ timeout: 60_000 });
     await page.waitForFunction(() => document.getElementById('backend-status')?.textContent?.startsWith('Backend:'), null, { timeout: 120_000 });
     await page.screenshot({ path: join(ARTIFACTS, 'panic-recovered.png') });
+  } finally {
+    await page.close();
+  }
+});
+
+test('a drop that cannot train disables Train and says why', { timeout: 300_000 }, async () => {
+  const { page } = await openPage(context, server.url, 'cpu');
+  try {
+    await page.setInputFiles('#folder-input', dataset(['Bag'], 3, false));
+    await page.locator('#train-reason').filter({ hasText: 'at least 2 classes' }).waitFor({ timeout: 30_000 });
+    assert.ok(await page.locator('#train-button').isDisabled());
+    const lonely = dataset(['Bag', 'Sandal'], 3, false);
+    for (const f of readdirSync(join(lonely, 'Sandal')).slice(1)) rmSync(join(lonely, 'Sandal', f));
+    await page.setInputFiles('#folder-input', lonely);
+    await page.locator('#train-reason').filter({ hasText: '"Sandal" has 1 example' }).waitFor({ timeout: 30_000 });
+    assert.ok(await page.locator('#train-button').isDisabled());
   } finally {
     await page.close();
   }

@@ -55,8 +55,9 @@ export interface Prediction { label: string; score: number }
 export interface Skipped { name: string; reason: string }
 export interface BackendChoice { kind: 'webgpu' | 'cpu'; reason: string }
 
-/** One example as the page hands it over: the file and its class name. */
-export interface Example { blob: Blob; name: string; label: string }
+/** One example as the page hands it over: the file, its class name, and whether it is a fixed
+ * validation example (once any is, they replace the random split). */
+export interface Example { blob: Blob; name: string; label: string; holdout?: boolean }
 
 export type ToWorker =
   | { type: 'init'; backend: BackendPreference; weightsUrl: string }
@@ -70,7 +71,7 @@ export type ToWorker =
 export type FromWorker =
   | { type: 'ready'; backend: BackendChoice; adapter: string; loadMs: number }
   | { type: 'progress'; event: TrainEvent }
-  | { type: 'prepared'; counts: number[]; skipped: Skipped[]; readiness: string | null; cacheBytes: number; ms: number }
-  | { type: 'trained'; report: TrainReport }
+  | { type: 'prepared'; counts: number[]; skipped: Skipped[]; readiness: string | null; cacheBytes: number; ms: number; wasmMemoryBytes: number }
+  | { type: 'trained'; report: TrainReport; wasmMemoryBytes: number }
   | { type: 'prediction'; results: Prediction[] }
   | { type: 'error'; message: string; fatal: boolean };

@@ -12,6 +12,8 @@ let engine: Engine | null = null;
 /** What the cache holds now, so a training run can tell whether to prepare again. */
 let prepared: { examples: Example[]; classes: string[]; unfreeze: Unfreeze } | null = null;
 let abort: AbortController | null = null;
+/** The wasm linear memory: it only grows, so its size is the engine's peak memory. */
+let memory: WebAssembly.Memory | null = null;
 
 interface AdapterSummary { available: boolean; isFallback: boolean; description: string }
 
@@ -35,7 +37,8 @@ async function describeAdapter(): Promise<AdapterSummary> {
 
 async function initEngine(backend: BackendPreference, weightsUrl: string) {
   const started = performance.now();
-  await init({ module_or_path: new URL('./burn_finetune_bg.wasm', import.meta.url) });
+  const wasm = await init({ module_or_path: new URL('./burn_finetune_bg.wasm', import.meta.url) });
+  memory = wasm.memory;
   setPanicHandler((message: string) => post({ type: 'error', message, fatal: true }));
   const adapter = await describeAdapter();
   const response = await fetch(weightsUrl);
@@ -54,8 +57,13 @@ async function prepare(examples: Example[], classes: string[], unfreeze: Unfreez
   prepared = null;
   const skipped: Skipped[] = [];
   let done = 0;
-  for (let i = 0; i < examples.length && !signal.aborted; i += BATCH) {
-    const batch = examples.slice(i, i + BATCH);
+  // Training examples first, then fixed validation ones: each batch shares one `holdout` flag.
+  const batches: Example[][] = [];
+  for (const group of [examples.filter((ex) => !ex.holdout), examples.filter((ex) => ex.holdout)]) {
+    for (let i = 0; i < group.length; i += BATCH) batches.push(group.slice(i, i + BATCH));
+  }
+  for (const batch of batches) {
+    if (signal.aborted) break;
     const pixels: Uint8ClampedArray[] = [];
     const labels: number[] = [];
     for (const ex of batch) {
@@ -69,7 +77,7 @@ async function prepare(examples: Example[], classes: string[], unfreeze: Unfreez
     if (labels.length > 0) {
       const joined = new Uint8Array(labels.length * SIZE * SIZE * 4);
       pixels.forEach((p, k) => joined.set(p, k * SIZE * SIZE * 4));
-      await e.addImages(joined, new Uint32Array(labels), false);
+      await e.addImages(joined, new Uint32Array(labels), Boolean(batch[0].holdout));
     }
     done += batch.length;
     const seconds = (performance.now() - started) / 1000;
@@ -83,6 +91,7 @@ async function prepare(examples: Example[], classes: string[], unfreeze: Unfreez
     readiness: signal.aborted ? 'Preparation was cancelled: prepare the examples again.' : (e.readiness() ?? null),
     cacheBytes: e.cacheBytes(),
     ms: performance.now() - started,
+    wasmMemoryBytes: memory?.buffer.byteLength ?? 0,
   });
 }
 
@@ -96,7 +105,7 @@ async function train(options: TrainOptions, signal: AbortSignal) {
     if (signal.aborted || !prepared) return;
   }
   const report = await e.train({ ...options, unfreeze }, (event: unknown) => post({ type: 'progress', event: event as never }), signal);
-  post({ type: 'trained', report });
+  post({ type: 'trained', report, wasmMemoryBytes: memory?.buffer.byteLength ?? 0 });
 }
 
 async function predict(blob: Blob, topK: number) {

@@ -1,0 +1,87 @@
+// The image benchmark in headless Chromium: the page's own worker and engine, driven through the
+// same messages the page sends. Prints Markdown table rows like `bench` (native).
+// Usage: node scripts/bench-browser.mjs [--backend cpu|webgpu] [--per-class N] [--epochs N] [--unfreeze head|K]
+import { readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { serve } from './serve.mjs';
+import { launch } from '../tests/e2e/browser.mjs';
+
+const { values: args } = parseArgs({ options: {
+  backend: { type: 'string', default: 'cpu' },
+  'per-class': { type: 'string', default: '100' },
+  epochs: { type: 'string', default: '10' },
+  unfreeze: { type: 'string', default: 'head,2' },
+  web: { type: 'string', default: 'build/web' },
+  data: { type: 'string', default: 'assets/fashion-bench' },
+} });
+const perClass = Number(args['per-class']);
+
+/** `{path, label, holdout}` for `perClass` images per class of train (and test as holdout). */
+function listing() {
+  const out = [];
+  for (const [split, holdout] of [['train', false], ['test', true]]) {
+    for (const label of readdirSync(join(args.data, split)).sort()) {
+      for (const f of readdirSync(join(args.data, split, label)).sort().slice(0, perClass)) out.push({ path: `${split}/${label}/${f}`, label, holdout });
+    }
+  }
+  return out;
+}
+
+async function runInPage(page, backend, unfreeze, files, epochs) {
+  return page.evaluate(async ({ backend, unfreeze, files, epochs }) => {
+    const worker = new Worker('./worker.js', { type: 'module' });
+    const waitFor = (type, onEach = () => {}) => new Promise((ok, fail) => {
+      worker.onmessage = ({ data }) => {
+        if (data.type === 'error') fail(new Error(data.message));
+        else if (data.type === type) ok(data);
+        else onEach(data);
+      };
+    });
+    const started = performance.now();
+    worker.postMessage({ type: 'init', backend, weightsUrl: './efficientnet-lite0.safetensors' });
+    const ready = await waitFor('ready');
+    const examples = await Promise.all(files.map(async (f) => ({
+      blob: await (await fetch(`/bench-data/${f.path}`)).blob(), name: f.path, label: f.label, holdout: f.holdout })));
+    const classes = [...new Set(files.map((f) => f.label))];
+    worker.postMessage({ type: 'prepare', examples, classes, unfreeze });
+    const prepared = await waitFor('prepared');
+    const trainStart = performance.now();
+    let firstStep = null;
+    const epochsSeen = [];
+    worker.postMessage({ type: 'train', options: { unfreeze, epochs, batchSize: 32 } });
+    const trained = await waitFor('trained', (m) => {
+      if (m.type !== 'progress') return;
+      if (m.event.type === 'step' && firstStep === null) firstStep = (performance.now() - trainStart) / 1000;
+      if (m.event.type === 'epoch') epochsSeen.push(m.event);
+    });
+    worker.terminate();
+    return {
+      backend: ready.backend.reason, loadS: ready.loadMs / 1000, images: examples.length,
+      cachingPerS: examples.length / (prepared.ms / 1000), firstStepS: firstStep,
+      trainPerS: epochsSeen.reduce((a, e) => a + e.trainExamplesPerSec, 0) / Math.max(1, epochsSeen.length),
+      wasmMb: trained.wasmMemoryBytes / 1e6, cacheMb: prepared.cacheBytes / 1e6,
+      bestValAcc: trained.report.bestValAccuracy, epochs: trained.report.epochs.length, totalS: (performance.now() - started) / 1000,
+    };
+  }, { backend, unfreeze, files, epochs });
+}
+
+const server = await serve(args.web, 0, () => {}, { '/bench-data/': args.data });
+const context = await launch();
+try {
+  const page = await context.newPage();
+  page.on('console', (m) => { if (m.type() === 'error') console.error(m.text()); });
+  await page.goto(server.url);
+  const files = listing();
+  console.log('| path | trains | images | weights load s | caching ex/s | first step s | train ex/s | wasm memory MB | cache MB | best val acc | epochs |');
+  console.log('|---|---|---|---|---|---|---|---|---|---|---|');
+  for (const u of args.unfreeze.split(',')) {
+    const unfreeze = u === 'head' ? 'head' : Number(u);
+    const r = await runInPage(page, args.backend, unfreeze, files, Number(args.epochs));
+    console.error(`  (${r.backend}; ${r.totalS.toFixed(0)} s in all)`);
+    console.log(`| browser ${args.backend} | ${u === 'head' ? 'head only' : `head + top layer + last ${u} blocks`} | ${r.images} | ${r.loadS.toFixed(2)} | ${r.cachingPerS.toFixed(1)} | ${r.firstStepS?.toFixed(2)} | ${r.trainPerS.toFixed(1)} | ${r.wasmMb.toFixed(0)} | ${r.cacheMb.toFixed(1)} | ${(r.bestValAcc * 100).toFixed(1)}% | ${r.epochs} |`);
+  }
+} finally {
+  await context.close();
+  await server.close();
+}
