@@ -41,8 +41,11 @@ async function runInPage(page, backend, unfreeze, files, epochs) {
     const started = performance.now();
     worker.postMessage({ type: 'init', backend, weightsUrl: './efficientnet-lite0.safetensors' });
     const ready = await waitFor('ready');
-    const examples = await Promise.all(files.map(async (f) => ({
-      blob: await (await fetch(`/bench-data/${f.path}`)).blob(), name: f.path, label: f.label, holdout: f.holdout })));
+    const examples = [];
+    for (let i = 0; i < files.length; i += 50) {  // bounded concurrency: thousands of fetches at once fail
+      examples.push(...await Promise.all(files.slice(i, i + 50).map(async (f) => ({
+        blob: await (await fetch(`/bench-data/${f.path}`)).blob(), name: f.path, label: f.label, holdout: f.holdout }))));
+    }
     const classes = [...new Set(files.map((f) => f.label))];
     worker.postMessage({ type: 'prepare', examples, classes, unfreeze });
     const prepared = await waitFor('prepared');

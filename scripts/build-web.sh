@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Builds the demo page into dist/: the wasm engine (cargo → wasm-bindgen), the TypeScript page
 # and worker (type-checked, bundled by esbuild), the weights and the sample data set.
-# Usage: scripts/build-web.sh [--opt]   (--opt also runs wasm-opt -O3, slow: for release/benchmarks)
+# Usage: scripts/build-web.sh   (output: build/web, or $DIST)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-${FINETUNE_CACHE:-$HOME/.cache/burn-finetune}/target}
@@ -10,13 +10,8 @@ OUT=${DIST:-build/web}
 echo "== wasm engine (cargo build --target wasm32-unknown-unknown --release)"
 cargo build --lib --release --target wasm32-unknown-unknown
 mkdir -p www/pkg "$OUT"
-wasm-bindgen --target web --out-dir www/pkg --out-name burn_finetune \
+wasm-bindgen --target web --remove-name-section --out-dir www/pkg --out-name burn_finetune \
   "$CARGO_TARGET_DIR/wasm32-unknown-unknown/release/burn_finetune.wasm"
-if [ "${1:-}" = "--opt" ]; then
-  echo "== wasm-opt -O3"
-  node_modules/.bin/wasm-opt -O3 --enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext \
-    --enable-mutable-globals www/pkg/burn_finetune_bg.wasm -o www/pkg/burn_finetune_bg.wasm
-fi
 
 echo "== TypeScript (tsc --noEmit, esbuild)"
 node_modules/.bin/tsc --noEmit -p www

@@ -101,6 +101,9 @@ test('a drop that cannot train disables Train and says why', { timeout: 300_000 
     await page.setInputFiles('#folder-input', lonely);
     await page.locator('#train-reason').filter({ hasText: '"Sandal" has 1 example' }).waitFor({ timeout: 30_000 });
     assert.ok(await page.locator('#train-button').isDisabled());
+    // The one-click sample replaces the bad drop.
+    await page.click('#sample-button');
+    await page.locator('#data-status').filter({ hasText: '200 files in 10 classes' }).waitFor({ timeout: 60_000 });
   } finally {
     await page.close();
   }
