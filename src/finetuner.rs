@@ -100,12 +100,15 @@ impl ImageFineTuner {
         Ok(())
     }
 
-    async fn trunk_forward(&self, pixels: &[u8], layout: PixelLayout, count: usize) -> Result<Vec<f32>, Error> {
+    /// Preprocessed images as a `[count, 3, 224, 224]` tensor on the engine's device.
+    fn images(&self, pixels: &[u8], layout: PixelLayout, count: usize) -> Result<Tensor<4>, Error> {
         let input = preprocess(pixels, layout, count).map_err(Error::Data)?;
-        let images = Tensor::from_data(TensorData::new(input, [count, 3, INPUT_SIZE, INPUT_SIZE]), &self.device);
-        let features = self.trunk.forward(images);
-        let data = features.into_data_async().await.map_err(|e| Error::Backend(format!("{e:?}")))?;
-        data.try_to_vec::<f32>().map_err(|e| Error::Backend(format!("{e:?}")))
+        Ok(Tensor::from_data(TensorData::new(input, [count, 3, INPUT_SIZE, INPUT_SIZE]), &self.device))
+    }
+
+    async fn trunk_forward(&self, pixels: &[u8], layout: PixelLayout, count: usize) -> Result<Vec<f32>, Error> {
+        let features = self.trunk.forward(self.images(pixels, layout, count)?);
+        read_f32(features).await
     }
 
     /// Why training cannot start yet, if it cannot.
@@ -150,11 +153,8 @@ impl ImageFineTuner {
     /// Top-`k` classes for each of `count` images.
     pub async fn predict(&self, pixels: &[u8], layout: PixelLayout, count: usize, k: usize) -> Result<Vec<Vec<Prediction>>, Error> {
         let model = self.trained.as_ref().ok_or(Error::NotTrained)?;
-        let input = preprocess(pixels, layout, count).map_err(Error::Data)?;
-        let images = Tensor::from_data(TensorData::new(input, [count, 3, INPUT_SIZE, INPUT_SIZE]), &self.device);
-        let probs = softmax(model.forward(self.trunk.forward(images)), 1);
-        let probs = probs.into_data_async().await.map_err(|e| Error::Backend(format!("{e:?}")))?;
-        let probs = probs.try_to_vec::<f32>().map_err(|e| Error::Backend(format!("{e:?}")))?;
+        let features = self.trunk.forward(self.images(pixels, layout, count)?);
+        let probs = read_f32(softmax(model.forward(features), 1)).await?;
         let n = self.classes.len();
         Ok(probs
             .chunks_exact(n)
@@ -175,4 +175,10 @@ impl ImageFineTuner {
     pub fn trained(&self) -> Option<&Classifier> {
         self.trained.as_ref()
     }
+}
+
+/// Reads a tensor's values asynchronously (a synchronous read panics in wasm on WebGPU).
+async fn read_f32<const D: usize>(tensor: Tensor<D>) -> Result<Vec<f32>, Error> {
+    let data = tensor.into_data_async().await.map_err(|e| Error::Backend(format!("{e:?}")))?;
+    data.try_to_vec::<f32>().map_err(|e| Error::Backend(format!("{e:?}")))
 }
