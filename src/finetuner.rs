@@ -170,11 +170,6 @@ impl ImageFineTuner {
             })
             .collect())
     }
-
-    /// The trained classifier, if any.
-    pub fn trained(&self) -> Option<&Classifier> {
-        self.trained.as_ref()
-    }
 }
 
 /// Reads a tensor's values asynchronously (a synchronous read panics in wasm on WebGPU).

@@ -85,11 +85,6 @@ impl<'a> WeightFile<'a> {
             .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
             .collect())
     }
-
-    /// Whether the file holds a tensor of that name.
-    pub fn contains(&self, tensor: &str) -> bool {
-        self.tensors.names().iter().any(|n| *n == tensor)
-    }
 }
 
 #[cfg(test)]
