@@ -25,6 +25,8 @@ fn fine_tuning_fashion_mnist_beats_chance_by_far() {
         println!("epoch {}: train loss {:.3} acc {:.2}, val loss {:.3} acc {:.2} f1 {:.2}", e.epoch, e.train_loss, e.train_accuracy, e.val_loss, e.val_accuracy, e.val_macro_f1);
     }
     assert_ne!(report.stop_reason, StopReason::Diverged);
+    let last = report.epochs.last().unwrap();
+    assert!(last.train_macro_f1 > 0.3 && last.train_macro_f1 <= 1.0, "train macro-F1 {}", last.train_macro_f1);
     assert_eq!(report.val_examples, 40);
     assert!(report.best_val_accuracy >= 0.5, "validation accuracy {} is not far above chance (0.1)", report.best_val_accuracy);
     let first = &report.epochs[0];

@@ -12,6 +12,7 @@ pub struct EpochReport {
     pub epoch: usize,
     pub train_loss: f32,
     pub train_accuracy: f32,
+    pub train_macro_f1: f32,
     pub val_loss: f32,
     pub val_accuracy: f32,
     pub val_macro_f1: f32,

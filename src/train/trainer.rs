@@ -82,7 +82,8 @@ pub async fn fine_tune(
     'epochs: for epoch in 1..=opts.epochs {
         let started = Instant::now();
         order.shuffle(&mut rng);
-        let (mut loss_sum, mut correct) = (0.0f64, 0usize);
+        let mut loss_sum = 0.0f64;
+        let mut train_confusion = ConfusionMatrix::new(data.classes);
         for (batch_no, batch) in order.chunks(opts.batch_size).enumerate() {
             if hooks.cancelled() {
                 report.stop_reason = StopReason::Cancelled;
@@ -104,7 +105,9 @@ pub async fn fine_tune(
                 break 'epochs;
             }
             loss_sum += batch_loss as f64 * batch.len() as f64;
-            correct += pred_data.iter::<i64>().zip(batch).filter(|&(p, &i)| p as usize == data.labels[i]).count();
+            for (p, &i) in pred_data.iter::<i64>().zip(batch) {
+                train_confusion.add(data.labels[i], p as usize);
+            }
 
             let mut grads = loss.backward();
             let factor = schedule.factor(step);
@@ -130,7 +133,8 @@ pub async fn fine_tune(
         let epoch_report = EpochReport {
             epoch,
             train_loss: (loss_sum / order.len() as f64) as f32,
-            train_accuracy: correct as f32 / order.len() as f32,
+            train_accuracy: train_confusion.accuracy(),
+            train_macro_f1: train_confusion.macro_f1(),
             val_loss,
             val_accuracy: confusion.accuracy(),
             val_macro_f1: confusion.macro_f1(),

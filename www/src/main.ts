@@ -100,7 +100,7 @@ function onProgress(ev: TrainEvent) {
       state.epochs.push(ev);
       drawCharts();
       renderConfusion($<HTMLTableElement>('confusion'), state.classes, ev.valConfusion.counts);
-      $('progress-text').textContent = `Epoch ${ev.epoch}: val accuracy ${(ev.valAccuracy * 100).toFixed(1)}%, macro-F1 ${ev.valMacroF1.toFixed(3)}`;
+      $('progress-text').textContent = `Epoch ${ev.epoch}: train accuracy ${(ev.trainAccuracy * 100).toFixed(1)}% (macro-F1 ${ev.trainMacroF1.toFixed(3)}), val accuracy ${(ev.valAccuracy * 100).toFixed(1)}% (macro-F1 ${ev.valMacroF1.toFixed(3)})`;
       document.body.dataset.valAccuracy = String(ev.valAccuracy);
       break;
     case 'warning':

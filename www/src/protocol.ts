@@ -23,6 +23,7 @@ export interface EpochReport {
   epoch: number;
   trainLoss: number;
   trainAccuracy: number;
+  trainMacroF1: number;
   valLoss: number;
   valAccuracy: number;
   valMacroF1: number;
