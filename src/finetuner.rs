@@ -8,7 +8,7 @@ use serde::Serialize;
 
 use crate::data::{FeatureCache, PixelLayout, Split, preprocess};
 use crate::error::Error;
-use crate::model::efficientnet::INPUT_SIZE;
+use crate::model::efficientnet::{INPUT_SIZE, check_unfreeze};
 use crate::model::{Classifier, ClassifierConfig, EfficientNetWeights, Trunk, Unfreeze, feature_shape};
 use crate::train::{TrainData, TrainHooks, TrainOptions, TrainReport, fine_tune};
 
@@ -29,7 +29,9 @@ pub struct ImageFineTuner {
     /// Per example: `true` when the user supplied it as a validation example.
     holdout: Vec<bool>,
     classes: Vec<String>,
-    trained: Option<Classifier>,
+    /// The last fine-tuned classifier and the class names it was trained on (`reset` may
+    /// change `classes` before the next training).
+    trained: Option<(Classifier, Vec<String>)>,
 }
 
 impl ImageFineTuner {
@@ -53,9 +55,7 @@ impl ImageFineTuner {
     /// Starts a new set of examples for these class names, cached for the cut `unfreeze`.
     /// A previously trained model is kept (for prediction) until the next training.
     pub fn reset(&mut self, classes: Vec<String>, unfreeze: Unfreeze) -> Result<(), Error> {
-        if unfreeze.blocks() > crate::model::efficientnet::NUM_BLOCKS {
-            return Err(Error::Options(format!("cannot unfreeze {} blocks: the model has 16", unfreeze.blocks())));
-        }
+        check_unfreeze(unfreeze).map_err(Error::Options)?;
         if unfreeze != self.unfreeze {
             self.trunk = self.weights.trunk(unfreeze, &self.device);
             self.unfreeze = unfreeze;
@@ -146,22 +146,21 @@ impl ImageFineTuner {
         });
         let data = TrainData { cache: &self.cache, labels: &self.labels, classes: self.classes.len(), split };
         let trained = fine_tune(model, data, opts, hooks).await?;
-        self.trained = Some(trained.model);
+        self.trained = Some((trained.model, self.classes.clone()));
         Ok(trained.report)
     }
 
     /// Top-`k` classes for each of `count` images.
     pub async fn predict(&self, pixels: &[u8], layout: PixelLayout, count: usize, k: usize) -> Result<Vec<Vec<Prediction>>, Error> {
-        let model = self.trained.as_ref().ok_or(Error::NotTrained)?;
+        let (model, classes) = self.trained.as_ref().ok_or(Error::NotTrained)?;
         let features = self.trunk.forward(self.images(pixels, layout, count)?);
         let probs = read_f32(softmax(model.forward(features), 1)).await?;
-        let n = self.classes.len();
         Ok(probs
-            .chunks_exact(n)
+            .chunks_exact(classes.len())
             .map(|row| {
                 let mut scored: Vec<Prediction> = row
                     .iter()
-                    .zip(&self.classes)
+                    .zip(classes)
                     .map(|(&score, label)| Prediction { label: label.clone(), score })
                     .collect();
                 scored.sort_by(|a, b| b.score.total_cmp(&a.score));

@@ -37,6 +37,11 @@ fn fine_tuning_fashion_mnist_beats_chance_by_far() {
     let top = block_on(tuner.predict(&image, PixelLayout::Rgb, 1, 3)).unwrap();
     assert_eq!(top[0].len(), 3);
     assert!(top[0][0].score >= top[0][1].score && top[0].iter().map(|p| p.score).sum::<f32>() <= 1.0001);
+
+    // New examples with other classes do not relabel the trained model's predictions.
+    tuner.reset(vec!["cats".into(), "dogs".into()], Unfreeze::Blocks(2)).unwrap();
+    let again = block_on(tuner.predict(&image, PixelLayout::Rgb, 1, 3)).unwrap();
+    assert_eq!(again, top, "predictions changed after reset");
 }
 
 #[test]

@@ -68,10 +68,6 @@ impl TrainHooks for Timing {
             _ => {}
         }
     }
-    fn cancelled(&self) -> bool {
-        false
-    }
-    async fn yield_now(&mut self) {}
 }
 
 /// Peak resident memory of this process (Linux `VmHWM`), in MB.

@@ -87,10 +87,6 @@ impl TrainHooks for Printer {
             _ => {}
         }
     }
-    fn cancelled(&self) -> bool {
-        false
-    }
-    async fn yield_now(&mut self) {}
 }
 
 fn main() -> ExitCode {

@@ -59,6 +59,14 @@ pub fn block_specs() -> Vec<MbConvSpec> {
         .collect()
 }
 
+/// `Err` with a message when the network has no such cut.
+pub fn check_unfreeze(unfreeze: Unfreeze) -> Result<(), String> {
+    match unfreeze.blocks() {
+        k if k > NUM_BLOCKS => Err(format!("cannot unfreeze {k} blocks: EfficientNet-Lite0 has {NUM_BLOCKS}")),
+        _ => Ok(()),
+    }
+}
+
 /// Shape `[channels, h, w]` of the trunk output for a cut (for 224×224 inputs).
 pub fn feature_shape(unfreeze: Unfreeze) -> [usize; 3] {
     match unfreeze {

@@ -9,9 +9,15 @@ pub trait TrainHooks {
     /// Called for every progress event.
     fn on_event(&mut self, event: &TrainEvent);
     /// Polled before each step: `true` stops training within one step, keeping the best weights.
-    fn cancelled(&self) -> bool;
+    /// Default: never.
+    fn cancelled(&self) -> bool {
+        false
+    }
     /// Awaited between steps. In a browser it returns to the event loop (messages, rendering).
-    fn yield_now(&mut self) -> impl Future<Output = ()>;
+    /// Default: nothing to yield to (native, blocking hosts).
+    fn yield_now(&mut self) -> impl Future<Output = ()> {
+        std::future::ready(())
+    }
 }
 
 /// Hooks that collect events and never cancel; for tests and simple native use.
@@ -31,6 +37,4 @@ impl TrainHooks for CollectEvents {
         let steps = self.events.iter().filter(|e| matches!(e, TrainEvent::Step { .. })).count();
         self.cancel_after_steps.is_some_and(|n| steps >= n)
     }
-
-    async fn yield_now(&mut self) {}
 }

@@ -4,7 +4,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::model::Unfreeze;
-use crate::model::efficientnet::NUM_BLOCKS;
+use crate::model::efficientnet::check_unfreeze;
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(default, rename_all = "camelCase", deny_unknown_fields)]
@@ -66,9 +66,7 @@ impl TrainOptions {
                 self.val_share
             ));
         }
-        if self.unfreeze.blocks() > NUM_BLOCKS {
-            return Err(format!("unfreeze at most {NUM_BLOCKS} blocks, got {}", self.unfreeze.blocks()));
-        }
+        check_unfreeze(self.unfreeze)?;
         if self.patience == 0 {
             return Err("patience must be at least 1 epoch".into());
         }
