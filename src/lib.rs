@@ -9,8 +9,8 @@
 pub mod backend;
 pub mod data;
 pub mod error;
-pub mod finetuner;
 pub mod model;
+pub mod task;
 pub mod train;
 pub mod weights;
 
@@ -21,4 +21,4 @@ pub mod native;
 mod web;
 
 pub use error::Error;
-pub use finetuner::{ImageFineTuner, Prediction};
+pub use task::{ImageFineTuner, Prediction, TextFineTuner};

@@ -16,7 +16,7 @@ use web_sys::AbortSignal;
 
 use crate::backend::{AdapterInfo, BackendChoice, BackendKind, BackendPreference, choose_backend};
 use crate::data::PixelLayout;
-use crate::finetuner::ImageFineTuner;
+use crate::task::ImageFineTuner;
 use crate::model::{EfficientNetWeights, Unfreeze};
 use crate::train::{TrainEvent, TrainHooks, TrainOptions};
 

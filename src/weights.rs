@@ -1,7 +1,7 @@
 //! Reading pretrained weights from safetensors bytes, with errors that name the file and tensor.
 //!
 //! ```ignore
-//! let file = WeightFile::from_bytes("efficientnet-lite0.safetensors", &bytes)?;
+//! let file = WeightFile::from_bytes("efficientnet-lite0.safetensors", "EfficientNet-Lite0", &bytes)?;
 //! let w = file.tensor("_conv_stem.weight", &[32, 3, 3, 3])?; // Vec<f32>
 //! ```
 
@@ -14,7 +14,7 @@ pub enum WeightError {
     /// The bytes are not a safetensors file (missing, truncated or another format).
     Unreadable { file: String, reason: String },
     /// A tensor the model needs is absent.
-    Missing { file: String, tensor: String },
+    Missing { file: String, model: String, tensor: String },
     /// A tensor has the wrong shape or type.
     WrongShape { file: String, tensor: String, expected: Vec<usize>, found: Vec<usize> },
     WrongType { file: String, tensor: String, found: String },
@@ -26,8 +26,8 @@ impl fmt::Display for WeightError {
             Self::Unreadable { file, reason } => {
                 write!(f, "weights file '{file}' cannot be read ({reason}); is it missing or truncated?")
             }
-            Self::Missing { file, tensor } => {
-                write!(f, "weights file '{file}' has no tensor '{tensor}': it is not an EfficientNet-Lite0 file")
+            Self::Missing { file, model, tensor } => {
+                write!(f, "weights file '{file}' has no tensor '{tensor}': it is not a {model} file")
             }
             Self::WrongShape { file, tensor, expected, found } => write!(
                 f,
@@ -45,23 +45,25 @@ impl std::error::Error for WeightError {}
 /// A parsed safetensors file borrowed from its bytes.
 pub struct WeightFile<'a> {
     name: String,
+    model: String,
     tensors: SafeTensors<'a>,
 }
 
 impl<'a> WeightFile<'a> {
-    /// Parses the header; `name` is used in error messages only.
-    pub fn from_bytes(name: &str, bytes: &'a [u8]) -> Result<Self, WeightError> {
+    /// Parses the header; `name` (the file) and `model` are used in error messages only.
+    pub fn from_bytes(name: &str, model: &str, bytes: &'a [u8]) -> Result<Self, WeightError> {
         let tensors = SafeTensors::deserialize(bytes).map_err(|e| WeightError::Unreadable {
             file: name.to_string(),
             reason: e.to_string(),
         })?;
-        Ok(Self { name: name.to_string(), tensors })
+        Ok(Self { name: name.to_string(), model: model.to_string(), tensors })
     }
 
     /// The tensor `tensor` as f32 values, checked against `shape`.
     pub fn tensor(&self, tensor: &str, shape: &[usize]) -> Result<Vec<f32>, WeightError> {
         let view = self.tensors.tensor(tensor).map_err(|_| WeightError::Missing {
             file: self.name.clone(),
+            model: self.model.clone(),
             tensor: tensor.to_string(),
         })?;
         if view.dtype() != Dtype::F32 {
@@ -101,19 +103,19 @@ mod tests {
     #[test]
     fn reads_a_tensor_with_the_right_shape() {
         let bytes = file_with("a.weight", vec![2, 3]);
-        let f = WeightFile::from_bytes("w.safetensors", &bytes).unwrap();
+        let f = WeightFile::from_bytes("w.safetensors", "test", &bytes).unwrap();
         assert_eq!(f.tensor("a.weight", &[2, 3]).unwrap(), vec![0., 1., 2., 3., 4., 5.]);
     }
 
     #[test]
     fn errors_name_the_file_and_the_tensor() {
         let bytes = file_with("a.weight", vec![2, 3]);
-        let f = WeightFile::from_bytes("w.safetensors", &bytes).unwrap();
+        let f = WeightFile::from_bytes("w.safetensors", "test", &bytes).unwrap();
         let e = f.tensor("a.weight", &[3, 2]).unwrap_err().to_string();
         assert!(e.contains("w.safetensors") && e.contains("a.weight") && e.contains("[3, 2]"), "{e}");
         let e = f.tensor("b.weight", &[1]).unwrap_err().to_string();
         assert!(e.contains("b.weight") && e.contains("no tensor"), "{e}");
-        let e = WeightFile::from_bytes("cut.safetensors", &bytes[..bytes.len() - 5]).err().unwrap();
+        let e = WeightFile::from_bytes("cut.safetensors", "test", &bytes[..bytes.len() - 5]).err().unwrap();
         assert!(e.to_string().contains("cut.safetensors") && e.to_string().contains("truncated"), "{e}");
     }
 }

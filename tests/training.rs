@@ -62,7 +62,7 @@ fn frozen_layers_stay_bit_identical_and_unfrozen_ones_change() {
     let model = ClassifierConfig { classes: 3, unfreeze }.init(&weights, &device.clone().autodiff());
     let (upper_before, head_before) = (params(&model.upper), params(&model.head));
     let (cache, labels) = synthetic(unfreeze, 3, 8, 0.5, 1);
-    let data = TrainData { cache: &cache, labels: &labels, classes: 3, split: None };
+    let data = TrainData { features: &cache, labels: &labels, classes: 3, split: None };
     let trained = futures_lite::future::block_on(fine_tune(model, data, &opts(unfreeze), &mut CollectEvents::default())).unwrap();
 
     assert_eq!(params(&trunk), trunk_before, "the frozen trunk changed");
@@ -91,7 +91,7 @@ fn divergence_guard_rolls_back_and_says_to_lower_the_lr() {
     let model = ClassifierConfig { classes: 3, unfreeze }.init(&weights, &Device::flex().autodiff());
     let initial = params(&model.head);
     let (cache, labels) = synthetic(unfreeze, 3, 10, 1.0, 2);
-    let data = TrainData { cache: &cache, labels: &labels, classes: 3, split: None };
+    let data = TrainData { features: &cache, labels: &labels, classes: 3, split: None };
     let o = TrainOptions { head_lr: 1e3, epochs: 5, warmup_share: 0.0, ..opts(unfreeze) };
     let trained = futures_lite::future::block_on(fine_tune(model, data, &o, &mut CollectEvents::default())).unwrap();
     assert_eq!(trained.report.stop_reason, StopReason::Diverged, "{}", trained.report.message);
@@ -114,14 +114,14 @@ fn early_stopping_restores_the_best_epoch() {
     let mut rng = StdRng::seed_from_u64(9);
     labels.iter_mut().for_each(|l| *l = rng.random_range(0..2));
     let split = Split { train: (0..40).collect(), val: (40..60).collect() };
-    let data = TrainData { cache: &cache, labels: &labels, classes: 2, split: Some(split.clone()) };
+    let data = TrainData { features: &cache, labels: &labels, classes: 2, split: Some(split.clone()) };
     let o = TrainOptions { head_lr: 5e-3, epochs: 30, patience: 2, warmup_share: 0.0, ..opts(unfreeze) };
     let mut hooks = CollectEvents::default();
     let trained = futures_lite::future::block_on(fine_tune(model, data, &o, &mut hooks)).unwrap();
     let r = &trained.report;
     assert_eq!(r.stop_reason, StopReason::EarlyStopped, "{}", r.message);
     assert!(r.best_epoch < r.epochs.len(), "the best epoch should precede the stop");
-    let data = TrainData { cache: &cache, labels: &labels, classes: 2, split: None };
+    let data = TrainData { features: &cache, labels: &labels, classes: 2, split: None };
     let (val_loss, _) = futures_lite::future::block_on(evaluate(&trained.model, &data, &split.val, 8)).unwrap();
     let best_loss = r.epochs[r.best_epoch - 1].val_loss;
     assert!((val_loss - best_loss).abs() < 1e-4, "kept weights give val loss {val_loss}, best epoch had {best_loss}");
@@ -134,7 +134,7 @@ fn cancel_stops_within_a_step_and_keeps_weights() {
     let unfreeze = Unfreeze::Head;
     let model = ClassifierConfig { classes: 3, unfreeze }.init(&weights, &Device::flex().autodiff());
     let (cache, labels) = synthetic(unfreeze, 3, 20, 1.0, 4);
-    let data = TrainData { cache: &cache, labels: &labels, classes: 3, split: None };
+    let data = TrainData { features: &cache, labels: &labels, classes: 3, split: None };
     let mut hooks = CollectEvents { cancel_after_steps: Some(3), ..Default::default() };
     let o = TrainOptions { epochs: 5, ..opts(unfreeze) };
     let trained = futures_lite::future::block_on(fine_tune(model, data, &o, &mut hooks)).unwrap();

@@ -1,34 +1,57 @@
-//! `finetune`: fine-tune EfficientNet-Lite0 on a folder of images (one subfolder per class), natively.
+//! `finetune`: fine-tune EfficientNet-Lite0 on a folder of images (one subfolder per class), or
+//! MiniLM-L6 on a CSV/TSV/JSON Lines file of texts and labels, natively.
 //!
 //! ```text
 //! finetune --data photos/ [--val-data held-out/] [--unfreeze head|K] [--epochs 10] [--json]
+//! finetune --text reviews.csv [--text-column text] [--label-column label] [--max-length 128]
 //! ```
 
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 use burn_finetune::backend::BackendKind;
+use burn_finetune::data::TextTokenizer;
+use burn_finetune::model::minilm::MiniLmWeights;
 use burn_finetune::model::{EfficientNetWeights, Unfreeze};
 use burn_finetune::native::folder::{add_folder, list_folder};
 use burn_finetune::native::native_device;
+use burn_finetune::native::text_file::{dataset_from, read_text_file};
 use burn_finetune::train::{TrainEvent, TrainHooks, TrainOptions};
-use burn_finetune::{Error, ImageFineTuner};
+use burn_finetune::{Error, ImageFineTuner, TextFineTuner};
 use clap::Parser;
 use web_time::Instant;
 
 #[derive(Parser, Debug)]
-#[command(about = "Fine-tune EfficientNet-Lite0 (head + upper blocks) on a folder-per-class image data set")]
+#[command(about = "Fine-tune EfficientNet-Lite0 on a folder-per-class image set, or MiniLM-L6 on a text file \
+(head + upper layers)")]
+#[command(group = clap::ArgGroup::new("input").required(true).args(["data", "text"]))]
 struct Args {
     /// Folder with one subfolder of images per class.
     #[arg(long)]
-    data: PathBuf,
+    data: Option<PathBuf>,
+    /// CSV, TSV or JSON Lines file of texts and labels (with a header line for CSV/TSV).
+    #[arg(long)]
+    text: Option<PathBuf>,
+    /// Text column (default: guessed from the header, e.g. "text", "sentence", "review").
+    #[arg(long)]
+    text_column: Option<String>,
+    /// Label column (default: guessed, e.g. "label", "class", "sentiment").
+    #[arg(long)]
+    label_column: Option<String>,
+    /// Texts are cut to this many tokens.
+    #[arg(long, default_value_t = burn_finetune::task::DEFAULT_MAX_LENGTH)]
+    max_length: usize,
+    /// MiniLM-L6 folder with model.safetensors and tokenizer.json (made by scripts/setup.sh).
+    #[arg(long, default_value = "assets/minilm-l6")]
+    text_model: PathBuf,
     /// Optional separate validation folder (same class subfolders); default: a stratified split.
     #[arg(long)]
     val_data: Option<PathBuf>,
-    /// Pretrained weights (made by scripts/setup.sh).
+    /// EfficientNet-Lite0 weights (made by scripts/setup.sh).
     #[arg(long, default_value = "assets/efficientnet-lite0.safetensors")]
     weights: PathBuf,
-    /// "head", or the number of top MBConv blocks to unfreeze (with `_conv_head` and the head).
+    /// "head", or the number of top MBConv blocks (images, with `_conv_head`) or encoder layers
+    /// (text) to unfreeze with the head.
     #[arg(long, default_value = "2", value_parser = parse_unfreeze)]
     unfreeze: Unfreeze,
     #[arg(long, default_value_t = 10)]
@@ -51,7 +74,7 @@ struct Args {
     /// Print JSON lines (one event each) instead of a table.
     #[arg(long)]
     json: bool,
-    /// Use at most this many images per class (0: all).
+    /// Use at most this many examples per class (0: all).
     #[arg(long, default_value_t = 0)]
     limit_per_class: usize,
 }
@@ -100,7 +123,7 @@ fn main() -> ExitCode {
     }
 }
 
-async fn run(args: &Args) -> Result<(), Error> {
+fn train_options(args: &Args) -> Result<TrainOptions, Error> {
     let opts = TrainOptions {
         unfreeze: args.unfreeze,
         epochs: args.epochs,
@@ -113,41 +136,105 @@ async fn run(args: &Args) -> Result<(), Error> {
         ..TrainOptions::default()
     };
     opts.validate().map_err(Error::Options)?;
+    Ok(opts)
+}
+
+fn read(path: &std::path::Path) -> Result<Vec<u8>, Error> {
+    std::fs::read(path)
+        .map_err(|e| Error::Data(format!("'{}' cannot be read ({e}): run scripts/setup.sh first", path.display())))
+}
+
+fn print_header(args: &Args, added: usize, what: &str, secs: f32, classes: &[String], counts: &[usize], unfreeze: Unfreeze) {
+    let summary = classes.iter().zip(counts).map(|(c, n)| format!("{c}: {n}")).collect::<Vec<_>>().join(", ");
+    if args.json {
+        println!("{}", serde_json::json!({"type": "prepared", "examples": added, "seconds": secs, "classes": classes, "counts": counts}));
+    } else {
+        println!("{added} {what} prepared in {secs:.1} s ({:.1}/s); {summary}", added as f32 / secs.max(1e-6));
+        println!("training: {unfreeze}");
+        println!("{:>5} {:>10} {:>10} {:>9} {:>8} {:>8} {:>9} {:>7}", "epoch", "train_loss", "train_acc", "val_loss", "val_acc", "val_f1", "ex/s", "sec");
+    }
+}
+
+fn skipped(args: &Args, what: &str, reason: &str) {
+    if args.json {
+        println!("{}", serde_json::json!({"type": "skipped", "item": what, "reason": reason}));
+    } else {
+        eprintln!("skipped {what}: {reason}");
+    }
+}
+
+fn device(args: &Args) -> Result<burn::tensor::Device, Error> {
+    native_device(if args.backend == "wgpu" { BackendKind::Webgpu } else { BackendKind::Cpu })
+}
+
+async fn run(args: &Args) -> Result<(), Error> {
+    match (&args.data, &args.text) {
+        (Some(data), _) => run_images(args, data).await,
+        (_, Some(text)) => run_text(args, text).await,
+        _ => unreachable!("clap requires --data or --text"),
+    }
+}
+
+async fn run_text(args: &Args, path: &std::path::Path) -> Result<(), Error> {
+    let opts = train_options(args)?;
+    let table = read_text_file(path)?;
+    let mut set = dataset_from(&table, args.text_column.as_deref(), args.label_column.as_deref())?;
+    for row in &set.skipped {
+        skipped(args, &format!("line {}", row.line), &row.reason);
+    }
+    if set.empty_texts > 0 {
+        skipped(args, &format!("{} rows", set.empty_texts), "empty text");
+    }
+    if args.limit_per_class > 0 {
+        let mut seen = vec![0; set.classes.len()];
+        let keep: Vec<bool> = set.labels.iter().map(|&l| { seen[l] += 1; seen[l] <= args.limit_per_class }).collect();
+        let mut k = keep.iter();
+        set.texts.retain(|_| *k.next().unwrap());
+        let mut k = keep.iter();
+        set.labels.retain(|_| *k.next().unwrap());
+    }
+    let weights = MiniLmWeights::from_bytes("model.safetensors", &read(&args.text_model.join("model.safetensors"))?)?;
+    let tokenizer = TextTokenizer::from_bytes(&read(&args.text_model.join("tokenizer.json"))?).map_err(Error::Data)?;
+    let mut tuner = TextFineTuner::new(weights, tokenizer, device(args)?);
+    tuner.reset(set.classes.clone(), args.unfreeze, args.max_length)?;
+    let started = Instant::now();
+    let mut truncated = 0;
+    for (texts, labels) in set.texts.chunks(256).zip(set.labels.chunks(256)) {
+        truncated += tuner.add_texts(texts, labels).await?.truncated;
+    }
+    if truncated > 0 {
+        skipped(args, &format!("{truncated} texts"), &format!("truncated to {} tokens (not skipped)", args.max_length));
+    }
+    tuner.readiness().map_err(Error::Data)?;
+    let secs = started.elapsed().as_secs_f32();
+    print_header(args, set.texts.len(), "texts", secs, &set.classes, &tuner.class_counts(), opts.unfreeze);
+    tuner.train(&opts, &mut Printer { json: args.json }).await?;
+    Ok(())
+}
+
+async fn run_images(args: &Args, data: &std::path::Path) -> Result<(), Error> {
+    let opts = train_options(args)?;
     let bytes = std::fs::read(&args.weights).map_err(|e| {
         Error::Data(format!("weights file '{}' cannot be read ({e}): run scripts/setup.sh first", args.weights.display()))
     })?;
     let weights = EfficientNetWeights::from_bytes(&args.weights.display().to_string(), &bytes)?;
-    let kind = if args.backend == "wgpu" { BackendKind::Webgpu } else { BackendKind::Cpu };
-    let mut tuner = ImageFineTuner::new(weights, native_device(kind)?);
+    let mut tuner = ImageFineTuner::new(weights, device(args)?);
 
-    let train_set = list_folder(&args.data)?;
+    let train_set = list_folder(data)?;
     tuner.reset(train_set.classes.clone(), args.unfreeze)?;
     let started = Instant::now();
-    let mut added = add_folder(&mut tuner, &args.data, args.limit_per_class, false).await?;
+    let mut added = add_folder(&mut tuner, data, args.limit_per_class, false).await?;
     if let Some(val) = &args.val_data {
         let val = add_folder(&mut tuner, val, args.limit_per_class, true).await?;
         added.images += val.images;
         added.skipped.extend(val.skipped);
     }
     for (file, reason) in &added.skipped {
-        if args.json {
-            println!("{}", serde_json::json!({"type": "skipped", "file": file, "reason": reason}));
-        } else {
-            eprintln!("skipped {}: {reason}", file.display());
-        }
+        skipped(args, &file.display().to_string(), reason);
     }
-    let added = added.images;
     let secs = started.elapsed().as_secs_f32();
-    let counts = tuner.class_counts();
-    let summary = train_set.classes.iter().zip(&counts).map(|(c, n)| format!("{c}: {n}")).collect::<Vec<_>>().join(", ");
     tuner.readiness().map_err(Error::Data)?;
-    if args.json {
-        println!("{}", serde_json::json!({"type": "prepared", "examples": added, "seconds": secs, "classes": train_set.classes, "counts": counts}));
-    } else {
-        println!("{added} images prepared in {secs:.1} s ({:.1}/s); {summary}", added as f32 / secs.max(1e-6));
-        println!("training: {}", opts.unfreeze);
-        println!("{:>5} {:>10} {:>10} {:>9} {:>8} {:>8} {:>9} {:>7}", "epoch", "train_loss", "train_acc", "val_loss", "val_acc", "val_f1", "ex/s", "sec");
-    }
+    print_header(args, added.images, "images", secs, &train_set.classes, &tuner.class_counts(), opts.unfreeze);
     tuner.train(&opts, &mut Printer { json: args.json }).await?;
     Ok(())
 }

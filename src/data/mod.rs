@@ -1,9 +1,18 @@
-//! Data: preprocessing, the train/validation split and the feature cache.
+//! Data: image preprocessing, text tables and tokenization, the train/validation split and the
+//! feature caches.
 
 pub mod cache;
 pub mod image;
 pub mod split;
+pub mod table;
+pub mod text_dataset;
+pub mod token_cache;
+pub mod tokenizer;
 
 pub use cache::FeatureCache;
 pub use image::{PixelLayout, preprocess};
 pub use split::{Split, stratified_split};
+pub use table::{Row, SkippedRow, Table, TableFormat, TableReader, read_table};
+pub use text_dataset::{ColumnGuess, TextDataset, guess_columns, text_dataset};
+pub use token_cache::{PaddedBatch, TokenCache};
+pub use tokenizer::{Encoded, TextTokenizer, check_max_length};

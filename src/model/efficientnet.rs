@@ -94,7 +94,7 @@ pub struct EfficientNetWeights {
 impl EfficientNetWeights {
     /// Parses a safetensors file; `name` appears in error messages.
     pub fn from_bytes(name: &str, bytes: &[u8]) -> Result<Self, WeightError> {
-        let file = WeightFile::from_bytes(name, bytes)?;
+        let file = WeightFile::from_bytes(name, "EfficientNet-Lite0", bytes)?;
         let stem = FoldedConv::load(&file, "_conv_stem", "_bn0", [32, 3, 3, 3], 2, 1, true)?;
         let blocks = block_specs()
             .into_iter()

@@ -1,9 +1,11 @@
-//! Models: EfficientNet-Lite0 split into a frozen trunk and a trainable classifier.
+//! Models: EfficientNet-Lite0 (images) and MiniLM-L6 (text), each split into a frozen trunk and a
+//! trainable classifier.
 
 pub mod classifier;
 pub mod conv_unit;
 pub mod efficientnet;
 pub mod mbconv;
+pub mod minilm;
 pub mod unfreeze;
 
 pub use classifier::{Classifier, ClassifierConfig, UpperLayers};

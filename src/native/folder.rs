@@ -8,7 +8,7 @@ use image::imageops::FilterType;
 
 use crate::data::PixelLayout;
 use crate::error::Error;
-use crate::finetuner::ImageFineTuner;
+use crate::task::ImageFineTuner;
 use crate::model::efficientnet::INPUT_SIZE;
 
 /// The files of a folder-per-class data set.

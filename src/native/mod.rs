@@ -1,7 +1,8 @@
-//! Native-only helpers for the CLI and benchmarks: reading a folder-per-class data set from disk
-//! and choosing a native device.
+//! Native-only helpers for the CLI and benchmarks: reading a folder-per-class image set or a text
+//! file from disk, and choosing a native device.
 
 pub mod folder;
+pub mod text_file;
 
 use burn::tensor::Device;
 

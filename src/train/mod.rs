@@ -6,10 +6,12 @@ pub mod hooks;
 pub mod metrics;
 pub mod options;
 pub mod schedule;
+pub mod top;
 pub mod trainer;
 
 pub use events::{EpochReport, StopReason, TrainEvent, TrainReport};
 pub use hooks::{CollectEvents, TrainHooks};
 pub use metrics::ConfusionMatrix;
 pub use options::TrainOptions;
-pub use trainer::{TrainData, Trained, fine_tune};
+pub use top::{FeatureSource, TrainableTop, TwoRateOptimizer};
+pub use trainer::{TrainData, Trained, evaluate, fine_tune};

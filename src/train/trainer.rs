@@ -4,10 +4,9 @@
 //! yield. After each epoch: validation metrics, early stopping with best-weight snapshot,
 //! overfitting warning.
 
-use burn::module::Module;
 use burn::nn::loss::CrossEntropyLossConfig;
-use burn::optim::{AdamWConfig, GradientsParams};
-use burn::tensor::{Device, Int, Tensor, TensorData, Transaction};
+use burn::optim::AdamWConfig;
+use burn::tensor::{Int, Tensor, TensorData, Transaction};
 use rand::SeedableRng;
 use rand::rngs::StdRng;
 use rand::seq::SliceRandom;
@@ -19,9 +18,9 @@ use super::hooks::TrainHooks;
 use super::metrics::ConfusionMatrix;
 use super::options::TrainOptions;
 use super::schedule::WarmupCosine;
-use crate::data::{FeatureCache, Split, stratified_split};
+use super::top::{FeatureSource, TrainableTop, TwoRateOptimizer};
+use crate::data::{Split, stratified_split};
 use crate::error::Error;
-use crate::model::Classifier;
 
 /// Train-accuracy lead over validation accuracy that triggers the overfitting warning.
 const OVERFIT_GAP: f32 = 0.2;
@@ -29,8 +28,8 @@ const OVERFIT_GAP: f32 = 0.2;
 const EXPLODE_FACTOR: f32 = 20.0;
 
 /// Everything a run reads.
-pub struct TrainData<'a> {
-    pub cache: &'a FeatureCache,
+pub struct TrainData<'a, S> {
+    pub features: &'a S,
     pub labels: &'a [usize],
     pub classes: usize,
     /// A fixed train/validation split; `None`: stratified split by the options' share and seed.
@@ -38,27 +37,27 @@ pub struct TrainData<'a> {
 }
 
 /// The trained classifier (best weights, inference mode) and the run's report.
-pub struct Trained {
-    pub model: Classifier,
+pub struct Trained<M> {
+    pub model: M,
     pub report: TrainReport,
 }
 
 /// Fine-tunes `model` (built on an autodiff device) on cached features.
-pub async fn fine_tune(
-    model: Classifier,
-    data: TrainData<'_>,
+pub async fn fine_tune<M: TrainableTop, S: FeatureSource<Input = M::Input>>(
+    model: M,
+    data: TrainData<'_, S>,
     opts: &TrainOptions,
     hooks: &mut impl TrainHooks,
-) -> Result<Trained, Error> {
+) -> Result<Trained<M>, Error> {
     opts.validate().map_err(Error::Options)?;
     let split = data.split.clone().unwrap_or_else(|| stratified_split(data.labels, opts.val_share, opts.seed));
     if split.train.is_empty() || split.val.is_empty() {
         return Err(Error::Data("too few examples to keep a validation set: add at least 2 per class".into()));
     }
-    let device = model.head.weight.device();
+    let device = model.device();
     let loss_fn = CrossEntropyLossConfig::new().init(&device);
-    let mut head_optim = AdamWConfig::new().with_weight_decay(opts.weight_decay).init();
-    let mut upper_optim = AdamWConfig::new().with_weight_decay(opts.weight_decay).init();
+    let adamw = AdamWConfig::new().with_weight_decay(opts.weight_decay);
+    let mut optim = TwoRateOptimizer { head: adamw.init(), upper: adamw.init() };
     let steps_per_epoch = split.train.len().div_ceil(opts.batch_size);
     let schedule = WarmupCosine::new(steps_per_epoch * opts.epochs, opts.warmup_share);
     let mut rng = StdRng::seed_from_u64(opts.seed.wrapping_add(1));
@@ -89,9 +88,8 @@ pub async fn fine_tune(
                 report.stop_reason = StopReason::Cancelled;
                 break 'epochs;
             }
-            let (x, y) = batch_tensors(data.cache, data.labels, batch, &device);
-            let logits = model.forward(x);
-            let loss = loss_fn.forward(logits.clone(), y.clone());
+            let logits = model.forward(data.features.batch(batch, &device));
+            let loss = loss_fn.forward(logits.clone(), labels_tensor(data.labels, batch, &device));
             let [loss_data, pred_data] = read_pair(loss.clone(), logits.argmax(1)).await?;
             let batch_loss = loss_data.iter::<f32>().next().unwrap_or(f32::NAN);
             if let Err(why) = guard.check(batch_loss) {
@@ -111,12 +109,7 @@ pub async fn fine_tune(
 
             let mut grads = loss.backward();
             let factor = schedule.factor(step);
-            let head_grads = GradientsParams::from_module(&mut grads, &model.head);
-            let upper_grads = GradientsParams::from_module(&mut grads, &model.upper);
-            model.head = head_optim.step(opts.head_lr * factor, model.head, head_grads);
-            if !model.upper.is_empty() {
-                model.upper = upper_optim.step(opts.backbone_lr * factor, model.upper, upper_grads);
-            }
+            model = model.step(&mut grads, &mut optim, opts.head_lr * factor, opts.backbone_lr * factor);
             step += 1;
             let seen = (batch_no * opts.batch_size + batch.len()) as f32;
             hooks.on_event(&TrainEvent::Step {
@@ -189,20 +182,19 @@ fn summary(r: &TrainReport) -> String {
 }
 
 /// Loss and confusion matrix of `model` (inference mode) on the examples `indices`.
-pub async fn evaluate(
-    model: &Classifier,
-    data: &TrainData<'_>,
+pub async fn evaluate<M: TrainableTop, S: FeatureSource<Input = M::Input>>(
+    model: &M,
+    data: &TrainData<'_, S>,
     indices: &[usize],
     batch_size: usize,
 ) -> Result<(f32, ConfusionMatrix), Error> {
-    let device = model.head.weight.device();
+    let device = model.device();
     let loss_fn = CrossEntropyLossConfig::new().init(&device);
     let mut confusion = ConfusionMatrix::new(data.classes);
     let mut loss_sum = 0.0f64;
     for batch in indices.chunks(batch_size) {
-        let (x, y) = batch_tensors(data.cache, data.labels, batch, &device);
-        let logits = model.forward(x);
-        let loss = loss_fn.forward(logits.clone(), y);
+        let logits = model.forward(data.features.batch(batch, &device));
+        let loss = loss_fn.forward(logits.clone(), labels_tensor(data.labels, batch, &device));
         let [loss, preds] = read_pair(loss, logits.argmax(1)).await?;
         loss_sum += loss.iter::<f32>().next().unwrap_or(f32::NAN) as f64 * batch.len() as f64;
         for (p, &i) in preds.iter::<i64>().zip(batch) {
@@ -212,13 +204,10 @@ pub async fn evaluate(
     Ok(((loss_sum / indices.len().max(1) as f64) as f32, confusion))
 }
 
-/// The cached features and labels of `batch` as tensors on `device`.
-fn batch_tensors(cache: &FeatureCache, labels: &[usize], batch: &[usize], device: &Device) -> (Tensor<4>, Tensor<1, Int>) {
-    let [c, h, w] = cache.shape();
-    let x = Tensor::from_data(TensorData::new(cache.gather(batch), [batch.len(), c, h, w]), device);
+/// The labels of `batch` as a tensor on `device`.
+fn labels_tensor(labels: &[usize], batch: &[usize], device: &burn::tensor::Device) -> Tensor<1, Int> {
     let y: Vec<i64> = batch.iter().map(|&i| labels[i] as i64).collect();
-    let y = Tensor::from_data(TensorData::new(y, [batch.len()]), device);
-    (x, y)
+    Tensor::from_data(TensorData::new(y, [batch.len()]), device)
 }
 
 /// Reads two tensors in one asynchronous round trip.

@@ -16,3 +16,15 @@ pub fn weights() -> EfficientNetWeights {
         .unwrap_or_else(|e| panic!("{} is missing ({e}): run scripts/setup.sh", path.display()));
     EfficientNetWeights::from_bytes("efficientnet-lite0.safetensors", &bytes).expect("weights load")
 }
+
+/// MiniLM-L6 weights and its tokenizer (scripts/setup.sh extracts them).
+pub fn minilm() -> (burn_finetune::model::minilm::MiniLmWeights, burn_finetune::data::TextTokenizer) {
+    let dir = repo().join("assets/minilm-l6");
+    let read = |name: &str| {
+        std::fs::read(dir.join(name)).unwrap_or_else(|e| panic!("{}/{name} is missing ({e}): run scripts/setup.sh", dir.display()))
+    };
+    let weights = burn_finetune::model::minilm::MiniLmWeights::from_bytes("model.safetensors", &read("model.safetensors"))
+        .expect("MiniLM weights load");
+    let tokenizer = burn_finetune::data::TextTokenizer::from_bytes(&read("tokenizer.json")).expect("tokenizer loads");
+    (weights, tokenizer)
+}

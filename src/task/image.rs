@@ -1,22 +1,44 @@
-//! `ImageFineTuner`: the engine's state between calls — pretrained weights, the frozen trunk, the
-//! feature cache of the examples added so far, and the last fine-tuned classifier. Used as it is
-//! by the CLI and wrapped for JavaScript by `web.rs`.
+//! The image task: EfficientNet-Lite0's frozen trunk, the f16 feature cache of the images added so
+//! far, and the last fine-tuned [`Classifier`].
 
 use burn::tensor::activation::softmax;
-use burn::tensor::{Device, Tensor, TensorData};
-use serde::Serialize;
+use burn::tensor::{Device, Gradients, Tensor, TensorData};
 
+use super::{Prediction, read_f32, top_k};
 use crate::data::{FeatureCache, PixelLayout, Split, preprocess};
 use crate::error::Error;
 use crate::model::efficientnet::{INPUT_SIZE, check_unfreeze};
 use crate::model::{Classifier, ClassifierConfig, EfficientNetWeights, Trunk, Unfreeze, feature_shape};
-use crate::train::{TrainData, TrainHooks, TrainOptions, TrainReport, fine_tune};
+use crate::train::{FeatureSource, TrainData, TrainHooks, TrainOptions, TrainReport, TrainableTop, TwoRateOptimizer, fine_tune};
 
-/// One class score.
-#[derive(Clone, Debug, Serialize, PartialEq)]
-pub struct Prediction {
-    pub label: String,
-    pub score: f32,
+impl TrainableTop for Classifier {
+    type Input = Tensor<4>;
+
+    fn forward(&self, input: Tensor<4>) -> Tensor<2> {
+        Classifier::forward(self, input)
+    }
+
+    fn device(&self) -> Device {
+        self.head.weight.device()
+    }
+
+    fn step(mut self, grads: &mut Gradients, optim: &mut TwoRateOptimizer, head_lr: f64, upper_lr: f64) -> Self {
+        (self.head, self.upper) = optim.step(grads, self.head, self.upper, head_lr, upper_lr);
+        self
+    }
+}
+
+impl FeatureSource for FeatureCache {
+    type Input = Tensor<4>;
+
+    fn len(&self) -> usize {
+        FeatureCache::len(self)
+    }
+
+    fn batch(&self, indices: &[usize], device: &Device) -> Tensor<4> {
+        let [c, h, w] = self.shape();
+        Tensor::from_data(TensorData::new(self.gather(indices), [indices.len(), c, h, w]), device)
+    }
 }
 
 pub struct ImageFineTuner {
@@ -29,9 +51,9 @@ pub struct ImageFineTuner {
     /// Per example: `true` when the user supplied it as a validation example.
     holdout: Vec<bool>,
     classes: Vec<String>,
-    /// The last fine-tuned classifier and the class names it was trained on (`reset` may
-    /// change `classes` before the next training).
-    trained: Option<(Classifier, Vec<String>)>,
+    /// The last fine-tuned classifier, the class names and cut it was trained with (`reset` may
+    /// change both before the next training).
+    trained: Option<(Classifier, Vec<String>, Unfreeze)>,
 }
 
 impl ImageFineTuner {
@@ -113,18 +135,7 @@ impl ImageFineTuner {
 
     /// Why training cannot start yet, if it cannot.
     pub fn readiness(&self) -> Result<(), String> {
-        if self.labels.is_empty() {
-            return Err("No examples yet: drop a folder with one subfolder per class.".into());
-        }
-        let counts = self.class_counts();
-        let populated = counts.iter().filter(|&&c| c > 0).count();
-        if populated < 2 {
-            return Err(format!("Need at least 2 classes with examples; found {populated}."));
-        }
-        if let Some((i, c)) = counts.iter().enumerate().find(|&(_, &c)| c < 2) {
-            return Err(format!("Class '{}' has {c} example(s): each class needs at least 2.", self.classes[i]));
-        }
-        Ok(())
+        super::readiness(&self.class_counts(), &self.classes, "No examples yet: drop a folder with one subfolder per class.")
     }
 
     /// Fine-tunes a new classifier on the cached examples. On error the previous model is kept.
@@ -144,35 +155,23 @@ impl ImageFineTuner {
             train: (0..self.labels.len()).filter(|&i| !self.holdout[i]).collect(),
             val: (0..self.labels.len()).filter(|&i| self.holdout[i]).collect(),
         });
-        let data = TrainData { cache: &self.cache, labels: &self.labels, classes: self.classes.len(), split };
+        let data = TrainData { features: &self.cache, labels: &self.labels, classes: self.classes.len(), split };
         let trained = fine_tune(model, data, opts, hooks).await?;
-        self.trained = Some((trained.model, self.classes.clone()));
+        self.trained = Some((trained.model, self.classes.clone(), self.unfreeze));
         Ok(trained.report)
     }
 
     /// Top-`k` classes for each of `count` images.
     pub async fn predict(&self, pixels: &[u8], layout: PixelLayout, count: usize, k: usize) -> Result<Vec<Vec<Prediction>>, Error> {
-        let (model, classes) = self.trained.as_ref().ok_or(Error::NotTrained)?;
-        let features = self.trunk.forward(self.images(pixels, layout, count)?);
+        let (model, classes, cut) = self.trained.as_ref().ok_or(Error::NotTrained)?;
+        let images = self.images(pixels, layout, count)?;
+        let features = if *cut == self.unfreeze {
+            self.trunk.forward(images)
+        } else {
+            // The examples were re-prepared for another cut since training.
+            self.weights.trunk(*cut, &self.device).forward(images)
+        };
         let probs = read_f32(softmax(model.forward(features), 1)).await?;
-        Ok(probs
-            .chunks_exact(classes.len())
-            .map(|row| {
-                let mut scored: Vec<Prediction> = row
-                    .iter()
-                    .zip(classes)
-                    .map(|(&score, label)| Prediction { label: label.clone(), score })
-                    .collect();
-                scored.sort_by(|a, b| b.score.total_cmp(&a.score));
-                scored.truncate(k.max(1));
-                scored
-            })
-            .collect())
+        Ok(top_k(&probs, classes, k))
     }
-}
-
-/// Reads a tensor's values asynchronously (a synchronous read panics in wasm on WebGPU).
-async fn read_f32<const D: usize>(tensor: Tensor<D>) -> Result<Vec<f32>, Error> {
-    let data = tensor.into_data_async().await.map_err(|e| Error::Backend(format!("{e:?}")))?;
-    data.try_to_vec::<f32>().map_err(|e| Error::Backend(format!("{e:?}")))
 }

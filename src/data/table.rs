@@ -1,0 +1,279 @@
+//! A table of text rows read from CSV, TSV or JSON Lines, pushed in chunks (the browser worker
+//! streams a file through it, so a 50 MB file never has to be one buffer).
+//!
+//! CSV/TSV go through `csv-core` (the csv crate's push parser): quoted fields with delimiters and
+//! newlines, CRLF, a UTF-8 byte-order mark. The first record is the header. Rows that cannot be
+//! used (wrong number of fields, bytes that are not UTF-8, a JSON line that is not an object) are
+//! skipped and listed with their line numbers; nothing else is dropped.
+
+use csv_core::{ReadRecordResult, Reader, ReaderBuilder};
+use serde::Serialize;
+
+const BOM: &[u8] = b"\xEF\xBB\xBF";
+
+/// How the bytes are laid out.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum TableFormat {
+    Csv,
+    Tsv,
+    JsonLines,
+}
+
+impl TableFormat {
+    /// From the file name's extension; `None` when it says nothing (then [`TableFormat::sniff`]).
+    pub fn from_name(name: &str) -> Option<Self> {
+        let ext = name.rsplit_once('.').map(|(_, e)| e.to_ascii_lowercase())?;
+        match ext.as_str() {
+            "csv" => Some(Self::Csv),
+            "tsv" | "tab" => Some(Self::Tsv),
+            "jsonl" | "ndjson" => Some(Self::JsonLines),
+            _ => None,
+        }
+    }
+
+    /// From the first bytes: a `{` starts JSON Lines; a tab in the first line means TSV.
+    pub fn sniff(head: &[u8]) -> Self {
+        let head = head.strip_prefix(BOM).unwrap_or(head);
+        let first_line = head.split(|&b| b == b'\n').next().unwrap_or(&[]);
+        match head.iter().find(|b| !b.is_ascii_whitespace()) {
+            Some(b'{') => Self::JsonLines,
+            _ if first_line.contains(&b'\t') => Self::Tsv,
+            _ => Self::Csv,
+        }
+    }
+}
+
+/// One data row; `fields[i]` belongs to `columns[i]` (`None`: absent in that JSON object).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Row {
+    pub line: u64,
+    pub fields: Vec<Option<String>>,
+}
+
+/// A row left out, and why.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct SkippedRow {
+    pub line: u64,
+    pub reason: String,
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct Table {
+    pub columns: Vec<String>,
+    pub rows: Vec<Row>,
+    pub skipped: Vec<SkippedRow>,
+}
+
+/// Builds a [`Table`] from chunks of bytes.
+pub struct TableReader {
+    format: TableFormat,
+    table: Table,
+    started: bool,
+    /// Bytes held back: a possibly split BOM at the start, or a partial JSON line.
+    pending: Vec<u8>,
+    csv: Reader,
+    out: Vec<u8>,
+    ends: Vec<usize>,
+    nout: usize,
+    nend: usize,
+    record_line: u64,
+    has_header: bool,
+    json_line: u64,
+    bytes: u64,
+}
+
+impl TableReader {
+    pub fn new(format: TableFormat) -> Self {
+        let delimiter = if format == TableFormat::Tsv { b'\t' } else { b',' };
+        Self {
+            format,
+            table: Table::default(),
+            started: false,
+            pending: Vec::new(),
+            csv: ReaderBuilder::new().delimiter(delimiter).build(),
+            out: vec![0; 4096],
+            ends: vec![0; 64],
+            nout: 0,
+            nend: 0,
+            record_line: 1,
+            has_header: false,
+            json_line: 0,
+            bytes: 0,
+        }
+    }
+
+    pub fn format(&self) -> TableFormat {
+        self.format
+    }
+
+    /// Bytes pushed so far.
+    pub fn bytes_read(&self) -> u64 {
+        self.bytes
+    }
+
+    /// Data rows read so far.
+    pub fn rows_read(&self) -> usize {
+        self.table.rows.len()
+    }
+
+    /// Feeds the next chunk of the file.
+    pub fn push(&mut self, chunk: &[u8]) {
+        self.bytes += chunk.len() as u64;
+        if !self.started {
+            self.pending.extend_from_slice(chunk);
+            if self.pending.len() < BOM.len() {
+                return;
+            }
+            self.started = true;
+            let held = std::mem::take(&mut self.pending);
+            self.feed(held.strip_prefix(BOM).unwrap_or(&held));
+        } else {
+            self.feed(chunk);
+        }
+    }
+
+    /// Ends the input and returns the table.
+    pub fn finish(mut self) -> Result<Table, String> {
+        if !self.started {
+            self.started = true;
+            let held = std::mem::take(&mut self.pending);
+            self.feed(held.strip_prefix(BOM).unwrap_or(&held));
+        }
+        match self.format {
+            TableFormat::JsonLines => {
+                let rest = std::mem::take(&mut self.pending);
+                self.json_record(&rest);
+            }
+            _ => self.csv_feed(&[]),
+        }
+        if self.table.columns.is_empty() {
+            return Err("The file is empty: expected a header line (e.g. text,label) and one row per example.".into());
+        }
+        Ok(self.table)
+    }
+
+    fn feed(&mut self, bytes: &[u8]) {
+        match self.format {
+            TableFormat::JsonLines => self.json_feed(bytes),
+            _ if !bytes.is_empty() => self.csv_feed(bytes),
+            _ => {}
+        }
+    }
+
+    /// Parses CSV/TSV; an empty `input` means end of file.
+    fn csv_feed(&mut self, mut input: &[u8]) {
+        let at_end = input.is_empty();
+        loop {
+            let (result, nin, nout, nend) =
+                self.csv.read_record(input, &mut self.out[self.nout..], &mut self.ends[self.nend..]);
+            input = &input[nin..];
+            self.nout += nout;
+            self.nend += nend;
+            match result {
+                ReadRecordResult::InputEmpty if !at_end => return,
+                ReadRecordResult::InputEmpty => {}
+                ReadRecordResult::OutputFull => self.out.resize(self.out.len() * 2, 0),
+                ReadRecordResult::OutputEndsFull => self.ends.resize(self.ends.len() * 2, 0),
+                ReadRecordResult::Record => {
+                    self.csv_record();
+                    self.nout = 0;
+                    self.nend = 0;
+                    self.record_line = self.csv.line();
+                }
+                ReadRecordResult::End => return,
+            }
+        }
+    }
+
+    fn csv_record(&mut self) {
+        let line = self.record_line;
+        let mut fields = Vec::with_capacity(self.nend);
+        let mut start = 0;
+        for &end in &self.ends[..self.nend] {
+            match std::str::from_utf8(&self.out[start..end]) {
+                Ok(s) => fields.push(s.to_string()),
+                Err(e) => {
+                    let byte = self.out[start + e.valid_up_to()];
+                    let reason = format!("not valid UTF-8 (byte 0x{byte:02X}); save the file as UTF-8");
+                    if self.has_header {
+                        self.table.skipped.push(SkippedRow { line, reason });
+                        return;
+                    }
+                    // A header that is not UTF-8: keep it readable, the columns are still usable.
+                    fields.push(String::from_utf8_lossy(&self.out[start..end]).into_owned());
+                }
+            }
+            start = end;
+        }
+        if !self.has_header {
+            self.has_header = true;
+            self.table.columns = fields.into_iter().map(|f| f.trim().to_string()).collect();
+            return;
+        }
+        let expected = self.table.columns.len();
+        if fields.len() != expected {
+            let hint = if fields.len() > expected { ": quote fields that contain the delimiter" } else { "" };
+            self.table.skipped.push(SkippedRow {
+                line,
+                reason: format!("has {} field(s), the header has {expected}{hint}", fields.len()),
+            });
+            return;
+        }
+        self.table.rows.push(Row { line, fields: fields.into_iter().map(Some).collect() });
+    }
+
+    fn json_feed(&mut self, bytes: &[u8]) {
+        self.pending.extend_from_slice(bytes);
+        let Some(last_newline) = self.pending.iter().rposition(|&b| b == b'\n') else { return };
+        let rest = self.pending.split_off(last_newline + 1);
+        let complete = std::mem::replace(&mut self.pending, rest);
+        for line in complete[..last_newline].split(|&b| b == b'\n') {
+            self.json_record(line);
+        }
+    }
+
+    fn json_record(&mut self, raw: &[u8]) {
+        self.json_line += 1;
+        let line = self.json_line;
+        let raw = raw.strip_suffix(b"\r").unwrap_or(raw);
+        if raw.iter().all(u8::is_ascii_whitespace) {
+            return;
+        }
+        let skip = |table: &mut Table, reason: String| table.skipped.push(SkippedRow { line, reason });
+        if let Err(e) = std::str::from_utf8(raw) {
+            let byte = raw[e.valid_up_to()];
+            return skip(&mut self.table, format!("not valid UTF-8 (byte 0x{byte:02X}); save the file as UTF-8"));
+        }
+        let object = match serde_json::from_slice::<serde_json::Value>(raw) {
+            Ok(serde_json::Value::Object(map)) => map,
+            Ok(_) => return skip(&mut self.table, "is not a JSON object ({\"text\": ..., \"label\": ...})".into()),
+            Err(e) => return skip(&mut self.table, format!("is not valid JSON ({e})")),
+        };
+        let mut fields = vec![None; self.table.columns.len()];
+        for (key, value) in object {
+            let index = match self.table.columns.iter().position(|c| *c == key) {
+                Some(i) => i,
+                None => {
+                    self.table.columns.push(key);
+                    self.table.rows.iter_mut().for_each(|r| r.fields.push(None));
+                    fields.push(None);
+                    self.table.columns.len() - 1
+                }
+            };
+            fields[index] = match value {
+                serde_json::Value::Null => None,
+                serde_json::Value::String(s) => Some(s),
+                other => Some(other.to_string()),
+            };
+        }
+        self.table.rows.push(Row { line, fields });
+    }
+}
+
+/// Parses a whole file at once (CLI and tests).
+pub fn read_table(bytes: &[u8], format: TableFormat) -> Result<Table, String> {
+    let mut reader = TableReader::new(format);
+    reader.push(bytes);
+    reader.finish()
+}

@@ -1,0 +1,56 @@
+//! The model's own WordPiece tokenizer (`tokenizer.json`, Hugging Face `tokenizers`): uncased
+//! normalisation, `[CLS] … [SEP]`. Truncation keeps the first tokens and the closing `[SEP]` (what
+//! `tokenizers`' own truncation does for one sequence); padding is ours, per batch.
+
+use tokenizers::Tokenizer;
+
+/// Texts are cut at this many characters per allowed token before tokenizing: a longer text is
+/// truncated anyway, and a 100 000-character text then costs next to nothing.
+const CHARS_PER_TOKEN_BOUND: usize = 32;
+
+/// Token ids of one text.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Encoded {
+    pub ids: Vec<u32>,
+    /// The text had more tokens than the maximum length.
+    pub truncated: bool,
+}
+
+/// Checks a user-chosen maximum length (in tokens, `[CLS]` and `[SEP]` included).
+pub fn check_max_length(max_length: usize) -> Result<(), String> {
+    match max_length {
+        8..=512 => Ok(()),
+        _ => Err(format!("max length must be between 8 and 512 tokens, got {max_length}")),
+    }
+}
+
+pub struct TextTokenizer {
+    inner: Tokenizer,
+}
+
+impl TextTokenizer {
+    /// Reads a `tokenizer.json`; its own padding and truncation settings are switched off.
+    pub fn from_bytes(json: &[u8]) -> Result<Self, String> {
+        let mut inner = Tokenizer::from_bytes(json).map_err(|e| format!("tokenizer.json cannot be read: {e}"))?;
+        inner.with_padding(None);
+        inner.with_truncation(None).map_err(|e| e.to_string())?;
+        Ok(Self { inner })
+    }
+
+    /// Token ids of `text`, at most `max_length` of them.
+    pub fn encode(&self, text: &str, max_length: usize) -> Result<Encoded, String> {
+        let (text, cut) = match text.char_indices().nth(max_length * CHARS_PER_TOKEN_BOUND) {
+            Some((byte, _)) => (&text[..byte], true),
+            None => (text, false),
+        };
+        let encoding = self.inner.encode(text, true).map_err(|e| format!("tokenizer failed: {e}"))?;
+        let mut ids = encoding.get_ids().to_vec();
+        let truncated = cut || ids.len() > max_length;
+        if ids.len() > max_length {
+            let sep = ids[ids.len() - 1];
+            ids.truncate(max_length - 1);
+            ids.push(sep);
+        }
+        Ok(Encoded { ids, truncated })
+    }
+}

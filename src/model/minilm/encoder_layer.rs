@@ -1,0 +1,32 @@
+//! One post-LayerNorm BERT encoder layer: self-attention and a GELU feed-forward, each followed by
+//! a residual add and LayerNorm.
+
+use burn::module::Module;
+use burn::nn::attention::{MhaInput, MultiHeadAttention};
+use burn::nn::{Dropout, LayerNorm, Linear};
+use burn::tensor::activation::gelu;
+use burn::tensor::{Bool, Tensor};
+
+#[derive(Module, Debug)]
+pub struct EncoderLayer {
+    pub attention: MultiHeadAttention,
+    pub attention_norm: LayerNorm,
+    pub intermediate: Linear,
+    pub output: Linear,
+    pub output_norm: LayerNorm,
+    /// Active only while training (on an autodiff device), as in BERT fine-tuning.
+    pub dropout: Dropout,
+}
+
+impl EncoderLayer {
+    /// # Shapes
+    /// - x: `[batch, len, hidden]`
+    /// - mask_pad: `[batch, len]`, `true` at padding
+    /// - output: `[batch, len, hidden]`
+    pub fn forward(&self, x: Tensor<3>, mask_pad: Tensor<2, Bool>) -> Tensor<3> {
+        let attended = self.attention.forward(MhaInput::self_attn(x.clone()).mask_pad(mask_pad)).context;
+        let x = self.attention_norm.forward(x + self.dropout.forward(attended));
+        let h = self.output.forward(gelu(self.intermediate.forward(x.clone())));
+        self.output_norm.forward(x + self.dropout.forward(h))
+    }
+}

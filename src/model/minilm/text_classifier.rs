@@ -1,0 +1,55 @@
+//! The trainable top for text: unfrozen upper encoder layers, mean pooling and a new N-class head.
+
+use burn::module::Module;
+use burn::nn::{Dropout, DropoutConfig, Linear, LinearConfig};
+use burn::tensor::{Bool, Device, Tensor};
+
+use super::{EncoderLayer, HIDDEN, MiniLmWeights, mean_pool};
+use crate::model::Unfreeze;
+
+/// A batch of cached trunk outputs, padded to the batch's longest text.
+#[derive(Clone, Debug)]
+pub struct TextBatch {
+    /// `[batch, len, hidden]`
+    pub hidden: Tensor<3>,
+    /// `[batch, len]`, `true` at padding
+    pub mask_pad: Tensor<2, Bool>,
+}
+
+#[derive(Module, Debug)]
+pub struct TextClassifier {
+    /// Pretrained layers above the cut (lower learning rate).
+    pub upper: Vec<EncoderLayer>,
+    pub dropout: Dropout,
+    pub head: Linear,
+}
+
+#[derive(Clone, Copy, Debug)]
+pub struct TextClassifierConfig {
+    pub classes: usize,
+    pub unfreeze: Unfreeze,
+}
+
+impl TextClassifierConfig {
+    /// Upper layers from the pretrained weights, fresh head. Build it on an autodiff device to train.
+    pub fn init(&self, weights: &MiniLmWeights, device: &Device) -> TextClassifier {
+        TextClassifier {
+            upper: weights.upper(self.unfreeze, device),
+            dropout: DropoutConfig::new(0.1).init(),
+            head: LinearConfig::new(HIDDEN, self.classes).init(device),
+        }
+    }
+}
+
+impl TextClassifier {
+    /// # Shapes
+    /// - input: hidden `[batch, len, hidden]`, mask_pad `[batch, len]`
+    /// - output: `[batch, classes]` logits
+    pub fn forward(&self, input: TextBatch) -> Tensor<2> {
+        let mut x = input.hidden;
+        for layer in &self.upper {
+            x = layer.forward(x, input.mask_pad.clone());
+        }
+        self.head.forward(self.dropout.forward(mean_pool(x, input.mask_pad)))
+    }
+}

@@ -1,0 +1,51 @@
+//! What the training loop needs from a task: a trainable top (pretrained upper layers + new head)
+//! and a source of cached trunk outputs to feed it. The image and text tasks implement both.
+
+use burn::module::Module;
+use burn::optim::{GradientsParams, ModuleOptimizer};
+use burn::tensor::{Device, Gradients, Tensor};
+
+/// A model above the frozen trunk: upper layers (backbone learning rate) and a head (head rate).
+pub trait TrainableTop: Module + 'static {
+    /// One batch of cached trunk outputs.
+    type Input;
+
+    /// # Shapes
+    /// - output: `[batch, classes]` logits
+    fn forward(&self, input: Self::Input) -> Tensor<2>;
+
+    /// The device the parameters live on.
+    fn device(&self) -> Device;
+
+    /// Applies one optimiser step with the two learning rates.
+    fn step(self, grads: &mut Gradients, optim: &mut TwoRateOptimizer, head_lr: f64, upper_lr: f64) -> Self;
+}
+
+/// Cached trunk outputs, one row per example, batched on demand.
+pub trait FeatureSource {
+    type Input;
+    /// Number of examples.
+    fn len(&self) -> usize;
+    fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+    /// The examples `indices` as one batch on `device`.
+    fn batch(&self, indices: &[usize], device: &Device) -> Self::Input;
+}
+
+/// Two optimisers (with their own moment estimates): one for the head, one for the upper layers.
+pub struct TwoRateOptimizer {
+    pub head: ModuleOptimizer,
+    pub upper: ModuleOptimizer,
+}
+
+impl TwoRateOptimizer {
+    /// Steps `head` at `head_lr` and `upper` at `upper_lr` (skipped when it has no parameters).
+    pub fn step<H: Module, U: Module>(&mut self, grads: &mut Gradients, head: H, upper: U, head_lr: f64, upper_lr: f64) -> (H, U) {
+        let head_grads = GradientsParams::from_module(grads, &head);
+        let upper_grads = GradientsParams::from_module(grads, &upper);
+        let head = self.head.step(head_lr, head, head_grads);
+        let upper = if upper.num_params() > 0 { self.upper.step(upper_lr, upper, upper_grads) } else { upper };
+        (head, upper)
+    }
+}

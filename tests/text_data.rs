@@ -1,0 +1,125 @@
+//! Reading texts and labels from CSV, TSV and JSON Lines: the edge cases users' files have, and
+//! the messages for files that cannot be used.
+
+use burn_finetune::data::{Table, TableFormat, TableReader, guess_columns, read_table, text_dataset};
+
+fn csv(text: &str) -> Table {
+    read_table(text.as_bytes(), TableFormat::Csv).unwrap()
+}
+
+fn dataset(table: &Table) -> burn_finetune::data::TextDataset {
+    let g = guess_columns(table);
+    assert_eq!(g.problem, None);
+    text_dataset(table, g.text.unwrap(), g.label.unwrap()).unwrap()
+}
+
+#[test]
+fn quoted_fields_bom_and_crlf() {
+    let t = csv("\u{feff}id,text,label\r\n1,\"Great, really \"\"great\"\"\r\nfilm\",pos\r\n2,Dull,neg\r\n3,\"Fine\",pos");
+    assert_eq!(t.columns, ["id", "text", "label"]);
+    let d = dataset(&t);
+    assert_eq!(d.texts, ["Great, really \"great\"\r\nfilm", "Dull", "Fine"]);
+    assert_eq!(d.classes, ["neg", "pos"]);
+    assert_eq!(d.labels, [1, 0, 1]);
+    assert!(d.skipped.is_empty());
+}
+
+#[test]
+fn any_chunking_gives_the_same_table() {
+    let text = "\u{feff}text,label\n\"a, b\nc\",x\n\"d\",y\nplain,x\n";
+    let whole = csv(text);
+    for size in 1..8 {
+        let mut r = TableReader::new(TableFormat::Csv);
+        text.as_bytes().chunks(size).for_each(|c| r.push(c));
+        let t = r.finish().unwrap();
+        assert_eq!((t.columns.clone(), t.rows.clone()), (whole.columns.clone(), whole.rows.clone()), "chunks of {size}");
+    }
+    assert_eq!(whole.rows[0].fields[0].as_deref(), Some("a, b\nc"));
+    assert_eq!(whole.rows[1].line, 4, "line numbers count the quoted newline");
+}
+
+#[test]
+fn tsv_and_format_detection() {
+    assert_eq!(TableFormat::from_name("reviews.TSV"), Some(TableFormat::Tsv));
+    assert_eq!(TableFormat::from_name("data.jsonl"), Some(TableFormat::JsonLines));
+    assert_eq!(TableFormat::from_name("notes"), None);
+    assert_eq!(TableFormat::sniff(b"\xEF\xBB\xBFsentence\tlabel\n"), TableFormat::Tsv);
+    assert_eq!(TableFormat::sniff(b"  {\"text\": 1}"), TableFormat::JsonLines);
+    let t = read_table(b"sentence\tsentiment\nit, was \"good\"\t1\nbad\t0\n", TableFormat::Tsv).unwrap();
+    let d = dataset(&t);
+    assert_eq!(d.texts, ["it, was \"good\"", "bad"]);
+    assert_eq!(d.classes, ["0", "1"]);
+}
+
+#[test]
+fn json_lines_with_mixed_types_and_bad_lines() {
+    let src = "{\"text\": \"good\", \"label\": 1}\r\n\n{\"label\": \"neg\", \"text\": \"bad\", \"extra\": [1]}\nnot json\n[1,2]\n{\"text\": \"no label\"}\n{\"text\": \"last\", \"label\": true}";
+    let t = read_table(src.as_bytes(), TableFormat::JsonLines).unwrap();
+    assert_eq!(t.columns, ["label", "text", "extra"]);
+    let d = text_dataset(&t, 1, 0).unwrap();
+    assert_eq!(d.texts, ["good", "bad", "last"]);
+    assert_eq!(d.classes, ["1", "neg", "true"]);
+    let lines: Vec<u64> = d.skipped.iter().map(|s| s.line).collect();
+    assert_eq!(lines, [4, 5, 6], "{:?}", d.skipped);
+    assert!(d.skipped[0].reason.contains("not valid JSON"));
+    assert!(d.skipped[1].reason.contains("not a JSON object"));
+    assert!(d.skipped[2].reason.contains("no 'label' value"));
+}
+
+#[test]
+fn empty_texts_are_counted_and_missing_fields_listed() {
+    let t = csv("text,label\nok,a\n   ,b\n,a\nonly one field\ntoo,many,fields\nfine,b\nno label,\n");
+    let d = dataset(&t);
+    assert_eq!(d.texts, ["ok", "fine"]);
+    assert_eq!(d.empty_texts, 2);
+    let listed: Vec<(u64, &str)> = d.skipped.iter().map(|s| (s.line, s.reason.as_str())).collect();
+    assert_eq!(listed.len(), 3, "{listed:?}");
+    assert_eq!(listed[0].0, 5);
+    assert!(listed[0].1.contains("has 1 field(s), the header has 2"));
+    assert_eq!(listed[1].0, 6);
+    assert!(listed[1].1.contains("quote fields"));
+    assert_eq!(listed[2], (8, "has no 'label' value"));
+}
+
+#[test]
+fn non_utf8_rows_are_reported_with_their_line() {
+    let mut bytes = b"text,label\ngood,pos\ncaf".to_vec();
+    bytes.extend([0xE9, b',', b'n', b'e', b'g', b'\n']);
+    bytes.extend(b"bad,neg\n");
+    let t = read_table(&bytes, TableFormat::Csv).unwrap();
+    let d = dataset(&t);
+    assert_eq!(d.texts, ["good", "bad"]);
+    assert_eq!(d.skipped.len(), 1);
+    assert_eq!(d.skipped[0].line, 3);
+    assert!(d.skipped[0].reason.contains("not valid UTF-8 (byte 0xE9)"), "{}", d.skipped[0].reason);
+}
+
+#[test]
+fn unusable_files_get_specific_messages() {
+    // No header: the first line is a review.
+    let g = guess_columns(&csv("This movie was a delight from start to finish,positive\nAwful,negative\n"));
+    assert!(g.problem.unwrap().contains("looks like data, not a header"));
+    // No text column by name or by content.
+    let g = guess_columns(&csv("id,label\n1,a\n2,b\n3,a\n"));
+    assert!(g.text.is_none() && g.problem.unwrap().contains("No text column"));
+    // Unnamed columns are still found from their content.
+    let t = csv("a,b\nthis one is a much longer piece of text,x\nand another long piece of text here,y\n");
+    let g = guess_columns(&t);
+    assert_eq!((g.text, g.label, g.problem), (Some(0), Some(1), None));
+    // A single class.
+    let e = text_dataset(&csv("text,label\na,pos\nb,pos\n"), 0, 1).unwrap_err();
+    assert!(e.contains("single class ('pos')"), "{e}");
+    // Empty file, header only.
+    assert!(read_table(b"", TableFormat::Csv).unwrap_err().contains("empty"));
+    let e = text_dataset(&csv("text,label\n"), 0, 1).unwrap_err();
+    assert!(e.contains("No usable rows"), "{e}");
+    assert!(text_dataset(&csv("text,label\na,b\n"), 0, 0).unwrap_err().contains("different columns"));
+}
+
+#[test]
+fn a_very_long_text_is_kept_whole_in_the_table() {
+    let long = "word ".repeat(20_000);
+    let t = csv(&format!("text,label\n\"{long}\",a\nshort,b\n"));
+    let d = dataset(&t);
+    assert_eq!(d.texts[0].len(), 100_000);
+}
