@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Builds the demo page into dist/: the wasm engine (cargo → wasm-bindgen), the TypeScript page
-# and worker (type-checked, bundled by esbuild), the weights and the sample data set.
+# and worker (type-checked, bundled by esbuild), the weights (EfficientNet-Lite0, MiniLM-L6 +
+# tokenizer) and the sample data sets (Fashion-MNIST images, movie-review CSV).
 # Usage: scripts/build-web.sh   (output: build/web, or $DIST)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -20,4 +21,7 @@ node_modules/.bin/esbuild www/src/main.ts www/src/worker.ts --bundle --format=es
 cp www/index.html www/style.css www/pkg/burn_finetune_bg.wasm "$OUT/"
 cp assets/efficientnet-lite0.safetensors "$OUT/"
 rm -rf "$OUT/sample" && cp -r assets/sample "$OUT/sample"
+mkdir -p "$OUT/minilm-l6"
+cp assets/minilm-l6/model.safetensors assets/minilm-l6/tokenizer.json "$OUT/minilm-l6/"
+cp assets/movie-reviews.csv "$OUT/"
 echo "== built $OUT/ ($(du -sh "$OUT" | cut -f1))"

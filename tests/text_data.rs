@@ -22,6 +22,17 @@ fn quoted_fields_bom_and_crlf() {
     assert_eq!(d.classes, ["neg", "pos"]);
     assert_eq!(d.labels, [1, 0, 1]);
     assert!(d.skipped.is_empty());
+    let lines: Vec<u64> = t.rows.iter().map(|r| r.line).collect();
+    assert_eq!(lines, [2, 4, 5], "line numbers with CRLF and a quoted line break");
+    // The same with a chunk boundary between each CR and LF.
+    let src = "text,label\r\na,x\r\nonly\r\nb,y\r\n";
+    let mut r = TableReader::new(TableFormat::Csv);
+    for piece in src.split_inclusive('\r') {
+        r.push(piece.as_bytes());
+    }
+    let t = r.finish().unwrap();
+    assert_eq!(t.rows.iter().map(|r| r.line).collect::<Vec<_>>(), [2, 4]);
+    assert_eq!(t.skipped[0].line, 3);
 }
 
 #[test]

@@ -78,6 +78,8 @@ pub struct TableReader {
     nout: usize,
     nend: usize,
     record_line: u64,
+    /// The last record ended with `\r`: its `\n` (not yet consumed) belongs to the terminator.
+    cr_pending: bool,
     has_header: bool,
     json_line: u64,
     bytes: u64,
@@ -97,6 +99,7 @@ impl TableReader {
             nout: 0,
             nend: 0,
             record_line: 1,
+            cr_pending: false,
             has_header: false,
             json_line: 0,
             bytes: 0,
@@ -165,8 +168,14 @@ impl TableReader {
     fn csv_feed(&mut self, mut input: &[u8]) {
         let at_end = input.is_empty();
         loop {
+            if self.cr_pending && !input.is_empty() {
+                // csv-core counts lines by `\n`; a CRLF's `\n` is read with the next record.
+                self.record_line += u64::from(input[0] == b'\n');
+                self.cr_pending = false;
+            }
             let (result, nin, nout, nend) =
                 self.csv.read_record(input, &mut self.out[self.nout..], &mut self.ends[self.nend..]);
+            let last_byte = nin.checked_sub(1).map(|i| input[i]);
             input = &input[nin..];
             self.nout += nout;
             self.nend += nend;
@@ -180,6 +189,7 @@ impl TableReader {
                     self.nout = 0;
                     self.nend = 0;
                     self.record_line = self.csv.line();
+                    self.cr_pending = last_byte == Some(b'\r');
                 }
                 ReadRecordResult::End => return,
             }

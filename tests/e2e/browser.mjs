@@ -17,13 +17,13 @@ export async function launch() {
   });
 }
 
-/** Opens the page with a forced backend and waits for the engine. */
-export async function openPage(context, url, backend) {
+/** Opens the page with a forced backend (and task) and waits for the engine. */
+export async function openPage(context, url, backend, task = 'image') {
   const page = await context.newPage();
   const logs = [];
   page.on('console', (m) => logs.push(`[${m.type()}] ${m.text()}`));
   page.on('pageerror', (e) => logs.push(`[pageerror] ${e.message}`));
-  await page.goto(`${url}?backend=${backend}&testHooks=1`);
+  await page.goto(`${url}?backend=${backend}&task=${task}&testHooks=1`);
   await page.waitForFunction(() => document.getElementById('backend-status')?.dataset.kind, null, { timeout: 120_000 });
   return { page, logs };
 }

@@ -1,14 +1,23 @@
-// The demo page: collects examples, drives the engine's worker, draws progress. All heavy work
-// happens in worker.ts; this thread only renders.
+// The demo page: collects examples (images, or a text file through text-mode.ts), drives the
+// engine's worker, draws progress. All heavy work happens in the worker; this thread only renders.
 
 import { drawCurves, escape, renderConfusion } from './charts';
 import { classCounts, filesFromDrop, filesFromInput, readiness, toExamples, type PathFile } from './files';
-import type { BackendPreference, EpochReport, Example, FromWorker, ToWorker, TrainEvent, TrainOptions, Unfreeze } from './protocol';
+import type { BackendPreference, EpochReport, Example, FromWorker, Task, ToWorker, TrainEvent, TrainOptions, Unfreeze } from './protocol';
+import { TextMode } from './text-mode';
 
 const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
-const WEIGHTS_URL = './efficientnet-lite0.safetensors';
+const IMAGE_WEIGHTS_URL = './efficientnet-lite0.safetensors';
+const TEXT_WEIGHTS_URL = './minilm-l6/model.safetensors';
+const TOKENIZER_URL = './minilm-l6/tokenizer.json';
+/** Labels of the unfreeze choices per task. */
+const UNFREEZE_LABELS: Record<Task, Record<string, string>> = {
+  image: { head: 'head only (fastest)', 1: 'head + last block', 2: 'head + last 2 blocks', 4: 'head + last 4 blocks' },
+  text: { head: 'head only (fastest)', 1: 'head + last encoder layer', 2: 'head + last 2 encoder layers', 4: 'head + last 4 encoder layers' },
+};
 
 const state = {
+  task: 'image' as Task,
   worker: null as Worker | null,
   engineReady: false,
   examples: [] as Example[],
@@ -31,7 +40,33 @@ function startWorker() {
   worker.onerror = (e) => fatal(`The engine crashed: ${e.message || 'unknown error'}`);
   state.worker = worker;
   $('backend-status').textContent = 'Loading the engine and the pretrained weights…';
-  send({ type: 'init', backend: $<HTMLSelectElement>('backend').value as BackendPreference, weightsUrl: WEIGHTS_URL });
+  const backend = $<HTMLSelectElement>('backend').value as BackendPreference;
+  send(state.task === 'text'
+    ? { type: 'init', task: 'text', backend, weightsUrl: TEXT_WEIGHTS_URL, tokenizerUrl: TOKENIZER_URL }
+    : { type: 'init', task: 'image', backend, weightsUrl: IMAGE_WEIGHTS_URL });
+}
+
+const text = new TextMode(send, () => updateTrainButton(), showMessage);
+
+/** Shows the controls of `task` and starts its engine. */
+function setTask(task: Task) {
+  state.task = task;
+  document.body.dataset.task = task;
+  document.querySelectorAll<HTMLElement>('.image-only').forEach((e) => { e.hidden = task !== 'image'; });
+  document.querySelectorAll<HTMLElement>('.text-only').forEach((e) => { e.hidden = task !== 'text'; });
+  if (task === 'text') $('columns').hidden = true;
+  for (const option of Array.from($<HTMLSelectElement>('unfreeze').options)) option.textContent = UNFREEZE_LABELS[task][option.value];
+  $<HTMLInputElement>('epochs').value = task === 'text' ? '3' : '10';
+  $('class-table').innerHTML = '';
+  $('predictions').innerHTML = '';
+  $('data-status').textContent = '';
+  $('skipped-box').hidden = true;
+  delete document.body.dataset.trained;
+  state.epochs = [];
+  drawCharts();
+  state.preparedReason = undefined;
+  startWorker();
+  if (task === 'image' && state.examples.length > 0) setExamples(state.examples);
 }
 
 /** A crash inside the worker: report it, start a fresh worker, keep the page's data. */
@@ -48,12 +83,20 @@ function onWorkerMessage(msg: FromWorker) {
       state.engineReady = true;
       $('backend-status').textContent = `Backend: ${msg.backend.reason}. WebGPU adapter: ${msg.adapter}. Loaded in ${(msg.loadMs / 1000).toFixed(1)} s.`;
       $('backend-status').dataset.kind = msg.backend.kind;
-      if (state.examples.length > 0) prepare();
+      if (msg.task === 'image' && state.examples.length > 0) prepare();
+      if (msg.task === 'text') text.reload();
+      updateTrainButton();
       break;
     case 'progress':
       onProgress(msg.event);
       break;
     case 'prepared': {
+      if (state.task === 'text') {
+        const cut = msg.truncated ? `; ${msg.truncated} long text(s) cut to the max length` : '';
+        $('data-status').textContent = `${msg.counts.reduce((a, b) => a + b, 0)} texts ready (frozen layers cached: ${(msg.cacheBytes / 1e6).toFixed(1)} MB, ${(msg.ms / 1000).toFixed(1)} s${cut}).`;
+        if (msg.readiness) { showMessage('error', msg.readiness); setBusy(false); }
+        break;
+      }
       state.preparedReason = msg.readiness;
       const counts = new Map(state.classes.map((c, i) => [c, msg.counts[i]]));
       renderClasses(counts);
@@ -72,10 +115,16 @@ function onWorkerMessage(msg: FromWorker) {
         .map((p) => `<li><strong>${escape(p.label)}</strong> ${(p.score * 100).toFixed(1)}%</li>`)
         .join('');
       break;
+    case 'table-progress':
+    case 'table':
+    case 'text-dataset':
+      text.onMessage(msg);
+      break;
     case 'error':
       if (msg.fatal) fatal(msg.message);
       else {
         showMessage('error', msg.message);
+        if (state.task === 'text') text.failed(msg.message);
         setBusy(false);
       }
       break;
@@ -87,7 +136,7 @@ function onProgress(ev: TrainEvent) {
   switch (ev.type) {
     case 'caching':
       progress.value = ev.done / ev.total;
-      $('progress-text').textContent = `Preparing examples (frozen layers): ${ev.done}/${ev.total} · ${ev.examplesPerSec.toFixed(1)} images/s`;
+      $('progress-text').textContent = `Preparing examples (frozen layers): ${ev.done}/${ev.total} · ${ev.examplesPerSec.toFixed(1)} ${state.task === 'text' ? 'texts' : 'images'}/s`;
       break;
     case 'step': {
       const epochs = Number($<HTMLInputElement>('epochs').value) || 1;
@@ -99,7 +148,7 @@ function onProgress(ev: TrainEvent) {
     case 'epoch':
       state.epochs.push(ev);
       drawCharts();
-      renderConfusion($<HTMLTableElement>('confusion'), state.classes, ev.valConfusion.counts);
+      renderConfusion($<HTMLTableElement>('confusion'), state.task === 'text' ? text.classes() : state.classes, ev.valConfusion.counts);
       $('progress-text').textContent = `Epoch ${ev.epoch}: train accuracy ${(ev.trainAccuracy * 100).toFixed(1)}% (macro-F1 ${ev.trainMacroF1.toFixed(3)}), val accuracy ${(ev.valAccuracy * 100).toFixed(1)}% (macro-F1 ${ev.valMacroF1.toFixed(3)})`;
       document.body.dataset.valAccuracy = String(ev.valAccuracy);
       break;
@@ -172,6 +221,7 @@ function setBusy(busy: boolean) {
 function updateTrainButton() {
   const reason = !state.engineReady ? 'The engine is loading…'
     : state.busy ? 'Working…'
+    : state.task === 'text' ? text.readiness()
     : readiness(classCounts(state.examples))
       ?? (state.preparedReason === undefined ? 'Preparing the examples…' : state.preparedReason);
   $<HTMLButtonElement>('train-button').disabled = reason !== null;
@@ -223,8 +273,17 @@ function wire() {
     state.epochs = [];
     drawCharts();
     setBusy(true);
-    send({ type: 'train', options: options() });
+    if (state.task === 'text') send({ type: 'train-text', options: options(), maxLength: Number($<HTMLInputElement>('max-length').value) });
+    else send({ type: 'train', options: options() });
   });
+  $('predict-text-form').addEventListener('submit', (e) => {
+    e.preventDefault();
+    const value = $<HTMLTextAreaElement>('predict-text').value;
+    if (value.trim()) send({ type: 'predict-text', text: value, topK: 3 });
+  });
+  text.wire();
+  document.querySelectorAll<HTMLInputElement>('input[name="task"]').forEach((radio) =>
+    radio.addEventListener('change', () => { if (radio.checked) setTask(radio.value as Task); }));
   $('cancel-button').addEventListener('click', () => send({ type: 'cancel' }));
   $('backend').addEventListener('change', () => { state.preparedReason = undefined; startWorker(); });
   const classify = (blob: Blob) => send({ type: 'predict', blob, topK: 3 });
@@ -245,8 +304,9 @@ function wire() {
   const backend = params.get('backend');
   if (backend === 'auto' || backend === 'webgpu' || backend === 'cpu') $<HTMLSelectElement>('backend').value = backend;
   if (params.has('testHooks')) window.addEventListener('finetune:test-panic', () => send({ type: 'test-panic' }));
-  drawCharts();
-  startWorker();
+  const task: Task = params.get('task') === 'text' ? 'text' : 'image';
+  document.querySelector<HTMLInputElement>(`input[name="task"][value="${task}"]`)!.checked = true;
+  setTask(task);
   updateTrainButton();
 }
 

@@ -1,6 +1,7 @@
 // Messages between the page (main.ts) and the engine's worker (worker.ts).
 
 export type BackendPreference = 'auto' | 'webgpu' | 'cpu';
+export type Task = 'image' | 'text';
 export type Unfreeze = 'head' | number;
 
 /** Training options (all optional; the engine has defaults). Mirrors Rust `TrainOptions`. */
@@ -53,6 +54,30 @@ export type TrainEvent =
   | ({ type: 'done' } & TrainReport);
 
 export interface Prediction { label: string; score: number }
+export interface SkippedRow { line: number; reason: string }
+
+/** A text file as read: its columns and the guessed text/label columns (indices). */
+export interface TableSummary {
+  format: 'csv' | 'tsv' | 'jsonlines';
+  columns: string[];
+  rows: number;
+  guess: { text: number | null; label: number | null; problem: string | null };
+  skipped: SkippedRow[];
+  skippedTotal: number;
+}
+
+/** The labelled texts of the chosen columns. */
+export interface TextDatasetSummary {
+  classes: string[];
+  counts: number[];
+  examples: number;
+  emptyTexts: number;
+  skipped: SkippedRow[];
+  skippedTotal: number;
+}
+
+/** How the text examples are prepared (changing any of these prepares them again). */
+export interface TextPrepareOptions { unfreeze: Unfreeze; maxLength: number }
 export interface Skipped { name: string; reason: string }
 export interface BackendChoice { kind: 'webgpu' | 'cpu'; reason: string }
 
@@ -61,7 +86,16 @@ export interface BackendChoice { kind: 'webgpu' | 'cpu'; reason: string }
 export interface Example { blob: Blob; name: string; label: string; holdout?: boolean }
 
 export type ToWorker =
-  | { type: 'init'; backend: BackendPreference; weightsUrl: string }
+  | { type: 'init'; task: 'image'; backend: BackendPreference; weightsUrl: string }
+  | { type: 'init'; task: 'text'; backend: BackendPreference; weightsUrl: string; tokenizerUrl: string }
+  /** Text: stream a CSV/TSV/JSONL file in. */
+  | { type: 'load-table'; file: Blob; name: string }
+  /** Text: use these columns (indices), at most `limitPerClass` texts per class (0: all). */
+  | { type: 'choose-columns'; text: number; label: number; limitPerClass: number }
+  | { type: 'train-text'; options: TrainOptions; maxLength: number }
+  | { type: 'predict-text'; text: string; topK: number }
+  /** Text: tokenize the chosen texts without caching (benchmark). */
+  | { type: 'token-stats'; maxLength: number }
   | { type: 'prepare'; examples: Example[]; classes: string[]; unfreeze: Unfreeze }
   | { type: 'train'; options: TrainOptions }
   | { type: 'cancel' }
@@ -70,9 +104,13 @@ export type ToWorker =
   | { type: 'test-panic' };
 
 export type FromWorker =
-  | { type: 'ready'; backend: BackendChoice; adapter: string; loadMs: number }
+  | { type: 'ready'; task: Task; backend: BackendChoice; adapter: string; loadMs: number }
+  | { type: 'table-progress'; bytes: number; total: number; rows: number }
+  | { type: 'table'; summary: TableSummary; ms: number }
+  | { type: 'text-dataset'; summary: TextDatasetSummary }
+  | { type: 'token-stats'; texts: number; tokens: number; truncated: number; ms: number }
   | { type: 'progress'; event: TrainEvent }
-  | { type: 'prepared'; counts: number[]; skipped: Skipped[]; readiness: string | null; cacheBytes: number; ms: number; wasmMemoryBytes: number }
+  | { type: 'prepared'; counts: number[]; skipped: Skipped[]; readiness: string | null; cacheBytes: number; ms: number; wasmMemoryBytes: number; truncated?: number }
   | { type: 'trained'; report: TrainReport; wasmMemoryBytes: number }
   | { type: 'prediction'; results: Prediction[] }
   | { type: 'error'; message: string; fatal: boolean };

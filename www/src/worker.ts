@@ -1,14 +1,17 @@
-// The engine's Web Worker: owns the wasm module, decodes images, runs preparation (feature
-// caching) and training, and reports progress. The page never blocks on any of it.
+// The engine's Web Worker: owns the wasm module and one task's engine (images or text), decodes
+// images, runs preparation (feature caching) and training, and reports progress. The page never
+// blocks on any of it. The text task's jobs live in text-jobs.ts.
 
-import init, { Engine, setPanicHandler, testPanic } from '../pkg/burn_finetune.js';
+import init, { ImageEngine, setPanicHandler, testPanic } from '../pkg/burn_finetune.js';
 import { decodeImage, SIZE } from './images';
-import type { BackendPreference, Example, FromWorker, Skipped, ToWorker, TrainOptions, Unfreeze } from './protocol';
+import type { Example, FromWorker, Skipped, ToWorker, TrainOptions, Unfreeze } from './protocol';
+import { TextJobs } from './text-jobs';
 
 const BATCH = 32;
 const post = (message: FromWorker) => self.postMessage(message);
 
-let engine: Engine | null = null;
+let engine: ImageEngine | null = null;
+let text: TextJobs | null = null;
 /** What the cache holds now, so a training run can tell whether to prepare again. */
 let prepared: { examples: Example[]; classes: string[]; unfreeze: Unfreeze } | null = null;
 let abort: AbortController | null = null;
@@ -35,18 +38,30 @@ async function describeAdapter(): Promise<AdapterSummary> {
   return { available: true, isFallback: Boolean(info?.isFallbackAdapter ?? adapter.isFallbackAdapter), description };
 }
 
-async function initEngine(backend: BackendPreference, weightsUrl: string) {
+async function fetchBytes(url: string, what: string): Promise<Uint8Array> {
+  const response = await fetch(url);
+  if (!response.ok) throw new Error(`${what} ${url} could not be fetched (HTTP ${response.status})`);
+  return new Uint8Array(await response.arrayBuffer());
+}
+
+async function initEngine(msg: Extract<ToWorker, { type: 'init' }>) {
   const started = performance.now();
   const wasm = await init({ module_or_path: new URL('./burn_finetune_bg.wasm', import.meta.url) });
   memory = wasm.memory;
   setPanicHandler((message: string) => post({ type: 'error', message, fatal: true }));
   const adapter = await describeAdapter();
-  const response = await fetch(weightsUrl);
-  if (!response.ok) throw new Error(`weights file ${weightsUrl} could not be fetched (HTTP ${response.status})`);
-  const bytes = new Uint8Array(await response.arrayBuffer());
-  const name = weightsUrl.split('/').pop() ?? weightsUrl;
-  engine = await Engine.create(bytes, name, backend, adapter);
-  post({ type: 'ready', backend: engine.backend(), adapter: adapter.available ? adapter.description : 'none', loadMs: performance.now() - started });
+  const name = msg.weightsUrl.split('/').pop() ?? msg.weightsUrl;
+  const weights = await fetchBytes(msg.weightsUrl, 'weights file');
+  let backend;
+  if (msg.task === 'text') {
+    const tokenizer = await fetchBytes(msg.tokenizerUrl, 'tokenizer file');
+    text = await TextJobs.create(weights, name, tokenizer, msg.backend, adapter, post, () => memory?.buffer.byteLength ?? 0);
+    backend = text.engine.backend();
+  } else {
+    engine = await ImageEngine.create(weights, name, msg.backend, adapter);
+    backend = engine.backend();
+  }
+  post({ type: 'ready', task: msg.task, backend, adapter: adapter.available ? adapter.description : 'none', loadMs: performance.now() - started });
 }
 
 /** Decodes the examples in batches and caches their frozen-trunk features. */
@@ -115,9 +130,14 @@ async function predict(blob: Blob, topK: number) {
   post({ type: 'prediction', results: results[0] });
 }
 
-function requireEngine(): Engine {
+function requireEngine(): ImageEngine {
   if (!engine) throw new Error('The engine is still loading.');
   return engine;
+}
+
+function requireText(): TextJobs {
+  if (!text) throw new Error('The text engine is still loading.');
+  return text;
 }
 
 self.onmessage = async (event: MessageEvent<ToWorker>) => {
@@ -125,7 +145,23 @@ self.onmessage = async (event: MessageEvent<ToWorker>) => {
   try {
     switch (msg.type) {
       case 'init':
-        await initEngine(msg.backend, msg.weightsUrl);
+        await initEngine(msg);
+        break;
+      case 'load-table':
+        await requireText().loadTable(msg.file, msg.name);
+        break;
+      case 'choose-columns':
+        requireText().chooseColumns(msg.text, msg.label, msg.limitPerClass);
+        break;
+      case 'train-text':
+        abort = new AbortController();
+        await requireText().train(msg.options, msg.maxLength, abort.signal);
+        break;
+      case 'predict-text':
+        await requireText().predict(msg.text, msg.topK);
+        break;
+      case 'token-stats':
+        requireText().tokenStats(msg.maxLength);
         break;
       case 'prepare':
         abort = new AbortController();

@@ -1,0 +1,78 @@
+// The text benchmark in headless Chromium: the page's own worker and engine, driven through the
+// same messages the page sends. Movie-review snippets, stratified 80/20 split (seed 0), max length
+// 64, batch 32, 3 epochs. Prints Markdown table rows like `bench_text` (native).
+// Usage: node scripts/bench-browser-text.mjs [--backend cpu|webgpu] [--epochs 3] [--unfreeze head,2] [--limit-per-class 0]
+import { parseArgs } from 'node:util';
+import { serve } from './serve.mjs';
+import { launch } from '../tests/e2e/browser.mjs';
+
+const { values: args } = parseArgs({ options: {
+  backend: { type: 'string', default: 'cpu' },
+  epochs: { type: 'string', default: '3' },
+  unfreeze: { type: 'string', default: 'head,2' },
+  'max-length': { type: 'string', default: '64' },
+  'limit-per-class': { type: 'string', default: '0' },
+  web: { type: 'string', default: 'build/web' },
+} });
+
+async function runInPage(page, backend, unfreeze, epochs, maxLength, limitPerClass) {
+  return page.evaluate(async ({ backend, unfreeze, epochs, maxLength, limitPerClass }) => {
+    const worker = new Worker('./worker.js', { type: 'module' });
+    const waitFor = (type, onEach = () => {}) => new Promise((ok, fail) => {
+      worker.onmessage = ({ data }) => {
+        if (data.type === 'error') fail(new Error(data.message));
+        else if (data.type === type) ok(data);
+        else onEach(data);
+      };
+    });
+    const started = performance.now();
+    worker.postMessage({ type: 'init', task: 'text', backend, weightsUrl: './minilm-l6/model.safetensors', tokenizerUrl: './minilm-l6/tokenizer.json' });
+    const ready = await waitFor('ready');
+    const file = await (await fetch('./movie-reviews.csv')).blob();
+    worker.postMessage({ type: 'load-table', file, name: 'movie-reviews.csv' });
+    const table = await waitFor('table');
+    worker.postMessage({ type: 'choose-columns', text: table.summary.guess.text, label: table.summary.guess.label, limitPerClass });
+    const dataset = await waitFor('text-dataset');
+    worker.postMessage({ type: 'token-stats', maxLength });
+    const tokens = await waitFor('token-stats');
+    const trainStart = performance.now();
+    let firstStep = null;
+    let prepared = null;
+    const epochsSeen = [];
+    worker.postMessage({ type: 'train-text', options: { unfreeze, epochs, batchSize: 32 }, maxLength });
+    const trained = await waitFor('trained', (m) => {
+      if (m.type === 'prepared') { prepared = m; firstStep = null; }
+      if (m.type !== 'progress') return;
+      if (m.event.type === 'step' && firstStep === null) firstStep = (performance.now() - trainStart - prepared.ms) / 1000;
+      if (m.event.type === 'epoch') epochsSeen.push(m.event);
+    });
+    worker.terminate();
+    return {
+      backend: ready.backend.reason, loadS: ready.loadMs / 1000, texts: dataset.summary.examples,
+      tokenizePerS: tokens.texts / (tokens.ms / 1000), tokensPerS: tokens.tokens / (tokens.ms / 1000),
+      cachingPerS: dataset.summary.examples / (prepared.ms / 1000), firstStepS: firstStep,
+      trainPerS: epochsSeen.reduce((a, e) => a + e.trainExamplesPerSec, 0) / Math.max(1, epochsSeen.length),
+      wasmMb: trained.wasmMemoryBytes / 1e6, cacheMb: prepared.cacheBytes / 1e6,
+      bestValAcc: trained.report.bestValAccuracy, epochs: trained.report.epochs.length, totalS: (performance.now() - started) / 1000,
+    };
+  }, { backend, unfreeze, epochs, maxLength, limitPerClass });
+}
+
+const server = await serve(args.web, 0, () => {});
+const context = await launch();
+try {
+  const page = await context.newPage();
+  page.on('console', (m) => { if (m.type() === 'error') console.error(m.text()); });
+  await page.goto(server.url);
+  console.log('| path | trains | texts | weights load s | tokenize texts/s (tokens/s) | caching ex/s | first step s | train ex/s | wasm memory MB | cache MB | best val acc | epochs |');
+  console.log('|---|---|---|---|---|---|---|---|---|---|---|---|');
+  for (const u of args.unfreeze.split(',')) {
+    const unfreeze = u === 'head' ? 'head' : Number(u);
+    const r = await runInPage(page, args.backend, unfreeze, Number(args.epochs), Number(args['max-length']), Number(args['limit-per-class']));
+    console.error(`  (${r.backend}; ${r.totalS.toFixed(0)} s in all)`);
+    console.log(`| browser ${args.backend} | ${u === 'head' ? 'head only' : `head + last ${u} layers`} | ${r.texts} | ${r.loadS.toFixed(2)} | ${r.tokenizePerS.toFixed(0)} (${r.tokensPerS.toFixed(0)}) | ${r.cachingPerS.toFixed(1)} | ${r.firstStepS?.toFixed(2)} | ${r.trainPerS.toFixed(1)} | ${r.wasmMb.toFixed(0)} | ${r.cacheMb.toFixed(1)} | ${(r.bestValAcc * 100).toFixed(1)}% | ${r.epochs} |`);
+  }
+} finally {
+  await context.close();
+  await server.close();
+}

@@ -1,0 +1,165 @@
+//! `bench_text`: the fixed text benchmark, natively. The movie-review snippets (10 568, labels by
+//! the sign of the rating), stratified 80/20 split with seed 0, max length 64, batch 32, 3 epochs;
+//! head only and head + last 2 encoder layers. Prints one Markdown table row per configuration.
+//!
+//! ```text
+//! cargo run --release --bin bench_text -- [--epochs 3] [--backend cpu|wgpu] [--json]
+//! ```
+
+use std::path::PathBuf;
+
+use burn_finetune::backend::BackendKind;
+use burn_finetune::data::{TextDataset, TextTokenizer};
+use burn_finetune::model::Unfreeze;
+use burn_finetune::model::minilm::MiniLmWeights;
+use burn_finetune::native::native_device;
+use burn_finetune::native::text_file::{dataset_from, read_text_file};
+use burn_finetune::train::{TrainEvent, TrainHooks, TrainOptions};
+use burn_finetune::{Error, TextFineTuner};
+use clap::Parser;
+use serde::Serialize;
+use web_time::Instant;
+
+#[derive(Parser, Debug)]
+struct Args {
+    #[arg(long, default_value = "assets/movie-reviews.csv")]
+    data: PathBuf,
+    #[arg(long, default_value = "assets/minilm-l6")]
+    model: PathBuf,
+    #[arg(long, default_value_t = 3)]
+    epochs: usize,
+    #[arg(long, default_value_t = 64)]
+    max_length: usize,
+    #[arg(long, default_value_t = 1e-3)]
+    head_lr: f64,
+    #[arg(long, default_value_t = 1e-4)]
+    backbone_lr: f64,
+    /// Configurations to run: "head" and/or a number of encoder layers.
+    #[arg(long, default_value = "head,2")]
+    unfreeze: String,
+    #[arg(long, default_value = "cpu", value_parser = ["cpu", "wgpu"])]
+    backend: String,
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Serialize, Default)]
+struct Row {
+    path: String,
+    unfreeze: String,
+    texts: usize,
+    weights_load_s: f32,
+    tokenize_texts_per_s: f32,
+    tokens_per_s: f32,
+    caching_examples_per_s: f32,
+    time_to_first_step_s: f32,
+    train_examples_per_s: f32,
+    peak_memory_mb: f32,
+    cache_mb: f32,
+    best_val_accuracy: f32,
+    epochs_run: usize,
+}
+
+struct Timing {
+    started: Instant,
+    first_step: Option<f32>,
+    throughput: Vec<f32>,
+}
+
+impl TrainHooks for Timing {
+    fn on_event(&mut self, event: &TrainEvent) {
+        match event {
+            TrainEvent::Step { .. } if self.first_step.is_none() => self.first_step = Some(self.started.elapsed().as_secs_f32()),
+            TrainEvent::Epoch(e) => {
+                self.throughput.push(e.train_examples_per_sec);
+                eprintln!("  epoch {}: train acc {:.1}%, val acc {:.1}% loss {:.3}, {:.0} ex/s", e.epoch, e.train_accuracy * 100.0, e.val_accuracy * 100.0, e.val_loss, e.train_examples_per_sec);
+            }
+            _ => {}
+        }
+    }
+}
+
+fn peak_memory_mb() -> f32 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| s.lines().find(|l| l.starts_with("VmHWM:")).map(|l| l.split_whitespace().nth(1).unwrap_or("0").parse::<f32>().unwrap_or(0.0)))
+        .unwrap_or(0.0)
+        / 1024.0
+}
+
+fn read(path: PathBuf) -> Result<Vec<u8>, Error> {
+    std::fs::read(&path).map_err(|e| Error::Data(format!("{}: {e} (run scripts/setup.sh)", path.display())))
+}
+
+async fn run(args: &Args, set: &TextDataset, unfreeze: Unfreeze) -> Result<Row, Error> {
+    let kind = if args.backend == "wgpu" { BackendKind::Webgpu } else { BackendKind::Cpu };
+    let started = Instant::now();
+    let weights = MiniLmWeights::from_bytes("model.safetensors", &read(args.model.join("model.safetensors"))?)?;
+    let tokenizer = TextTokenizer::from_bytes(&read(args.model.join("tokenizer.json"))?).map_err(Error::Data)?;
+    let mut tuner = TextFineTuner::new(weights, tokenizer, native_device(kind)?);
+    let weights_load_s = started.elapsed().as_secs_f32();
+
+    let tokenizing = Instant::now();
+    let tokens: usize = tuner.encode(&set.texts, args.max_length)?.iter().map(|e| e.ids.len()).sum();
+    let tokenize_s = tokenizing.elapsed().as_secs_f32();
+
+    tuner.reset(set.classes.clone(), unfreeze, args.max_length)?;
+    let caching = Instant::now();
+    for (texts, labels) in set.texts.chunks(256).zip(set.labels.chunks(256)) {
+        tuner.add_texts(texts, labels).await?;
+    }
+    let caching_examples_per_s = set.texts.len() as f32 / caching.elapsed().as_secs_f32();
+    let opts = TrainOptions {
+        unfreeze,
+        epochs: args.epochs,
+        batch_size: 32,
+        head_lr: args.head_lr,
+        backbone_lr: args.backbone_lr,
+        ..TrainOptions::default()
+    };
+    let mut timing = Timing { started: Instant::now(), first_step: None, throughput: Vec::new() };
+    let report = tuner.train(&opts, &mut timing).await?;
+    Ok(Row {
+        path: format!("native {}", args.backend),
+        unfreeze: match unfreeze {
+            Unfreeze::Head => "head only".into(),
+            Unfreeze::Blocks(k) => format!("head + last {k} layers"),
+        },
+        texts: set.texts.len(),
+        weights_load_s,
+        tokenize_texts_per_s: set.texts.len() as f32 / tokenize_s,
+        tokens_per_s: tokens as f32 / tokenize_s,
+        caching_examples_per_s,
+        time_to_first_step_s: timing.first_step.unwrap_or(f32::NAN),
+        train_examples_per_s: timing.throughput.iter().sum::<f32>() / timing.throughput.len().max(1) as f32,
+        peak_memory_mb: peak_memory_mb(),
+        cache_mb: tuner.cache_bytes() as f32 / 1e6,
+        best_val_accuracy: report.best_val_accuracy,
+        epochs_run: report.epochs.len(),
+    })
+}
+
+fn main() -> Result<(), Error> {
+    let args = Args::parse();
+    let set = dataset_from(&read_text_file(&args.data)?, None, None)?;
+    let mut rows = Vec::new();
+    for u in args.unfreeze.split(',') {
+        let unfreeze = if u == "head" { Unfreeze::Head } else { Unfreeze::Blocks(u.parse().map_err(|_| Error::Options(format!("bad --unfreeze {u}")))?) };
+        eprintln!("== {u}");
+        rows.push(futures_lite::future::block_on(run(&args, &set, unfreeze))?);
+    }
+    if args.json {
+        rows.iter().for_each(|r| println!("{}", serde_json::to_string(r).unwrap_or_default()));
+        return Ok(());
+    }
+    println!("| path | trains | texts | weights load s | tokenize texts/s (tokens/s) | caching ex/s | first step s | train ex/s | peak MB | cache MB | best val acc | epochs |");
+    println!("|---|---|---|---|---|---|---|---|---|---|---|---|");
+    for r in &rows {
+        println!(
+            "| {} | {} | {} | {:.2} | {:.0} ({:.0}) | {:.1} | {:.2} | {:.1} | {:.0} | {:.1} | {:.1}% | {} |",
+            r.path, r.unfreeze, r.texts, r.weights_load_s, r.tokenize_texts_per_s, r.tokens_per_s, r.caching_examples_per_s,
+            r.time_to_first_step_s, r.train_examples_per_s, r.peak_memory_mb, r.cache_mb, r.best_val_accuracy * 100.0, r.epochs_run
+        );
+    }
+    Ok(())
+}

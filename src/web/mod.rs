@@ -1,0 +1,146 @@
+//! The JavaScript API (the only module that touches wasm-bindgen). It runs inside the page's Web
+//! Worker; `www/src/worker.ts` is its one caller. `ImageEngine` and `TextEngine` wrap the two
+//! tasks; `TextTable` streams a CSV/TSV/JSONL file in.
+//!
+//! Every method that reads GPU data is async (a synchronous read panics in wasm). Long calls hold
+//! the engine through an `Rc<RefCell<..>>` and refuse overlapping calls with a "busy" error.
+
+mod image_engine;
+mod text_engine;
+mod text_table;
+
+use std::cell::{Cell, RefCell};
+use std::rc::Rc;
+
+use burn::tensor::Device;
+use js_sys::{Function, Promise};
+use serde::Serialize;
+use wasm_bindgen::prelude::*;
+use wasm_bindgen_futures::JsFuture;
+use web_sys::AbortSignal;
+
+use crate::backend::{AdapterInfo, BackendChoice, BackendKind, BackendPreference, choose_backend};
+use crate::train::{TrainEvent, TrainHooks};
+
+unsafe extern "C" {
+    /// The linker's constructor runner (see `start`).
+    fn __wasm_call_ctors();
+}
+
+thread_local! {
+    static WGPU_DEVICE: RefCell<Option<Device>> = const { RefCell::new(None) };
+    static PANIC_HANDLER: RefCell<Option<Function>> = const { RefCell::new(None) };
+}
+
+/// Runs once when the module is instantiated.
+#[wasm_bindgen(start)]
+pub fn start() {
+    // cubecl registers kernels with `inventory`, whose constructors make wasm-ld wrap every export
+    // so that each call re-runs them (10× slower steps). Running them once here removes the wraps.
+    unsafe { __wasm_call_ctors() };
+    std::panic::set_hook(Box::new(|info| {
+        console_error_panic_hook::hook(info);
+        let message = format!("internal error (Rust panic): {info}");
+        PANIC_HANDLER.with(|h| {
+            if let Some(f) = h.borrow().as_ref() {
+                let _ = f.call1(&JsValue::NULL, &JsValue::from_str(&message));
+            }
+        });
+    }));
+}
+
+/// Registers `handler(message)`, called when Rust panics (the engine is unusable afterwards: the
+/// worker reports it and the page starts a fresh worker).
+#[wasm_bindgen(js_name = setPanicHandler)]
+pub fn set_panic_handler(handler: Function) {
+    PANIC_HANDLER.with(|h| *h.borrow_mut() = Some(handler));
+}
+
+/// Panics on purpose: lets the browser tests check that a panic is reported and survived.
+#[wasm_bindgen(js_name = testPanic)]
+pub fn test_panic() {
+    panic!("test panic requested by the page");
+}
+
+pub(crate) fn js_err(e: impl std::fmt::Display) -> JsValue {
+    JsError::new(&e.to_string()).into()
+}
+
+pub(crate) fn to_js<T: Serialize>(value: &T) -> Result<JsValue, JsValue> {
+    value.serialize(&serde_wasm_bindgen::Serializer::json_compatible()).map_err(js_err)
+}
+
+/// Resolves on the next macrotask: lets the worker handle messages (cancel) between steps.
+async fn next_tick() {
+    let promise = Promise::new(&mut |resolve, _| {
+        let global = js_sys::global();
+        if let Ok(set_timeout) = js_sys::Reflect::get(&global, &"setTimeout".into()) {
+            let _ = set_timeout.unchecked_into::<Function>().call2(&global, &resolve, &0.into());
+        }
+    });
+    let _ = JsFuture::from(promise).await;
+}
+
+pub(crate) struct JsHooks {
+    pub on_event: Function,
+    pub signal: Option<AbortSignal>,
+}
+
+impl TrainHooks for JsHooks {
+    fn on_event(&mut self, event: &TrainEvent) {
+        if let Ok(value) = to_js(event) {
+            let _ = self.on_event.call1(&JsValue::NULL, &value);
+        }
+    }
+    fn cancelled(&self) -> bool {
+        self.signal.as_ref().is_some_and(|s| s.aborted())
+    }
+    async fn yield_now(&mut self) {
+        next_tick().await
+    }
+}
+
+/// Marks the engine busy for the lifetime of the guard.
+pub(crate) struct BusyGuard(Rc<Cell<bool>>);
+
+impl BusyGuard {
+    pub(crate) fn take(flag: &Rc<Cell<bool>>) -> Result<Self, JsValue> {
+        if flag.replace(true) {
+            return Err(js_err("the engine is busy (training or preparing examples): wait or cancel first"));
+        }
+        Ok(Self(flag.clone()))
+    }
+}
+
+impl Drop for BusyGuard {
+    fn drop(&mut self) {
+        self.0.set(false);
+    }
+}
+
+/// Picks the backend from the page's preference and the adapter the worker saw, and makes its
+/// device. `preference`: `"auto" | "webgpu" | "cpu"`; `adapter`: `{available, isFallback,
+/// description}` from `navigator.gpu.requestAdapter()`.
+pub(crate) async fn device_for(preference: JsValue, adapter: JsValue) -> Result<(Device, BackendChoice), JsValue> {
+    let preference: BackendPreference = serde_wasm_bindgen::from_value(preference).map_err(js_err)?;
+    let adapter: AdapterInfo = serde_wasm_bindgen::from_value(adapter).map_err(js_err)?;
+    let backend = choose_backend(preference, &adapter).map_err(js_err)?;
+    let device = match backend.kind {
+        BackendKind::Cpu => Device::flex(),
+        BackendKind::Webgpu => wgpu_device().await?,
+    };
+    Ok((device, backend))
+}
+
+/// The WebGPU device, initialised once per worker (a second `init_async` errors).
+async fn wgpu_device() -> Result<Device, JsValue> {
+    if let Some(device) = WGPU_DEVICE.with(|d| d.borrow().clone()) {
+        return Ok(device);
+    }
+    let device = Device::wgpu_options()
+        .init_async()
+        .await
+        .map_err(|e| js_err(format!("WebGPU initialisation failed: {e:?}")))?;
+    WGPU_DEVICE.with(|d| *d.borrow_mut() = Some(device.clone()));
+    Ok(device)
+}

@@ -1,0 +1,150 @@
+// Text mode end to end in headless Chromium: the movie-review sample (CSV) on the CPU backend and
+// on WebGPU (SwiftShader), a typed sentence classified; files that cannot be used get their
+// messages; a 50 MB file is streamed while the page stays responsive.
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createWriteStream, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { once } from 'node:events';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { serve } from '../../scripts/serve.mjs';
+import { launch, openPage } from './browser.mjs';
+
+const WEB = process.env.WEB_DIR ?? 'build/web';
+const ARTIFACTS = 'test-results';
+let server, context;
+
+before(async () => {
+  mkdirSync(ARTIFACTS, { recursive: true });
+  server = await serve(WEB);
+  context = await launch();
+});
+after(async () => { await context?.close(); await server?.close(); });
+
+const openText = (backend) => openPage(context, server.url, backend, 'text');
+
+async function setField(page, id, value) {
+  const field = page.locator(`#${id}`);
+  if (await field.evaluate((e) => e.tagName === 'SELECT')) await field.selectOption(value);
+  else await field.fill(value);
+  await field.dispatchEvent('change');
+}
+
+async function textRun(backend, perClass, settings, t) {
+  const { page, logs } = await openText(backend);
+  try {
+    assert.equal(await page.locator('#backend-status').getAttribute('data-kind'), backend);
+    await page.click('#text-sample-button');
+    await page.locator('#data-status').filter({ hasText: '10568 texts in 2 classes' }).waitFor({ timeout: 120_000 });
+    assert.equal(await page.locator('#text-column option:checked').textContent(), 'text');
+    assert.equal(await page.locator('#label-column option:checked').textContent(), 'label');
+    await setField(page, 'limit-per-class', String(perClass));
+    await page.locator('#data-status').filter({ hasText: `${2 * perClass} texts in 2 classes` }).waitFor({ timeout: 60_000 });
+    for (const [id, value] of Object.entries(settings)) await setField(page, id, value);
+    await page.locator('#train-button:enabled').waitFor({ timeout: 60_000 });
+    await page.click('#train-button');
+    await page.waitForFunction(() => document.body.dataset.trained === 'true', null, { timeout: 1_200_000 });
+    const valAccuracy = Number(await page.evaluate(() => document.body.dataset.valAccuracy));
+    t.diagnostic(`${backend}: validation accuracy ${(valAccuracy * 100).toFixed(1)}% on ${2 * perClass} snippets`);
+    assert.ok(valAccuracy >= 0 && valAccuracy <= 1);
+    assert.equal(await page.locator('#confusion tr').count(), 3, 'confusion matrix not drawn');
+    await page.fill('#predict-text', 'An absolutely wonderful, moving film with superb acting.');
+    await page.click('#predict-text-button');
+    await page.locator('#predictions li').nth(1).waitFor({ timeout: 300_000 });
+    const labels = await page.locator('#predictions li strong').allTextContents();
+    assert.deepEqual([...labels].sort(), ['negative', 'positive']);
+    await page.screenshot({ path: join(ARTIFACTS, `text-${backend}.png`), fullPage: true });
+    return { page, valAccuracy, labels };
+  } catch (e) {
+    await page.screenshot({ path: join(ARTIFACTS, `text-${backend}-failed.png`), fullPage: true }).catch(() => {});
+    console.log(logs.join('\n'));
+    await page.close();
+    throw e;
+  }
+}
+
+test('text: fine-tunes MiniLM on the movie-review sample on the CPU (wasm) backend', { timeout: 1_200_000 }, async (t) => {
+  const { page, valAccuracy, labels } = await textRun('cpu', 100, { epochs: '3', 'batch-size': '8', 'max-length': '64' }, t);
+  await page.close();
+  assert.ok(valAccuracy >= 0.6, `validation accuracy ${valAccuracy} is not above chance (0.5)`);
+  assert.equal(labels[0], 'positive', 'a clearly positive review was not classified positive');
+});
+
+test('text: fine-tunes on WebGPU (SwiftShader, forced)', { timeout: 1_800_000 }, async (t) => {
+  // SwiftShader is a software GPU: a small slice, one layer, short texts.
+  const { page } = await textRun('webgpu', 12, { epochs: '1', 'batch-size': '8', 'max-length': '32', unfreeze: '1' }, t);
+  await page.close();
+});
+
+/** Writes `text` to a temporary file and returns its path. */
+function tmpFile(name, content) {
+  const path = join(mkdtempSync(join(tmpdir(), 'finetune-text-')), name);
+  writeFileSync(path, content);
+  return path;
+}
+
+test('text: unusable files get specific messages and Train says why', { timeout: 300_000 }, async () => {
+  const { page } = await openText('cpu');
+  try {
+    await page.setInputFiles('#text-input', tmpFile('reviews.csv', 'A wonderful film from start to finish,positive\nAwful,negative\n'));
+    await page.locator('.warning').filter({ hasText: 'looks like data, not a header' }).waitFor({ timeout: 60_000 });
+    await page.locator('#train-reason').filter({ hasText: 'Choose the text and label columns' }).waitFor();
+    assert.ok(await page.locator('#train-button').isDisabled());
+
+    await page.setInputFiles('#text-input', tmpFile('one.csv', 'text,label\ngood film,pos\ngreat film,pos\n'));
+    await page.locator('.error').filter({ hasText: "single class ('pos')" }).waitFor({ timeout: 60_000 });
+    await page.locator('#train-reason').filter({ hasText: 'single class' }).waitFor();
+
+    const bytes = Buffer.concat([
+      Buffer.from('\uFEFFtext,label\r\n"Funny, and ""smart""",pos\r\n   ,neg\r\nonly a text\r\ndull,neg\r\n'),
+      Buffer.from([0x63, 0x61, 0x66, 0xe9, 0x2c, 0x6e, 0x65, 0x67, 0x0d, 0x0a]),
+      Buffer.from('bright,pos\r\nflat,neg\r\n'),
+    ]);
+    await page.setInputFiles('#text-input', tmpFile('mixed.csv', bytes));
+    await page.locator('#data-status').filter({ hasText: '4 texts in 2 classes. 1 empty text(s) skipped.' }).waitFor({ timeout: 60_000 });
+    const skipped = await page.locator('#skipped-list').textContent();
+    assert.match(skipped, /line 4: has 1 field\(s\), the header has 2/);
+    assert.match(skipped, /line 6: not valid UTF-8 \(byte 0xE9\)/);
+    await page.locator('#train-button:enabled').waitFor({ timeout: 30_000 });
+    await page.screenshot({ path: join(ARTIFACTS, 'text-bad-input.png'), fullPage: true });
+  } finally {
+    await page.close();
+  }
+});
+
+test('text: a 50 MB file is streamed and the page stays responsive', { timeout: 600_000 }, async (t) => {
+  const path = join(mkdtempSync(join(tmpdir(), 'finetune-big-')), 'big.csv');
+  const out = createWriteStream(path);
+  out.write('id,text,label\n');
+  let bytes = 0;
+  for (let i = 0; bytes < 50e6; i++) {
+    const line = `${i},"Review number ${i}: the plot, the acting and the score were ${i % 2 ? 'wonderful' : 'dreadful'} ${'indeed '.repeat(12)}",${i % 2 ? 'pos' : 'neg'}\n`;
+    bytes += line.length;
+    if (!out.write(line)) await once(out, 'drain');
+  }
+  out.end();
+  await once(out, 'finish');
+  const { page } = await openText('cpu');
+  try {
+    await page.evaluate(() => {
+      const w = window;
+      w.gaps = [];
+      w.statuses = [];
+      let last = performance.now();
+      w.ticker = setInterval(() => { const now = performance.now(); w.gaps.push(now - last); last = now; }, 50);
+      new MutationObserver(() => w.statuses.push(document.getElementById('data-status').textContent))
+        .observe(document.getElementById('data-status'), { childList: true, characterData: true, subtree: true });
+    });
+    await page.setInputFiles('#text-input', path);
+    await page.locator('#data-status').filter({ hasText: /^\d+ texts in 2 classes/ }).waitFor({ timeout: 300_000 });
+    const { gaps, statuses } = await page.evaluate(() => ({ gaps: window.gaps, statuses: window.statuses }));
+    const reading = statuses.filter((s) => /^Reading big\.csv: [\d.]+ of 5\d\.\d MB/.test(s));
+    const maxGap = Math.max(...gaps);
+    t.diagnostic(`${(bytes / 1e6).toFixed(1)} MB: ${reading.length} progress updates, longest main-thread gap ${maxGap.toFixed(0)} ms`);
+    assert.ok(reading.length >= 5, `expected streaming progress, saw ${reading.length} updates`);
+    assert.ok(maxGap < 1000, `the page froze for ${maxGap.toFixed(0)} ms`);
+    assert.match(await page.locator('#data-status').textContent(), /^\d{6} texts in 2 classes/);
+  } finally {
+    await page.close();
+  }
+});
