@@ -17,6 +17,7 @@ use burn_finetune::native::folder::{add_folder, list_folder};
 use burn_finetune::native::native_device;
 use burn_finetune::native::text_file::{dataset_from, read_text_file};
 use burn_finetune::train::{TrainEvent, TrainHooks, TrainOptions};
+use burn_finetune::task::describe_cut;
 use burn_finetune::{Error, ImageFineTuner, TextFineTuner};
 use clap::Parser;
 use web_time::Instant;
@@ -144,13 +145,13 @@ fn read(path: &std::path::Path) -> Result<Vec<u8>, Error> {
         .map_err(|e| Error::Data(format!("'{}' cannot be read ({e}): run scripts/setup.sh first", path.display())))
 }
 
-fn print_header(args: &Args, added: usize, what: &str, secs: f32, classes: &[String], counts: &[usize], unfreeze: Unfreeze) {
+fn print_header(args: &Args, added: usize, what: &str, secs: f32, classes: &[String], counts: &[usize], cut: &str) {
     let summary = classes.iter().zip(counts).map(|(c, n)| format!("{c}: {n}")).collect::<Vec<_>>().join(", ");
     if args.json {
         println!("{}", serde_json::json!({"type": "prepared", "examples": added, "seconds": secs, "classes": classes, "counts": counts}));
     } else {
         println!("{added} {what} prepared in {secs:.1} s ({:.1}/s); {summary}", added as f32 / secs.max(1e-6));
-        println!("training: {unfreeze}");
+        println!("training: {cut}");
         println!("{:>5} {:>10} {:>10} {:>9} {:>8} {:>8} {:>9} {:>7}", "epoch", "train_loss", "train_acc", "val_loss", "val_acc", "val_f1", "ex/s", "sec");
     }
 }
@@ -183,7 +184,7 @@ async fn run_text(args: &Args, path: &std::path::Path) -> Result<(), Error> {
         skipped(args, &format!("line {}", row.line), &row.reason);
     }
     if set.empty_texts > 0 {
-        skipped(args, &format!("{} rows", set.empty_texts), "empty text");
+        skipped(args, &format!("{} row(s)", set.empty_texts), "empty or whitespace-only text");
     }
     if args.limit_per_class > 0 {
         let mut seen = vec![0; set.classes.len()];
@@ -207,7 +208,7 @@ async fn run_text(args: &Args, path: &std::path::Path) -> Result<(), Error> {
     }
     tuner.readiness().map_err(Error::Data)?;
     let secs = started.elapsed().as_secs_f32();
-    print_header(args, set.texts.len(), "texts", secs, &set.classes, &tuner.class_counts(), opts.unfreeze);
+    print_header(args, set.texts.len(), "texts", secs, &set.classes, &tuner.class_counts(), &describe_cut(opts.unfreeze));
     tuner.train(&opts, &mut Printer { json: args.json }).await?;
     Ok(())
 }
@@ -234,7 +235,7 @@ async fn run_images(args: &Args, data: &std::path::Path) -> Result<(), Error> {
     }
     let secs = started.elapsed().as_secs_f32();
     tuner.readiness().map_err(Error::Data)?;
-    print_header(args, added.images, "images", secs, &train_set.classes, &tuner.class_counts(), opts.unfreeze);
+    print_header(args, added.images, "images", secs, &train_set.classes, &tuner.class_counts(), &opts.unfreeze.to_string());
     tuner.train(&opts, &mut Printer { json: args.json }).await?;
     Ok(())
 }

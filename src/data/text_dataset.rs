@@ -84,11 +84,13 @@ pub fn guess_columns(table: &Table) -> ColumnGuess {
     });
     let problem = match (text, label) {
         (None, _) => Some(format!(
-            "No text column found among {}: name it 'text' (or sentence, review, …) or choose it.",
+            "No text column found among {}: name it 'text' (or sentence, review, …) or choose it \
+             (CLI: --text-column).",
             quote_list(columns)
         )),
         (_, None) => Some(format!(
-            "No label column found among {}: name it 'label' (or class, category, …) or choose it.",
+            "No label column found among {}: name it 'label' (or class, category, …) or choose it \
+             (CLI: --label-column).",
             quote_list(columns)
         )),
         _ => None,

@@ -12,7 +12,7 @@ use serde::Serialize;
 use crate::error::Error;
 
 pub use image::ImageFineTuner;
-pub use text::{AddTextsReport, DEFAULT_MAX_LENGTH, TextFineTuner};
+pub use text::{AddTextsReport, DEFAULT_MAX_LENGTH, TextFineTuner, describe_cut};
 
 /// One class score.
 #[derive(Clone, Debug, Serialize, PartialEq)]

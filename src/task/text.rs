@@ -176,8 +176,8 @@ impl TextFineTuner {
         if opts.unfreeze != self.unfreeze {
             return Err(Error::Options(format!(
                 "texts were prepared for '{}' but training asks for '{}': prepare them again",
-                describe(self.unfreeze),
-                describe(opts.unfreeze)
+                describe_cut(self.unfreeze),
+                describe_cut(opts.unfreeze)
             )));
         }
         let autodiff = self.device.clone().autodiff();
@@ -218,7 +218,8 @@ impl TextFineTuner {
     }
 }
 
-fn describe(unfreeze: Unfreeze) -> String {
+/// What trains, in words: "head only" or "head + last K encoder layers".
+pub fn describe_cut(unfreeze: Unfreeze) -> String {
     match unfreeze {
         Unfreeze::Head => "head only".into(),
         Unfreeze::Blocks(k) => format!("head + last {k} encoder layers"),

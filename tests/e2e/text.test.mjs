@@ -30,11 +30,22 @@ async function setField(page, id, value) {
   await field.dispatchEvent('change');
 }
 
-async function textRun(backend, perClass, settings, t) {
+/** Drops `url`'s content as a file named `name` onto the text drop zone, as a user's drag would. */
+async function dropFile(page, url, name) {
+  const dataTransfer = await page.evaluateHandle(async ({ url, name }) => {
+    const dt = new DataTransfer();
+    dt.items.add(new File([await (await fetch(url)).blob()], name, { type: 'text/csv' }));
+    return dt;
+  }, { url, name });
+  await page.dispatchEvent('#text-dropzone', 'drop', { dataTransfer });
+}
+
+async function textRun(backend, via, perClass, settings, t) {
   const { page, logs } = await openText(backend);
   try {
     assert.equal(await page.locator('#backend-status').getAttribute('data-kind'), backend);
-    await page.click('#text-sample-button');
+    if (via === 'drop') await dropFile(page, './movie-reviews.csv', 'movie-reviews.csv');
+    else await page.click('#text-sample-button');
     await page.locator('#data-status').filter({ hasText: '10568 texts in 2 classes' }).waitFor({ timeout: 120_000 });
     assert.equal(await page.locator('#text-column option:checked').textContent(), 'text');
     assert.equal(await page.locator('#label-column option:checked').textContent(), 'label');
@@ -64,15 +75,15 @@ async function textRun(backend, perClass, settings, t) {
 }
 
 test('text: fine-tunes MiniLM on the movie-review sample on the CPU (wasm) backend', { timeout: 1_200_000 }, async (t) => {
-  const { page, valAccuracy, labels } = await textRun('cpu', 100, { epochs: '3', 'batch-size': '8', 'max-length': '64' }, t);
+  const { page, valAccuracy, labels } = await textRun('cpu', 'sample button', 100, { epochs: '3', 'batch-size': '8', 'max-length': '64' }, t);
   await page.close();
   assert.ok(valAccuracy >= 0.6, `validation accuracy ${valAccuracy} is not above chance (0.5)`);
   assert.equal(labels[0], 'positive', 'a clearly positive review was not classified positive');
 });
 
-test('text: fine-tunes on WebGPU (SwiftShader, forced)', { timeout: 1_800_000 }, async (t) => {
+test('text: a dropped CSV fine-tunes on WebGPU (SwiftShader, forced)', { timeout: 1_800_000 }, async (t) => {
   // SwiftShader is a software GPU: a small slice, one layer, short texts.
-  const { page } = await textRun('webgpu', 12, { epochs: '1', 'batch-size': '8', 'max-length': '32', unfreeze: '1' }, t);
+  const { page } = await textRun('webgpu', 'drop', 12, { epochs: '1', 'batch-size': '8', 'max-length': '32', unfreeze: '1' }, t);
   await page.close();
 });
 
