@@ -134,3 +134,14 @@ fn a_very_long_text_is_kept_whole_in_the_table() {
     let d = dataset(&t);
     assert_eq!(d.texts[0].len(), 100_000);
 }
+
+#[test]
+fn limit_per_class_keeps_the_first_texts_of_each_class() {
+    let t = csv("text,label\na,x\nb,y\nc,x\nd,x\ne,y\n");
+    let mut d = dataset(&t);
+    d.limit_per_class(2);
+    assert_eq!(d.texts, ["a", "b", "c", "e"]);
+    assert_eq!(d.counts(), [2, 2]);
+    d.limit_per_class(0);
+    assert_eq!(d.texts.len(), 4);
+}

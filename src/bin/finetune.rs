@@ -186,14 +186,7 @@ async fn run_text(args: &Args, path: &std::path::Path) -> Result<(), Error> {
     if set.empty_texts > 0 {
         skipped(args, &format!("{} row(s)", set.empty_texts), "empty or whitespace-only text");
     }
-    if args.limit_per_class > 0 {
-        let mut seen = vec![0; set.classes.len()];
-        let keep: Vec<bool> = set.labels.iter().map(|&l| { seen[l] += 1; seen[l] <= args.limit_per_class }).collect();
-        let mut k = keep.iter();
-        set.texts.retain(|_| *k.next().unwrap());
-        let mut k = keep.iter();
-        set.labels.retain(|_| *k.next().unwrap());
-    }
+    set.limit_per_class(args.limit_per_class);
     let weights = MiniLmWeights::from_bytes("model.safetensors", &read(&args.text_model.join("model.safetensors"))?)?;
     let tokenizer = TextTokenizer::from_bytes(&read(&args.text_model.join("tokenizer.json"))?).map_err(Error::Data)?;
     let mut tuner = TextFineTuner::new(weights, tokenizer, device(args)?);

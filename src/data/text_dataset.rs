@@ -39,6 +39,27 @@ pub struct TextDataset {
     pub skipped: Vec<SkippedRow>,
 }
 
+impl TextDataset {
+    /// Keeps the first `n` texts of each class (file order); 0 keeps everything.
+    pub fn limit_per_class(&mut self, n: usize) {
+        if n == 0 {
+            return;
+        }
+        let mut seen = vec![0; self.classes.len()];
+        let keep: Vec<bool> = self.labels.iter().map(|&l| { seen[l] += 1; seen[l] <= n }).collect();
+        let (mut k1, mut k2) = (keep.iter(), keep.iter());
+        self.texts.retain(|_| *k1.next().unwrap());
+        self.labels.retain(|_| *k2.next().unwrap());
+    }
+
+    /// Texts per class.
+    pub fn counts(&self) -> Vec<usize> {
+        let mut counts = vec![0; self.classes.len()];
+        self.labels.iter().for_each(|&l| counts[l] += 1);
+        counts
+    }
+}
+
 fn find(columns: &[String], names: &[&str]) -> Option<usize> {
     let lower: Vec<String> = columns.iter().map(|c| c.trim().to_lowercase()).collect();
     names.iter().find_map(|n| lower.iter().position(|c| c == n))

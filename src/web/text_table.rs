@@ -81,20 +81,12 @@ impl TextTable {
     pub fn choose_columns(&mut self, text: usize, label: usize, limit_per_class: usize) -> Result<JsValue, JsValue> {
         self.dataset = TextDataset::default();
         let mut set = text_dataset(&self.table, text, label).map_err(js_err)?;
-        if limit_per_class > 0 {
-            let mut seen = vec![0; set.classes.len()];
-            let keep: Vec<bool> = set.labels.iter().map(|&l| { seen[l] += 1; seen[l] <= limit_per_class }).collect();
-            let (mut k1, mut k2) = (keep.iter(), keep.iter());
-            set.texts.retain(|_| *k1.next().unwrap());
-            set.labels.retain(|_| *k2.next().unwrap());
-        }
-        let mut counts = vec![0; set.classes.len()];
-        set.labels.iter().for_each(|&l| counts[l] += 1);
+        set.limit_per_class(limit_per_class);
         self.dataset = set;
         let d = &self.dataset;
         to_js(&DatasetSummary {
             classes: &d.classes,
-            counts,
+            counts: d.counts(),
             examples: d.texts.len(),
             empty_texts: d.empty_texts,
             skipped: &d.skipped[..d.skipped.len().min(LISTED)],
