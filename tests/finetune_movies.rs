@@ -4,7 +4,7 @@
 
 mod common;
 
-use burn::module::{Module, ModuleVisitor, Param};
+use burn::module::Module;
 use burn::tensor::{Device, Tensor};
 use burn_finetune::data::{TableFormat, TokenCache, read_table, text_dataset, guess_columns};
 use burn_finetune::model::Unfreeze;
@@ -13,20 +13,7 @@ use burn_finetune::train::{CollectEvents, StopReason, TrainData, TrainOptions, f
 use burn_finetune::{Error, TextFineTuner};
 use futures_lite::future::block_on;
 
-#[derive(Default)]
-struct Flatten(Vec<Vec<f32>>);
-
-impl ModuleVisitor for Flatten {
-    fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<D>>) {
-        self.0.push(param.val().into_data().try_to_vec().unwrap());
-    }
-}
-
-fn params(m: &impl Module) -> Vec<Vec<f32>> {
-    let mut v = Flatten::default();
-    m.visit(&mut v);
-    v.0
-}
+use common::params;
 
 /// The first `per_class` positive and negative snippets of the movie-review set.
 fn movie_slice(per_class: usize) -> (Vec<String>, Vec<usize>, Vec<String>) {

@@ -3,29 +3,15 @@
 
 mod common;
 
-use burn::module::{Module, ModuleVisitor, Param};
-use burn::tensor::{Device, Tensor};
+use burn::module::Module;
+use burn::tensor::Device;
 use burn_finetune::data::{FeatureCache, Split};
 use burn_finetune::model::{ClassifierConfig, Unfreeze, feature_shape};
 use burn_finetune::train::{CollectEvents, StopReason, TrainData, TrainEvent, TrainOptions, fine_tune, trainer::evaluate};
 use rand::rngs::StdRng;
 use rand::{RngExt, SeedableRng};
 
-/// Every float parameter of a module, flattened, in visiting order.
-#[derive(Default)]
-struct Flatten(Vec<Vec<f32>>);
-
-impl ModuleVisitor for Flatten {
-    fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<D>>) {
-        self.0.push(param.val().into_data().try_to_vec().unwrap());
-    }
-}
-
-fn params(m: &impl Module) -> Vec<Vec<f32>> {
-    let mut v = Flatten::default();
-    m.visit(&mut v);
-    v.0
-}
+use common::params;
 
 /// `per_class` examples of `classes` classes; features carry a class signal when `signal`.
 fn synthetic(unfreeze: Unfreeze, classes: usize, per_class: usize, signal: f32, seed: u64) -> (FeatureCache, Vec<usize>) {

@@ -11,8 +11,9 @@ use std::path::PathBuf;
 use burn_finetune::backend::BackendKind;
 use burn_finetune::model::{EfficientNetWeights, Unfreeze};
 use burn_finetune::native::folder::{add_folder, list_folder};
+use burn_finetune::native::bench::{Timing, peak_memory_mb};
 use burn_finetune::native::native_device;
-use burn_finetune::train::{TrainEvent, TrainHooks, TrainOptions};
+use burn_finetune::train::TrainOptions;
 use burn_finetune::{Error, ImageFineTuner};
 use clap::Parser;
 use serde::Serialize;
@@ -50,34 +51,6 @@ struct Row {
     epochs_run: usize,
 }
 
-/// Records when the first training step finished and the epochs' throughput.
-struct Timing {
-    started: Instant,
-    first_step: Option<f32>,
-    throughput: Vec<f32>,
-}
-
-impl TrainHooks for Timing {
-    fn on_event(&mut self, event: &TrainEvent) {
-        match event {
-            TrainEvent::Step { .. } if self.first_step.is_none() => self.first_step = Some(self.started.elapsed().as_secs_f32()),
-            TrainEvent::Epoch(e) => {
-                self.throughput.push(e.train_examples_per_sec);
-                eprintln!("  epoch {}: val acc {:.1}% loss {:.3}, {:.0} ex/s", e.epoch, e.val_accuracy * 100.0, e.val_loss, e.train_examples_per_sec);
-            }
-            _ => {}
-        }
-    }
-}
-
-/// Peak resident memory of this process (Linux `VmHWM`), in MB.
-fn peak_memory_mb() -> f32 {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| s.lines().find(|l| l.starts_with("VmHWM:")).map(|l| l.split_whitespace().nth(1).unwrap_or("0").parse::<f32>().unwrap_or(0.0)))
-        .unwrap_or(0.0)
-        / 1024.0
-}
 
 async fn run(args: &Args, unfreeze: Unfreeze, train: &str, val: Option<&str>, epochs: usize) -> Result<Row, Error> {
     let kind = if args.backend == "wgpu" { BackendKind::Webgpu } else { BackendKind::Cpu };
@@ -95,7 +68,7 @@ async fn run(args: &Args, unfreeze: Unfreeze, train: &str, val: Option<&str>, ep
     }
     let caching_examples_per_s = images as f32 / caching.elapsed().as_secs_f32();
     let opts = TrainOptions { unfreeze, epochs, batch_size: 32, ..TrainOptions::default() };
-    let mut timing = Timing { started: Instant::now(), first_step: None, throughput: Vec::new() };
+    let mut timing = Timing::start();
     let report = tuner.train(&opts, &mut timing).await?;
     Ok(Row {
         path: format!("native {}", args.backend),
@@ -104,7 +77,7 @@ async fn run(args: &Args, unfreeze: Unfreeze, train: &str, val: Option<&str>, ep
         weights_load_s,
         caching_examples_per_s,
         time_to_first_step_s: timing.first_step.unwrap_or(f32::NAN),
-        train_examples_per_s: timing.throughput.iter().sum::<f32>() / timing.throughput.len().max(1) as f32,
+        train_examples_per_s: timing.mean_throughput(),
         peak_memory_mb: peak_memory_mb(),
         cache_mb: tuner.cache_bytes() as f32 / 1e6,
         best_val_accuracy: report.best_val_accuracy,

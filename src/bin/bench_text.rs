@@ -12,9 +12,10 @@ use burn_finetune::backend::BackendKind;
 use burn_finetune::data::{TextDataset, TextTokenizer};
 use burn_finetune::model::Unfreeze;
 use burn_finetune::model::minilm::MiniLmWeights;
+use burn_finetune::native::bench::{Timing, peak_memory_mb};
 use burn_finetune::native::native_device;
 use burn_finetune::native::text_file::{dataset_from, read_text_file};
-use burn_finetune::train::{TrainEvent, TrainHooks, TrainOptions};
+use burn_finetune::train::TrainOptions;
 use burn_finetune::{Error, TextFineTuner};
 use clap::Parser;
 use serde::Serialize;
@@ -60,32 +61,6 @@ struct Row {
     epochs_run: usize,
 }
 
-struct Timing {
-    started: Instant,
-    first_step: Option<f32>,
-    throughput: Vec<f32>,
-}
-
-impl TrainHooks for Timing {
-    fn on_event(&mut self, event: &TrainEvent) {
-        match event {
-            TrainEvent::Step { .. } if self.first_step.is_none() => self.first_step = Some(self.started.elapsed().as_secs_f32()),
-            TrainEvent::Epoch(e) => {
-                self.throughput.push(e.train_examples_per_sec);
-                eprintln!("  epoch {}: train acc {:.1}%, val acc {:.1}% loss {:.3}, {:.0} ex/s", e.epoch, e.train_accuracy * 100.0, e.val_accuracy * 100.0, e.val_loss, e.train_examples_per_sec);
-            }
-            _ => {}
-        }
-    }
-}
-
-fn peak_memory_mb() -> f32 {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| s.lines().find(|l| l.starts_with("VmHWM:")).map(|l| l.split_whitespace().nth(1).unwrap_or("0").parse::<f32>().unwrap_or(0.0)))
-        .unwrap_or(0.0)
-        / 1024.0
-}
 
 fn read(path: PathBuf) -> Result<Vec<u8>, Error> {
     std::fs::read(&path).map_err(|e| Error::Data(format!("{}: {e} (run scripts/setup.sh)", path.display())))
@@ -117,7 +92,7 @@ async fn run(args: &Args, set: &TextDataset, unfreeze: Unfreeze) -> Result<Row, 
         backbone_lr: args.backbone_lr,
         ..TrainOptions::default()
     };
-    let mut timing = Timing { started: Instant::now(), first_step: None, throughput: Vec::new() };
+    let mut timing = Timing::start();
     let report = tuner.train(&opts, &mut timing).await?;
     Ok(Row {
         path: format!("native {}", args.backend),
@@ -131,7 +106,7 @@ async fn run(args: &Args, set: &TextDataset, unfreeze: Unfreeze) -> Result<Row, 
         tokens_per_s: tokens as f32 / tokenize_s,
         caching_examples_per_s,
         time_to_first_step_s: timing.first_step.unwrap_or(f32::NAN),
-        train_examples_per_s: timing.throughput.iter().sum::<f32>() / timing.throughput.len().max(1) as f32,
+        train_examples_per_s: timing.mean_throughput(),
         peak_memory_mb: peak_memory_mb(),
         cache_mb: tuner.cache_bytes() as f32 / 1e6,
         best_val_accuracy: report.best_val_accuracy,

@@ -11,7 +11,7 @@ pub mod tokenizer;
 
 pub use cache::FeatureCache;
 pub use image::{PixelLayout, preprocess};
-pub use split::{Split, stratified_split};
+pub use split::{Split, class_counts, stratified_split};
 pub use table::{Row, SkippedRow, Table, TableFormat, TableReader, read_table};
 pub use text_dataset::{ColumnGuess, TextDataset, guess_columns, text_dataset};
 pub use token_cache::{PaddedBatch, TokenCache};

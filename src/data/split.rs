@@ -1,4 +1,4 @@
-//! Stratified, seeded train/validation split.
+//! Labels per class: counts and the stratified, seeded train/validation split.
 
 use rand::SeedableRng;
 use rand::rngs::StdRng;
@@ -9,6 +9,13 @@ use rand::seq::SliceRandom;
 pub struct Split {
     pub train: Vec<usize>,
     pub val: Vec<usize>,
+}
+
+/// Examples per class (`labels` holds one class index below `classes` per example).
+pub fn class_counts(labels: &[usize], classes: usize) -> Vec<usize> {
+    let mut counts = vec![0; classes];
+    labels.iter().for_each(|&l| counts[l] += 1);
+    counts
 }
 
 /// Splits `labels` (one class index per example) so that every class keeps about `val_share` of

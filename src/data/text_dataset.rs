@@ -54,9 +54,7 @@ impl TextDataset {
 
     /// Texts per class.
     pub fn counts(&self) -> Vec<usize> {
-        let mut counts = vec![0; self.classes.len()];
-        self.labels.iter().for_each(|&l| counts[l] += 1);
-        counts
+        super::class_counts(&self.labels, self.classes.len())
     }
 }
 

@@ -99,9 +99,7 @@ impl ImageFineTuner {
 
     /// Examples per class.
     pub fn class_counts(&self) -> Vec<usize> {
-        let mut counts = vec![0; self.classes.len()];
-        self.labels.iter().for_each(|&l| counts[l] += 1);
-        counts
+        crate::data::class_counts(&self.labels, self.classes.len())
     }
 
     /// Bytes of the feature cache.

@@ -132,9 +132,7 @@ impl TextFineTuner {
     }
 
     pub fn class_counts(&self) -> Vec<usize> {
-        let mut counts = vec![0; self.classes.len()];
-        self.labels.iter().for_each(|&l| counts[l] += 1);
-        counts
+        crate::data::class_counts(&self.labels, self.classes.len())
     }
 
     pub fn cache_bytes(&self) -> usize {

@@ -3,6 +3,8 @@
 
 use std::path::PathBuf;
 
+use burn::module::{Module, ModuleVisitor, Param};
+use burn::tensor::Tensor;
 use burn_finetune::model::EfficientNetWeights;
 
 pub fn repo() -> PathBuf {
@@ -27,4 +29,21 @@ pub fn minilm() -> (burn_finetune::model::minilm::MiniLmWeights, burn_finetune::
         .expect("MiniLM weights load");
     let tokenizer = burn_finetune::data::TextTokenizer::from_bytes(&read("tokenizer.json")).expect("tokenizer loads");
     (weights, tokenizer)
+}
+
+/// Every float parameter of a module, flattened, in visiting order.
+#[derive(Default)]
+struct Flatten(Vec<Vec<f32>>);
+
+impl ModuleVisitor for Flatten {
+    fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<D>>) {
+        self.0.push(param.val().into_data().try_to_vec().unwrap());
+    }
+}
+
+/// The values of every float parameter of `m`, in visiting order (to compare weights bit for bit).
+pub fn params(m: &impl Module) -> Vec<Vec<f32>> {
+    let mut v = Flatten::default();
+    m.visit(&mut v);
+    v.0
 }

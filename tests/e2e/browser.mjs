@@ -1,9 +1,11 @@
 // Shared set-up of the browser tests: Debian's Chromium through playwright-core, WebGPU through
 // SwiftShader, no network but 127.0.0.1.
-import { mkdtempSync } from 'node:fs';
+import { mkdirSync, mkdtempSync } from 'node:fs';
+import { after, before } from 'node:test';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium } from 'playwright-core';
+import { serve } from '../../scripts/serve.mjs';
 
 export const CHROMIUM = process.env.CHROMIUM ?? '/usr/lib/chromium/chromium';
 
@@ -26,4 +28,17 @@ export async function openPage(context, url, backend, task = 'image') {
   await page.goto(`${url}?backend=${backend}&task=${task}&testHooks=1`);
   await page.waitForFunction(() => document.getElementById('backend-status')?.dataset.kind, null, { timeout: 120_000 });
   return { page, logs };
+}
+
+/** Serves `web` and starts Chromium before a test file's tests, and stops both after them.
+ * Screenshots go to `artifacts`. */
+export function browserSuite(web, artifacts) {
+  const suite = { server: null, context: null };
+  before(async () => {
+    mkdirSync(artifacts, { recursive: true });
+    suite.server = await serve(web);
+    suite.context = await launch();
+  });
+  after(async () => { await suite.context?.close(); await suite.server?.close(); });
+  return suite;
 }

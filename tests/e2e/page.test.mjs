@@ -1,23 +1,15 @@
 // End to end in headless Chromium: drop a folder (with a corrupt and a non-image file), train,
 // see curves, confusion matrix and a prediction — once on the CPU backend, once on WebGPU.
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { cpSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { serve } from '../../scripts/serve.mjs';
-import { launch, openPage } from './browser.mjs';
+import { browserSuite, openPage } from './browser.mjs';
 
 const WEB = process.env.WEB_DIR ?? 'build/web';
 const ARTIFACTS = 'test-results';
-let server, context;
-
-before(async () => {
-  mkdirSync(ARTIFACTS, { recursive: true });
-  server = await serve(WEB);
-  context = await launch();
-});
-after(async () => { await context?.close(); await server?.close(); });
+const suite = browserSuite(WEB, ARTIFACTS);
 
 /** A folder of `perClass` sample images for each of `classes`, plus two files to be skipped. */
 function dataset(classes, perClass, extras = true) {
@@ -34,7 +26,7 @@ function dataset(classes, perClass, extras = true) {
 }
 
 async function fineTuneRun(backend, classes, perClass, settings, t) {
-  const { page, logs } = await openPage(context, server.url, backend);
+  const { page, logs } = await openPage(suite.context, suite.server.url, backend);
   try {
     assert.equal(await page.locator('#backend-status').getAttribute('data-kind'), backend);
     await page.setInputFiles('#folder-input', dataset(classes, perClass));
@@ -79,7 +71,7 @@ test('fine-tunes on WebGPU (SwiftShader, forced)', { timeout: 1_800_000 }, async
 });
 
 test('a Rust panic in the worker is reported and the page recovers', { timeout: 300_000 }, async () => {
-  const { page } = await openPage(context, server.url, 'cpu');
+  const { page } = await openPage(suite.context, suite.server.url, 'cpu');
   try {
     await page.evaluate(() => window.dispatchEvent(new Event('finetune:test-panic')));
     await page.locator('.error').filter({ hasText: 'panic' }).waitFor({ timeout: 60_000 });
@@ -91,7 +83,7 @@ test('a Rust panic in the worker is reported and the page recovers', { timeout: 
 });
 
 test('a drop that cannot train disables Train and says why', { timeout: 300_000 }, async () => {
-  const { page } = await openPage(context, server.url, 'cpu');
+  const { page } = await openPage(suite.context, suite.server.url, 'cpu');
   try {
     await page.setInputFiles('#folder-input', dataset(['Bag'], 3, false));
     await page.locator('#train-reason').filter({ hasText: 'at least 2 classes' }).waitFor({ timeout: 30_000 });

@@ -1,27 +1,19 @@
 // Text mode end to end in headless Chromium: the movie-review sample (CSV) on the CPU backend and
 // on WebGPU (SwiftShader), a typed sentence classified; files that cannot be used get their
 // messages; a 50 MB file is streamed while the page stays responsive.
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { createWriteStream, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { createWriteStream, mkdtempSync, writeFileSync } from 'node:fs';
 import { once } from 'node:events';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { serve } from '../../scripts/serve.mjs';
-import { launch, openPage } from './browser.mjs';
+import { browserSuite, openPage } from './browser.mjs';
 
 const WEB = process.env.WEB_DIR ?? 'build/web';
 const ARTIFACTS = 'test-results';
-let server, context;
+const suite = browserSuite(WEB, ARTIFACTS);
 
-before(async () => {
-  mkdirSync(ARTIFACTS, { recursive: true });
-  server = await serve(WEB);
-  context = await launch();
-});
-after(async () => { await context?.close(); await server?.close(); });
-
-const openText = (backend) => openPage(context, server.url, backend, 'text');
+const openText = (backend) => openPage(suite.context, suite.server.url, backend, 'text');
 
 async function setField(page, id, value) {
   const field = page.locator(`#${id}`);

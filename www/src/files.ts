@@ -62,3 +62,14 @@ export function readiness(counts: Map<string, number>): string | null {
   for (const [label, n] of counts) if (n < 2) return `Class "${label}" has ${n} example: each class needs at least 2.`;
   return null;
 }
+
+/** Highlights `zone` while something is dragged over it and hands the dropped data to `onDrop`. */
+export function dropZone(zone: HTMLElement, onDrop: (data: DataTransfer) => void): void {
+  zone.addEventListener('dragover', (e) => { e.preventDefault(); zone.classList.add('over'); });
+  zone.addEventListener('dragleave', () => zone.classList.remove('over'));
+  zone.addEventListener('drop', (e) => {
+    e.preventDefault();
+    zone.classList.remove('over');
+    if (e.dataTransfer) onDrop(e.dataTransfer);
+  });
+}

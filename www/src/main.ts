@@ -2,7 +2,7 @@
 // engine's worker, draws progress. All heavy work happens in the worker; this thread only renders.
 
 import { drawCurves, escape, renderConfusion } from './charts';
-import { classCounts, filesFromDrop, filesFromInput, readiness, toExamples, type PathFile } from './files';
+import { classCounts, dropZone, filesFromDrop, filesFromInput, readiness, toExamples, type PathFile } from './files';
 import type { BackendPreference, EpochReport, Example, FromWorker, Task, ToWorker, TrainEvent, TrainOptions, Unfreeze } from './protocol';
 import { TextMode } from './text-mode';
 
@@ -256,14 +256,7 @@ async function loadSample() {
 }
 
 function wire() {
-  const drop = $('dropzone');
-  drop.addEventListener('dragover', (e) => { e.preventDefault(); drop.classList.add('over'); });
-  drop.addEventListener('dragleave', () => drop.classList.remove('over'));
-  drop.addEventListener('drop', async (e) => {
-    e.preventDefault();
-    drop.classList.remove('over');
-    if (e.dataTransfer) setExamples(await filesFromDrop(e.dataTransfer.items));
-  });
+  dropZone($('dropzone'), async (data) => setExamples(await filesFromDrop(data.items)));
   $<HTMLInputElement>('folder-input').addEventListener('change', (e) => {
     const list = (e.target as HTMLInputElement).files;
     if (list) setExamples(filesFromInput(list));
@@ -291,15 +284,7 @@ function wire() {
     const f = (e.target as HTMLInputElement).files?.[0];
     if (f) classify(f);
   });
-  const pdrop = $('predict-drop');
-  pdrop.addEventListener('dragover', (e) => { e.preventDefault(); pdrop.classList.add('over'); });
-  pdrop.addEventListener('dragleave', () => pdrop.classList.remove('over'));
-  pdrop.addEventListener('drop', (e) => {
-    e.preventDefault();
-    pdrop.classList.remove('over');
-    const f = e.dataTransfer?.files[0];
-    if (f) classify(f);
-  });
+  dropZone($('predict-drop'), (data) => { if (data.files[0]) classify(data.files[0]); });
   const params = new URLSearchParams(location.search);
   const backend = params.get('backend');
   if (backend === 'auto' || backend === 'webgpu' || backend === 'cpu') $<HTMLSelectElement>('backend').value = backend;

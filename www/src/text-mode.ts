@@ -3,7 +3,7 @@
 // and the per-class counts and skipped rows are shown.
 
 import { escape } from './charts';
-import { readiness } from './files';
+import { dropZone, readiness } from './files';
 import type { FromWorker, TableSummary, TextDatasetSummary, ToWorker } from './protocol';
 
 const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
@@ -128,15 +128,7 @@ export class TextMode {
   }
 
   wire() {
-    const drop = $('text-dropzone');
-    drop.addEventListener('dragover', (e) => { e.preventDefault(); drop.classList.add('over'); });
-    drop.addEventListener('dragleave', () => drop.classList.remove('over'));
-    drop.addEventListener('drop', (e) => {
-      e.preventDefault();
-      drop.classList.remove('over');
-      const f = e.dataTransfer?.files[0];
-      if (f) this.load(f, f.name);
-    });
+    dropZone($('text-dropzone'), (data) => { if (data.files[0]) this.load(data.files[0], data.files[0].name); });
     $<HTMLInputElement>('text-input').addEventListener('change', (e) => {
       const f = (e.target as HTMLInputElement).files?.[0];
       if (f) this.load(f, f.name);
