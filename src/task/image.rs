@@ -4,12 +4,16 @@
 use burn::tensor::activation::softmax;
 use burn::tensor::{Device, Gradients, Tensor, TensorData};
 
+use super::model_file::{FORMAT, ModelInfo, check_base_model, export_model, load_params, read_info};
 use super::{Prediction, read_f32, top_k};
 use crate::data::{FeatureCache, PixelLayout, Split, preprocess};
 use crate::error::Error;
 use crate::model::efficientnet::{INPUT_SIZE, check_unfreeze};
 use crate::model::{Classifier, ClassifierConfig, EfficientNetWeights, Trunk, Unfreeze, feature_shape};
 use crate::train::{FeatureSource, TrainData, TrainHooks, TrainOptions, TrainReport, TrainableTop, TwoRateOptimizer, fine_tune};
+
+/// The base model's name in exported files.
+const BASE_MODEL: &str = "efficientnet-lite0";
 
 impl TrainableTop for Classifier {
     type Input = Tensor<4>;
@@ -171,5 +175,32 @@ impl ImageFineTuner {
         };
         let probs = read_f32(softmax(model.forward(features), 1)).await?;
         Ok(top_k(&probs, classes, k))
+    }
+
+    /// The last fine-tuned classifier as one file (trained layers + class names + cut).
+    pub async fn export_model(&self) -> Result<Vec<u8>, Error> {
+        let (model, classes, cut) = self.trained.as_ref().ok_or(Error::NotTrained)?;
+        let info = ModelInfo {
+            format: FORMAT.into(),
+            base_model: BASE_MODEL.into(),
+            task: "image".into(),
+            classes: classes.clone(),
+            unfreeze: *cut,
+            max_length: None,
+            preprocessing: "RGB; shorter side resized to 224, centre crop 224x224; (x - 127) / 128".into(),
+        };
+        export_model(model, &info).await
+    }
+
+    /// Loads a file made by [`Self::export_model`]: it becomes the model `predict` uses. Files
+    /// of another tool, another base model or a damaged file are refused with the reason.
+    pub fn import_model(&mut self, bytes: &[u8]) -> Result<ModelInfo, Error> {
+        let info = read_info(bytes)?;
+        check_base_model(&info, BASE_MODEL, "image")?;
+        check_unfreeze(info.unfreeze).map_err(Error::Options)?;
+        let model = ClassifierConfig { classes: info.classes.len(), unfreeze: info.unfreeze }.init(&self.weights, &self.device);
+        let model = load_params(model, bytes)?;
+        self.trained = Some((model, info.classes.clone(), info.unfreeze));
+        Ok(info)
     }
 }

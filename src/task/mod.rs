@@ -4,6 +4,7 @@
 //! for JavaScript by `web.rs`.
 
 pub mod image;
+pub mod model_file;
 pub mod text;
 
 use burn::tensor::Tensor;
@@ -12,6 +13,7 @@ use serde::Serialize;
 use crate::error::Error;
 
 pub use image::ImageFineTuner;
+pub use model_file::ModelInfo;
 pub use text::{AddTextsReport, DEFAULT_MAX_LENGTH, TextFineTuner, describe_cut};
 
 /// One class score.

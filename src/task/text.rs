@@ -5,12 +5,16 @@ use burn::tensor::activation::softmax;
 use burn::tensor::{Bool, Device, Gradients, Int, Tensor, TensorData};
 use serde::Serialize;
 
+use super::model_file::{FORMAT, ModelInfo, check_base_model, export_model, load_params, read_info};
 use super::{Prediction, read_f32, top_k};
 use crate::data::{Encoded, TextTokenizer, TokenCache, check_max_length};
 use crate::error::Error;
 use crate::model::Unfreeze;
 use crate::model::minilm::{HIDDEN, MiniLmWeights, TextBatch, TextClassifier, TextClassifierConfig, TextTrunk, check_text_unfreeze};
 use crate::train::{FeatureSource, TrainData, TrainHooks, TrainOptions, TrainReport, TrainableTop, TwoRateOptimizer, fine_tune};
+
+/// The base model's name in exported files.
+const BASE_MODEL: &str = "all-minilm-l6-v2";
 
 /// Texts per trunk forward pass (sorted by length first, so padding stays small).
 const TRUNK_BATCH: usize = 32;
@@ -213,6 +217,38 @@ impl TextFineTuner {
         let logits = trained.model.forward(cache.batch(&all, &self.device));
         let probs = read_f32(softmax(logits, 1)).await?;
         Ok(top_k(&probs, &trained.classes, k))
+    }
+
+    /// The last fine-tuned model as one file (trained layers + class names + cut + max length).
+    pub async fn export_model(&self) -> Result<Vec<u8>, Error> {
+        let trained = self.trained.as_ref().ok_or(Error::NotTrained)?;
+        let info = ModelInfo {
+            format: FORMAT.into(),
+            base_model: BASE_MODEL.into(),
+            task: "text".into(),
+            classes: trained.classes.clone(),
+            unfreeze: trained.unfreeze,
+            max_length: Some(trained.max_length),
+            preprocessing: format!(
+                "WordPiece (uncased, the model's tokenizer.json), [CLS] text [SEP], at most {} tokens; mean pooling",
+                trained.max_length
+            ),
+        };
+        export_model(&trained.model, &info).await
+    }
+
+    /// Loads a file made by [`Self::export_model`]: it becomes the model `predict` uses. Files
+    /// of another tool, another base model or a damaged file are refused with the reason.
+    pub fn import_model(&mut self, bytes: &[u8]) -> Result<ModelInfo, Error> {
+        let info = read_info(bytes)?;
+        check_base_model(&info, BASE_MODEL, "text")?;
+        check_text_unfreeze(info.unfreeze).map_err(Error::Options)?;
+        let max_length = info.max_length.unwrap_or(DEFAULT_MAX_LENGTH);
+        check_max_length(max_length).map_err(Error::Options)?;
+        let config = TextClassifierConfig { classes: info.classes.len(), unfreeze: info.unfreeze };
+        let model = load_params(config.init(&self.weights, &self.device), bytes)?;
+        self.trained = Some(TrainedText { model, classes: info.classes.clone(), unfreeze: info.unfreeze, max_length });
+        Ok(info)
     }
 }
 

@@ -1,0 +1,191 @@
+//! One file per fine-tuned model: a safetensors file holding the trained part's parameters (named
+//! by module path, f32) and, in its metadata, what is needed to use it again — format version,
+//! base model, task, class names, cut, preprocessing. Frozen layers are not stored: they are the
+//! pretrained weights the importer already has, so a head + 2 layers text model is ~7 MB and a
+//! head-only image model ~20 KB.
+//!
+//! Parameters are read with one asynchronous transaction (a synchronous read panics in wasm on
+//! WebGPU) and written back through a module mapper.
+
+use std::collections::HashMap;
+
+use burn::module::{Module, ModuleMapper, ModuleVisitor, Param};
+use burn::tensor::{Tensor, TensorData, Transaction};
+use safetensors::{Dtype, SafeTensors};
+use serde::{Deserialize, Serialize};
+
+use crate::error::Error;
+use crate::model::Unfreeze;
+
+/// The metadata key and format version of our files.
+const KEY: &str = "burn-finetune";
+pub const FORMAT: &str = "burn-finetune/1";
+
+/// What a model file says about itself.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ModelInfo {
+    pub format: String,
+    /// `efficientnet-lite0` or `all-minilm-l6-v2`.
+    pub base_model: String,
+    /// `image` or `text`.
+    pub task: String,
+    pub classes: Vec<String>,
+    pub unfreeze: Unfreeze,
+    /// Text: the maximum length in tokens it was trained with.
+    pub max_length: Option<usize>,
+    /// How inputs are prepared, in words (for people reading the file).
+    pub preprocessing: String,
+}
+
+/// The parameters of `model` and `info` as safetensors bytes.
+pub async fn export_model(model: &impl Module, info: &ModelInfo) -> Result<Vec<u8>, Error> {
+    let mut collect = Collect::default();
+    model.visit(&mut collect);
+    let mut transaction = Transaction::default();
+    for t in &collect.tensors {
+        transaction = transaction.register(t.clone());
+    }
+    let data = transaction.execute_async().await.map_err(|e| Error::Backend(format!("{e:?}")))?;
+    let bytes: Vec<Vec<u8>> = data
+        .into_iter()
+        .map(|d| d.try_to_vec::<f32>().map(|v| v.iter().flat_map(|x| x.to_le_bytes()).collect()))
+        .collect::<Result<_, _>>()
+        .map_err(|e| Error::Backend(format!("{e:?}")))?;
+    let views = collect
+        .names
+        .iter()
+        .zip(&collect.shapes)
+        .zip(&bytes)
+        .map(|((name, shape), b)| {
+            safetensors::tensor::TensorView::new(Dtype::F32, shape.clone(), b).map(|v| (name.clone(), v))
+        })
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| Error::Backend(e.to_string()))?;
+    let json = serde_json::to_string(info).map_err(|e| Error::Backend(e.to_string()))?;
+    safetensors::serialize(views, Some(HashMap::from([(KEY.to_string(), json)]))).map_err(|e| Error::Backend(e.to_string()))
+}
+
+/// Reads the metadata of a model file, refusing files that are not ours.
+pub fn read_info(bytes: &[u8]) -> Result<ModelInfo, Error> {
+    let not_ours = |why: &str| Error::Data(format!("This is not a model exported by this fine-tuner ({why})."));
+    let (_, header) = SafeTensors::read_metadata(bytes).map_err(|e| {
+        // A header that names us, in a file that does not parse: ours, cut short or altered.
+        let header_len = bytes.get(..8).map_or(0, |b| u64::from_le_bytes(b.try_into().unwrap()) as usize);
+        let header = bytes.get(8..8usize.saturating_add(header_len)).unwrap_or(&[]);
+        if header.windows(KEY.len()).any(|w| w == KEY.as_bytes()) {
+            Error::Data(format!("the model file is damaged or truncated ({e}): export it again"))
+        } else {
+            not_ours(&format!("not a readable safetensors file: {e}"))
+        }
+    })?;
+    let json = header.metadata().as_ref().and_then(|m| m.get(KEY)).ok_or_else(|| not_ours("no burn-finetune metadata"))?;
+    let info: ModelInfo = serde_json::from_str(json).map_err(|e| not_ours(&format!("unreadable metadata: {e}")))?;
+    if info.format != FORMAT {
+        return Err(Error::Data(format!("This model file has format '{}'; this version reads '{FORMAT}'.", info.format)));
+    }
+    if info.classes.len() < 2 {
+        return Err(not_ours("fewer than 2 classes"));
+    }
+    Ok(info)
+}
+
+/// Refuses a file made for another base model, naming what it is.
+pub fn check_base_model(info: &ModelInfo, base_model: &str, task: &str) -> Result<(), Error> {
+    if info.base_model != base_model {
+        return Err(Error::Data(format!(
+            "This model was fine-tuned from {} ({} task); this is the {task} task ({base_model}): switch to the {} task to import it.",
+            info.base_model, info.task, info.task
+        )));
+    }
+    Ok(())
+}
+
+/// `model` with every parameter replaced by the file's tensor of the same path and shape.
+pub fn load_params<M: Module>(model: M, bytes: &[u8]) -> Result<M, Error> {
+    let file = SafeTensors::deserialize(bytes).map_err(|e| Error::Data(format!("the model file is damaged: {e}")))?;
+    let mut load = Load { file: &file, path: Vec::new(), error: None, used: 0 };
+    let model = model.map(&mut load);
+    if let Some(e) = load.error {
+        return Err(e);
+    }
+    if load.used != file.len() {
+        return Err(Error::Data(format!(
+            "the model file holds {} tensors but this model has {}: it was made for another cut",
+            file.len(),
+            load.used
+        )));
+    }
+    Ok(model)
+}
+
+/// Collects every float parameter with its module path.
+#[derive(Default)]
+struct Collect {
+    path: Vec<String>,
+    names: Vec<String>,
+    shapes: Vec<Vec<usize>>,
+    tensors: Vec<Tensor<1>>,
+}
+
+impl ModuleVisitor for Collect {
+    fn enter_module(&mut self, name: &str, _container_type: &str) {
+        self.path.push(name.to_string());
+    }
+
+    fn exit_module(&mut self, _name: &str, _container_type: &str) {
+        self.path.pop();
+    }
+
+    fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<D>>) {
+        let tensor = param.val();
+        let shape = tensor.dims().to_vec();
+        self.names.push(self.path.join("."));
+        self.tensors.push(tensor.reshape([shape.iter().product::<usize>()]));
+        self.shapes.push(shape);
+    }
+}
+
+/// Replaces parameters by path; the first problem is kept and the rest left untouched.
+struct Load<'a> {
+    file: &'a SafeTensors<'a>,
+    path: Vec<String>,
+    error: Option<Error>,
+    used: usize,
+}
+
+impl ModuleMapper for Load<'_> {
+    fn enter_module(&mut self, name: &str, _container_type: &str) {
+        self.path.push(name.to_string());
+    }
+
+    fn exit_module(&mut self, _name: &str, _container_type: &str) {
+        self.path.pop();
+    }
+
+    fn map_float<const D: usize>(&mut self, param: Param<Tensor<D>>) -> Param<Tensor<D>> {
+        if self.error.is_some() {
+            return param;
+        }
+        let name = self.path.join(".");
+        let dims = param.val().dims();
+        let view = match self.file.tensor(&name) {
+            Ok(v) if v.dtype() == Dtype::F32 && v.shape() == dims => v,
+            Ok(v) => {
+                self.error = Some(Error::Data(format!(
+                    "the model file's '{name}' is {:?} {:?}, this model needs F32 {dims:?}: it was made for another set-up",
+                    v.dtype(),
+                    v.shape()
+                )));
+                return param;
+            }
+            Err(_) => {
+                self.error = Some(Error::Data(format!("the model file has no '{name}': it was made for another cut")));
+                return param;
+            }
+        };
+        self.used += 1;
+        let values: Vec<f32> = view.data().chunks_exact(4).map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]])).collect();
+        param.map(|t| Tensor::from_data(TensorData::new(values, dims), &t.device()))
+    }
+}
