@@ -75,6 +75,10 @@ struct Args {
     /// Print JSON lines (one event each) instead of a table.
     #[arg(long)]
     json: bool,
+    /// After training, write the fine-tuned model to this file (safetensors + metadata; the page
+    /// imports it).
+    #[arg(long)]
+    export: Option<PathBuf>,
     /// Use at most this many examples per class (0: all).
     #[arg(long, default_value_t = 0)]
     limit_per_class: usize,
@@ -203,6 +207,15 @@ async fn run_text(args: &Args, path: &std::path::Path) -> Result<(), Error> {
     let secs = started.elapsed().as_secs_f32();
     print_header(args, set.texts.len(), "texts", secs, &set.classes, &tuner.class_counts(), &describe_cut(opts.unfreeze));
     tuner.train(&opts, &mut Printer { json: args.json }).await?;
+    if let Some(path) = &args.export {
+        write_model(path, tuner.export_model().await?)?;
+    }
+    Ok(())
+}
+
+fn write_model(path: &std::path::Path, bytes: Vec<u8>) -> Result<(), Error> {
+    std::fs::write(path, &bytes).map_err(|e| Error::Data(format!("cannot write {}: {e}", path.display())))?;
+    eprintln!("model written to {} ({:.1} MB)", path.display(), bytes.len() as f64 / 1e6);
     Ok(())
 }
 
@@ -230,5 +243,8 @@ async fn run_images(args: &Args, data: &std::path::Path) -> Result<(), Error> {
     tuner.readiness().map_err(Error::Data)?;
     print_header(args, added.images, "images", secs, &train_set.classes, &tuner.class_counts(), &opts.unfreeze.to_string());
     tuner.train(&opts, &mut Printer { json: args.json }).await?;
+    if let Some(path) = &args.export {
+        write_model(path, tuner.export_model().await?)?;
+    }
     Ok(())
 }

@@ -99,4 +99,25 @@ impl ImageEngine {
             to_js(&results)
         })
     }
+
+    /// The fine-tuned model as one safetensors file (`Uint8Array`): trained layers, class
+    /// names, cut and preprocessing. Rejects before any training.
+    #[wasm_bindgen(js_name = exportModel)]
+    pub fn export_model(&self) -> Promise {
+        let (tuner, busy) = (self.tuner.clone(), self.busy.clone());
+        future_to_promise(async move {
+            let _busy = BusyGuard::take(&busy)?;
+            let bytes = tuner.borrow().export_model().await.map_err(js_err)?;
+            Ok(js_sys::Uint8Array::from(&bytes[..]).into())
+        })
+    }
+
+    /// Loads a file made by `exportModel`; resolves to its `{baseModel, task, classes, unfreeze,
+    /// maxLength, preprocessing}`. Refuses other files with the reason and keeps the current model.
+    #[wasm_bindgen(js_name = importModel)]
+    pub fn import_model(&self, bytes: Vec<u8>) -> Result<JsValue, JsValue> {
+        let _busy = BusyGuard::take(&self.busy)?;
+        let info = self.tuner.borrow_mut().import_model(&bytes).map_err(js_err)?;
+        to_js(&info)
+    }
 }

@@ -50,12 +50,31 @@ async function fineTuneRun(backend, classes, perClass, settings, t) {
     await page.locator('#predictions li').first().waitFor({ timeout: 120_000 });
     assert.equal(await page.locator('#predictions li').count(), Math.min(3, classes.length));
     await page.screenshot({ path: join(ARTIFACTS, `finetune-${backend}.png`), fullPage: true });
+    if (backend === 'cpu') await exportAndImport(page, classes);
   } catch (e) {
     await page.screenshot({ path: join(ARTIFACTS, `finetune-${backend}-failed.png`), fullPage: true }).catch(() => {});
     console.log(logs.join('\n'));
     throw e;
   } finally {
     await page.close();
+  }
+}
+
+/** Exports the trained model and imports it into a fresh page, which then predicts the same. */
+async function exportAndImport(page, classes) {
+  const predicted = await page.locator('#predictions li').allTextContents();
+  const [download] = await Promise.all([page.waitForEvent('download'), page.click('#export-button')]);
+  const file = join(mkdtempSync(join(tmpdir(), 'finetune-model-')), 'model.safetensors');
+  await download.saveAs(file);
+  const { page: fresh } = await openPage(suite.context, suite.server.url, 'cpu');
+  try {
+    await fresh.setInputFiles('#import-input', file);
+    await fresh.locator('.info').filter({ hasText: `fine-tuned from efficientnet-lite0 for ${classes.length} classes` }).waitFor({ timeout: 60_000 });
+    await fresh.setInputFiles('#predict-input', join(WEB, 'sample', classes[0], readdirSync(join(WEB, 'sample', classes[0])).at(-1)));
+    await fresh.locator('#predictions li').nth(2).waitFor({ timeout: 60_000 });
+    assert.deepEqual(await fresh.locator('#predictions li').allTextContents(), predicted);
+  } finally {
+    await fresh.close();
   }
 }
 

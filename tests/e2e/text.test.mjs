@@ -1,6 +1,7 @@
 // Text mode end to end in headless Chromium: the movie-review sample (CSV) on the CPU backend and
-// on WebGPU (SwiftShader), a typed sentence classified; files that cannot be used get their
-// messages; a 50 MB file is streamed while the page stays responsive.
+// on WebGPU (SwiftShader), a typed sentence classified, the model exported and imported into a
+// fresh page; files that cannot be used get their messages; a 50 MB file is streamed while the
+// page stays responsive.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createWriteStream, mkdtempSync, writeFileSync } from 'node:fs';
@@ -68,9 +69,35 @@ async function textRun(backend, via, perClass, settings, t) {
 
 test('text: fine-tunes MiniLM on the movie-review sample on the CPU (wasm) backend', { timeout: 1_200_000 }, async (t) => {
   const { page, valAccuracy, labels } = await textRun('cpu', 'sample button', 100, { epochs: '3', 'batch-size': '8', 'max-length': '64' }, t);
-  await page.close();
   assert.ok(valAccuracy >= 0.6, `validation accuracy ${valAccuracy} is not above chance (0.5)`);
   assert.equal(labels[0], 'positive', 'a clearly positive review was not classified positive');
+
+  // Export the model, import it into a fresh page: the same sentence gets the same scores.
+  const predicted = await page.locator('#predictions li').allTextContents();
+  const [download] = await Promise.all([page.waitForEvent('download'), page.click('#export-button')]);
+  const file = join(mkdtempSync(join(tmpdir(), 'finetune-model-')), 'model.safetensors');
+  await download.saveAs(file);
+  await page.close();
+  const { page: fresh } = await openText('cpu');
+  try {
+    assert.ok(await fresh.locator('#export-button').isDisabled());
+    await fresh.setInputFiles('#import-input', file);
+    await fresh.locator('.info').filter({ hasText: 'Imported a model fine-tuned from all-minilm-l6-v2 for 2 classes' }).waitFor({ timeout: 60_000 });
+    await fresh.fill('#predict-text', 'An absolutely wonderful, moving film with superb acting.');
+    await fresh.click('#predict-text-button');
+    await fresh.locator('#predictions li').nth(1).waitFor({ timeout: 60_000 });
+    assert.deepEqual(await fresh.locator('#predictions li').allTextContents(), predicted);
+  } finally {
+    await fresh.close();
+  }
+  // The image task refuses a text model and says which task it belongs to.
+  const { page: images } = await openPage(suite.context, suite.server.url, 'cpu');
+  try {
+    await images.setInputFiles('#import-input', file);
+    await images.locator('.error').filter({ hasText: 'switch to the text task' }).waitFor({ timeout: 60_000 });
+  } finally {
+    await images.close();
+  }
 });
 
 test('text: a dropped CSV fine-tunes on WebGPU (SwiftShader, forced)', { timeout: 1_800_000 }, async (t) => {

@@ -61,7 +61,7 @@ function setTask(task: Task) {
   $('predictions').innerHTML = '';
   $('data-status').textContent = '';
   $('skipped-box').hidden = true;
-  delete document.body.dataset.trained;
+  setTrained(false);
   state.epochs = [];
   drawCharts();
   state.preparedReason = undefined;
@@ -107,8 +107,15 @@ function onWorkerMessage(msg: FromWorker) {
     }
     case 'trained':
       showMessage(msg.report.stopReason === 'diverged' ? 'error' : 'info', msg.report.message);
-      document.body.dataset.trained = 'true';
+      setTrained(true);
       setBusy(false);
+      break;
+    case 'exported':
+      download(msg.bytes, `finetuned-${state.task}.safetensors`);
+      break;
+    case 'imported':
+      showMessage('info', `Imported a model fine-tuned from ${msg.info.baseModel} for ${msg.info.classes.length} classes (${msg.info.classes.join(', ')}); trained layers: ${msg.info.unfreeze === 'head' ? 'head only' : `head + last ${msg.info.unfreeze}`}.`);
+      setTrained(true);
       break;
     case 'prediction':
       $('predictions').innerHTML = msg.results
@@ -171,6 +178,22 @@ function drawCharts() {
     { name: 'train', color: '#1d4ed8', values: e.map((r) => r.trainAccuracy) },
     { name: 'val', color: '#dc2626', values: e.map((r) => r.valAccuracy) },
   ]);
+}
+
+function setTrained(trained: boolean) {
+  if (trained) document.body.dataset.trained = 'true';
+  else delete document.body.dataset.trained;
+  $<HTMLButtonElement>('export-button').disabled = !trained;
+}
+
+/** Saves `bytes` as a file through the browser's download (nothing is uploaded). */
+function download(bytes: Uint8Array, name: string) {
+  const url = URL.createObjectURL(new Blob([bytes as Uint8Array<ArrayBuffer>], { type: 'application/octet-stream' }));
+  const a = document.createElement('a');
+  a.href = url;
+  a.download = name;
+  a.click();
+  setTimeout(() => URL.revokeObjectURL(url), 10_000);
 }
 
 function showMessage(kind: 'info' | 'warning' | 'error', text: string) {
@@ -275,6 +298,13 @@ function wire() {
     if (value.trim()) send({ type: 'predict-text', text: value, topK: 3 });
   });
   text.wire();
+  $('export-button').addEventListener('click', () => send({ type: 'export' }));
+  $<HTMLInputElement>('import-input').addEventListener('change', (e) => {
+    const input = e.target as HTMLInputElement;
+    const f = input.files?.[0];
+    if (f) send({ type: 'import', file: f });
+    input.value = '';
+  });
   document.querySelectorAll<HTMLInputElement>('input[name="task"]').forEach((radio) =>
     radio.addEventListener('change', () => { if (radio.checked) setTask(radio.value as Task); }));
   $('cancel-button').addEventListener('click', () => send({ type: 'cancel' }));

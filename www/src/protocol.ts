@@ -54,6 +54,17 @@ export type TrainEvent =
   | ({ type: 'done' } & TrainReport);
 
 export interface Prediction { label: string; score: number }
+
+/** What an exported model file says about itself (Rust `ModelInfo`). */
+export interface ModelInfo {
+  format: string;
+  baseModel: string;
+  task: Task;
+  classes: string[];
+  unfreeze: Unfreeze;
+  maxLength: number | null;
+  preprocessing: string;
+}
 export interface SkippedRow { line: number; reason: string }
 
 /** A text file as read: its columns and the guessed text/label columns (indices). */
@@ -100,6 +111,9 @@ export type ToWorker =
   | { type: 'train'; options: TrainOptions }
   | { type: 'cancel' }
   | { type: 'predict'; blob: Blob; topK: number }
+  /** The fine-tuned model as one file / a file exported before. */
+  | { type: 'export' }
+  | { type: 'import'; file: Blob }
   /** Test hook: makes the engine panic, to check that the page recovers. */
   | { type: 'test-panic' };
 
@@ -113,4 +127,6 @@ export type FromWorker =
   | { type: 'prepared'; counts: number[]; skipped: Skipped[]; readiness: string | null; cacheBytes: number; ms: number; wasmMemoryBytes: number; truncated?: number }
   | { type: 'trained'; report: TrainReport; wasmMemoryBytes: number }
   | { type: 'prediction'; results: Prediction[] }
+  | { type: 'exported'; bytes: Uint8Array }
+  | { type: 'imported'; info: ModelInfo }
   | { type: 'error'; message: string; fatal: boolean };

@@ -4,7 +4,7 @@
 
 import init, { ImageEngine, setPanicHandler, testPanic } from '../pkg/burn_finetune.js';
 import { decodeImage, SIZE } from './images';
-import type { Example, FromWorker, Skipped, ToWorker, TrainOptions, Unfreeze } from './protocol';
+import type { Example, FromWorker, ModelInfo, Skipped, ToWorker, TrainOptions, Unfreeze } from './protocol';
 import { TextJobs } from './text-jobs';
 
 const BATCH = 32;
@@ -177,6 +177,16 @@ self.onmessage = async (event: MessageEvent<ToWorker>) => {
       case 'predict':
         await predict(msg.blob, msg.topK);
         break;
+      case 'export': {
+        const bytes = (text ? await text.engine.exportModel() : await requireEngine().exportModel()) as Uint8Array;
+        self.postMessage({ type: 'exported', bytes } satisfies FromWorker, [bytes.buffer]);
+        break;
+      }
+      case 'import': {
+        const bytes = new Uint8Array(await msg.file.arrayBuffer());
+        post({ type: 'imported', info: (text ? text.engine.importModel(bytes) : requireEngine().importModel(bytes)) as ModelInfo });
+        break;
+      }
       case 'test-panic':
         testPanic();
         break;
