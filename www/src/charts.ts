@@ -42,16 +42,15 @@ export function renderConfusion(table: HTMLTableElement, labels: string[], count
   const n = labels.length;
   const max = Math.max(1, ...counts);
   const head = `<tr><th scope="col">actual \\ predicted</th>${labels.map((l) => `<th scope="col">${escape(l)}</th>`).join('')}</tr>`;
-  const rows = labels.map((label, a) => {
-    const cells = labels.map((_, p) => {
-      const v = counts[a * n + p];
-      const shade = Math.round(255 - (v / max) * 160);
-      const bg = a === p ? `rgb(${shade},255,${shade})` : v > 0 ? `rgb(255,${shade},${shade})` : '#fff';
-      return `<td style="background:${bg}">${v}</td>`;
-    });
-    return `<tr><th scope="row">${escape(label)}</th>${cells.join('')}</tr>`;
-  });
+  const rows = labels.map((label, a) =>
+    `<tr><th scope="row">${escape(label)}</th>${labels.map((_, p) => `<td>${counts[a * n + p]}</td>`).join('')}</tr>`);
   table.innerHTML = head + rows.join('');
+  // Shades are set through the CSSOM: the page's Content-Security-Policy forbids inline styles.
+  table.querySelectorAll('td').forEach((td, i) => {
+    const [a, p, v] = [Math.floor(i / n), i % n, counts[i]];
+    const shade = Math.round(255 - (v / max) * 160);
+    td.style.background = a === p ? `rgb(${shade},255,${shade})` : v > 0 ? `rgb(255,${shade},${shade})` : '#fff';
+  });
 }
 
 export function escape(s: string): string {

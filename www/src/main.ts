@@ -281,8 +281,9 @@ async function loadSample() {
 function wire() {
   dropZone($('dropzone'), async (data) => setExamples(await filesFromDrop(data.items)));
   $<HTMLInputElement>('folder-input').addEventListener('change', (e) => {
-    const list = (e.target as HTMLInputElement).files;
-    if (list) setExamples(filesFromInput(list));
+    const input = e.target as HTMLInputElement;
+    if (input.files) setExamples(filesFromInput(input.files));
+    input.value = '';
   });
   $('sample-button').addEventListener('click', () => loadSample().catch((err) => showMessage('error', `Sample could not load: ${err}`)));
   $('train-button').addEventListener('click', () => {
@@ -311,8 +312,10 @@ function wire() {
   $('backend').addEventListener('change', () => { state.preparedReason = undefined; startWorker(); });
   const classify = (blob: Blob) => send({ type: 'predict', blob, topK: 3 });
   $<HTMLInputElement>('predict-input').addEventListener('change', (e) => {
-    const f = (e.target as HTMLInputElement).files?.[0];
+    const input = e.target as HTMLInputElement;
+    const f = input.files?.[0];
     if (f) classify(f);
+    input.value = ''; // choosing the same image again classifies it again
   });
   dropZone($('predict-drop'), (data) => { if (data.files[0]) classify(data.files[0]); });
   const params = new URLSearchParams(location.search);

@@ -130,8 +130,10 @@ export class TextMode {
   wire() {
     dropZone($('text-dropzone'), (data) => { if (data.files[0]) this.load(data.files[0], data.files[0].name); });
     $<HTMLInputElement>('text-input').addEventListener('change', (e) => {
-      const f = (e.target as HTMLInputElement).files?.[0];
+      const input = e.target as HTMLInputElement;
+      const f = input.files?.[0];
       if (f) this.load(f, f.name);
+      input.value = ''; // picking the same (corrected) file again reads it again
     });
     $('text-sample-button').addEventListener('click', async () => {
       try {
