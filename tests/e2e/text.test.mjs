@@ -179,3 +179,36 @@ test('text: a 50 MB file is streamed and the page stays responsive', { timeout: 
     await page.close();
   }
 });
+
+test('text: a model kept in this browser survives a reload, loads from the image task and is deleted', { timeout: 600_000 }, async () => {
+  const rows = Array.from({ length: 20 }, (_, i) => `"${i % 2 ? 'a lovely, moving film' : 'a dull, tiresome film'} ${i}",${i % 2 ? 'pos' : 'neg'}`);
+  const { page } = await openText('cpu');
+  try {
+    await page.setInputFiles('#text-input', tmpFile('small.csv', `text,label\n${rows.join('\n')}\n`));
+    await page.locator('#data-status').filter({ hasText: '20 texts in 2 classes' }).waitFor({ timeout: 60_000 });
+    await page.locator('#unfreeze').selectOption('head');
+    await page.fill('#epochs', '1');
+    await page.locator('#train-button:enabled').waitFor({ timeout: 60_000 });
+    await page.click('#train-button');
+    await page.waitForFunction(() => document.body.dataset.trained === 'true', null, { timeout: 300_000 });
+    await page.click('#keep-button');
+    await page.locator('#saved-models li[data-id]').filter({ hasText: 'Text model: neg, pos' }).waitFor({ timeout: 60_000 });
+
+    // A reload in the image task still lists it; Load switches to the text task and imports it.
+    await page.goto(`${suite.server.url}?backend=cpu&task=image`);
+    const kept = page.locator('#saved-models li[data-id]');
+    await kept.first().waitFor({ timeout: 60_000 });
+    assert.equal(await kept.count(), 1);
+    await kept.first().locator('button[data-action="load"]').click();
+    await page.locator('.info').filter({ hasText: 'Imported a model fine-tuned from all-minilm-l6-v2 for 2 classes' }).waitFor({ timeout: 120_000 });
+    assert.equal(await page.evaluate(() => document.body.dataset.task), 'text');
+    await page.fill('#predict-text', 'a lovely film');
+    await page.click('#predict-text-button');
+    await page.locator('#predictions li').nth(1).waitFor({ timeout: 60_000 });
+
+    await page.locator('#saved-models li[data-id] button[data-action="delete"]').click();
+    await page.locator('#saved-models li').filter({ hasText: 'None yet.' }).waitFor({ timeout: 30_000 });
+  } finally {
+    await page.close();
+  }
+});

@@ -4,6 +4,7 @@
 import { drawCurves, escape, renderConfusion } from './charts';
 import { classCounts, dropZone, filesFromDrop, filesFromInput, readiness, toExamples, type PathFile } from './files';
 import type { BackendPreference, EpochReport, Example, FromWorker, Task, ToWorker, TrainEvent, TrainOptions, Unfreeze } from './protocol';
+import { SavedModels } from './saved-models';
 import { TextMode } from './text-mode';
 
 const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
@@ -18,6 +19,12 @@ const UNFREEZE_LABELS: Record<Task, Record<string, string>> = {
 
 const state = {
   task: 'image' as Task,
+  /** Class names of the model `predict` uses now (trained or imported). */
+  modelClasses: [] as string[],
+  /** What the next 'exported' message is for. */
+  exportFor: 'download' as 'download' | 'keep',
+  /** A kept model of the other task waits here until that task's engine is ready. */
+  pendingImport: null as Blob | null,
   worker: null as Worker | null,
   engineReady: false,
   examples: [] as Example[],
@@ -85,6 +92,7 @@ function onWorkerMessage(msg: FromWorker) {
       $('backend-status').dataset.kind = msg.backend.kind;
       if (msg.task === 'image' && state.examples.length > 0) prepare();
       if (msg.task === 'text') text.reload();
+      if (state.pendingImport) { send({ type: 'import', file: state.pendingImport }); state.pendingImport = null; }
       updateTrainButton();
       break;
     case 'progress':
@@ -107,13 +115,16 @@ function onWorkerMessage(msg: FromWorker) {
     }
     case 'trained':
       showMessage(msg.report.stopReason === 'diverged' ? 'error' : 'info', msg.report.message);
+      state.modelClasses = state.task === 'text' ? text.classes() : state.classes;
       setTrained(true);
       setBusy(false);
       break;
     case 'exported':
-      download(msg.bytes, `finetuned-${state.task}.safetensors`);
+      if (state.exportFor === 'keep') void saved.keep(msg.bytes);
+      else download(msg.bytes, `finetuned-${state.task}.safetensors`);
       break;
     case 'imported':
+      state.modelClasses = msg.info.classes;
       showMessage('info', `Imported a model fine-tuned from ${msg.info.baseModel} for ${msg.info.classes.length} classes (${msg.info.classes.join(', ')}); trained layers: ${msg.info.unfreeze === 'head' ? 'head only' : `head + last ${msg.info.unfreeze}`}.`);
       setTrained(true);
       break;
@@ -184,6 +195,7 @@ function setTrained(trained: boolean) {
   if (trained) document.body.dataset.trained = 'true';
   else delete document.body.dataset.trained;
   $<HTMLButtonElement>('export-button').disabled = !trained;
+  $<HTMLButtonElement>('keep-button').disabled = !trained;
 }
 
 /** Saves `bytes` as a file through the browser's download (nothing is uploaded). */
@@ -195,6 +207,19 @@ function download(bytes: Uint8Array, name: string) {
   a.click();
   setTimeout(() => URL.revokeObjectURL(url), 10_000);
 }
+
+/** Imports a kept model, switching to its task first when needed. */
+function importKept(task: Task, file: Blob) {
+  if (task === state.task) {
+    send({ type: 'import', file });
+    return;
+  }
+  state.pendingImport = file; // sent once the other task's engine is ready
+  document.querySelector<HTMLInputElement>(`input[name="task"][value="${task}"]`)!.checked = true;
+  setTask(task);
+}
+
+const saved = new SavedModels(() => state.task, () => state.modelClasses, showMessage, importKept);
 
 function showMessage(kind: 'info' | 'warning' | 'error', text: string) {
   const p = document.createElement('p');
@@ -299,7 +324,9 @@ function wire() {
     if (value.trim()) send({ type: 'predict-text', text: value, topK: 3 });
   });
   text.wire();
-  $('export-button').addEventListener('click', () => send({ type: 'export' }));
+  $('export-button').addEventListener('click', () => { state.exportFor = 'download'; send({ type: 'export' }); });
+  $('keep-button').addEventListener('click', () => { state.exportFor = 'keep'; send({ type: 'export' }); });
+  saved.wire();
   $<HTMLInputElement>('import-input').addEventListener('change', (e) => {
     const input = e.target as HTMLInputElement;
     const f = input.files?.[0];
