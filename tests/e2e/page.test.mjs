@@ -46,6 +46,7 @@ async function fineTuneRun(backend, classes, perClass, settings, t) {
     t.diagnostic(`${backend}: validation accuracy ${(valAccuracy * 100).toFixed(1)}% on ${classes.length} classes`);
     assert.ok(valAccuracy >= Math.max(0.4, 2 / classes.length), `validation accuracy ${valAccuracy} is not well above chance`);
     assert.equal(await page.locator('#confusion tr').count(), classes.length + 1, 'confusion matrix not drawn');
+    assert.equal(await page.locator('#per-class tr').count(), classes.length + 1, 'per-class table not drawn');
     await page.setInputFiles('#predict-input', join(WEB, 'sample', classes[0], readdirSync(join(WEB, 'sample', classes[0])).at(-1)));
     await page.locator('#predictions li').first().waitFor({ timeout: 120_000 });
     assert.equal(await page.locator('#predictions li').count(), Math.min(3, classes.length));

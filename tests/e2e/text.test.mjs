@@ -52,6 +52,7 @@ async function textRun(backend, via, perClass, settings, t) {
     t.diagnostic(`${backend}: validation accuracy ${(valAccuracy * 100).toFixed(1)}% on ${2 * perClass} snippets`);
     assert.ok(valAccuracy >= 0 && valAccuracy <= 1);
     assert.equal(await page.locator('#confusion tr').count(), 3, 'confusion matrix not drawn');
+    assert.match(await page.locator('#per-class').textContent(), /precision.*recall.*F1.*negative.*positive/s);
     await page.fill('#predict-text', 'An absolutely wonderful, moving film with superb acting.');
     await page.click('#predict-text-button');
     await page.locator('#predictions li').nth(1).waitFor({ timeout: 300_000 });

@@ -53,6 +53,27 @@ export function renderConfusion(table: HTMLTableElement, labels: string[], count
   });
 }
 
+/** Precision, recall and F1 of each class from a confusion matrix (rows: actual). */
+export function perClassScores(counts: number[], n: number): { precision: number; recall: number; f1: number; support: number }[] {
+  return Array.from({ length: n }, (_, c) => {
+    const tp = counts[c * n + c];
+    const predicted = Array.from({ length: n }, (_, a) => counts[a * n + c]).reduce((x, y) => x + y, 0);
+    const support = counts.slice(c * n, c * n + n).reduce((x, y) => x + y, 0);
+    const precision = predicted ? tp / predicted : 0;
+    const recall = support ? tp / support : 0;
+    const f1 = precision + recall ? (2 * precision * recall) / (precision + recall) : 0;
+    return { precision, recall, f1, support };
+  });
+}
+
+/** Renders the per-class precision / recall / F1 table. */
+export function renderPerClass(table: HTMLTableElement, labels: string[], counts: number[]): void {
+  const pct = (v: number) => `${(v * 100).toFixed(1)}%`;
+  table.innerHTML = '<tr><th scope="col">class</th><th scope="col">precision</th><th scope="col">recall</th><th scope="col">F1</th><th scope="col">examples</th></tr>' +
+    perClassScores(counts, labels.length).map((s, i) =>
+      `<tr><th scope="row">${escape(labels[i])}</th><td>${pct(s.precision)}</td><td>${pct(s.recall)}</td><td>${s.f1.toFixed(3)}</td><td>${s.support}</td></tr>`).join('');
+}
+
 export function escape(s: string): string {
   return s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 }

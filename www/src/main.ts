@@ -1,7 +1,7 @@
 // The demo page: collects examples (images, or a text file through text-mode.ts), drives the
 // engine's worker, draws progress. All heavy work happens in the worker; this thread only renders.
 
-import { drawCurves, escape, renderConfusion } from './charts';
+import { drawCurves, escape, renderConfusion, renderPerClass } from './charts';
 import { classCounts, dropZone, filesFromDrop, filesFromInput, readiness, toExamples, type PathFile } from './files';
 import type { BackendPreference, EpochReport, Example, FromWorker, Task, ToWorker, TrainEvent, TrainOptions, Unfreeze } from './protocol';
 import { SavedModels } from './saved-models';
@@ -66,6 +66,8 @@ function setTask(task: Task) {
   $<HTMLInputElement>('epochs').value = task === 'text' ? '3' : '10';
   $('class-table').innerHTML = '';
   $('predictions').innerHTML = '';
+  $('confusion').innerHTML = '';
+  $('per-class').innerHTML = '';
   $('data-status').textContent = '';
   $('skipped-box').hidden = true;
   setTrained(false);
@@ -154,19 +156,23 @@ function onProgress(ev: TrainEvent) {
   switch (ev.type) {
     case 'caching':
       progress.value = ev.done / ev.total;
-      $('progress-text').textContent = `Preparing examples (frozen layers): ${ev.done}/${ev.total} · ${ev.examplesPerSec.toFixed(1)} ${state.task === 'text' ? 'texts' : 'images'}/s`;
+      $('progress-text').textContent = `Preparing examples (frozen layers): ${ev.done}/${ev.total} · ${ev.examplesPerSec.toFixed(1)} ${state.task === 'text' ? 'texts' : 'images'}/s · about ${Math.round((ev.total - ev.done) / Math.max(ev.examplesPerSec, 1e-3))} s left`;
       break;
     case 'step': {
       const epochs = Number($<HTMLInputElement>('epochs').value) || 1;
       const done = (ev.epoch - 1) * ev.stepsPerEpoch + ev.step;
       progress.value = done / (epochs * ev.stepsPerEpoch);
-      $('progress-text').textContent = `Epoch ${ev.epoch}, step ${ev.step}/${ev.stepsPerEpoch} · loss ${ev.loss.toFixed(4)} · ${ev.examplesPerSec.toFixed(1)} examples/s`;
+      const batch = Number($<HTMLInputElement>('batch-size').value) || 32;
+      const etaS = ((epochs * ev.stepsPerEpoch - done) * batch) / Math.max(ev.examplesPerSec, 1e-3);
+      const eta = etaS >= 90 ? `${Math.round(etaS / 60)} min` : `${Math.round(etaS)} s`;
+      $('progress-text').textContent = `Epoch ${ev.epoch}, step ${ev.step}/${ev.stepsPerEpoch} · loss ${ev.loss.toFixed(4)} · ${ev.examplesPerSec.toFixed(1)} examples/s · about ${eta} left (at most; early stopping may end sooner)`;
       break;
     }
     case 'epoch':
       state.epochs.push(ev);
       drawCharts();
       renderConfusion($<HTMLTableElement>('confusion'), state.task === 'text' ? text.classes() : state.classes, ev.valConfusion.counts);
+      renderPerClass($<HTMLTableElement>('per-class'), state.task === 'text' ? text.classes() : state.classes, ev.valConfusion.counts);
       $('progress-text').textContent = `Epoch ${ev.epoch}: train accuracy ${(ev.trainAccuracy * 100).toFixed(1)}% (macro-F1 ${ev.trainMacroF1.toFixed(3)}), val accuracy ${(ev.valAccuracy * 100).toFixed(1)}% (macro-F1 ${ev.valMacroF1.toFixed(3)})`;
       document.body.dataset.valAccuracy = String(ev.valAccuracy);
       break;
