@@ -134,7 +134,6 @@ pub fn text_dataset(table: &Table, text: usize, label: usize) -> Result<TextData
     }
     let (text_name, label_name) = (&table.columns[text], &table.columns[label]);
     let mut out = TextDataset { skipped: table.skipped.clone(), ..Default::default() };
-    let mut names: Vec<String> = Vec::new();
     let mut raw_labels: Vec<&str> = Vec::new();
     for row in &table.rows {
         let (t, l) = (row.fields[text].as_deref(), row.fields[label].as_deref().map(str::trim));
@@ -147,11 +146,11 @@ pub fn text_dataset(table: &Table, text: usize, label: usize) -> Result<TextData
             (Some(t), Some(l)) => {
                 out.texts.push(t.to_string());
                 raw_labels.push(l);
-                names.push(l.to_string());
             }
         }
     }
     out.skipped.sort_by_key(|s| s.line);
+    let mut names = raw_labels.clone();
     names.sort_unstable();
     names.dedup();
     if out.texts.is_empty() {
@@ -163,7 +162,7 @@ pub fn text_dataset(table: &Table, text: usize, label: usize) -> Result<TextData
             names[0]
         ));
     }
-    out.labels = raw_labels.iter().map(|l| names.binary_search_by(|n| n.as_str().cmp(l)).unwrap()).collect();
-    out.classes = names;
+    out.labels = raw_labels.iter().map(|l| names.binary_search(l).unwrap()).collect();
+    out.classes = names.into_iter().map(String::from).collect();
     Ok(out)
 }

@@ -261,7 +261,7 @@ pub fn describe_cut(unfreeze: Unfreeze) -> String {
 }
 
 /// The trunk's output for each encoded text, in input order: `[len, hidden]` values (`len` = the
-/// text's token count, or 1 when the trunk pools).
+/// text's token count, or 1 when the trunk pools). Padding rows are dropped.
 async fn trunk_features(trunk: &TextTrunk, encoded: &[Encoded], device: &Device) -> Result<Vec<Vec<f32>>, Error> {
     let mut order: Vec<usize> = (0..encoded.len()).collect();
     order.sort_by_key(|&i| encoded[i].ids.len());
@@ -282,7 +282,7 @@ async fn trunk_features(trunk: &TextTrunk, encoded: &[Encoded], device: &Device)
         let [_, out_len, width] = hidden.dims();
         let values = read_f32(hidden).await?;
         for (b, &i) in chunk.iter().enumerate() {
-            let keep = if out_len == 1 { 1 } else { encoded[i].ids.len() };
+            let keep = if trunk.pool { 1 } else { encoded[i].ids.len() };
             let start = b * out_len * width;
             out[i] = values[start..start + keep * width].to_vec();
         }

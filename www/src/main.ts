@@ -21,8 +21,6 @@ const state = {
   task: 'image' as Task,
   /** Class names of the model `predict` uses now (trained or imported). */
   modelClasses: [] as string[],
-  /** What the next 'exported' message is for. */
-  exportFor: 'download' as 'download' | 'keep',
   /** A kept model of the other task waits here until that task's engine is ready. */
   pendingImport: null as Blob | null,
   worker: null as Worker | null,
@@ -122,7 +120,7 @@ function onWorkerMessage(msg: FromWorker) {
       setBusy(false);
       break;
     case 'exported':
-      if (state.exportFor === 'keep') void saved.keep(msg.bytes);
+      if (msg.purpose === 'keep') void saved.keep(msg.bytes);
       else download(msg.bytes, `finetuned-${state.task}.safetensors`);
       break;
     case 'imported':
@@ -330,8 +328,8 @@ function wire() {
     if (value.trim()) send({ type: 'predict-text', text: value, topK: 3 });
   });
   text.wire();
-  $('export-button').addEventListener('click', () => { state.exportFor = 'download'; send({ type: 'export' }); });
-  $('keep-button').addEventListener('click', () => { state.exportFor = 'keep'; send({ type: 'export' }); });
+  $('export-button').addEventListener('click', () => send({ type: 'export', purpose: 'download' }));
+  $('keep-button').addEventListener('click', () => send({ type: 'export', purpose: 'keep' }));
   saved.wire();
   $<HTMLInputElement>('import-input').addEventListener('change', (e) => {
     const input = e.target as HTMLInputElement;

@@ -2,6 +2,8 @@
 
 export type BackendPreference = 'auto' | 'webgpu' | 'cpu';
 export type Task = 'image' | 'text';
+/** What an export is for: a download, or keeping it in this browser. */
+export type ExportPurpose = 'download' | 'keep';
 export type Unfreeze = 'head' | number;
 
 /** Training options (all optional; the engine has defaults). Mirrors Rust `TrainOptions`. */
@@ -112,7 +114,7 @@ export type ToWorker =
   | { type: 'cancel' }
   | { type: 'predict'; blob: Blob; topK: number }
   /** The fine-tuned model as one file / a file exported before. */
-  | { type: 'export' }
+  | { type: 'export'; purpose: ExportPurpose }
   | { type: 'import'; file: Blob }
   /** Test hook: makes the engine panic, to check that the page recovers. */
   | { type: 'test-panic' };
@@ -127,6 +129,6 @@ export type FromWorker =
   | { type: 'prepared'; counts: number[]; skipped: Skipped[]; readiness: string | null; cacheBytes: number; ms: number; wasmMemoryBytes: number; truncated?: number }
   | { type: 'trained'; report: TrainReport; wasmMemoryBytes: number }
   | { type: 'prediction'; results: Prediction[] }
-  | { type: 'exported'; bytes: Uint8Array }
+  | { type: 'exported'; bytes: Uint8Array; purpose: ExportPurpose }
   | { type: 'imported'; info: ModelInfo }
   | { type: 'error'; message: string; fatal: boolean };

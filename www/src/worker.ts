@@ -179,7 +179,7 @@ self.onmessage = async (event: MessageEvent<ToWorker>) => {
         break;
       case 'export': {
         const bytes = (text ? await text.engine.exportModel() : await requireEngine().exportModel()) as Uint8Array;
-        self.postMessage({ type: 'exported', bytes } satisfies FromWorker, [bytes.buffer]);
+        self.postMessage({ type: 'exported', bytes, purpose: msg.purpose } satisfies FromWorker, [bytes.buffer]);
         break;
       }
       case 'import': {
