@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# Builds the demo page into dist/: the wasm engine (cargo → wasm-bindgen), the TypeScript page
-# and worker (type-checked, bundled by esbuild), the weights (EfficientNet-Lite0, MiniLM-L6 +
-# tokenizer) and the sample data sets (Fashion-MNIST images, movie-review CSV).
-# Usage: scripts/build-web.sh   (output: build/web, or $DIST)
+# Builds the demo page into build/web and the npm package into npm/dist: the wasm engine
+# (cargo → wasm-bindgen into npm/pkg), the TypeScript page and the engine's worker (type-checked,
+# bundled by esbuild), the weights (EfficientNet-Lite0, MiniLM-L6 + tokenizer) and the sample data
+# sets (Fashion-MNIST images, movie-review CSV).
+# Usage: scripts/build-web.sh   (output: build/web, or $DIST; the package: scripts/build-npm.sh)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-${FINETUNE_CACHE:-$HOME/.cache/burn-finetune}/target}
@@ -10,18 +11,19 @@ OUT=${DIST:-build/web}
 
 echo "== wasm engine (cargo build --target wasm32-unknown-unknown --release)"
 cargo build --lib --release --target wasm32-unknown-unknown
-mkdir -p www/pkg "$OUT"
-wasm-bindgen --target web --remove-name-section --out-dir www/pkg --out-name burn_finetune \
+mkdir -p npm/pkg "$OUT"
+wasm-bindgen --target web --remove-name-section --out-dir npm/pkg --out-name burn_finetune \
   "$CARGO_TARGET_DIR/wasm32-unknown-unknown/release/burn_finetune.wasm"
 
 echo "== TypeScript (tsc --noEmit, esbuild)"
 node_modules/.bin/tsc --noEmit -p www
-node_modules/.bin/esbuild www/src/main.ts www/src/worker.ts --bundle --format=esm --target=es2022 \
-  --sourcemap --outdir="$OUT" --log-level=warning
-cp www/index.html www/style.css www/pkg/burn_finetune_bg.wasm "$OUT/"
+node_modules/.bin/esbuild www/src/main.ts npm/src/worker.ts --bundle --format=esm --target=es2022 \
+  --sourcemap --entry-names='[name]' --outdir="$OUT" --log-level=warning
+cp www/index.html www/style.css npm/pkg/burn_finetune_bg.wasm "$OUT/"
 cp assets/efficientnet-lite0.safetensors "$OUT/"
 rm -rf "$OUT/sample" && cp -r assets/sample "$OUT/sample"
 mkdir -p "$OUT/minilm-l6"
 cp assets/minilm-l6/model.safetensors assets/minilm-l6/tokenizer.json "$OUT/minilm-l6/"
 cp assets/movie-reviews.csv "$OUT/"
 echo "== built $OUT/ ($(du -sh "$OUT" | cut -f1))"
+bash scripts/build-npm.sh

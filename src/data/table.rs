@@ -65,6 +65,20 @@ pub struct Table {
     pub skipped: Vec<SkippedRow>,
 }
 
+impl Table {
+    /// Texts and their labels given directly (no file): columns `text` and `label`, the row number
+    /// (from 1) standing in for the line.
+    pub fn from_pairs(texts: Vec<String>, labels: Vec<String>) -> Table {
+        let rows = texts
+            .into_iter()
+            .zip(labels)
+            .enumerate()
+            .map(|(i, (t, l))| Row { line: i as u64 + 1, fields: vec![Some(t), Some(l)] })
+            .collect();
+        Table { columns: vec!["text".into(), "label".into()], rows, skipped: Vec::new() }
+    }
+}
+
 /// Builds a [`Table`] from chunks of bytes.
 pub struct TableReader {
     format: TableFormat,

@@ -50,6 +50,17 @@ impl TextTable {
         TextTable { reader: Some(reader), table: Table::default(), dataset: TextDataset::default() }
     }
 
+    /// Texts and labels given directly (the npm package's `addExamples`): a finished two-column
+    /// table (text = column 0, label = column 1); call `chooseColumns(0, 1, 0)` next.
+    #[wasm_bindgen(js_name = fromExamples)]
+    pub fn from_examples(texts: Vec<String>, labels: Vec<String>) -> Result<TextTable, JsValue> {
+        if texts.len() != labels.len() {
+            return Err(js_err(format!("{} texts but {} labels", texts.len(), labels.len())));
+        }
+        let table = Table::from_pairs(texts, labels);
+        Ok(TextTable { reader: None, table, dataset: TextDataset::default() })
+    }
+
     pub fn push(&mut self, chunk: &[u8]) -> Result<(), JsValue> {
         self.reader.as_mut().ok_or_else(|| js_err("the file was already read to its end"))?.push(chunk);
         Ok(())

@@ -1,5 +1,7 @@
 // Small canvas drawings: training curves and the confusion matrix.
 
+import { perClassScores } from '../../npm/src/evaluation';
+
 export interface Series { name: string; color: string; values: number[] }
 
 /** Draws line series over epochs 1..n on a canvas, with a legend and y-range labels. */
@@ -50,19 +52,6 @@ export function renderConfusion(table: HTMLTableElement, labels: string[], count
     const [a, p, v] = [Math.floor(i / n), i % n, counts[i]];
     const shade = Math.round(255 - (v / max) * 160);
     td.style.background = a === p ? `rgb(${shade},255,${shade})` : v > 0 ? `rgb(255,${shade},${shade})` : '#fff';
-  });
-}
-
-/** Precision, recall and F1 of each class from a confusion matrix (rows: actual). */
-export function perClassScores(counts: number[], n: number): { precision: number; recall: number; f1: number; support: number }[] {
-  return Array.from({ length: n }, (_, c) => {
-    const tp = counts[c * n + c];
-    const predicted = Array.from({ length: n }, (_, a) => counts[a * n + c]).reduce((x, y) => x + y, 0);
-    const support = counts.slice(c * n, c * n + n).reduce((x, y) => x + y, 0);
-    const precision = predicted ? tp / predicted : 0;
-    const recall = support ? tp / support : 0;
-    const f1 = precision + recall ? (2 * precision * recall) / (precision + recall) : 0;
-    return { precision, recall, f1, support };
   });
 }
 

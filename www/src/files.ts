@@ -1,7 +1,7 @@
 // Turning what the user drops or picks into labelled examples: the class of a file is the name of
 // the folder that holds it (a dropped folder tree: one subfolder per class).
 
-import type { Example } from './protocol';
+import type { Example } from '../../npm/src/protocol';
 
 /** Files and their path relative to the dropped/picked root. */
 export interface PathFile { file: File; path: string }
@@ -43,7 +43,7 @@ export function toExamples(files: PathFile[]): Example[] {
     .map(({ file, path }) => {
       const parts = path.split('/');
       const label = parts.length >= 2 ? parts[parts.length - 2] : '(no folder)';
-      return { blob: file, name: path, label };
+      return { image: file, name: path, label };
     })
     .sort((a, b) => a.label.localeCompare(b.label) || a.name.localeCompare(b.name));
 }

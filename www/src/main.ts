@@ -3,7 +3,7 @@
 
 import { drawCurves, escape, renderConfusion, renderPerClass } from './charts';
 import { classCounts, dropZone, filesFromDrop, filesFromInput, readiness, toExamples, type PathFile } from './files';
-import type { BackendPreference, EpochReport, Example, FromWorker, Task, ToWorker, TrainEvent, TrainOptions, Unfreeze } from './protocol';
+import type { BackendPreference, EpochReport, Example, FromWorker, Task, ToWorker, TrainEvent, TrainOptions, Unfreeze } from '../../npm/src/protocol';
 import { SavedModels } from './saved-models';
 import { TextMode } from './text-mode';
 
@@ -95,6 +95,11 @@ function onWorkerMessage(msg: FromWorker) {
       if (state.pendingImport) { send({ type: 'import', file: state.pendingImport }); state.pendingImport = null; }
       updateTrainButton();
       break;
+    case 'loading': {
+      const mb = (n: number) => (n / 1e6).toFixed(1);
+      $('backend-status').textContent = `Loading the ${msg.file} file: ${mb(msg.loaded)}${msg.total ? ` of ${mb(msg.total)}` : ''} MB…`;
+      break;
+    }
     case 'progress':
       onProgress(msg.event);
       break;
@@ -129,7 +134,7 @@ function onWorkerMessage(msg: FromWorker) {
       setTrained(true);
       break;
     case 'prediction':
-      $('predictions').innerHTML = msg.results
+      $('predictions').innerHTML = msg.results[0]
         .map((p) => `<li><strong>${escape(p.label)}</strong> ${(p.score * 100).toFixed(1)}%</li>`)
         .join('');
       break;
@@ -302,7 +307,7 @@ async function loadSample() {
   $('data-status').textContent = 'Loading the sample…';
   const manifest = await (await fetch('./sample/manifest.json')).json() as { files: { path: string; label: string }[] };
   const examples = await Promise.all(manifest.files.map(async (f) => ({
-    blob: await (await fetch(`./sample/${f.path}`)).blob(), name: f.path, label: f.label,
+    image: await (await fetch(`./sample/${f.path}`)).blob(), name: f.path, label: f.label,
   })));
   setExamples(examples);
 }
@@ -325,7 +330,7 @@ function wire() {
   $('predict-text-form').addEventListener('submit', (e) => {
     e.preventDefault();
     const value = $<HTMLTextAreaElement>('predict-text').value;
-    if (value.trim()) send({ type: 'predict-text', text: value, topK: 3 });
+    if (value.trim()) send({ type: 'predict-text', texts: [value], topK: 3 });
   });
   text.wire();
   $('export-button').addEventListener('click', () => send({ type: 'export', purpose: 'download' }));
@@ -341,7 +346,7 @@ function wire() {
     radio.addEventListener('change', () => { if (radio.checked) setTask(radio.value as Task); }));
   $('cancel-button').addEventListener('click', () => send({ type: 'cancel' }));
   $('backend').addEventListener('change', () => { state.preparedReason = undefined; startWorker(); });
-  const classify = (blob: Blob) => send({ type: 'predict', blob, topK: 3 });
+  const classify = (blob: Blob) => send({ type: 'predict', inputs: [blob], topK: 3 });
   $<HTMLInputElement>('predict-input').addEventListener('change', (e) => {
     const input = e.target as HTMLInputElement;
     const f = input.files?.[0];

@@ -1,7 +1,7 @@
 // Fine-tuned models kept in this browser (IndexedDB): list, save, load, delete. The bytes are the
 // same file as an export; nothing leaves the device.
 
-import type { Task } from './protocol';
+import type { Task } from '../../npm/src/protocol';
 
 const DB = 'burn-finetune';
 const STORE = 'models';

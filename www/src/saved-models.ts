@@ -3,7 +3,7 @@
 
 import { escape } from './charts';
 import { deleteModel, listModels, loadModel, saveModel } from './model-store';
-import type { Task } from './protocol';
+import type { Task } from '../../npm/src/protocol';
 
 const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
 

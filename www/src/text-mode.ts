@@ -4,7 +4,7 @@
 
 import { escape } from './charts';
 import { dropZone, readiness } from './files';
-import type { FromWorker, TableSummary, TextDatasetSummary, ToWorker } from './protocol';
+import type { FromWorker, TableSummary, TextDatasetSummary, ToWorker } from '../../npm/src/protocol';
 
 const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
 const SAMPLE_URL = './movie-reviews.csv';

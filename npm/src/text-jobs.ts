@@ -55,6 +55,13 @@ export class TextJobs {
     this.post({ type: 'table', summary, ms: performance.now() - started });
   }
 
+  /** Labelled texts given directly (the package's `addExamples`) instead of a file. */
+  useExamples(texts: string[], labels: string[]) {
+    this.table?.free();
+    this.table = TextTable.fromExamples(texts, labels);
+    this.chooseColumns(0, 1, 0);
+  }
+
   chooseColumns(text: number, label: number, limitPerClass: number) {
     const table = this.requireTable();
     this.prepared = null;
@@ -111,9 +118,8 @@ export class TextJobs {
     this.post({ type: 'token-stats', ...stats, ms: performance.now() - started });
   }
 
-  async predict(text: string, topK: number) {
-    const results = await this.engine.predict([text], topK);
-    this.post({ type: 'prediction', results: results[0] });
+  async predict(texts: string[], topK: number) {
+    this.post({ type: 'prediction', results: await this.engine.predict(texts, topK) });
   }
 
   private requireTable(): TextTable {

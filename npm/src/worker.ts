@@ -1,10 +1,11 @@
-// The engine's Web Worker: owns the wasm module and one task's engine (images or text), decodes
-// images, runs preparation (feature caching) and training, and reports progress. The page never
-// blocks on any of it. The text task's jobs live in text-jobs.ts.
+// The engine's Web Worker, used by the demo page and by the npm package's `createFineTuner`: owns
+// the wasm module and one task's engine (images or text), decodes images, runs preparation
+// (feature caching) and training, and reports progress. The page never blocks on any of it. The
+// text task's jobs live in text-jobs.ts.
 
 import init, { ImageEngine, setPanicHandler, testPanic } from '../pkg/burn_finetune.js';
-import { decodeImage, SIZE } from './images';
-import type { Example, FromWorker, ModelInfo, Skipped, ToWorker, TrainOptions, Unfreeze } from './protocol';
+import { decodeImage, type ImageInput, SIZE } from './images';
+import type { Example, FromWorker, ModelInfo, Request, Skipped, ToWorker, TrainOptions, Unfreeze } from './protocol';
 import { TextJobs } from './text-jobs';
 
 const BATCH = 32;
@@ -38,10 +39,38 @@ async function describeAdapter(): Promise<AdapterSummary> {
   return { available: true, isFallback: Boolean(info?.isFallbackAdapter ?? adapter.isFallbackAdapter), description };
 }
 
-async function fetchBytes(url: string, what: string): Promise<Uint8Array> {
-  const response = await fetch(url);
-  if (!response.ok) throw new Error(`${what} ${url} could not be fetched (HTTP ${response.status})`);
-  return new Uint8Array(await response.arrayBuffer());
+/** Fetches a file the engine needs, reporting `loading` progress every 4 MB. */
+async function fetchBytes(url: string, file: 'weights' | 'tokenizer'): Promise<Uint8Array> {
+  let response: Response;
+  try {
+    response = await fetch(url);
+  } catch (err) {
+    throw new Error(`The ${file} file ${url} could not be fetched (${(err as Error).message}).`);
+  }
+  if (!response.ok) throw new Error(`The ${file} file ${url} could not be fetched (HTTP ${response.status}).`);
+  const length = Number(response.headers.get('content-length'));
+  const total = Number.isFinite(length) && length > 0 ? length : null;
+  if (!response.body) return new Uint8Array(await response.arrayBuffer());
+  const reader = response.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let loaded = 0;
+  let reported = 0;
+  post({ type: 'loading', file, loaded, total });
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    chunks.push(value);
+    loaded += value.length;
+    if (loaded - reported >= 4 << 20) {
+      reported = loaded;
+      post({ type: 'loading', file, loaded, total });
+    }
+  }
+  post({ type: 'loading', file, loaded, total });
+  const bytes = new Uint8Array(loaded);
+  let at = 0;
+  for (const chunk of chunks) { bytes.set(chunk, at); at += chunk.length; }
+  return bytes;
 }
 
 async function initEngine(msg: Extract<ToWorker, { type: 'init' }>) {
@@ -51,10 +80,10 @@ async function initEngine(msg: Extract<ToWorker, { type: 'init' }>) {
   setPanicHandler((message: string) => post({ type: 'error', message, fatal: true }));
   const adapter = await describeAdapter();
   const name = msg.weightsUrl.split('/').pop() ?? msg.weightsUrl;
-  const weights = await fetchBytes(msg.weightsUrl, 'weights file');
+  const weights = await fetchBytes(msg.weightsUrl, 'weights');
   let backend;
   if (msg.task === 'text') {
-    const tokenizer = await fetchBytes(msg.tokenizerUrl, 'tokenizer file');
+    const tokenizer = await fetchBytes(msg.tokenizerUrl, 'tokenizer');
     text = await TextJobs.create(weights, name, tokenizer, msg.backend, adapter, post, () => memory?.buffer.byteLength ?? 0);
     backend = text.engine.backend();
   } else {
@@ -83,7 +112,7 @@ async function prepare(examples: Example[], classes: string[], unfreeze: Unfreez
     const labels: number[] = [];
     for (const ex of batch) {
       try {
-        pixels.push(await decodeImage(ex.blob));
+        pixels.push(await decodeImage(ex.image));
         labels.push(classes.indexOf(ex.label));
       } catch (err) {
         skipped.push({ name: ex.name, reason: (err as Error).message });
@@ -123,11 +152,18 @@ async function train(options: TrainOptions, signal: AbortSignal) {
   post({ type: 'trained', report, wasmMemoryBytes: memory?.buffer.byteLength ?? 0 });
 }
 
-async function predict(blob: Blob, topK: number) {
+/** Top-k predictions for each image, in one engine call. */
+async function predict(inputs: ImageInput[], topK: number) {
   const e = requireEngine();
-  const pixels = await decodeImage(blob);
-  const results = await e.predict(new Uint8Array(pixels.buffer), 1, topK);
-  post({ type: 'prediction', results: results[0] });
+  const joined = new Uint8Array(inputs.length * SIZE * SIZE * 4);
+  for (const [k, input] of inputs.entries()) {
+    try {
+      joined.set(await decodeImage(input), k * SIZE * SIZE * 4);
+    } catch (err) {
+      throw new Error(inputs.length > 1 ? `Image ${k + 1}: ${(err as Error).message}` : `This image is ${(err as Error).message}.`);
+    }
+  }
+  post({ type: 'prediction', results: await e.predict(joined, inputs.length, topK) });
 }
 
 function requireEngine(): ImageEngine {
@@ -140,8 +176,9 @@ function requireText(): TextJobs {
   return text;
 }
 
-self.onmessage = async (event: MessageEvent<ToWorker>) => {
+self.onmessage = async (event: MessageEvent<Request>) => {
   const msg = event.data;
+  let error: string | null = null;
   try {
     switch (msg.type) {
       case 'init':
@@ -157,8 +194,11 @@ self.onmessage = async (event: MessageEvent<ToWorker>) => {
         abort = new AbortController();
         await requireText().train(msg.options, msg.maxLength, abort.signal);
         break;
+      case 'text-examples':
+        requireText().useExamples(msg.texts, msg.labels);
+        break;
       case 'predict-text':
-        await requireText().predict(msg.text, msg.topK);
+        await requireText().predict(msg.texts, msg.topK);
         break;
       case 'token-stats':
         requireText().tokenStats(msg.maxLength);
@@ -175,7 +215,7 @@ self.onmessage = async (event: MessageEvent<ToWorker>) => {
         abort?.abort();
         break;
       case 'predict':
-        await predict(msg.blob, msg.topK);
+        await predict(msg.inputs, msg.topK);
         break;
       case 'export': {
         const bytes = (text ? await text.engine.exportModel() : await requireEngine().exportModel()) as Uint8Array;
@@ -192,6 +232,10 @@ self.onmessage = async (event: MessageEvent<ToWorker>) => {
         break;
     }
   } catch (err) {
-    post({ type: 'error', message: err instanceof Error ? err.message : String(err), fatal: false });
+    error = err instanceof Error ? err.message : String(err);
+    // A numbered request hears of its failure in `settled`; the page hears of it here.
+    if (msg.id === undefined) post({ type: 'error', message: error, fatal: false });
+  } finally {
+    if (msg.id !== undefined) post({ type: 'settled', id: msg.id, error });
   }
 };

@@ -1,4 +1,9 @@
-// Messages between the page (main.ts) and the engine's worker (worker.ts).
+// Messages between the engine's worker (worker.ts) and its users: the demo page (www/src/main.ts)
+// and the npm package's wrapper (fine-tuner.ts). The engine's report types are public API.
+
+import type { ImageInput } from './images';
+
+export type { ImageInput };
 
 export type BackendPreference = 'auto' | 'webgpu' | 'cpu';
 export type Task = 'image' | 'text';
@@ -94,9 +99,9 @@ export interface TextPrepareOptions { unfreeze: Unfreeze; maxLength: number }
 export interface Skipped { name: string; reason: string }
 export interface BackendChoice { kind: 'webgpu' | 'cpu'; reason: string }
 
-/** One example as the page hands it over: the file, its class name, and whether it is a fixed
- * validation example (once any is, they replace the random split). */
-export interface Example { blob: Blob; name: string; label: string; holdout?: boolean }
+/** One image example as handed to the worker: the image, a name for messages, its class name, and
+ * whether it is a fixed validation example (once any is, they replace the random split). */
+export interface Example { image: ImageInput; name: string; label: string; holdout?: boolean }
 
 export type ToWorker =
   | { type: 'init'; task: 'image'; backend: BackendPreference; weightsUrl: string }
@@ -106,20 +111,28 @@ export type ToWorker =
   /** Text: use these columns (indices), at most `limitPerClass` texts per class (0: all). */
   | { type: 'choose-columns'; text: number; label: number; limitPerClass: number }
   | { type: 'train-text'; options: TrainOptions; maxLength: number }
-  | { type: 'predict-text'; text: string; topK: number }
+  /** Text: labelled texts given directly instead of a file (then as `load-table` + `choose-columns`). */
+  | { type: 'text-examples'; texts: string[]; labels: string[] }
+  | { type: 'predict-text'; texts: string[]; topK: number }
   /** Text: tokenize the chosen texts without caching (benchmark). */
   | { type: 'token-stats'; maxLength: number }
   | { type: 'prepare'; examples: Example[]; classes: string[]; unfreeze: Unfreeze }
   | { type: 'train'; options: TrainOptions }
   | { type: 'cancel' }
-  | { type: 'predict'; blob: Blob; topK: number }
+  | { type: 'predict'; inputs: ImageInput[]; topK: number }
   /** The fine-tuned model as one file / a file exported before. */
   | { type: 'export'; purpose: ExportPurpose }
   | { type: 'import'; file: Blob }
   /** Test hook: makes the engine panic, to check that the page recovers. */
   | { type: 'test-panic' };
 
+/** A message with an `id` is answered, once handled, by `settled` with that id (the package's
+ * wrapper numbers its requests; the page does not). */
+export type Request = ToWorker & { id?: number };
+
 export type FromWorker =
+  /** A file the engine needs is downloading (`total`: null when the server does not say). */
+  | { type: 'loading'; file: 'weights' | 'tokenizer'; loaded: number; total: number | null }
   | { type: 'ready'; task: Task; backend: BackendChoice; adapter: string; loadMs: number }
   | { type: 'table-progress'; bytes: number; total: number; rows: number }
   | { type: 'table'; summary: TableSummary; ms: number }
@@ -128,7 +141,10 @@ export type FromWorker =
   | { type: 'progress'; event: TrainEvent }
   | { type: 'prepared'; counts: number[]; skipped: Skipped[]; readiness: string | null; cacheBytes: number; ms: number; wasmMemoryBytes: number; truncated?: number }
   | { type: 'trained'; report: TrainReport; wasmMemoryBytes: number }
-  | { type: 'prediction'; results: Prediction[] }
+  /** Top-k per input, in input order. */
+  | { type: 'prediction'; results: Prediction[][] }
   | { type: 'exported'; bytes: Uint8Array; purpose: ExportPurpose }
   | { type: 'imported'; info: ModelInfo }
-  | { type: 'error'; message: string; fatal: boolean };
+  | { type: 'error'; message: string; fatal: boolean }
+  /** Request `id` is handled: `error` says why it failed (null: it succeeded). */
+  | { type: 'settled'; id: number; error: string | null };

@@ -3,14 +3,17 @@
 
 export const SIZE = 224;
 
-/** 224×224 RGBA bytes of an image file; throws with a readable reason when it is not an image. */
-export async function decodeImage(blob: Blob): Promise<Uint8ClampedArray> {
+/** What an image may be handed over as: an encoded file, or pixels already decoded. */
+export type ImageInput = Blob | ImageBitmap | ImageData;
+
+/** 224×224 RGBA bytes of an image; throws with a readable reason when it is not an image. */
+export async function decodeImage(input: ImageInput): Promise<Uint8ClampedArray> {
   let bitmap: ImageBitmap;
   try {
-    bitmap = await createImageBitmap(blob);
+    bitmap = await createImageBitmap(input);
   } catch {
-    throw new Error(blob.type && !blob.type.startsWith('image/')
-      ? `not an image (${blob.type})`
+    throw new Error(input instanceof Blob && input.type && !input.type.startsWith('image/')
+      ? `not an image (${input.type})`
       : 'not a readable image (corrupt or unsupported format)');
   }
   try {

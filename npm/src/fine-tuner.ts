@@ -1,0 +1,396 @@
+// The package's API: `createFineTuner` starts the engine's worker (owned by the package), loads the
+// pretrained weights from the host's URL, and returns a `FineTuner` whose methods are requests to
+// that worker, answered one at a time. Nothing leaves the browser: the worker fetches only the
+// weights (and the tokenizer) it is given.
+
+import { type Evaluation, evaluationFromConfusion } from './evaluation';
+import type {
+  BackendChoice, BackendPreference, EpochReport, Example, FromWorker, ModelInfo, Prediction, Request, Skipped,
+  Task, ToWorker, TrainEvent, TrainOptions, TrainReport, Unfreeze,
+} from './protocol';
+import type { ImageInput } from './images';
+
+/** An image example: the image (a file, a bitmap or pixels) and its class name. */
+export interface ImageExample {
+  image: ImageInput;
+  label: string;
+  /** Keep this example for validation only (once any example is, these replace the random split). */
+  validation?: boolean;
+}
+/** A text example: the text and its class name. */
+export interface TextExample { text: string; label: string }
+
+/** The example type of a task. */
+export type ExampleOf<T extends Task> = T extends 'image' ? ImageExample : TextExample;
+/** What a task classifies: an image, or a string. */
+export type InputOf<T extends Task> = T extends 'image' ? ImageInput : string;
+
+/** Progress of the fine-tuner: loading, training, and errors (a discriminated union on `type`). */
+export type FineTunerEvent =
+  | { type: 'loading'; file: 'weights' | 'tokenizer'; loaded: number; total: number | null }
+  | { type: 'ready'; backend: BackendChoice; adapter: string; loadMs: number }
+  | TrainEvent
+  | { type: 'error'; message: string; fatal: boolean };
+
+export interface FineTunerOptions<T extends Task = Task> {
+  /** `'image'`: EfficientNet-Lite0 (ImageNet). `'text'`: all-MiniLM-L6-v2. */
+  task: T;
+  /** URL of the pretrained weights (`efficientnet-lite0.safetensors`, or MiniLM's `model.safetensors`);
+   * relative URLs are resolved against the page. The package does not embed weights. */
+  modelUrl: string | URL;
+  /** Text only: the model's `tokenizer.json` (default: `tokenizer.json` next to `modelUrl`). */
+  tokenizerUrl?: string | URL;
+  /** `'auto'` (default: WebGPU on a hardware adapter, else the CPU), `'webgpu'` or `'cpu'`. */
+  backend?: BackendPreference;
+  /** Called with every progress event, from loading to the end of each training run. */
+  onProgress?: (event: FineTunerEvent) => void;
+  /** Where the package's `worker.js` is served, if your bundler did not keep it next to this module. */
+  workerUrl?: string | URL;
+}
+
+/** Settings of one training run; every one has a sensible default. */
+export interface TrainSettings {
+  /** Most epochs to run (default 10; early stopping may end sooner). */
+  epochs?: number;
+  /** What trains: `'head'` or the head plus the last N blocks / layers (default 2). */
+  unfreeze?: Unfreeze;
+  /** Learning rate of the new head (default 1e-3). */
+  learningRate?: number;
+  /** Learning rate of the unfrozen pretrained layers (default 1e-4: lower than the head's). */
+  backboneLearningRate?: number;
+  /** Share of each class kept for validation (default 0.2). */
+  validationSplit?: number;
+  /** Seed of the split, the head's initialisation and the shuffling (default 0). */
+  seed?: number;
+  /** Examples per step (default 32). */
+  batchSize?: number;
+  /** Epochs without a better validation loss before stopping (default 3). */
+  patience?: number;
+  /** AdamW weight decay (default 1e-4). */
+  weightDecay?: number;
+  /** Text only: tokens per text, longer texts are cut (default 128). */
+  maxLength?: number;
+  /** Aborting stops training after the current step and keeps the best weights so far. */
+  signal?: AbortSignal;
+  /** Called after each epoch with its train and validation metrics. */
+  onEpochEnd?: (epoch: EpochReport) => void;
+}
+
+/** A training run's report, with the examples that could not be used. */
+export interface TrainResult extends TrainReport {
+  /** Images that could not be decoded (name and reason); they were left out. */
+  skipped: Skipped[];
+}
+
+/** A fine-tuner for one task, running in its own worker. Calls are answered in order. */
+export interface FineTuner<T extends Task = Task> {
+  readonly task: T;
+  /** The backend in use and why it was chosen. */
+  readonly backend: BackendChoice;
+  /** The WebGPU adapter found (`'none'` without one). */
+  readonly adapter: string;
+  /** Adds labelled examples (kept until `clearExamples`); returns how many there are now. */
+  addExamples(examples: readonly ExampleOf<T>[]): number;
+  /** Examples per class name. */
+  countExamples(): Record<string, number>;
+  clearExamples(): void;
+  /** Prepares the examples (runs the frozen layers once per example, cached) and fine-tunes. */
+  train(settings?: TrainSettings): Promise<TrainResult>;
+  /** Top-k classes of one input (default k: 3), best first. */
+  predict(input: InputOf<T>, options?: { topK?: number }): Promise<Prediction[]>;
+  /** Top-k classes of each input. */
+  predict(inputs: readonly InputOf<T>[], options?: { topK?: number }): Promise<Prediction[][]>;
+  /** Scores on these labelled examples, or without any on the last run's validation split. */
+  evaluate(examples?: readonly ExampleOf<T>[]): Promise<Evaluation>;
+  /** The fine-tuned model as one file (safetensors of the trained layers + JSON metadata). */
+  export(): Promise<Uint8Array>;
+  /** Loads a model exported before (refused, with the reason, if it is not for this task). */
+  importModel(model: Uint8Array | ArrayBuffer | Blob): Promise<ModelInfo>;
+  /** Stops the worker and frees its memory; the fine-tuner cannot be used afterwards. */
+  dispose(): void;
+}
+
+/** Starts a fine-tuner: a worker with the engine and the pretrained weights loaded. */
+export async function createFineTuner<T extends Task>(options: FineTunerOptions<T>): Promise<FineTuner<T>> {
+  if (options.task !== 'image' && options.task !== 'text') {
+    throw new TypeError(`task must be 'image' or 'text', not ${JSON.stringify(options.task)}`);
+  }
+  if (!options.modelUrl) throw new TypeError('modelUrl is required: the URL of the pretrained weights');
+  const page = globalThis.location?.href;
+  const modelUrl = new URL(options.modelUrl, page).href;
+  const worker = options.workerUrl
+    ? new Worker(new URL(options.workerUrl, page), { type: 'module' })
+    : new Worker(new URL('./worker.js', import.meta.url), { type: 'module' });
+  const tuner = new WorkerFineTuner<T>(options.task, worker, options.onProgress);
+  const init: ToWorker = options.task === 'image'
+    ? { type: 'init', task: 'image', backend: options.backend ?? 'auto', weightsUrl: modelUrl }
+    : {
+      type: 'init', task: 'text', backend: options.backend ?? 'auto', weightsUrl: modelUrl,
+      tokenizerUrl: new URL(options.tokenizerUrl ?? 'tokenizer.json', options.tokenizerUrl ? page : modelUrl).href,
+    };
+  try {
+    await tuner.start(init);
+  } catch (err) {
+    tuner.dispose();
+    throw err;
+  }
+  return tuner;
+}
+
+const abortError = () => new DOMException('Training was cancelled before any epoch ran.', 'AbortError');
+
+class WorkerFineTuner<T extends Task> implements FineTuner<T> {
+  backend: BackendChoice = { kind: 'cpu', reason: 'not loaded yet' };
+  adapter = 'none';
+  private examples: ExampleOf<T>[] = [];
+  /** The worker holds (or caches) exactly `examples`, whose class names (as the engine numbers
+   * them) are `syncedClasses`. */
+  private synced = false;
+  private syncedClasses: string[] = [];
+  /** Class names of the model the worker holds (trained or imported). */
+  private modelClasses: string[] | null = null;
+  private lastReport: TrainReport | null = null;
+  private queue: Promise<unknown> = Promise.resolve();
+  private nextId = 1;
+  private pending: { id: number; resolve: () => void; reject: (e: Error) => void; reply: (m: FromWorker) => void } | null = null;
+  private dead: string | null = null;
+  private onEpochEnd: ((epoch: EpochReport) => void) | undefined;
+
+  constructor(readonly task: T, private readonly worker: Worker, private readonly onProgress?: (e: FineTunerEvent) => void) {
+    worker.onmessage = (e: MessageEvent<FromWorker>) => this.onMessage(e.data);
+    worker.onerror = (e: ErrorEvent) => {
+      e.preventDefault?.();
+      this.fail(`The fine-tuner's worker failed: ${e.message || 'its script or the engine could not be loaded'}`);
+    };
+  }
+
+  async start(init: ToWorker) {
+    await this.request(init, (m) => {
+      if (m.type === 'ready') { this.backend = m.backend; this.adapter = m.adapter; }
+    });
+  }
+
+  addExamples(examples: readonly ExampleOf<T>[]): number {
+    if (!Array.isArray(examples)) throw new TypeError('addExamples takes an array of examples');
+    examples.forEach((ex, i) => this.check(ex, i));
+    this.examples.push(...examples);
+    this.synced = false;
+    return this.examples.length;
+  }
+
+  countExamples(): Record<string, number> {
+    const counts: Record<string, number> = {};
+    for (const ex of this.examples) counts[ex.label] = (counts[ex.label] ?? 0) + 1;
+    return counts;
+  }
+
+  clearExamples() {
+    this.examples = [];
+    this.synced = false;
+  }
+
+  train(settings: TrainSettings = {}): Promise<TrainResult> {
+    return this.serial(async () => {
+      const { signal, onEpochEnd, maxLength = 128, ...rest } = settings;
+      if (signal?.aborted) throw abortError();
+      // Unset settings are left out (the engine's defaults apply), never sent as `undefined`.
+      const options = Object.fromEntries(Object.entries({
+        unfreeze: rest.unfreeze ?? 2, epochs: rest.epochs, batchSize: rest.batchSize, headLr: rest.learningRate,
+        backboneLr: rest.backboneLearningRate, weightDecay: rest.weightDecay, valShare: rest.validationSplit,
+        seed: rest.seed, patience: rest.patience,
+      }).filter(([, v]) => v !== undefined)) as unknown as TrainOptions & { unfreeze: Unfreeze };
+      const cancel = () => this.worker.postMessage({ type: 'cancel' } satisfies ToWorker);
+      signal?.addEventListener('abort', cancel);
+      this.onEpochEnd = onEpochEnd;
+      let report: TrainReport | null = null;
+      let readiness: string | null = null;
+      let skipped: Skipped[] = [];
+      const collect = (m: FromWorker) => {
+        if (m.type === 'prepared') { readiness = m.readiness; skipped = m.skipped; }
+        if (m.type === 'trained') report = m.report;
+      };
+      try {
+        if (this.task === 'image') {
+          if (!this.synced) {
+            const examples = (this.examples as ImageExample[]).map((ex, i): Example => (
+              { image: ex.image, name: ex.image instanceof File ? ex.image.name : `example ${i + 1}`, label: ex.label, holdout: ex.validation }));
+            const classes = [...new Set(examples.map((ex) => ex.label))].sort();
+            await this.call({ type: 'prepare', examples, classes, unfreeze: options.unfreeze }, collect);
+            if (signal?.aborted) throw abortError();
+            if (readiness) throw new Error(readiness);
+            this.synced = true;
+            this.syncedClasses = classes;
+          }
+          await this.call({ type: 'train', options }, collect);
+        } else {
+          if (!this.synced) {
+            const texts = this.examples as TextExample[];
+            await this.call({ type: 'text-examples', texts: texts.map((t) => t.text), labels: texts.map((t) => t.label) },
+              (m) => { if (m.type === 'text-dataset') this.syncedClasses = m.summary.classes; });
+            this.synced = true;
+          }
+          await this.call({ type: 'train-text', options, maxLength }, collect);
+        }
+      } finally {
+        signal?.removeEventListener('abort', cancel);
+        this.onEpochEnd = undefined;
+      }
+      const done = report as TrainReport | null;
+      if (!done) throw signal?.aborted ? abortError() : new Error(readiness ?? 'Training did not run.');
+      this.lastReport = done;
+      this.modelClasses = this.syncedClasses;
+      return { ...done, skipped };
+    });
+  }
+
+  predict(input: InputOf<T>, options?: { topK?: number }): Promise<Prediction[]>;
+  predict(inputs: readonly InputOf<T>[], options?: { topK?: number }): Promise<Prediction[][]>;
+  predict(input: InputOf<T> | readonly InputOf<T>[], options: { topK?: number } = {}): Promise<Prediction[] | Prediction[][]> {
+    const many = Array.isArray(input);
+    const inputs = (many ? input : [input]) as InputOf<T>[];
+    return this.serial(async () => {
+      const results = await this.predictAll(inputs, options.topK ?? 3);
+      return many ? results : results[0];
+    });
+  }
+
+  evaluate(examples?: readonly ExampleOf<T>[]): Promise<Evaluation> {
+    return this.serial(async () => {
+      const classes = this.modelClasses;
+      if (!classes) throw new Error('There is no fine-tuned model yet: train or import one first.');
+      if (!examples) {
+        const report = this.lastReport;
+        const best = report?.epochs.find((e) => e.epoch === report.bestEpoch);
+        if (!best) throw new Error('evaluate() without examples scores the last training run\'s validation split, and there was none: pass labelled examples.');
+        return evaluationFromConfusion('validation', classes, best.valConfusion.counts);
+      }
+      examples.forEach((ex, i) => this.check(ex, i));
+      const unknown = examples.find((ex) => !classes.includes(ex.label));
+      if (unknown) throw new Error(`The label '${unknown.label}' is not one of the model's classes (${classes.join(', ')}).`);
+      const inputs = examples.map((ex) => ('image' in ex ? ex.image : ex.text) as InputOf<T>);
+      const results = await this.predictAll(inputs, 1);
+      const n = classes.length;
+      const counts = new Array<number>(n * n).fill(0);
+      results.forEach((top, i) => { counts[classes.indexOf(examples[i].label) * n + classes.indexOf(top[0].label)] += 1; });
+      return evaluationFromConfusion('examples', classes, counts);
+    });
+  }
+
+  export(): Promise<Uint8Array> {
+    return this.serial(async () => {
+      let bytes: Uint8Array | null = null;
+      await this.call({ type: 'export', purpose: 'download' }, (m) => { if (m.type === 'exported') bytes = m.bytes; });
+      return bytes as unknown as Uint8Array;
+    });
+  }
+
+  importModel(model: Uint8Array | ArrayBuffer | Blob): Promise<ModelInfo> {
+    return this.serial(async () => {
+      const file = model instanceof Blob ? model : new Blob([model instanceof Uint8Array ? model.slice() : model]);
+      let info: ModelInfo | null = null;
+      await this.call({ type: 'import', file }, (m) => { if (m.type === 'imported') info = m.info; });
+      const imported = info as unknown as ModelInfo;
+      this.modelClasses = imported.classes;
+      this.lastReport = null;
+      return imported;
+    });
+  }
+
+  dispose() {
+    this.worker.terminate();
+    this.fail('This fine-tuner was disposed.', false);
+  }
+
+  private async predictAll(inputs: InputOf<T>[], topK: number): Promise<Prediction[][]> {
+    if (!this.modelClasses) throw new Error('There is no fine-tuned model yet: train or import one first.');
+    if (inputs.length === 0) return [];
+    let results: Prediction[][] = [];
+    const msg: ToWorker = this.task === 'image'
+      ? { type: 'predict', inputs: inputs as ImageInput[], topK }
+      : { type: 'predict-text', texts: inputs.map((t, i) => { if (typeof t !== 'string') throw new TypeError(`input ${i + 1} is not a string`); return t; }), topK };
+    await this.call(msg, (m) => { if (m.type === 'prediction') results = m.results; });
+    return results;
+  }
+
+  private check(ex: ExampleOf<T>, i: number) {
+    const where = `example ${i + 1}`;
+    if (typeof ex !== 'object' || ex === null) throw new TypeError(`${where} is not an object`);
+    if (typeof ex.label !== 'string' || ex.label.trim() === '') throw new TypeError(`${where} has no label (a non-empty string)`);
+    if (this.task === 'text' && typeof (ex as TextExample).text !== 'string') throw new TypeError(`${where} has no text (a string)`);
+    if (this.task === 'image') {
+      const image = (ex as ImageExample).image;
+      const ok = (typeof Blob !== 'undefined' && image instanceof Blob)
+        || (typeof ImageBitmap !== 'undefined' && image instanceof ImageBitmap)
+        || (typeof ImageData !== 'undefined' && image instanceof ImageData);
+      if (!ok) throw new TypeError(`${where} has no image (a Blob/File, ImageBitmap or ImageData)`);
+    }
+  }
+
+  /** Runs `job` after every earlier call has finished (the worker does one thing at a time). */
+  private serial<R>(job: () => Promise<R>): Promise<R> {
+    const run = this.queue.then(() => {
+      if (this.dead) throw new Error(this.dead);
+      return job();
+    });
+    this.queue = run.catch(() => {});
+    return run;
+  }
+
+  private call(msg: ToWorker, reply: (m: FromWorker) => void): Promise<void> {
+    return this.request(msg, reply);
+  }
+
+  private request(msg: ToWorker, reply: (m: FromWorker) => void): Promise<void> {
+    if (this.dead) return Promise.reject(new Error(this.dead));
+    const id = this.nextId++;
+    return new Promise<void>((resolve, reject) => {
+      this.pending = { id, resolve, reject, reply };
+      this.worker.postMessage({ ...msg, id } satisfies Request);
+    });
+  }
+
+  private onMessage(m: FromWorker) {
+    switch (m.type) {
+      case 'settled': {
+        const p = this.pending;
+        if (!p || p.id !== m.id) return;
+        this.pending = null;
+        if (m.error === null) p.resolve();
+        else {
+          this.onProgress?.({ type: 'error', message: m.error, fatal: false });
+          p.reject(new Error(m.error));
+        }
+        return;
+      }
+      case 'error':
+        if (m.fatal) this.fail(`The fine-tuner's engine stopped: ${m.message}. Create a new fine-tuner to go on.`);
+        return;
+      case 'loading':
+        this.onProgress?.(m);
+        return;
+      case 'ready':
+        this.onProgress?.({ type: 'ready', backend: m.backend, adapter: m.adapter, loadMs: m.loadMs });
+        break;
+      case 'progress':
+        this.onProgress?.(m.event);
+        if (m.event.type === 'epoch') {
+          const { type: _, ...epoch } = m.event;
+          this.onEpochEnd?.(epoch);
+        }
+        return;
+      default:
+        break;
+    }
+    this.pending?.reply(m);
+  }
+
+  /** The worker is gone: every waiting and later call fails with `message`. */
+  private fail(message: string, report = true) {
+    if (this.dead) return;
+    this.dead = message;
+    if (report) this.onProgress?.({ type: 'error', message, fatal: true });
+    const p = this.pending;
+    this.pending = null;
+    p?.reject(new Error(message));
+  }
+}

@@ -1,0 +1,13 @@
+// burn-finetune: fine-tune a pretrained image (EfficientNet-Lite0) or text (MiniLM-L6) classifier
+// in the browser, on WebGPU or the CPU, in a worker the package owns. Data never leaves the page.
+
+export { createFineTuner } from './fine-tuner';
+export type {
+  ExampleOf, FineTuner, FineTunerEvent, FineTunerOptions, ImageExample, InputOf, TextExample, TrainResult, TrainSettings,
+} from './fine-tuner';
+export type { ClassScores, Evaluation } from './evaluation';
+export type { ImageInput } from './images';
+export type {
+  BackendChoice, BackendPreference, ConfusionMatrix, EpochReport, ModelInfo, Prediction, Skipped, Task, TrainEvent, TrainReport,
+  Unfreeze,
+} from './protocol';

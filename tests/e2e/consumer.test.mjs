@@ -1,0 +1,66 @@
+// The npm package outside this repository: `npm pack` → a separate app (tests/consumer) installs
+// the tarball with `npm install ./burn-finetune-*.tgz`, type-checks against its .d.ts, bundles
+// with Vite (default settings), and fine-tunes the image model on a few images in Chromium.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { launch } from './browser.mjs';
+import { serve } from '../../scripts/serve.mjs';
+
+const ROOT = resolve(import.meta.dirname, '../..');
+const run = (cmd, args, cwd) => execFileSync(cmd, args, { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+
+test('the packed package installs, type-checks, bundles with Vite and fine-tunes in Chromium', { timeout: 900_000 }, async () => {
+  const work = mkdtempSync(join(tmpdir(), 'finetune-consumer-'));
+  const [packed] = JSON.parse(run('npm', ['pack', '--json', '--pack-destination', work], join(ROOT, 'npm')));
+  const files = packed.files.map((f) => f.path).sort();
+  assert.deepEqual(files.filter((f) => !f.endsWith('.d.ts')),
+    ['README.md', 'dist/burn_finetune_bg.wasm', 'dist/index.js', 'dist/worker.js', 'package.json']);
+  assert.ok(files.includes('dist/index.d.ts'), 'types are packed');
+  assert.ok(!files.some((f) => f.endsWith('.safetensors')), 'no weights in the package');
+
+  const app = join(work, 'app');
+  cpSync(join(ROOT, 'tests/consumer'), app, { recursive: true, filter: (p) => !/node_modules|dist/.test(p) });
+  run('npm', ['install', '--no-audit', '--no-fund', '--prefer-offline', join(work, packed.filename)], app);
+  assert.ok(existsSync(join(app, 'node_modules/burn-finetune/dist/worker.js')));
+  run(join(ROOT, 'node_modules/.bin/tsc'), ['-p', app], app);
+
+  const pub = join(app, 'public');
+  mkdirSync(join(pub, 'sample'), { recursive: true });
+  cpSync(join(ROOT, 'assets/efficientnet-lite0.safetensors'), join(pub, 'efficientnet-lite0.safetensors'));
+  for (const label of ['Trouser', 'Bag', 'Sneaker']) cpSync(join(ROOT, 'assets/sample', label), join(pub, 'sample', label), { recursive: true });
+  run('npx', ['vite', 'build', '--logLevel', 'warn'], app);
+  const assets = readdirSync(join(app, 'dist/assets'));
+  assert.ok(assets.some((f) => f.endsWith('.wasm')), `Vite emitted the engine: ${assets}`);
+
+  const server = await serve(join(app, 'dist'));
+  const context = await launch();
+  try {
+    const page = await context.newPage();
+    const logs = [];
+    page.on('console', (m) => logs.push(m.text()));
+    page.on('pageerror', (e) => logs.push(e.message));
+    await page.goto(`${server.url}?backend=cpu`);
+    await page.waitForFunction(() => window.result, null, { timeout: 600_000 });
+    const result = await page.evaluate(() => window.result);
+    assert.equal(result.error, undefined, `${result.error}\n${logs.join('\n')}`);
+    assert.equal(result.backend.kind, 'cpu');
+    assert.deepEqual(result.counts, { Trouser: 12, Bag: 12, Sneaker: 12 });
+    for (const type of ['loading', 'ready', 'caching', 'step', 'epoch', 'done']) assert.ok(result.events.includes(type), `event ${type}`);
+    assert.equal(result.epochs.length, 3);
+    assert.equal(result.evaluation.examples, 24);
+    assert.ok(result.evaluation.accuracy >= 0.7, `held-out accuracy ${result.evaluation.accuracy}`);
+    assert.equal(result.top.length, 2);
+    assert.ok(result.modelBytes > 1000);
+    console.log(`consumer app: held-out accuracy ${result.evaluation.accuracy.toFixed(3)}, best epoch ${result.report.bestEpoch}, `
+      + `package ${(packed.size / 1e6).toFixed(1)} MB packed; Vite emitted ${assets.join(', ')}`);
+    await page.screenshot({ path: 'test-results/consumer-app.png' });
+  } finally {
+    await context.close();
+    await server.close();
+    rmSync(work, { recursive: true, force: true });
+  }
+});
