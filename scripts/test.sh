@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what the tests need and runs every test: native unit + integration tests (model parity,
-# training guarantees, a real fine-tune), then the browser end-to-end tests in headless Chromium
-# (CPU wasm and WebGPU/SwiftShader). Idempotent; fast when everything is already there.
+# training guarantees, a real fine-tune), the npm package's unit tests, then the browser end-to-end
+# tests in headless Chromium (CPU wasm and WebGPU/SwiftShader; the packed package in a Vite app).
+# Idempotent; fast when everything is already there.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export FINETUNE_CACHE=${FINETUNE_CACHE:-$HOME/.cache/burn-finetune}
@@ -17,7 +18,9 @@ bash scripts/setup.sh
 echo "== native tests (cargo test --release)"
 cargo test --release 2>&1 | tee "${TMPDIR:-/tmp}/finetune-cargo-test.log"
 
-echo "== browser build"
+echo "== browser build (page + npm package)"
 bash scripts/build-web.sh
+echo "== npm package unit tests (wrapper against a scripted worker, API reference in sync)"
+node --test npm/test/
 echo "== browser end-to-end tests"
 node --test --test-concurrency=1 tests/e2e/
