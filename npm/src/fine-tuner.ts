@@ -96,6 +96,9 @@ export interface FineTuner<T extends Task = Task> {
   clearExamples(): void;
   /** Prepares the examples (runs the frozen layers once per example, cached) and fine-tunes. */
   train(settings?: TrainSettings): Promise<TrainResult>;
+  /** Holds a running `train` after its current step until `resume` (aborting also resumes). */
+  pause(): void;
+  resume(): void;
   /** Top-k classes of one input (default k: 3), best first. */
   predict(input: InputOf<T>, options?: { topK?: number }): Promise<Prediction[]>;
   /** Top-k classes of each input. */
@@ -241,6 +244,14 @@ class WorkerFineTuner<T extends Task> implements FineTuner<T> {
       this.modelClasses = this.syncedClasses;
       return { ...done, skipped };
     });
+  }
+
+  pause() {
+    if (!this.dead) this.worker.postMessage({ type: 'pause' } satisfies ToWorker);
+  }
+
+  resume() {
+    if (!this.dead) this.worker.postMessage({ type: 'resume' } satisfies ToWorker);
   }
 
   predict(input: InputOf<T>, options?: { topK?: number }): Promise<Prediction[]>;

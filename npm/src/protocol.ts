@@ -119,6 +119,9 @@ export type ToWorker =
   | { type: 'prepare'; examples: Example[]; classes: string[]; unfreeze: Unfreeze }
   | { type: 'train'; options: TrainOptions }
   | { type: 'cancel' }
+  /** Holds training (or preparation) after the current step until `resume` (or `cancel`). */
+  | { type: 'pause' }
+  | { type: 'resume' }
   | { type: 'predict'; inputs: ImageInput[]; topK: number }
   /** The fine-tuned model as one file / a file exported before. */
   | { type: 'export'; purpose: ExportPurpose }
@@ -140,6 +143,7 @@ export type FromWorker =
   | { type: 'token-stats'; texts: number; tokens: number; truncated: number; ms: number }
   | { type: 'progress'; event: TrainEvent }
   | { type: 'prepared'; counts: number[]; skipped: Skipped[]; readiness: string | null; cacheBytes: number; ms: number; wasmMemoryBytes: number; truncated?: number }
+  | { type: 'paused'; paused: boolean }
   | { type: 'trained'; report: TrainReport; wasmMemoryBytes: number }
   /** Top-k per input, in input order. */
   | { type: 'prediction'; results: Prediction[][] }

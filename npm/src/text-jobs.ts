@@ -3,14 +3,13 @@
 // asks for it: a 50 MB file costs nothing until then), trains and classifies typed text.
 
 import { TextEngine, TextTable } from '../pkg/burn_finetune.js';
+import type { PauseGate } from './pause-gate';
 import type { BackendPreference, FromWorker, TableSummary, TextDatasetSummary, TextPrepareOptions, TrainOptions, Unfreeze } from './protocol';
 
 /** Texts per engine call while preparing (progress and cancel are checked between calls). */
 const CHUNK = 64;
 /** Report reading progress every this many bytes. */
 const PROGRESS_BYTES = 2 * 1024 * 1024;
-
-const yieldToEvents = () => new Promise((resolve) => setTimeout(resolve, 0));
 
 export class TextJobs {
   private table: TextTable | null = null;
@@ -21,11 +20,12 @@ export class TextJobs {
     readonly engine: TextEngine,
     private readonly post: (m: FromWorker) => void,
     private readonly memoryBytes: () => number,
+    private readonly gate: PauseGate,
   ) {}
 
   static async create(weights: Uint8Array, name: string, tokenizer: Uint8Array, backend: BackendPreference,
-    adapter: unknown, post: (m: FromWorker) => void, memoryBytes: () => number): Promise<TextJobs> {
-    return new TextJobs(await TextEngine.create(weights, name, tokenizer, backend, adapter), post, memoryBytes);
+    adapter: unknown, post: (m: FromWorker) => void, memoryBytes: () => number, gate: PauseGate): Promise<TextJobs> {
+    return new TextJobs(await TextEngine.create(weights, name, tokenizer, backend, adapter), post, memoryBytes, gate);
   }
 
   /** Streams `file` through the parser chunk by chunk; the file is never one buffer. */
@@ -84,7 +84,7 @@ export class TextJobs {
       const done = Math.min(total, start + CHUNK);
       const seconds = (performance.now() - started) / 1000;
       this.post({ type: 'progress', event: { type: 'caching', done, total, examplesPerSec: done / Math.max(seconds, 1e-3) } });
-      await yieldToEvents();
+      await this.gate.between();
     }
     if (!signal.aborted) this.prepared = { unfreeze, maxLength };
     this.post({
@@ -108,7 +108,7 @@ export class TextJobs {
     }
     const readiness = this.engine.readiness();
     if (readiness) throw new Error(readiness);
-    const report = await this.engine.train({ ...options, unfreeze }, (event: unknown) => this.post({ type: 'progress', event: event as never }), signal);
+    const report = await this.engine.train({ ...options, unfreeze }, (event: unknown) => this.post({ type: 'progress', event: event as never }), signal, this.gate.between);
     this.post({ type: 'trained', report, wasmMemoryBytes: this.memoryBytes() });
   }
 

@@ -6,6 +6,7 @@
 import init, { ImageEngine, setPanicHandler, testPanic } from '../pkg/burn_finetune.js';
 import { decodeImage, type ImageInput, SIZE } from './images';
 import type { Example, FromWorker, ModelInfo, Request, Skipped, ToWorker, TrainOptions, Unfreeze } from './protocol';
+import { PauseGate } from './pause-gate';
 import { TextJobs } from './text-jobs';
 
 const BATCH = 32;
@@ -16,6 +17,7 @@ let text: TextJobs | null = null;
 /** What the cache holds now, so a training run can tell whether to prepare again. */
 let prepared: { examples: Example[]; classes: string[]; unfreeze: Unfreeze } | null = null;
 let abort: AbortController | null = null;
+const gate = new PauseGate();
 /** The wasm linear memory: it only grows, so its size is the engine's peak memory. */
 let memory: WebAssembly.Memory | null = null;
 
@@ -84,7 +86,7 @@ async function initEngine(msg: Extract<ToWorker, { type: 'init' }>) {
   let backend;
   if (msg.task === 'text') {
     const tokenizer = await fetchBytes(msg.tokenizerUrl, 'tokenizer');
-    text = await TextJobs.create(weights, name, tokenizer, msg.backend, adapter, post, () => memory?.buffer.byteLength ?? 0);
+    text = await TextJobs.create(weights, name, tokenizer, msg.backend, adapter, post, () => memory?.buffer.byteLength ?? 0, gate);
     backend = text.engine.backend();
   } else {
     engine = await ImageEngine.create(weights, name, msg.backend, adapter);
@@ -107,6 +109,7 @@ async function prepare(examples: Example[], classes: string[], unfreeze: Unfreez
     for (let i = 0; i < group.length; i += BATCH) batches.push(group.slice(i, i + BATCH));
   }
   for (const batch of batches) {
+    await gate.between();
     if (signal.aborted) break;
     const pixels: Uint8ClampedArray[] = [];
     const labels: number[] = [];
@@ -148,7 +151,7 @@ async function train(options: TrainOptions, signal: AbortSignal) {
     await prepare(prepared.examples, prepared.classes, unfreeze, signal);
     if (signal.aborted || !prepared) return;
   }
-  const report = await e.train({ ...options, unfreeze }, (event: unknown) => post({ type: 'progress', event: event as never }), signal);
+  const report = await e.train({ ...options, unfreeze }, (event: unknown) => post({ type: 'progress', event: event as never }), signal, gate.between);
   post({ type: 'trained', report, wasmMemoryBytes: memory?.buffer.byteLength ?? 0 });
 }
 
@@ -213,6 +216,15 @@ self.onmessage = async (event: MessageEvent<Request>) => {
         break;
       case 'cancel':
         abort?.abort();
+        gate.resume();
+        break;
+      case 'pause':
+        gate.pause();
+        post({ type: 'paused', paused: true });
+        break;
+      case 'resume':
+        gate.resume();
+        post({ type: 'paused', paused: false });
         break;
       case 'predict':
         await predict(msg.inputs, msg.topK);

@@ -183,6 +183,24 @@ test('an AbortSignal cancels: before the start, during caching, and during train
   await assert.rejects(tuner.train({ signal: during.signal }), { name: 'AbortError' });
 });
 
+test('pause and resume go to the worker at once, past the queue', async () => {
+  const tuner = await createFineTuner({ task: 'text', modelUrl: MODEL });
+  tuner.addExamples([{ text: 'good', label: 'pos' }, { text: 'bad', label: 'neg' }]);
+  let release;
+  FakeWorker.script = (m, w) => {
+    if (m.type !== 'train-text') return engine(m, w);
+    release = () => engine(m, w);
+  };
+  const training = tuner.train();
+  await new Promise((r) => setTimeout(r, 5));
+  tuner.pause();
+  tuner.resume();
+  const w = FakeWorker.last;
+  assert.deepEqual(w.types().slice(-3), ['train-text', 'pause', 'resume']);
+  release();
+  assert.equal((await training).stopReason, 'completed');
+});
+
 test('predict takes one input or many; text goes to predict-text', async () => {
   const tuner = await createFineTuner({ task: 'image', modelUrl: MODEL });
   await assert.rejects(tuner.predict(png('x.png')), /no fine-tuned model yet/);

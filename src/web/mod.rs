@@ -84,6 +84,8 @@ async fn next_tick() {
 pub(crate) struct JsHooks {
     pub on_event: Function,
     pub signal: Option<AbortSignal>,
+    /// Awaited between steps instead of a plain tick when given; the worker uses it to pause.
+    pub between_steps: Option<Function>,
 }
 
 impl TrainHooks for JsHooks {
@@ -96,7 +98,13 @@ impl TrainHooks for JsHooks {
         self.signal.as_ref().is_some_and(|s| s.aborted())
     }
     async fn yield_now(&mut self) {
-        next_tick().await
+        let waited = self.between_steps.as_ref().and_then(|f| f.call0(&JsValue::NULL).ok());
+        match waited.and_then(|v| v.dyn_into::<Promise>().ok()) {
+            Some(promise) => {
+                let _ = JsFuture::from(promise).await;
+            }
+            None => next_tick().await,
+        }
     }
 }
 

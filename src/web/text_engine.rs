@@ -90,13 +90,14 @@ impl TextEngine {
         self.tuner.borrow().cache_bytes() as f64
     }
 
-    /// Fine-tunes; `onEvent(event)` receives progress events, `signal` cancels within one step.
-    pub fn train(&self, options: JsValue, on_event: Function, signal: Option<AbortSignal>) -> Promise {
+    /// Fine-tunes; `onEvent(event)` receives progress events, `signal` cancels within one step,
+    /// `betweenSteps()` (optional) is awaited after each step: a promise that stays pending pauses.
+    pub fn train(&self, options: JsValue, on_event: Function, signal: Option<AbortSignal>, between_steps: Option<Function>) -> Promise {
         let (tuner, busy) = (self.tuner.clone(), self.busy.clone());
         future_to_promise(async move {
             let _busy = BusyGuard::take(&busy)?;
             let options: TrainOptions = serde_wasm_bindgen::from_value(options).map_err(js_err)?;
-            let mut hooks = JsHooks { on_event, signal };
+            let mut hooks = JsHooks { on_event, signal, between_steps };
             let report = tuner.borrow_mut().train(&options, &mut hooks).await.map_err(js_err)?;
             to_js(&report)
         })

@@ -115,7 +115,7 @@ test('a drop that cannot train disables Train and says why', { timeout: 300_000 
     assert.ok(await page.locator('#train-button').isDisabled());
     // The one-click sample replaces the bad drop.
     await page.click('#sample-button');
-    await page.locator('#data-status').filter({ hasText: '200 files in 10 classes' }).waitFor({ timeout: 60_000 });
+    await page.locator('#data-status').filter({ hasText: '200 images in 10 classes' }).waitFor({ timeout: 60_000 });
   } finally {
     await page.close();
   }

@@ -1,42 +1,33 @@
-// Small canvas drawings: training curves and the confusion matrix.
+// The training charts: loss and accuracy curves (uPlot), the confusion matrix and the per-class
+// table.
+
+import uPlot from 'uplot';
+import 'uplot/dist/uPlot.min.css';
 
 import { perClassScores } from '../../npm/src/evaluation';
 
-export interface Series { name: string; color: string; values: number[] }
+/** Live train/validation curves over epochs, drawn by uPlot (a small chart library). */
+export class Curves {
+  private readonly plot: uPlot;
 
-/** Draws line series over epochs 1..n on a canvas, with a legend and y-range labels. */
-export function drawCurves(canvas: HTMLCanvasElement, title: string, series: Series[]): void {
-  const ctx = canvas.getContext('2d');
-  if (!ctx) return;
-  const { width, height } = canvas;
-  ctx.clearRect(0, 0, width, height);
-  ctx.fillStyle = '#fff';
-  ctx.fillRect(0, 0, width, height);
-  const all = series.flatMap((s) => s.values).filter(Number.isFinite);
-  const n = Math.max(...series.map((s) => s.values.length), 1);
-  const pad = { l: 44, r: 10, t: 22, b: 22 };
-  const lo = all.length ? Math.min(0, ...all) : 0;
-  const hi = all.length ? Math.max(...all, lo + 1e-6) : 1;
-  const x = (i: number) => pad.l + (n === 1 ? 0.5 : i / (n - 1)) * (width - pad.l - pad.r);
-  const y = (v: number) => height - pad.b - ((v - lo) / (hi - lo)) * (height - pad.t - pad.b);
-  ctx.strokeStyle = '#999';
-  ctx.strokeRect(pad.l, pad.t, width - pad.l - pad.r, height - pad.t - pad.b);
-  ctx.fillStyle = '#222';
-  ctx.font = '12px system-ui, sans-serif';
-  ctx.fillText(title, pad.l, 14);
-  ctx.fillText(hi.toFixed(2), 2, pad.t + 8);
-  ctx.fillText(lo.toFixed(2), 2, height - pad.b);
-  ctx.fillText(`epoch 1–${n}`, width - 80, height - 6);
-  series.forEach((s, k) => {
-    ctx.strokeStyle = s.color;
-    ctx.fillStyle = s.color;
-    ctx.lineWidth = 2;
-    ctx.beginPath();
-    s.values.forEach((v, i) => (i === 0 ? ctx.moveTo(x(i), y(v)) : ctx.lineTo(x(i), y(v))));
-    ctx.stroke();
-    s.values.forEach((v, i) => ctx.fillRect(x(i) - 2, y(v) - 2, 4, 4));
-    ctx.fillText(s.name, width - pad.r - 150 + k * 75, 14);
-  });
+  constructor(host: HTMLElement, title: string) {
+    const width = Math.max(260, Math.min(440, host.parentElement!.clientWidth - 8));
+    this.plot = new uPlot({
+      title, width, height: 220,
+      scales: { x: { time: false } },
+      axes: [{ label: 'epoch', incrs: [1, 2, 5, 10, 20, 50] }, {}],
+      series: [
+        { label: 'epoch' },
+        { label: 'train', stroke: '#1d4ed8', width: 2, points: { show: true } },
+        { label: 'validation', stroke: '#dc2626', width: 2, points: { show: true } },
+      ],
+    }, [[], [], []], host);
+  }
+
+  /** Replaces the curves with these per-epoch values. */
+  set(train: number[], val: number[]) {
+    this.plot.setData([train.map((_, i) => i + 1), train, val]);
+  }
 }
 
 /** Renders a confusion matrix (rows: actual, columns: predicted) as a shaded table. */

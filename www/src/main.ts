@@ -1,9 +1,9 @@
 // The demo page: collects examples (images, or a text file through text-mode.ts), drives the
 // engine's worker, draws progress. All heavy work happens in the worker; this thread only renders.
 
-import { drawCurves, escape, renderConfusion, renderPerClass } from './charts';
-import { classCounts, dropZone, filesFromDrop, filesFromInput, readiness, toExamples, type PathFile } from './files';
-import type { BackendPreference, EpochReport, Example, FromWorker, Task, ToWorker, TrainEvent, TrainOptions, Unfreeze } from '../../npm/src/protocol';
+import { Curves, escape, renderConfusion, renderPerClass } from './charts';
+import type { BackendPreference, EpochReport, FromWorker, Task, ToWorker, TrainEvent, TrainOptions, Unfreeze } from '../../npm/src/protocol';
+import { ImageMode } from './image-mode';
 import { SavedModels } from './saved-models';
 import { TextMode } from './text-mode';
 
@@ -25,11 +25,10 @@ const state = {
   pendingImport: null as Blob | null,
   worker: null as Worker | null,
   engineReady: false,
-  examples: [] as Example[],
-  classes: [] as string[],
-  /** Set once the worker has cached the current examples (null: not yet / stale). */
-  preparedReason: null as string | null | undefined,
   busy: false,
+  /** A training run is going (not only a preparation). */
+  training: false,
+  paused: false,
   epochs: [] as EpochReport[],
 };
 
@@ -44,6 +43,8 @@ function startWorker() {
   worker.onmessage = (e: MessageEvent<FromWorker>) => onWorkerMessage(e.data);
   worker.onerror = (e) => fatal(`The engine crashed: ${e.message || 'unknown error'}`);
   state.worker = worker;
+  state.paused = false;
+  $('pause-button').textContent = 'Pause';
   $('backend-status').textContent = 'Loading the engine and the pretrained weights…';
   const backend = $<HTMLSelectElement>('backend').value as BackendPreference;
   send(state.task === 'text'
@@ -52,6 +53,10 @@ function startWorker() {
 }
 
 const text = new TextMode(send, () => updateTrainButton(), showMessage);
+const images = new ImageMode({
+  send, message: showMessage, engineReady: () => state.engineReady, busy: () => state.busy,
+  setBusy, changed: () => updateTrainButton(), unfreeze: () => unfreezeValue(),
+});
 
 /** Shows the controls of `task` and starts its engine. */
 function setTask(task: Task) {
@@ -71,16 +76,22 @@ function setTask(task: Task) {
   setTrained(false);
   state.epochs = [];
   drawCharts();
-  state.preparedReason = undefined;
   startWorker();
-  if (task === 'image' && state.examples.length > 0) setExamples(state.examples);
 }
 
 /** A crash inside the worker: report it, start a fresh worker, keep the page's data. */
 function fatal(message: string) {
-  showMessage('error', `${message} — the engine was restarted; your data is still here.`);
+  const backend = $<HTMLSelectElement>('backend');
+  const lostGpu = state.training && document.getElementById('backend-status')?.dataset.kind === 'webgpu';
+  if (lostGpu) {
+    // WebGPU failed mid-training (e.g. the device was lost): go on with the CPU backend.
+    backend.value = 'cpu';
+    showMessage('error', `WebGPU failed during training (${message}). Switched to the CPU backend; your data is still here — press Train to train again.`);
+  } else {
+    showMessage('error', `${message} — the engine was restarted; your data is still here.`);
+  }
+  setTrained(false);
   setBusy(false);
-  state.preparedReason = undefined;
   startWorker();
 }
 
@@ -90,7 +101,7 @@ function onWorkerMessage(msg: FromWorker) {
       state.engineReady = true;
       $('backend-status').textContent = `Backend: ${msg.backend.reason}. WebGPU adapter: ${msg.adapter}. Loaded in ${(msg.loadMs / 1000).toFixed(1)} s.`;
       $('backend-status').dataset.kind = msg.backend.kind;
-      if (msg.task === 'image' && state.examples.length > 0) prepare();
+      if (msg.task === 'image') images.onReady();
       if (msg.task === 'text') text.reload();
       if (state.pendingImport) { send({ type: 'import', file: state.pendingImport }); state.pendingImport = null; }
       updateTrainButton();
@@ -110,17 +121,12 @@ function onWorkerMessage(msg: FromWorker) {
         if (msg.readiness) { showMessage('error', msg.readiness); setBusy(false); }
         break;
       }
-      state.preparedReason = msg.readiness;
-      const counts = new Map(state.classes.map((c, i) => [c, msg.counts[i]]));
-      renderClasses(counts);
-      renderSkipped(msg.skipped);
-      $('data-status').textContent = `${msg.counts.reduce((a, b) => a + b, 0)} images ready (features cached: ${(msg.cacheBytes / 1e6).toFixed(1)} MB, ${(msg.ms / 1000).toFixed(1)} s).`;
-      setBusy(false);
+      images.onPrepared(msg);
       break;
     }
     case 'trained':
       showMessage(msg.report.stopReason === 'diverged' ? 'error' : 'info', msg.report.message);
-      state.modelClasses = state.task === 'text' ? text.classes() : state.classes;
+      state.modelClasses = classNames();
       setTrained(true);
       setBusy(false);
       break;
@@ -137,6 +143,15 @@ function onWorkerMessage(msg: FromWorker) {
       $('predictions').innerHTML = msg.results[0]
         .map((p) => `<li><strong>${escape(p.label)}</strong> ${(p.score * 100).toFixed(1)}%</li>`)
         .join('');
+      if (state.task === 'image') images.onPrediction();
+      break;
+    case 'paused':
+      state.paused = msg.paused;
+      $('pause-button').textContent = msg.paused ? 'Resume' : 'Pause';
+      $('pause-button').setAttribute('aria-pressed', String(msg.paused));
+      if (msg.paused) $('progress-text').textContent = `Paused. ${$('progress-text').textContent}`;
+      break;
+    case 'settled':
       break;
     case 'table-progress':
     case 'table':
@@ -174,8 +189,8 @@ function onProgress(ev: TrainEvent) {
     case 'epoch':
       state.epochs.push(ev);
       drawCharts();
-      renderConfusion($<HTMLTableElement>('confusion'), state.task === 'text' ? text.classes() : state.classes, ev.valConfusion.counts);
-      renderPerClass($<HTMLTableElement>('per-class'), state.task === 'text' ? text.classes() : state.classes, ev.valConfusion.counts);
+      renderConfusion($<HTMLTableElement>('confusion'), classNames(), ev.valConfusion.counts);
+      renderPerClass($<HTMLTableElement>('per-class'), classNames(), ev.valConfusion.counts);
       $('progress-text').textContent = `Epoch ${ev.epoch}: train accuracy ${(ev.trainAccuracy * 100).toFixed(1)}% (macro-F1 ${ev.trainMacroF1.toFixed(3)}), val accuracy ${(ev.valAccuracy * 100).toFixed(1)}% (macro-F1 ${ev.valMacroF1.toFixed(3)})`;
       document.body.dataset.valAccuracy = String(ev.valAccuracy);
       break;
@@ -188,16 +203,13 @@ function onProgress(ev: TrainEvent) {
   }
 }
 
+let charts: { loss: Curves; accuracy: Curves } | null = null;
+
 function drawCharts() {
+  charts ??= { loss: new Curves($('loss-chart'), 'loss'), accuracy: new Curves($('acc-chart'), 'accuracy') };
   const e = state.epochs;
-  drawCurves($<HTMLCanvasElement>('loss-chart'), 'loss', [
-    { name: 'train', color: '#1d4ed8', values: e.map((r) => r.trainLoss) },
-    { name: 'val', color: '#dc2626', values: e.map((r) => r.valLoss) },
-  ]);
-  drawCurves($<HTMLCanvasElement>('acc-chart'), 'accuracy', [
-    { name: 'train', color: '#1d4ed8', values: e.map((r) => r.trainAccuracy) },
-    { name: 'val', color: '#dc2626', values: e.map((r) => r.valAccuracy) },
-  ]);
+  charts.loss.set(e.map((r) => r.trainLoss), e.map((r) => r.valLoss));
+  charts.accuracy.set(e.map((r) => r.trainAccuracy), e.map((r) => r.valAccuracy));
 }
 
 function setTrained(trained: boolean) {
@@ -238,16 +250,9 @@ function showMessage(kind: 'info' | 'warning' | 'error', text: string) {
   $('messages').prepend(p);
 }
 
-function renderClasses(counts: Map<string, number>) {
-  $('class-table').innerHTML = `<tr><th scope="col">class</th><th scope="col">images</th></tr>` +
-    [...counts].map(([c, n]) => `<tr><td>${escape(c)}</td><td>${n}</td></tr>`).join('');
-}
-
-function renderSkipped(skipped: { name: string; reason: string }[]) {
-  const box = $<HTMLDetailsElement>('skipped-box');
-  box.hidden = skipped.length === 0;
-  $('skipped-summary').textContent = `${skipped.length} file(s) skipped`;
-  $('skipped-list').innerHTML = skipped.map((s) => `<li>${escape(s.name)}: ${escape(s.reason)}</li>`).join('');
+/** Class names as the engine numbers them for the current data. */
+function classNames(): string[] {
+  return state.task === 'text' ? text.classes() : images.names();
 }
 
 function unfreezeValue(): Unfreeze {
@@ -271,59 +276,35 @@ function options(): TrainOptions {
 
 function setBusy(busy: boolean) {
   state.busy = busy;
+  if (!busy) {
+    state.training = false;
+    if (state.paused) send({ type: 'resume' });
+  }
   $<HTMLButtonElement>('cancel-button').disabled = !busy;
+  $<HTMLButtonElement>('pause-button').disabled = !busy;
   updateTrainButton();
+  if (!busy && state.task === 'image') images.onIdle();
 }
 
 function updateTrainButton() {
   const reason = !state.engineReady ? 'The engine is loading…'
     : state.busy ? 'Working…'
     : state.task === 'text' ? text.readiness()
-    : readiness(classCounts(state.examples))
-      ?? (state.preparedReason === undefined ? 'Preparing the examples…' : state.preparedReason);
+    : images.readiness();
   $<HTMLButtonElement>('train-button').disabled = reason !== null;
   $('train-reason').textContent = reason ?? '';
 }
 
-function setExamples(files: PathFile[] | Example[]) {
-  const examples = 'file' in (files[0] ?? {}) ? toExamples(files as PathFile[]) : (files as Example[]);
-  state.examples = examples;
-  state.classes = [...classCounts(examples).keys()];
-  renderClasses(classCounts(examples));
-  renderSkipped([]);
-  state.preparedReason = undefined;
-  $('data-status').textContent = examples.length ? `${examples.length} files in ${state.classes.length} classes.` : 'No files found.';
-  updateTrainButton();
-  if (examples.length > 0 && readiness(classCounts(examples)) === null) prepare();
-}
-
-function prepare() {
-  if (!state.engineReady || state.busy) return;
-  setBusy(true);
-  send({ type: 'prepare', examples: state.examples, classes: state.classes, unfreeze: unfreezeValue() });
-}
-
-async function loadSample() {
-  $('data-status').textContent = 'Loading the sample…';
-  const manifest = await (await fetch('./sample/manifest.json')).json() as { files: { path: string; label: string }[] };
-  const examples = await Promise.all(manifest.files.map(async (f) => ({
-    image: await (await fetch(`./sample/${f.path}`)).blob(), name: f.path, label: f.label,
-  })));
-  setExamples(examples);
-}
-
 function wire() {
-  dropZone($('dropzone'), async (data) => setExamples(await filesFromDrop(data.items)));
-  $<HTMLInputElement>('folder-input').addEventListener('change', (e) => {
-    const input = e.target as HTMLInputElement;
-    if (input.files) setExamples(filesFromInput(input.files));
-    input.value = '';
-  });
-  $('sample-button').addEventListener('click', () => loadSample().catch((err) => showMessage('error', `Sample could not load: ${err}`)));
+  images.wire();
+  // Buttons that open a hidden file input (a <label for> cannot take keyboard focus).
+  document.querySelectorAll<HTMLButtonElement>('button[data-opens]').forEach((b) =>
+    b.addEventListener('click', () => $(b.dataset.opens!).click()));
   $('train-button').addEventListener('click', () => {
     state.epochs = [];
     drawCharts();
     setBusy(true);
+    state.training = true;
     if (state.task === 'text') send({ type: 'train-text', options: options(), maxLength: Number($<HTMLInputElement>('max-length').value) });
     else send({ type: 'train', options: options() });
   });
@@ -345,15 +326,8 @@ function wire() {
   document.querySelectorAll<HTMLInputElement>('input[name="task"]').forEach((radio) =>
     radio.addEventListener('change', () => { if (radio.checked) setTask(radio.value as Task); }));
   $('cancel-button').addEventListener('click', () => send({ type: 'cancel' }));
-  $('backend').addEventListener('change', () => { state.preparedReason = undefined; startWorker(); });
-  const classify = (blob: Blob) => send({ type: 'predict', inputs: [blob], topK: 3 });
-  $<HTMLInputElement>('predict-input').addEventListener('change', (e) => {
-    const input = e.target as HTMLInputElement;
-    const f = input.files?.[0];
-    if (f) classify(f);
-    input.value = ''; // choosing the same image again classifies it again
-  });
-  dropZone($('predict-drop'), (data) => { if (data.files[0]) classify(data.files[0]); });
+  $('pause-button').addEventListener('click', () => send({ type: state.paused ? 'resume' : 'pause' }));
+  $('backend').addEventListener('change', () => { setTrained(false); startWorker(); });
   const params = new URLSearchParams(location.search);
   const backend = params.get('backend');
   if (backend === 'auto' || backend === 'webgpu' || backend === 'cpu') $<HTMLSelectElement>('backend').value = backend;
