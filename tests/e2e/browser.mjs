@@ -9,12 +9,13 @@ import { serve } from '../../scripts/serve.mjs';
 
 export const CHROMIUM = process.env.CHROMIUM ?? '/usr/lib/chromium/chromium';
 
-export async function launch() {
+/** Starts Chromium; `extraArgs` e.g. a fake camera. */
+export async function launch(extraArgs = []) {
   return chromium.launchPersistentContext(mkdtempSync(join(tmpdir(), 'finetune-chromium-')), {
     executablePath: CHROMIUM,
     headless: true,
     args: ['--headless=new', '--no-sandbox', '--enable-unsafe-webgpu', '--disable-background-networking',
-      '--disable-component-update', '--disable-sync', '--disable-quic', '--no-first-run'],
+      '--disable-component-update', '--disable-sync', '--disable-quic', '--no-first-run', ...extraArgs],
     viewport: { width: 1100, height: 1600 },
   });
 }
@@ -32,12 +33,12 @@ export async function openPage(context, url, backend, task = 'image') {
 
 /** Serves `web` and starts Chromium before a test file's tests, and stops both after them.
  * Screenshots go to `artifacts`. */
-export function browserSuite(web, artifacts) {
+export function browserSuite(web, artifacts, extraArgs = []) {
   const suite = { server: null, context: null };
   before(async () => {
     mkdirSync(artifacts, { recursive: true });
     suite.server = await serve(web);
-    suite.context = await launch();
+    suite.context = await launch(extraArgs);
   });
   after(async () => { await suite.context?.close(); await suite.server?.close(); });
   return suite;

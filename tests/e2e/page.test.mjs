@@ -102,6 +102,33 @@ test('a Rust panic in the worker is reported and the page recovers', { timeout: 
   }
 });
 
+test('WebGPU failing mid-training (a crashed engine, as on device loss) falls back to the CPU with the data kept', { timeout: 600_000 }, async () => {
+  const { page, logs } = await openPage(suite.context, suite.server.url, 'webgpu');
+  try {
+    await page.setInputFiles('#folder-input', dataset(['Bag', 'Trouser'], 4, false));
+    await page.selectOption('#unfreeze', 'head');
+    await page.fill('#epochs', '200');
+    await page.fill('#batch-size', '2');
+    await page.locator('#train-button:enabled').waitFor({ timeout: 300_000 });
+    await page.click('#train-button');
+    await page.locator('#progress-text').filter({ hasText: /^Epoch \d+, step/ }).waitFor({ timeout: 300_000 });
+    await page.evaluate(() => window.dispatchEvent(new Event('finetune:test-panic')));
+    await page.locator('.error').filter({ hasText: /^WebGPU failed during training \(.*panic.*\)\. Switched to the CPU backend/s }).waitFor({ timeout: 60_000 });
+    assert.equal(await page.locator('#backend').inputValue(), 'cpu');
+    await page.locator('#backend-status[data-kind="cpu"]').waitFor({ timeout: 120_000 });
+    await page.locator('#data-status').filter({ hasText: '8 images ready' }).waitFor({ timeout: 120_000 });
+    await page.fill('#epochs', '2');
+    await page.click('#train-button');
+    await page.waitForFunction(() => document.body.dataset.trained === 'true', null, { timeout: 300_000 });
+  } catch (e) {
+    await page.screenshot({ path: join(ARTIFACTS, 'webgpu-fallback-failed.png'), fullPage: true }).catch(() => {});
+    console.log(logs.join('\n'));
+    throw e;
+  } finally {
+    await page.close();
+  }
+});
+
 test('a drop that cannot train disables Train and says why', { timeout: 300_000 }, async () => {
   const { page } = await openPage(suite.context, suite.server.url, 'cpu');
   try {

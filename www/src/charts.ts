@@ -11,9 +11,10 @@ export class Curves {
   private readonly plot: uPlot;
 
   constructor(host: HTMLElement, title: string) {
-    const width = Math.max(260, Math.min(440, host.parentElement!.clientWidth - 8));
+    // As wide as there is room for (up to 440 px), following the window: narrow screens included.
+    const width = () => Math.max(200, Math.min(440, host.parentElement!.clientWidth - 4));
     this.plot = new uPlot({
-      title, width, height: 220,
+      title, width: width(), height: 220,
       scales: { x: { time: false } },
       axes: [{ label: 'epoch', incrs: [1, 2, 5, 10, 20, 50] }, {}],
       series: [
@@ -22,6 +23,9 @@ export class Curves {
         { label: 'validation', stroke: '#dc2626', width: 2, points: { show: true } },
       ],
     }, [[], [], []], host);
+    new ResizeObserver(() => {
+      if (this.plot.width !== width()) this.plot.setSize({ width: width(), height: 220 });
+    }).observe(host.parentElement!);
   }
 
   /** Replaces the curves with these per-epoch values. */

@@ -183,7 +183,7 @@ function onProgress(ev: TrainEvent) {
       const batch = Number($<HTMLInputElement>('batch-size').value) || 32;
       const etaS = ((epochs * ev.stepsPerEpoch - done) * batch) / Math.max(ev.examplesPerSec, 1e-3);
       const eta = etaS >= 90 ? `${Math.round(etaS / 60)} min` : `${Math.round(etaS)} s`;
-      $('progress-text').textContent = `Epoch ${ev.epoch}, step ${ev.step}/${ev.stepsPerEpoch} · loss ${ev.loss.toFixed(4)} · ${ev.examplesPerSec.toFixed(1)} examples/s · about ${eta} left (at most; early stopping may end sooner)`;
+      $('progress-text').textContent = `${state.paused ? 'Paused. ' : ''}Epoch ${ev.epoch}, step ${ev.step}/${ev.stepsPerEpoch} · loss ${ev.loss.toFixed(4)} · ${ev.examplesPerSec.toFixed(1)} examples/s · about ${eta} left (at most; early stopping may end sooner)`;
       break;
     }
     case 'epoch':

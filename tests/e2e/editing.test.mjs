@@ -1,0 +1,131 @@
+// The image page as a user edits and steers it: class cards with thumbnails, removing an example
+// and a class, renaming a class; pausing and resuming training; cancelling mid-epoch keeps the best
+// epoch's weights for predict and export; a full storage quota (injected) gets its message; then
+// the same page on a narrow screen: no horizontal scrolling, every control named, text contrast.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { browserSuite, openPage } from './browser.mjs';
+
+const WEB = process.env.WEB_DIR ?? 'build/web';
+const ARTIFACTS = 'test-results';
+const suite = browserSuite(WEB, ARTIFACTS);
+
+const card = (label) => `.class-card[data-label="${label}"]`;
+
+test('images: edit classes, pause/resume, cancel keeps the best epoch, quota message, narrow screen', { timeout: 900_000 }, async (t) => {
+  // Fault injection for the quota path: once `failQuota` is set, IndexedDB refuses to store.
+  await suite.context.addInitScript(() => {
+    const add = IDBObjectStore.prototype.add;
+    IDBObjectStore.prototype.add = function (...args) {
+      if (window.failQuota) throw new DOMException('The quota has been exceeded.', 'QuotaExceededError');
+      return add.apply(this, args);
+    };
+  });
+  const { page, logs } = await openPage(suite.context, suite.server.url, 'cpu');
+  try {
+    await page.click('#sample-button');
+    await page.locator('.class-card').nth(9).waitFor({ timeout: 60_000 });
+    assert.equal(await page.locator(`${card('Bag')} .thumb img`).count(), 12, 'twelve thumbnails shown');
+    assert.equal(await page.locator(`${card('Bag')} .more`).textContent(), '+8 more');
+    assert.match(await page.locator(`${card('Bag')} .thumb img`).first().getAttribute('src'), /^blob:/);
+
+    await page.locator(`${card('Bag')} .thumb button`).first().click();
+    await page.locator(`${card('Bag')} .class-count`).filter({ hasText: '19 images' }).waitFor();
+    await page.locator(`${card('Sandal')} button[data-action="remove-class"]`).click();
+    await page.locator(card('Sandal')).waitFor({ state: 'detached' });
+    assert.equal(await page.locator('.class-card').count(), 9);
+
+    await page.locator(`${card('Bag')} button[data-action="rename"]`).click();
+    await page.locator('.rename-input').fill('Coat');
+    await page.locator('.rename-input').press('Enter');
+    await page.locator('.error').filter({ hasText: 'There is already a class named "Coat"' }).waitFor();
+    await page.locator('.rename-input').fill('Handbag');
+    await page.locator('.rename-input').press('Enter');
+    await page.locator(card('Handbag')).waitFor();
+    assert.equal(await page.locator(card('Bag')).count(), 0);
+    await page.locator('#data-status').filter({ hasText: '179 images ready' }).waitFor({ timeout: 300_000 });
+
+    await page.fill('#epochs', '3');
+    await page.fill('#batch-size', '8');
+    await page.click('#train-button');
+    const progress = page.locator('#progress-text');
+    await progress.filter({ hasText: /^Epoch 1, step [2-9]/ }).waitFor({ timeout: 300_000 });
+    await page.click('#pause-button');
+    await progress.filter({ hasText: /^Paused\./ }).waitFor({ timeout: 30_000 });
+    await page.waitForTimeout(1500); // the step under way when Pause was pressed may still finish
+    const held = await progress.textContent();
+    await page.waitForTimeout(2500);
+    assert.equal(await progress.textContent(), held, 'no step ran while paused');
+    assert.equal(await page.locator('#pause-button').textContent(), 'Resume');
+    await page.click('#pause-button');
+    await progress.filter({ hasText: /^Epoch/ }).waitFor({ timeout: 30_000 });
+
+    await progress.filter({ hasText: /^Epoch 2, step/ }).waitFor({ timeout: 300_000 });
+    await page.click('#cancel-button');
+    const done = page.locator('.info').filter({ hasText: /^Cancelled; kept the weights of epoch \d/ });
+    await done.waitFor({ timeout: 60_000 });
+    t.diagnostic(await done.textContent());
+    assert.equal(await page.evaluate(() => document.body.dataset.trained), 'true');
+    const header = await page.locator('#confusion tr').first().textContent();
+    assert.match(header, /Handbag/);
+    assert.doesNotMatch(header, /Sandal/);
+
+    await page.setInputFiles('#predict-input', join(WEB, 'sample', 'Trouser', '0019.png'));
+    await page.locator('#predictions li').first().waitFor({ timeout: 60_000 });
+    const [download] = await Promise.all([page.waitForEvent('download'), page.click('#export-button')]);
+    assert.match(download.suggestedFilename(), /\.safetensors$/);
+
+    await page.evaluate(() => { window.failQuota = true; });
+    await page.click('#keep-button');
+    await page.locator('.error').filter({ hasText: /^Not enough storage space in this browser to keep this model \(\d/ }).waitFor({ timeout: 30_000 });
+    await page.screenshot({ path: join(ARTIFACTS, 'editing.png'), fullPage: true });
+
+    await page.setViewportSize({ width: 375, height: 800 });
+    await page.waitForTimeout(300);
+    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+    assert.ok(overflow <= 0, `the page scrolls sideways by ${overflow}px on a 375px screen`);
+    const unnamed = await page.evaluate(() => [...document.querySelectorAll('button, input, select, textarea, [tabindex]')]
+      .filter((e) => e.getClientRects().length > 0)
+      .filter((e) => !(e.getAttribute('aria-label') || e.getAttribute('aria-labelledby') || e.labels?.length || e.textContent.trim()))
+      .map((e) => e.outerHTML.slice(0, 100)));
+    assert.deepEqual(unnamed, [], 'controls without an accessible name');
+    const lowContrast = await page.evaluate(lowContrastText);
+    assert.deepEqual(lowContrast, [], 'text below WCAG AA contrast');
+    await page.screenshot({ path: join(ARTIFACTS, 'narrow-screen.png'), fullPage: true });
+  } catch (e) {
+    await page.screenshot({ path: join(ARTIFACTS, 'editing-failed.png'), fullPage: true }).catch(() => {});
+    console.log(logs.join('\n'));
+    throw e;
+  } finally {
+    await page.close();
+  }
+});
+
+/** Visible text (enabled controls included) whose contrast with its background is under WCAG AA. */
+function lowContrastText() {
+  const rgba = (s) => (s.match(/[\d.]+/g) ?? []).map(Number);
+  const lum = ([r, g, b]) => {
+    const f = (c) => { const v = c / 255; return v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4; };
+    return 0.2126 * f(r) + 0.7152 * f(g) + 0.0722 * f(b);
+  };
+  const background = (e) => {
+    for (let n = e; n; n = n.parentElement) {
+      const c = rgba(getComputedStyle(n).backgroundColor);
+      if (c.length === 3 || c[3] > 0) return c;
+    }
+    return [255, 255, 255];
+  };
+  const bad = [];
+  for (const e of document.querySelectorAll('body *')) {
+    const own = [...e.childNodes].some((n) => n.nodeType === 3 && n.textContent.trim());
+    if (!own || e.getClientRects().length === 0 || e.closest(':disabled')) continue;
+    const style = getComputedStyle(e);
+    const [l1, l2] = [lum(rgba(style.color)), lum(background(e))];
+    const ratio = (Math.max(l1, l2) + 0.05) / (Math.min(l1, l2) + 0.05);
+    const size = parseFloat(style.fontSize);
+    const large = size >= 24 || (size >= 18.66 && Number(style.fontWeight) >= 700);
+    if (ratio < (large ? 3 : 4.5)) bad.push(`${e.tagName.toLowerCase()} "${e.textContent.trim().slice(0, 30)}" ${ratio.toFixed(2)}`);
+  }
+  return bad;
+}
