@@ -145,3 +145,20 @@ fn limit_per_class_keeps_the_first_texts_of_each_class() {
     d.limit_per_class(0);
     assert_eq!(d.texts.len(), 4);
 }
+
+#[test]
+fn texts_given_directly_become_a_two_column_table() {
+    let texts = ["great film", "  ", "dull", "fine", "awful"].map(String::from).to_vec();
+    let labels = ["pos", "pos", "neg", "", "neg"].map(String::from).to_vec();
+    let table = Table::from_pairs(texts, labels);
+    assert_eq!(table.columns, ["text", "label"]);
+    let set = text_dataset(&table, 0, 1).unwrap();
+    assert_eq!(set.classes, ["neg", "pos"]);
+    assert_eq!(set.texts, ["great film", "dull", "awful"]);
+    assert_eq!(set.labels, [1, 0, 0]);
+    assert_eq!(set.empty_texts, 1);
+    // The row number (from 1) stands in for the line.
+    assert_eq!(set.skipped.len(), 1);
+    assert_eq!(set.skipped[0].line, 4);
+    assert!(set.skipped[0].reason.contains("'label'"), "{}", set.skipped[0].reason);
+}

@@ -4,7 +4,7 @@
 export { createFineTuner } from './fine-tuner';
 export type {
   ExampleOf, FineTuner, FineTunerEvent, FineTunerOptions, ImageExample, InputOf, TextExample, TrainResult, TrainSettings,
-} from './fine-tuner';
+} from './types';
 export type { ClassScores, Evaluation } from './evaluation';
 export type { ImageInput } from './images';
 export type {

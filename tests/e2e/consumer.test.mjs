@@ -55,8 +55,11 @@ test('the packed package installs, type-checks, bundles with Vite and fine-tunes
     assert.ok(result.evaluation.accuracy >= 0.7, `held-out accuracy ${result.evaluation.accuracy}`);
     assert.equal(result.top.length, 2);
     assert.ok(result.modelBytes > 1000);
-    console.log(`consumer app: held-out accuracy ${result.evaluation.accuracy.toFixed(3)}, best epoch ${result.report.bestEpoch}, `
-      + `package ${(packed.size / 1e6).toFixed(1)} MB packed; Vite emitted ${assets.join(', ')}`);
+    const { loadMs, trainMs, evaluateMs } = result.timings;
+    console.log(`consumer app: held-out accuracy ${result.evaluation.accuracy.toFixed(3)}, best epoch ${result.report.bestEpoch}; `
+      + `createFineTuner ${(loadMs / 1000).toFixed(2)} s, train (36 images: caching + 3 head-only epochs) ${(trainMs / 1000).toFixed(2)} s, `
+      + `evaluate 24 images ${(evaluateMs / 1000).toFixed(2)} s; package ${(packed.size / 1e6).toFixed(1)} MB packed `
+      + `(${(packed.unpackedSize / 1e6).toFixed(1)} MB unpacked); Vite emitted ${assets.join(', ')}`);
     await page.screenshot({ path: 'test-results/consumer-app.png' });
   } finally {
     await context.close();

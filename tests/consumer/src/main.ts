@@ -15,23 +15,30 @@ async function images(from: number, to: number): Promise<ImageExample[]> {
 }
 
 async function run() {
+  const t0 = performance.now();
   const tuner = await createFineTuner({
     task: 'image',
     modelUrl: './efficientnet-lite0.safetensors',
     backend,
     onProgress: (e) => { events.push(e.type); if (e.type !== 'step') log(e.type); },
   });
+  const loadMs = performance.now() - t0;
   tuner.addExamples(await images(0, 12));
+  const t1 = performance.now();
   const epochs: number[] = [];
   const report = await tuner.train({ epochs: 3, unfreeze: 'head', validationSplit: 0.25, onEpochEnd: (e) => epochs.push(e.valAccuracy) });
+  const trainMs = performance.now() - t1;
   const heldOut = await images(12, 20);
+  const t2 = performance.now();
   const evaluation = await tuner.evaluate(heldOut);
+  const evaluateMs = performance.now() - t2;
   const top = await tuner.predict(heldOut[0].image, { topK: 2 });
   const model = await tuner.export();
   const counts = tuner.countExamples();
   tuner.dispose();
   log(`held-out accuracy ${evaluation.accuracy}`);
-  return { backend: tuner.backend, report: { stopReason: report.stopReason, bestEpoch: report.bestEpoch }, epochs, evaluation, top, modelBytes: model.length, counts, events };
+  const timings = { loadMs, trainMs, evaluateMs };
+  return { timings, backend: tuner.backend, report: { stopReason: report.stopReason, bestEpoch: report.bestEpoch }, epochs, evaluation, top, modelBytes: model.length, counts, events };
 }
 
 declare global { interface Window { result?: unknown } }
