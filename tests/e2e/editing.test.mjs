@@ -1,5 +1,5 @@
 // The image page as a user edits and steers it: class cards with thumbnails, removing an example
-// and a class, renaming a class; pausing and resuming training; cancelling mid-epoch keeps the best
+// and a class, renaming a class, adding images to a class (picker and drop on its card); pausing and resuming training; cancelling mid-epoch keeps the best
 // epoch's weights for predict and export; a full storage quota (injected) gets its message; then
 // the same page on a narrow screen: no horizontal scrolling, every control named, text contrast.
 import { test } from 'node:test';
@@ -44,7 +44,18 @@ test('images: edit classes, pause/resume, cancel keeps the best epoch, quota mes
     await page.locator('.rename-input').press('Enter');
     await page.locator(card('Handbag')).waitFor();
     assert.equal(await page.locator(card('Bag')).count(), 0);
-    await page.locator('#data-status').filter({ hasText: '179 images ready' }).waitFor({ timeout: 300_000 });
+    // Add images to one class with its picker, and to another by dropping a file on its card.
+    const [chooser] = await Promise.all([page.waitForEvent('filechooser'), page.click(`${card('Coat')} button[data-action="add-files"]`)]);
+    await chooser.setFiles([join(WEB, 'sample', 'Coat', '0000.png'), join(WEB, 'sample', 'Coat', '0001.png')]);
+    await page.locator(`${card('Coat')} .class-count`).filter({ hasText: '22 images' }).waitFor();
+    await page.evaluate(async (selector) => {
+      const blob = await (await fetch('./sample/Bag/0000.png')).blob();
+      const data = new DataTransfer();
+      data.items.add(new File([blob], 'dropped.png', { type: 'image/png' }));
+      document.querySelector(`${selector} .thumbs`).dispatchEvent(new DragEvent('drop', { dataTransfer: data, bubbles: true, cancelable: true }));
+    }, card('Handbag'));
+    await page.locator(`${card('Handbag')} .class-count`).filter({ hasText: '20 images' }).waitFor();
+    await page.locator('#data-status').filter({ hasText: '182 images ready' }).waitFor({ timeout: 300_000 });
 
     await page.fill('#epochs', '3');
     await page.fill('#batch-size', '8');

@@ -1,6 +1,7 @@
 // The image examples on the page, one card per class: its count and thumbnails, and the edits a
-// user expects — remove an example, remove a class, rename a class, add a class to fill from the
-// webcam. Every edit calls `onChange`; the page then prepares the examples again.
+// user expects — add images to a class (picker or drop on its card), remove an example, remove a
+// class, rename a class, add a class to fill from the webcam. Every edit calls `onChange`; the page
+// then prepares the examples again.
 
 import type { Example } from '../../npm/src/protocol';
 import { classCounts } from './files';
@@ -15,6 +16,8 @@ export class ImageClasses {
   private readonly urls = new Map<Example['image'], string>();
   /** Whether the webcam is on (cards then offer to record frames). */
   camera = false;
+  /** The class the shared file picker adds to. */
+  private picking = '';
 
   constructor(
     private readonly list: HTMLElement,
@@ -24,6 +27,31 @@ export class ImageClasses {
   ) {
     list.addEventListener('click', (e) => this.onClick(e));
     list.addEventListener('keydown', (e) => this.onKey(e));
+    list.addEventListener('dragover', (e) => {
+      const card = (e.target as HTMLElement).closest('.class-card');
+      if (card) { e.preventDefault(); e.stopPropagation(); card.classList.add('over'); }
+    });
+    list.addEventListener('dragleave', (e) => (e.target as HTMLElement).closest('.class-card')?.classList.remove('over'));
+    list.addEventListener('drop', (e) => {
+      const card = (e.target as HTMLElement).closest<HTMLElement>('.class-card');
+      if (!card || !e.dataTransfer) return;
+      e.preventDefault();
+      e.stopPropagation();
+      card.classList.remove('over');
+      this.addFiles(card.dataset.label!, e.dataTransfer.files);
+    });
+    const picker = document.getElementById('class-files-input') as HTMLInputElement;
+    picker.addEventListener('change', () => {
+      if (picker.files) this.addFiles(this.picking, picker.files);
+      picker.value = '';
+    });
+  }
+
+  /** Adds image files (dropped on a card or picked for it) to class `label`. */
+  addFiles(label: string, files: FileList) {
+    const images = Array.from(files).filter((f) => f.size > 0);
+    if (images.length === 0) return;
+    this.add(images.map((file) => ({ image: file, name: `${label}/${file.name}`, label })));
   }
 
   /** Class names in order: those with examples, then the empty ones. */
@@ -67,7 +95,7 @@ export class ImageClasses {
     const name = el('strong', 'class-name', label);
     head.append(name, el('span', 'class-count', `${count} image${count === 1 ? '' : 's'}`));
     const buttons = el('div', 'class-actions');
-    buttons.append(button('rename', `Rename`, `Rename class ${label}`), button('remove-class', 'Remove', `Remove class ${label} and its ${count} images`));
+    buttons.append(button('add-files', 'Add images…', `Add image files to ${label}`), button('rename', `Rename`, `Rename class ${label}`), button('remove-class', 'Remove', `Remove class ${label} and its ${count} images`));
     if (this.camera) buttons.append(button('record', 'Record 10 frames', `Record 10 webcam frames into ${label}`));
     head.append(buttons);
     const thumbs = el('div', 'thumbs');
@@ -111,6 +139,10 @@ export class ImageClasses {
         break;
       case 'record':
         this.record(label);
+        break;
+      case 'add-files':
+        this.picking = label;
+        document.getElementById('class-files-input')!.click();
         break;
     }
   }
