@@ -31,6 +31,21 @@ export async function openPage(context, url, backend, task = 'image') {
   return { page, logs };
 }
 
+/** Runs `body(page)` on a freshly opened page; on failure saves `test-results/<name>-failed.png`
+ * and prints the page's console before rethrowing. */
+export async function onPage(context, url, backend, name, body) {
+  const { page, logs } = await openPage(context, url, backend);
+  try {
+    await body(page);
+  } catch (e) {
+    await page.screenshot({ path: join('test-results', `${name}-failed.png`), fullPage: true }).catch(() => {});
+    console.log(logs.join('\n'));
+    throw e;
+  } finally {
+    await page.close();
+  }
+}
+
 /** Serves `web` and starts Chromium before a test file's tests, and stops both after them.
  * Screenshots go to `artifacts`. */
 export function browserSuite(web, artifacts, extraArgs = []) {

@@ -1,6 +1,7 @@
 // The npm package outside this repository: `npm pack` → a separate app (tests/consumer) installs
 // the tarball with `npm install ./burn-finetune-*.tgz`, type-checks against its .d.ts, bundles
-// with Vite (default settings), and fine-tunes the image model on a few images in Chromium.
+// with Vite (default settings), and fine-tunes the image model on a few images, then the text
+// model on a few sentences, in Chromium.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
@@ -32,6 +33,8 @@ test('the packed package installs, type-checks, bundles with Vite and fine-tunes
   mkdirSync(join(pub, 'sample'), { recursive: true });
   cpSync(join(ROOT, 'assets/efficientnet-lite0.safetensors'), join(pub, 'efficientnet-lite0.safetensors'));
   for (const label of ['Trouser', 'Bag', 'Sneaker']) cpSync(join(ROOT, 'assets/sample', label), join(pub, 'sample', label), { recursive: true });
+  mkdirSync(join(pub, 'minilm-l6'));
+  for (const f of ['model.safetensors', 'tokenizer.json']) cpSync(join(ROOT, 'assets/minilm-l6', f), join(pub, 'minilm-l6', f));
   run('npx', ['vite', 'build', '--logLevel', 'warn'], app);
   const assets = readdirSync(join(app, 'dist/assets'));
   assert.ok(assets.some((f) => f.endsWith('.wasm')), `Vite emitted the engine: ${assets}`);
@@ -61,6 +64,19 @@ test('the packed package installs, type-checks, bundles with Vite and fine-tunes
       + `evaluate 24 images ${(evaluateMs / 1000).toFixed(2)} s; package ${(packed.size / 1e6).toFixed(1)} MB packed `
       + `(${(packed.unpackedSize / 1e6).toFixed(1)} MB unpacked); Vite emitted ${assets.join(', ')}`);
     await page.screenshot({ path: 'test-results/consumer-app.png' });
+
+    // The text task: sentences in, MiniLM fine-tuned (its tokenizer.json found next to the weights).
+    await page.goto(`${server.url}?task=text`);
+    await page.waitForFunction(() => window.result, null, { timeout: 600_000 });
+    const text = await page.evaluate(() => window.result);
+    assert.equal(text.error, undefined, `${text.error}\n${logs.join('\n')}`);
+    assert.deepEqual(text.classes, ['negative', 'positive']);
+    for (const type of ['loading', 'ready', 'caching', 'epoch', 'done']) assert.ok(text.events.includes(type), `text event ${type}`);
+    assert.ok(text.fitAccuracy >= 0.8, `accuracy on its own 24 sentences ${text.fitAccuracy}`);
+    assert.equal(text.top.label, 'positive');
+    assert.deepEqual(text.batch, ['negative', 'positive']);
+    assert.ok(text.modelBytes > 1000);
+    console.log(`consumer app, text: accuracy on its 24 training sentences ${text.fitAccuracy.toFixed(3)}, typed review → ${text.top.label} ${text.top.score.toFixed(3)}`);
   } finally {
     await context.close();
     await server.close();

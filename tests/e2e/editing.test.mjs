@@ -5,7 +5,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { browserSuite, openPage } from './browser.mjs';
+import { browserSuite, onPage } from './browser.mjs';
 
 const WEB = process.env.WEB_DIR ?? 'build/web';
 const ARTIFACTS = 'test-results';
@@ -22,8 +22,7 @@ test('images: edit classes, pause/resume, cancel keeps the best epoch, quota mes
       return add.apply(this, args);
     };
   });
-  const { page, logs } = await openPage(suite.context, suite.server.url, 'cpu');
-  try {
+  await onPage(suite.context, suite.server.url, 'cpu', 'editing', async (page) => {
     await page.click('#sample-button');
     await page.locator('.class-card').nth(9).waitFor({ timeout: 60_000 });
     assert.equal(await page.locator(`${card('Bag')} .thumb img`).count(), 12, 'twelve thumbnails shown');
@@ -104,13 +103,7 @@ test('images: edit classes, pause/resume, cancel keeps the best epoch, quota mes
     const lowContrast = await page.evaluate(lowContrastText);
     assert.deepEqual(lowContrast, [], 'text below WCAG AA contrast');
     await page.screenshot({ path: join(ARTIFACTS, 'narrow-screen.png'), fullPage: true });
-  } catch (e) {
-    await page.screenshot({ path: join(ARTIFACTS, 'editing-failed.png'), fullPage: true }).catch(() => {});
-    console.log(logs.join('\n'));
-    throw e;
-  } finally {
-    await page.close();
-  }
+  });
 });
 
 /** Visible text (enabled controls included) whose contrast with its background is under WCAG AA. */

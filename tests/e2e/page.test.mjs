@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { cpSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { browserSuite, openPage } from './browser.mjs';
+import { browserSuite, onPage, openPage } from './browser.mjs';
 
 const WEB = process.env.WEB_DIR ?? 'build/web';
 const ARTIFACTS = 'test-results';
@@ -103,8 +103,7 @@ test('a Rust panic in the worker is reported and the page recovers', { timeout: 
 });
 
 test('WebGPU failing mid-training (a crashed engine, as on device loss) falls back to the CPU with the data kept', { timeout: 600_000 }, async () => {
-  const { page, logs } = await openPage(suite.context, suite.server.url, 'webgpu');
-  try {
+  await onPage(suite.context, suite.server.url, 'webgpu', 'webgpu-fallback', async (page) => {
     await page.setInputFiles('#folder-input', dataset(['Bag', 'Trouser'], 4, false));
     await page.selectOption('#unfreeze', 'head');
     await page.fill('#epochs', '200');
@@ -120,13 +119,7 @@ test('WebGPU failing mid-training (a crashed engine, as on device loss) falls ba
     await page.fill('#epochs', '2');
     await page.click('#train-button');
     await page.waitForFunction(() => document.body.dataset.trained === 'true', null, { timeout: 300_000 });
-  } catch (e) {
-    await page.screenshot({ path: join(ARTIFACTS, 'webgpu-fallback-failed.png'), fullPage: true }).catch(() => {});
-    console.log(logs.join('\n'));
-    throw e;
-  } finally {
-    await page.close();
-  }
+  });
 });
 
 test('a drop that cannot train disables Train and says why', { timeout: 300_000 }, async () => {

@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { browserSuite, openPage } from './browser.mjs';
+import { browserSuite, onPage } from './browser.mjs';
 
 const WEB = process.env.WEB_DIR ?? 'build/web';
 const ARTIFACTS = 'test-results';
@@ -12,8 +12,7 @@ const suite = browserSuite(WEB, ARTIFACTS, ['--use-fake-device-for-media-stream'
 const card = (label) => `.class-card[data-label="${label}"]`;
 
 test('webcam: record frames into new classes, train, classify frames once and live', { timeout: 600_000 }, async (t) => {
-  const { page, logs } = await openPage(suite.context, suite.server.url, 'cpu');
-  try {
+  await onPage(suite.context, suite.server.url, 'cpu', 'webcam', async (page) => {
     await page.click('#webcam-button');
     await page.locator('#webcam-box').waitFor({ state: 'visible', timeout: 30_000 });
     assert.ok(await page.locator('#webcam-video').evaluate((v) => v.videoWidth > 0), 'the preview plays');
@@ -55,11 +54,5 @@ test('webcam: record frames into new classes, train, classify frames once and li
     await page.locator('#webcam-box').waitFor({ state: 'hidden' });
     assert.equal(await page.locator('#webcam-video').evaluate((v) => v.srcObject), null, 'the camera is released');
     assert.equal(await page.locator(`${card('Left')} button[data-action="record"]`).count(), 0);
-  } catch (e) {
-    await page.screenshot({ path: join(ARTIFACTS, 'webcam-failed.png'), fullPage: true }).catch(() => {});
-    console.log(logs.join('\n'));
-    throw e;
-  } finally {
-    await page.close();
-  }
+  });
 });

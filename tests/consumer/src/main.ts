@@ -1,6 +1,8 @@
 // What an app that installed burn-finetune from npm writes: fine-tune the image model on a few
-// labelled images, check it on others, export it. The test reads `window.result`.
+// labelled images, check it on others, export it (`?task=text`: the text model, text.ts). The test
+// reads `window.result`.
 import { createFineTuner, type FineTunerEvent, type ImageExample } from 'burn-finetune';
+import { runText } from './text';
 
 const log = (line: string) => { document.getElementById('log')!.textContent += `${line}\n`; };
 const events: FineTunerEvent['type'][] = [];
@@ -42,7 +44,8 @@ async function run() {
 }
 
 declare global { interface Window { result?: unknown } }
-run().then(
+const task = new URLSearchParams(location.search).get('task');
+(task === 'text' ? runText(events) : run()).then(
   (result) => { window.result = result; },
   (err: Error) => { window.result = { error: err.message }; log(err.message); },
 );
