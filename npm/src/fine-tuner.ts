@@ -48,6 +48,8 @@ class WorkerFineTuner<T extends Task> implements FineTuner<T> {
   /** Class names of the model the worker holds (trained or imported). */
   private modelClasses: string[] | null = null;
   private lastReport: TrainReport | null = null;
+  /** Images the last preparation could not decode. */
+  private skipped: Skipped[] = [];
   private queue: Promise<unknown> = Promise.resolve();
   private nextId = 1;
   private pending: { id: number; resolve: () => void; reject: (e: Error) => void; reply: (m: FromWorker) => void } | null = null;
@@ -102,9 +104,8 @@ class WorkerFineTuner<T extends Task> implements FineTuner<T> {
       this.onEpochEnd = onEpochEnd;
       let report: TrainReport | null = null;
       let readiness: string | null = null;
-      let skipped: Skipped[] = [];
       const collect = (m: FromWorker) => {
-        if (m.type === 'prepared') { readiness = m.readiness; skipped = m.skipped; }
+        if (m.type === 'prepared') { readiness = m.readiness; this.skipped = m.skipped; }
         if (m.type === 'trained') report = m.report;
       };
       try {
@@ -113,22 +114,25 @@ class WorkerFineTuner<T extends Task> implements FineTuner<T> {
             const examples = (this.examples as ImageExample[]).map((ex, i): Example => (
               { image: ex.image, name: ex.image instanceof File ? ex.image.name : `example ${i + 1}`, label: ex.label, holdout: ex.validation }));
             const classes = [...new Set(examples.map((ex) => ex.label))].sort();
-            await this.call({ type: 'prepare', examples, classes, unfreeze: options.unfreeze }, collect);
+            await this.request({ type: 'prepare', examples, classes, unfreeze: options.unfreeze }, collect);
             if (signal?.aborted) throw abortError();
             if (readiness) throw new Error(readiness);
             this.synced = true;
             this.syncedClasses = classes;
           }
-          await this.call({ type: 'train', options }, collect);
+          await this.request({ type: 'train', options }, collect);
         } else {
           if (!this.synced) {
             const texts = this.examples as TextExample[];
-            await this.call({ type: 'text-examples', texts: texts.map((t) => t.text), labels: texts.map((t) => t.label) },
+            await this.request({ type: 'text-examples', texts: texts.map((t) => t.text), labels: texts.map((t) => t.label) },
               (m) => { if (m.type === 'text-dataset') this.syncedClasses = m.summary.classes; });
             this.synced = true;
           }
-          await this.call({ type: 'train-text', options, maxLength }, collect);
+          await this.request({ type: 'train-text', options, maxLength }, collect);
         }
+      } catch (err) {
+        if (signal?.aborted && !report) throw abortError();
+        throw err;
       } finally {
         signal?.removeEventListener('abort', cancel);
         this.onEpochEnd = undefined;
@@ -137,7 +141,7 @@ class WorkerFineTuner<T extends Task> implements FineTuner<T> {
       if (!done) throw signal?.aborted ? abortError() : new Error(readiness ?? 'Training did not run.');
       this.lastReport = done;
       this.modelClasses = this.syncedClasses;
-      return { ...done, skipped };
+      return { ...done, skipped: this.skipped };
     });
   }
 
@@ -185,7 +189,7 @@ class WorkerFineTuner<T extends Task> implements FineTuner<T> {
   export(): Promise<Uint8Array> {
     return this.serial(async () => {
       let bytes: Uint8Array | null = null;
-      await this.call({ type: 'export', purpose: 'download' }, (m) => { if (m.type === 'exported') bytes = m.bytes; });
+      await this.request({ type: 'export', purpose: 'download' }, (m) => { if (m.type === 'exported') bytes = m.bytes; });
       return bytes as unknown as Uint8Array;
     });
   }
@@ -194,7 +198,7 @@ class WorkerFineTuner<T extends Task> implements FineTuner<T> {
     return this.serial(async () => {
       const file = model instanceof Blob ? model : new Blob([model instanceof Uint8Array ? model.slice() : model]);
       let info: ModelInfo | null = null;
-      await this.call({ type: 'import', file }, (m) => { if (m.type === 'imported') info = m.info; });
+      await this.request({ type: 'import', file }, (m) => { if (m.type === 'imported') info = m.info; });
       const imported = info as unknown as ModelInfo;
       this.modelClasses = imported.classes;
       this.lastReport = null;
@@ -214,7 +218,7 @@ class WorkerFineTuner<T extends Task> implements FineTuner<T> {
     const msg: ToWorker = this.task === 'image'
       ? { type: 'predict', inputs: inputs as ImageInput[], topK }
       : { type: 'predict-text', texts: inputs.map((t, i) => { if (typeof t !== 'string') throw new TypeError(`input ${i + 1} is not a string`); return t; }), topK };
-    await this.call(msg, (m) => { if (m.type === 'prediction') results = m.results; });
+    await this.request(msg, (m) => { if (m.type === 'prediction') results = m.results; });
     return results;
   }
 
@@ -240,10 +244,6 @@ class WorkerFineTuner<T extends Task> implements FineTuner<T> {
     });
     this.queue = run.catch(() => {});
     return run;
-  }
-
-  private call(msg: ToWorker, reply: (m: FromWorker) => void): Promise<void> {
-    return this.request(msg, reply);
   }
 
   private request(msg: ToWorker, reply: (m: FromWorker) => void): Promise<void> {

@@ -142,7 +142,8 @@ export type FromWorker =
   | { type: 'text-dataset'; summary: TextDatasetSummary }
   | { type: 'token-stats'; texts: number; tokens: number; truncated: number; ms: number }
   | { type: 'progress'; event: TrainEvent }
-  | { type: 'prepared'; counts: number[]; skipped: Skipped[]; readiness: string | null; cacheBytes: number; ms: number; wasmMemoryBytes: number; truncated?: number }
+  /** Examples cached; `cancelled`: stopped part way (the cache is not usable). */
+  | { type: 'prepared'; cancelled: boolean; counts: number[]; skipped: Skipped[]; readiness: string | null; cacheBytes: number; ms: number; wasmMemoryBytes: number; truncated?: number }
   | { type: 'paused'; paused: boolean }
   | { type: 'trained'; report: TrainReport; wasmMemoryBytes: number }
   /** Top-k per input, in input order. */

@@ -89,6 +89,7 @@ export class TextJobs {
     if (!signal.aborted) this.prepared = { unfreeze, maxLength };
     this.post({
       type: 'prepared',
+      cancelled: signal.aborted,
       counts: Array.from(this.engine.classCounts()),
       skipped: [],
       readiness: signal.aborted ? 'Preparation was cancelled: train again to prepare the texts.' : (this.engine.readiness() ?? null),

@@ -73,7 +73,8 @@ export interface TrainSettings {
 
 /** A training run's report, with the examples that could not be used. */
 export interface TrainResult extends TrainReport {
-  /** Images that could not be decoded (name and reason); they were left out. */
+  /** Images that could not be decoded when the examples were last prepared (name and reason); they
+   * were left out. */
   skipped: Skipped[];
 }
 

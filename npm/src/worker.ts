@@ -133,6 +133,7 @@ async function prepare(examples: Example[], classes: string[], unfreeze: Unfreez
   if (!signal.aborted) prepared = { examples, classes, unfreeze };
   post({
     type: 'prepared',
+    cancelled: signal.aborted,
     counts: Array.from(e.classCounts()),
     skipped,
     readiness: signal.aborted ? 'Preparation was cancelled: prepare the examples again.' : (e.readiness() ?? null),
@@ -149,7 +150,8 @@ async function train(options: TrainOptions, signal: AbortSignal) {
   if (prepared.unfreeze !== unfreeze) {
     // The cache holds features for another cut: compute them again for this one.
     await prepare(prepared.examples, prepared.classes, unfreeze, signal);
-    if (signal.aborted || !prepared) return;
+    if (signal.aborted) throw new Error('Cancelled while the examples were prepared for the new layer choice; nothing was trained.');
+    if (!prepared) return;
   }
   const report = await e.train({ ...options, unfreeze }, (event: unknown) => post({ type: 'progress', event: event as never }), signal, gate.between);
   post({ type: 'trained', report, wasmMemoryBytes: memory?.buffer.byteLength ?? 0 });

@@ -45,7 +45,7 @@ function engine(message, w) {
       return w.settle(id);
     case 'prepare':
       w.reply({ type: 'progress', event: { type: 'caching', done: message.examples.length, total: message.examples.length, examplesPerSec: 1 } });
-      w.reply({ type: 'prepared', counts: [1, 1], skipped: [{ name: 'x.png', reason: 'not an image' }], readiness: null, cacheBytes: 1, ms: 1, wasmMemoryBytes: 1 });
+      w.reply({ type: 'prepared', cancelled: false, counts: [1, 1], skipped: [{ name: 'x.png', reason: 'not an image' }], readiness: null, cacheBytes: 1, ms: 1, wasmMemoryBytes: 1 });
       return w.settle(id);
     case 'text-examples':
       w.reply({ type: 'text-dataset', summary: { classes: [...new Set(message.labels)].sort(), counts: [], examples: message.texts.length, emptyTexts: 0, skipped: [], skippedTotal: 0 } });
@@ -143,7 +143,7 @@ test('train rejects with the engine\'s reason when the examples are not enough',
   const tuner = await createFineTuner({ task: 'image', modelUrl: MODEL });
   FakeWorker.script = (m, w) => {
     if (m.type !== 'prepare') return engine(m, w);
-    w.reply({ type: 'prepared', counts: [1], skipped: [], readiness: 'Add at least 2 classes.', cacheBytes: 0, ms: 1, wasmMemoryBytes: 1 });
+    w.reply({ type: 'prepared', cancelled: false, counts: [1], skipped: [], readiness: 'Add at least 2 classes.', cacheBytes: 0, ms: 1, wasmMemoryBytes: 1 });
     w.settle(m.id);
   };
   tuner.addExamples([{ image: png('a.png'), label: 'a' }]);
@@ -177,7 +177,7 @@ test('an AbortSignal cancels: before the start, during caching, and during train
   FakeWorker.script = (m, w) => {
     if (m.type !== 'train-text') return m.type === 'cancel' ? undefined : engine(m, w);
     during.abort();
-    w.reply({ type: 'prepared', counts: [], skipped: [], readiness: 'Preparation was cancelled: train again to prepare the texts.', cacheBytes: 0, ms: 1, wasmMemoryBytes: 1 });
+    w.reply({ type: 'prepared', cancelled: true, counts: [], skipped: [], readiness: 'Preparation was cancelled: train again to prepare the texts.', cacheBytes: 0, ms: 1, wasmMemoryBytes: 1 });
     w.settle(m.id);
   };
   await assert.rejects(tuner.train({ signal: during.signal }), { name: 'AbortError' });

@@ -27,10 +27,13 @@ export interface ImageHost {
 export class ImageMode {
   readonly classes: ImageClasses;
   private readonly webcam = new Webcam($<HTMLVideoElement>('webcam-video'));
-  /** null: the examples are cached and ready; a string: why they cannot train; undefined: not yet. */
-  private preparedReason: string | null | undefined = undefined;
-  /** A preparation this page asked for is running. */
-  private preparing = false;
+  /** The worker's feature cache: it holds exactly these examples ('ready'), is being filled
+   * ('preparing'), or holds nothing usable ('none'). */
+  private cache: 'none' | 'preparing' | 'ready' = 'none';
+  /** With a ready cache: why these examples cannot train (the engine's check), or null. */
+  private reason: string | null = null;
+  /** Runs once the preparation under way succeeds (Train was pressed before the cache was ready). */
+  private then: (() => void) | null = null;
   /** The examples changed while the worker was busy: prepare again once it is free. */
   private stale = false;
   private timer: ReturnType<typeof setTimeout> | undefined;
@@ -50,27 +53,44 @@ export class ImageMode {
     return [...classCounts(this.examples).keys()];
   }
 
+  /** Why Train cannot start, or null (an unprepared cache is prepared when Train is pressed). */
   readiness(): string | null {
     const counts = new Map(this.classes.classes().map((c) => [c, 0]));
     for (const [c, n] of classCounts(this.examples)) counts.set(c, n);
-    return readiness(counts) ?? (this.preparedReason === undefined ? 'Preparing the examples…' : this.preparedReason);
+    return readiness(counts) ?? (this.cache === 'ready' ? this.reason : null);
+  }
+
+  /** Runs `train` once the examples are cached, preparing them first when needed. */
+  whenPrepared(train: () => void) {
+    if (this.cache === 'ready') { train(); return; }
+    clearTimeout(this.timer);
+    this.then = train;
+    this.prepare();
   }
 
   /** A fresh engine (task switch, new backend, crash): its cache is empty. */
   onReady() {
-    this.preparedReason = undefined;
-    this.preparing = false;
+    this.cache = 'none';
+    this.then = null;
     if (this.examples.length > 0) this.schedule(0);
   }
 
   onPrepared(msg: Extract<FromWorker, { type: 'prepared' }>) {
-    const mine = this.preparing;
-    this.preparing = false;
+    const mine = this.cache === 'preparing';
     this.renderSkipped(msg.skipped);
-    if (mine) this.host.setBusy(false);
-    if (this.stale) { this.stale = false; this.schedule(0); return; }
-    this.preparedReason = msg.readiness;
-    $('data-status').textContent = `${msg.counts.reduce((a, b) => a + b, 0)} images ready (features cached: ${(msg.cacheBytes / 1e6).toFixed(1)} MB, ${(msg.ms / 1000).toFixed(1)} s).`;
+    if (msg.cancelled || this.stale) {
+      this.cache = 'none'; // a stale preparation is redone once the worker is free (onIdle)
+    } else {
+      this.cache = 'ready';
+      this.reason = msg.readiness;
+      $('data-status').textContent = `${msg.counts.reduce((a, b) => a + b, 0)} images ready (features cached: ${(msg.cacheBytes / 1e6).toFixed(1)} MB, ${(msg.ms / 1000).toFixed(1)} s).`;
+    }
+    if (mine) {
+      const then = this.cache === 'ready' && this.reason === null ? this.then : null;
+      this.then = null;
+      this.host.setBusy(false);
+      then?.();
+    }
     this.host.changed();
   }
 
@@ -85,13 +105,12 @@ export class ImageMode {
   }
 
   private examplesChanged() {
-    this.preparedReason = undefined;
     const counts = classCounts(this.examples);
     $('data-status').textContent = this.examples.length ? `${this.examples.length} images in ${counts.size} classes.` : 'No images yet.';
+    if (this.cache === 'preparing') { this.stale = true; this.then = null; this.host.send({ type: 'cancel' }); }
+    else if (this.host.busy()) { this.stale = true; this.cache = 'none'; }
+    else { this.cache = 'none'; this.schedule(SETTLE_MS); }
     this.host.changed();
-    if (this.preparing) { this.stale = true; this.host.send({ type: 'cancel' }); return; }
-    if (this.host.busy()) { this.stale = true; return; }
-    this.schedule(SETTLE_MS);
   }
 
   private schedule(ms: number) {
@@ -100,8 +119,8 @@ export class ImageMode {
   }
 
   private prepare() {
-    if (!this.host.engineReady() || this.host.busy() || readiness(classCounts(this.examples)) !== null) return;
-    this.preparing = true;
+    if (!this.host.engineReady() || this.host.busy() || this.readiness() !== null) { this.then = null; return; }
+    this.cache = 'preparing';
     this.host.setBusy(true);
     this.host.send({ type: 'prepare', examples: this.examples, classes: this.names(), unfreeze: this.host.unfreeze() });
   }

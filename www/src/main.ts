@@ -303,10 +303,14 @@ function wire() {
   $('train-button').addEventListener('click', () => {
     state.epochs = [];
     drawCharts();
-    setBusy(true);
-    state.training = true;
-    if (state.task === 'text') send({ type: 'train-text', options: options(), maxLength: Number($<HTMLInputElement>('max-length').value) });
-    else send({ type: 'train', options: options() });
+    const start = () => {
+      setBusy(true);
+      state.training = true;
+      if (state.task === 'text') send({ type: 'train-text', options: options(), maxLength: Number($<HTMLInputElement>('max-length').value) });
+      else send({ type: 'train', options: options() });
+    };
+    if (state.task === 'image') images.whenPrepared(start);
+    else start();
   });
   $('predict-text-form').addEventListener('submit', (e) => {
     e.preventDefault();
