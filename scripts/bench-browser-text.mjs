@@ -1,7 +1,7 @@
 // The text benchmark in headless Chromium: the page's own worker and engine, driven through the
 // same messages the page sends. Movie-review snippets, stratified 80/20 split (seed 0), max length
 // 64, batch 32, 3 epochs. Prints Markdown table rows like `bench_text` (native).
-// Usage: node scripts/bench-browser-text.mjs [--backend cpu|webgpu] [--epochs 3] [--unfreeze head,2] [--limit-per-class 0]
+// Usage: node scripts/bench-browser-text.mjs [--backend cpu|webgpu] [--epochs 3] [--unfreeze head,2] [--limit-per-class 0] [--json]
 import { parseArgs } from 'node:util';
 import { serve } from './serve.mjs';
 import { launch } from '../tests/e2e/browser.mjs';
@@ -13,6 +13,7 @@ const { values: args } = parseArgs({ options: {
   'max-length': { type: 'string', default: '64' },
   'limit-per-class': { type: 'string', default: '0' },
   web: { type: 'string', default: 'build/web' },
+  json: { type: 'boolean', default: false },
 } });
 
 async function runInPage(page, backend, unfreeze, epochs, maxLength, limitPerClass) {
@@ -54,6 +55,7 @@ async function runInPage(page, backend, unfreeze, epochs, maxLength, limitPerCla
       trainPerS: epochsSeen.reduce((a, e) => a + e.trainExamplesPerSec, 0) / Math.max(1, epochsSeen.length),
       wasmMb: trained.wasmMemoryBytes / 1e6, cacheMb: prepared.cacheBytes / 1e6,
       bestValAcc: trained.report.bestValAccuracy, epochs: trained.report.epochs.length, totalS: (performance.now() - started) / 1000,
+      epochPerS: epochsSeen.map((e) => e.trainExamplesPerSec),
     };
   }, { backend, unfreeze, epochs, maxLength, limitPerClass });
 }
@@ -64,13 +66,16 @@ try {
   const page = await context.newPage();
   page.on('console', (m) => { if (m.type() === 'error') console.error(m.text()); });
   await page.goto(server.url);
-  console.log('| path | trains | texts | weights load s | tokenize texts/s (tokens/s) | caching ex/s | first step s | train ex/s | wasm memory MB | cache MB | best val acc | epochs |');
-  console.log('|---|---|---|---|---|---|---|---|---|---|---|---|');
+  if (!args.json) {
+    console.log('| path | trains | texts | weights load s | tokenize texts/s (tokens/s) | caching ex/s | first step s | train ex/s | wasm memory MB | cache MB | best val acc | epochs |');
+    console.log('|---|---|---|---|---|---|---|---|---|---|---|---|');
+  }
   for (const u of args.unfreeze.split(',')) {
     const unfreeze = u === 'head' ? 'head' : Number(u);
     const r = await runInPage(page, args.backend, unfreeze, Number(args.epochs), Number(args['max-length']), Number(args['limit-per-class']));
     console.error(`  (${r.backend}; ${r.totalS.toFixed(0)} s in all)`);
-    console.log(`| browser ${args.backend} | ${u === 'head' ? 'head only' : `head + last ${u} layers`} | ${r.texts} | ${r.loadS.toFixed(2)} | ${r.tokenizePerS.toFixed(0)} (${r.tokensPerS.toFixed(0)}) | ${r.cachingPerS.toFixed(1)} | ${r.firstStepS?.toFixed(2)} | ${r.trainPerS.toFixed(1)} | ${r.wasmMb.toFixed(0)} | ${r.cacheMb.toFixed(1)} | ${(r.bestValAcc * 100).toFixed(1)}% | ${r.epochs} |`);
+    if (args.json) console.log(JSON.stringify({ path: `browser ${args.backend}`, unfreeze: u, caching_examples_per_s: r.cachingPerS, time_to_first_step_s: r.firstStepS, epoch_examples_per_s: r.epochPerS, peak_memory_mb: r.wasmMb, best_val_accuracy: r.bestValAcc }));
+    else console.log(`| browser ${args.backend} | ${u === 'head' ? 'head only' : `head + last ${u} layers`} | ${r.texts} | ${r.loadS.toFixed(2)} | ${r.tokenizePerS.toFixed(0)} (${r.tokensPerS.toFixed(0)}) | ${r.cachingPerS.toFixed(1)} | ${r.firstStepS?.toFixed(2)} | ${r.trainPerS.toFixed(1)} | ${r.wasmMb.toFixed(0)} | ${r.cacheMb.toFixed(1)} | ${(r.bestValAcc * 100).toFixed(1)}% | ${r.epochs} |`);
   }
 } finally {
   await context.close();

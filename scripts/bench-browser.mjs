@@ -1,6 +1,6 @@
 // The image benchmark in headless Chromium: the page's own worker and engine, driven through the
 // same messages the page sends. Prints Markdown table rows like `bench` (native).
-// Usage: node scripts/bench-browser.mjs [--backend cpu|webgpu] [--per-class N] [--epochs N] [--unfreeze head|K]
+// Usage: node scripts/bench-browser.mjs [--backend cpu|webgpu] [--per-class N] [--epochs N] [--unfreeze head|K] [--json]
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -14,6 +14,7 @@ const { values: args } = parseArgs({ options: {
   unfreeze: { type: 'string', default: 'head,2' },
   web: { type: 'string', default: 'build/web' },
   data: { type: 'string', default: 'assets/fashion-bench' },
+  json: { type: 'boolean', default: false },
 } });
 const perClass = Number(args['per-class']);
 
@@ -39,12 +40,12 @@ async function runInPage(page, backend, unfreeze, files, epochs) {
       };
     });
     const started = performance.now();
-    worker.postMessage({ type: 'init', backend, weightsUrl: './efficientnet-lite0.safetensors' });
+    worker.postMessage({ type: 'init', task: 'image', backend, weightsUrl: './efficientnet-lite0.safetensors' });
     const ready = await waitFor('ready');
     const examples = [];
     for (let i = 0; i < files.length; i += 50) {  // bounded concurrency: thousands of fetches at once fail
       examples.push(...await Promise.all(files.slice(i, i + 50).map(async (f) => ({
-        blob: await (await fetch(`/bench-data/${f.path}`)).blob(), name: f.path, label: f.label, holdout: f.holdout }))));
+        image: await (await fetch(`/bench-data/${f.path}`)).blob(), name: f.path, label: f.label, holdout: f.holdout }))));
     }
     const classes = [...new Set(files.map((f) => f.label))];
     worker.postMessage({ type: 'prepare', examples, classes, unfreeze });
@@ -65,6 +66,7 @@ async function runInPage(page, backend, unfreeze, files, epochs) {
       trainPerS: epochsSeen.reduce((a, e) => a + e.trainExamplesPerSec, 0) / Math.max(1, epochsSeen.length),
       wasmMb: trained.wasmMemoryBytes / 1e6, cacheMb: prepared.cacheBytes / 1e6,
       bestValAcc: trained.report.bestValAccuracy, epochs: trained.report.epochs.length, totalS: (performance.now() - started) / 1000,
+      epochPerS: epochsSeen.map((e) => e.trainExamplesPerSec),
     };
   }, { backend, unfreeze, files, epochs });
 }
@@ -76,13 +78,16 @@ try {
   page.on('console', (m) => { if (m.type() === 'error') console.error(m.text()); });
   await page.goto(server.url);
   const files = listing();
-  console.log('| path | trains | images | weights load s | caching ex/s | first step s | train ex/s | wasm memory MB | cache MB | best val acc | epochs |');
-  console.log('|---|---|---|---|---|---|---|---|---|---|---|');
+  if (!args.json) {
+    console.log('| path | trains | images | weights load s | caching ex/s | first step s | train ex/s | wasm memory MB | cache MB | best val acc | epochs |');
+    console.log('|---|---|---|---|---|---|---|---|---|---|---|');
+  }
   for (const u of args.unfreeze.split(',')) {
     const unfreeze = u === 'head' ? 'head' : Number(u);
     const r = await runInPage(page, args.backend, unfreeze, files, Number(args.epochs));
     console.error(`  (${r.backend}; ${r.totalS.toFixed(0)} s in all)`);
-    console.log(`| browser ${args.backend} | ${u === 'head' ? 'head only' : `head + top layer + last ${u} blocks`} | ${r.images} | ${r.loadS.toFixed(2)} | ${r.cachingPerS.toFixed(1)} | ${r.firstStepS?.toFixed(2)} | ${r.trainPerS.toFixed(1)} | ${r.wasmMb.toFixed(0)} | ${r.cacheMb.toFixed(1)} | ${(r.bestValAcc * 100).toFixed(1)}% | ${r.epochs} |`);
+    if (args.json) console.log(JSON.stringify({ path: `browser ${args.backend}`, unfreeze: u, caching_examples_per_s: r.cachingPerS, time_to_first_step_s: r.firstStepS, epoch_examples_per_s: r.epochPerS, peak_memory_mb: r.wasmMb, best_val_accuracy: r.bestValAcc }));
+    else console.log(`| browser ${args.backend} | ${u === 'head' ? 'head only' : `head + top layer + last ${u} blocks`} | ${r.images} | ${r.loadS.toFixed(2)} | ${r.cachingPerS.toFixed(1)} | ${r.firstStepS?.toFixed(2)} | ${r.trainPerS.toFixed(1)} | ${r.wasmMb.toFixed(0)} | ${r.cacheMb.toFixed(1)} | ${(r.bestValAcc * 100).toFixed(1)}% | ${r.epochs} |`);
   }
 } finally {
   await context.close();

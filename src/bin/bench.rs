@@ -3,7 +3,7 @@
 //! Prints one Markdown table row per configuration (head only; head + last 2 blocks).
 //!
 //! ```text
-//! cargo run --release --bin bench -- [--epochs 10] [--backend cpu|wgpu] [--json]
+//! cargo run --release --bin bench -- [--epochs 10] [--unfreeze head,2] [--backend cpu|wgpu] [--json]
 //! ```
 
 use std::path::PathBuf;
@@ -11,7 +11,7 @@ use std::path::PathBuf;
 use burn_finetune::backend::BackendKind;
 use burn_finetune::model::{EfficientNetWeights, Unfreeze};
 use burn_finetune::native::folder::{add_folder, list_folder};
-use burn_finetune::native::bench::{Timing, peak_memory_mb};
+use burn_finetune::native::bench::{Timing, peak_memory_mb, unfreeze_list};
 use burn_finetune::native::native_device;
 use burn_finetune::train::TrainOptions;
 use burn_finetune::{Error, ImageFineTuner};
@@ -27,6 +27,9 @@ struct Args {
     weights: PathBuf,
     #[arg(long, default_value_t = 10)]
     epochs: usize,
+    /// Configurations to run: "head" and/or a number of blocks.
+    #[arg(long, default_value = "head,2")]
+    unfreeze: String,
     #[arg(long, default_value = "cpu", value_parser = ["cpu", "wgpu"])]
     backend: String,
     /// Also run the 10 000-image memory check (assets/fashion-10k) with head + 2 blocks, 1 epoch.
@@ -49,6 +52,10 @@ struct Row {
     cache_mb: f32,
     best_val_accuracy: f32,
     epochs_run: usize,
+    /// Training examples per second of each epoch (the first includes warm-up).
+    epoch_examples_per_s: Vec<f32>,
+    /// CPU threads the backend may use (rayon's pool: one per core).
+    threads: usize,
 }
 
 
@@ -82,13 +89,15 @@ async fn run(args: &Args, unfreeze: Unfreeze, train: &str, val: Option<&str>, ep
         cache_mb: tuner.cache_bytes() as f32 / 1e6,
         best_val_accuracy: report.best_val_accuracy,
         epochs_run: report.epochs.len(),
+        epoch_examples_per_s: timing.throughput.clone(),
+        threads: std::thread::available_parallelism().map_or(1, |n| n.get()),
     })
 }
 
 fn main() -> Result<(), Error> {
     let args = Args::parse();
     let mut rows = Vec::new();
-    for unfreeze in [Unfreeze::Head, Unfreeze::Blocks(2)] {
+    for unfreeze in unfreeze_list(&args.unfreeze)? {
         eprintln!("== {unfreeze}");
         rows.push(futures_lite::future::block_on(run(&args, unfreeze, "train", Some("test"), args.epochs))?);
     }

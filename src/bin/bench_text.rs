@@ -12,7 +12,7 @@ use burn_finetune::backend::BackendKind;
 use burn_finetune::data::{TextDataset, TextTokenizer};
 use burn_finetune::model::Unfreeze;
 use burn_finetune::model::minilm::MiniLmWeights;
-use burn_finetune::native::bench::{Timing, peak_memory_mb};
+use burn_finetune::native::bench::{Timing, peak_memory_mb, unfreeze_list};
 use burn_finetune::native::native_device;
 use burn_finetune::native::text_file::{dataset_from, read_text_file};
 use burn_finetune::train::TrainOptions;
@@ -59,6 +59,10 @@ struct Row {
     cache_mb: f32,
     best_val_accuracy: f32,
     epochs_run: usize,
+    /// Training examples per second of each epoch (the first includes warm-up).
+    epoch_examples_per_s: Vec<f32>,
+    /// CPU threads the backend may use (rayon's pool: one per core).
+    threads: usize,
 }
 
 
@@ -111,6 +115,8 @@ async fn run(args: &Args, set: &TextDataset, unfreeze: Unfreeze) -> Result<Row, 
         cache_mb: tuner.cache_bytes() as f32 / 1e6,
         best_val_accuracy: report.best_val_accuracy,
         epochs_run: report.epochs.len(),
+        epoch_examples_per_s: timing.throughput.clone(),
+        threads: std::thread::available_parallelism().map_or(1, |n| n.get()),
     })
 }
 
@@ -118,9 +124,8 @@ fn main() -> Result<(), Error> {
     let args = Args::parse();
     let set = dataset_from(&read_text_file(&args.data)?, None, None)?;
     let mut rows = Vec::new();
-    for u in args.unfreeze.split(',') {
-        let unfreeze = if u == "head" { Unfreeze::Head } else { Unfreeze::Blocks(u.parse().map_err(|_| Error::Options(format!("bad --unfreeze {u}")))?) };
-        eprintln!("== {u}");
+    for unfreeze in unfreeze_list(&args.unfreeze)? {
+        eprintln!("== {unfreeze}");
         rows.push(futures_lite::future::block_on(run(&args, &set, unfreeze))?);
     }
     if args.json {

@@ -2,7 +2,19 @@
 
 use web_time::Instant;
 
+use crate::Error;
+use crate::model::Unfreeze;
 use crate::train::{TrainEvent, TrainHooks};
+
+/// `--unfreeze head,2`: the configurations to run.
+pub fn unfreeze_list(list: &str) -> Result<Vec<Unfreeze>, Error> {
+    list.split(',')
+        .map(|u| match u.trim() {
+            "head" => Ok(Unfreeze::Head),
+            k => k.parse().map(Unfreeze::Blocks).map_err(|_| Error::Options(format!("bad --unfreeze {k}: 'head' or a number"))),
+        })
+        .collect()
+}
 
 /// Records when the first training step finished and each epoch's throughput (and logs epochs).
 pub struct Timing {

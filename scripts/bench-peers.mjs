@@ -1,0 +1,94 @@
+// The benchmark beside the peers, in one run on this machine: the same fine-tuning work for
+// everyone — EfficientNet-Lite0 at 224×224 with the last 2 blocks + `_conv_head` + head trained on
+// the Fashion-MNIST 1 000/1 000 set-up, and MiniLM-L6 with the last 2 layers + head trained on the
+// movie-review set-up (max length 64) — batch 32, the same epochs for all, each run `--runs` times.
+// Prints one Markdown table: medians with the spread (min–max), train throughput without the first
+// epoch (warm-up), ratios ours/PyTorch, and the training step's achieved GFLOP/s against the
+// machine's nominal peak.
+//
+// Usage: node scripts/bench-peers.mjs [--runs 3] [--epochs 3] [--tasks image,text]
+//          [--paths native,browser-cpu,pytorch]   (also: browser-webgpu)
+// Needs: scripts/build-web.sh for the browser paths; the PyTorch venv is made on first use
+// (scripts/peers/setup-torch.sh).
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { cpus } from 'node:os';
+import { parseArgs } from 'node:util';
+
+const { values: args } = parseArgs({ options: {
+  runs: { type: 'string', default: '3' },
+  epochs: { type: 'string', default: '3' },
+  tasks: { type: 'string', default: 'image,text' },
+  paths: { type: 'string', default: 'native,browser-cpu,pytorch' },
+} });
+const runs = Number(args.runs);
+const target = process.env.CARGO_TARGET_DIR ?? `${process.env.FINETUNE_CACHE ?? `${process.env.HOME}/.cache/burn-finetune`}/target`;
+const common = ['--epochs', args.epochs, '--unfreeze', '2'];
+
+/** The command of each path for a task; each prints its result as the last JSON line. */
+const COMMANDS = {
+  native: (task) => [`${target}/release/${task === 'image' ? 'bench' : 'bench_text'}`, ['--json', ...common]],
+  'browser-cpu': (task) => ['node', [`scripts/bench-browser${task === 'image' ? '' : '-text'}.mjs`, '--json', '--backend', 'cpu', ...common]],
+  'browser-webgpu': (task) => ['node', [`scripts/bench-browser${task === 'image' ? '' : '-text'}.mjs`, '--json', '--backend', 'webgpu', ...common]],
+  pytorch: (task) => [python(), ['scripts/peers/torch_peer.py', task, '--epochs', args.epochs]],
+};
+
+let pythonPath = null;
+function python() {
+  pythonPath ??= execFileSync('bash', ['scripts/peers/setup-torch.sh'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] }).trim();
+  return pythonPath;
+}
+
+function runOnce(path, task) {
+  const [cmd, argv] = COMMANDS[path](task);
+  const out = execFileSync(cmd, argv, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], maxBuffer: 1 << 24 });
+  return JSON.parse(out.trim().split('\n').at(-1));
+}
+
+const median = (xs) => { const s = [...xs].sort((a, b) => a - b); return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2; };
+const mean = (xs) => xs.reduce((a, b) => a + b, 0) / xs.length;
+/** Training examples/s without the first epoch (warm-up), when there is more than one. */
+const steady = (r) => mean(r.epoch_examples_per_s.length > 1 ? r.epoch_examples_per_s.slice(1) : r.epoch_examples_per_s);
+
+/** The machine's nominal f32 peak: cores × SIMD lanes × 2 (an FMA is 2 FLOPs) × clock. */
+function nominalPeak() {
+  const info = readFileSync('/proc/cpuinfo', 'utf8');
+  const lanes = /\bavx512f\b/.test(info) ? 16 : /\bavx2\b/.test(info) ? 8 : 4;
+  const ghz = Number(info.match(/cpu MHz\s*:\s*([\d.]+)/)?.[1] ?? 0) / 1000;
+  const cores = cpus().length;
+  return { gflops: cores * lanes * 2 * ghz, how: `${cores} cores × ${lanes} f32 lanes (${lanes === 16 ? 'AVX-512' : lanes === 8 ? 'AVX2' : 'SSE'}) × 2 (FMA) × ${ghz.toFixed(2)} GHz` };
+}
+
+const results = [];
+for (const task of args.tasks.split(',')) {
+  for (const path of args.paths.split(',')) {
+    const rows = [];
+    for (let i = 0; i < runs; i++) {
+      console.error(`== ${task} · ${path} · run ${i + 1}/${runs}`);
+      rows.push(runOnce(path, task));
+    }
+    results.push({ task, path, rows });
+  }
+}
+
+const peak = nominalPeak();
+const fmt = (xs, digits) => {
+  const m = median(xs);
+  return xs.length > 1 ? `${m.toFixed(digits)} (${Math.min(...xs).toFixed(digits)}–${Math.max(...xs).toFixed(digits)})` : m.toFixed(digits);
+};
+console.log(`Runs per row: ${runs} (median, min–max); ${args.epochs} epochs, batch 32; train ex/s without the first epoch.`);
+console.log(`Nominal peak: ${peak.how} = ${peak.gflops.toFixed(0)} GFLOP/s. Training-step FLOPs (matmul + convolution, forward + backward) counted by PyTorch's FlopCounterMode on the same layers.\n`);
+console.log('| task | path | threads | caching ex/s | first step s | train ex/s | train GFLOP/s (% of peak) | peak MB | best val acc | train × PyTorch | caching × PyTorch |');
+console.log('|---|---|---|---|---|---|---|---|---|---|---|');
+for (const { task, path, rows } of results) {
+  const torch = results.find((r) => r.task === task && r.path === 'pytorch');
+  const flops = torch ? median(torch.rows.map((r) => r.train_flops_per_example)) : null;
+  const train = rows.map(steady);
+  const caching = rows.map((r) => r.caching_examples_per_s);
+  const gflops = flops ? (median(train) * flops) / 1e9 : null;
+  const ratio = (mine, theirs) => (torch && path !== 'pytorch' ? `${(median(mine) / median(theirs)).toFixed(2)}×` : '—');
+  const threads = rows[0].threads ?? (path.startsWith('browser') ? 1 : '?');
+  console.log(`| ${task} | ${path} | ${threads} | ${fmt(caching, 1)} | ${fmt(rows.map((r) => r.time_to_first_step_s), 2)} | ${fmt(train, 1)} | `
+    + `${gflops ? `${gflops.toFixed(1)} (${((gflops / peak.gflops) * 100).toFixed(0)} %)` : '—'} | ${fmt(rows.map((r) => r.peak_memory_mb), 0)} | `
+    + `${fmt(rows.map((r) => r.best_val_accuracy * 100), 1)} % | ${ratio(train, torch?.rows.map(steady))} | ${ratio(caching, torch?.rows.map((r) => r.caching_examples_per_s))} |`);
+}
