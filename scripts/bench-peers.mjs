@@ -77,7 +77,7 @@ const fmt = (xs, digits) => {
   return xs.length > 1 ? `${m.toFixed(digits)} (${Math.min(...xs).toFixed(digits)}–${Math.max(...xs).toFixed(digits)})` : m.toFixed(digits);
 };
 console.log(`Runs per row: ${runs} (median, min–max); ${args.epochs} epochs, batch 32; train ex/s without the first epoch.`);
-console.log(`Nominal peak: ${peak.how} = ${peak.gflops.toFixed(0)} GFLOP/s. Training-step FLOPs (matmul + convolution, forward + backward) counted by PyTorch's FlopCounterMode on the same layers.\n`);
+console.log(`Nominal peak: ${peak.how} = ${peak.gflops.toFixed(0)} GFLOP/s. Training-step FLOPs: 3 × the forward pass's matmul + convolution FLOPs, counted by PyTorch's FlopCounterMode on the same layers.\n`);
 console.log('| task | path | threads | caching ex/s | first step s | train ex/s | train GFLOP/s (% of peak) | peak MB | best val acc | train × PyTorch | caching × PyTorch |');
 console.log('|---|---|---|---|---|---|---|---|---|---|---|');
 for (const { task, path, rows } of results) {

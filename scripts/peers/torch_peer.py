@@ -250,15 +250,18 @@ def text_task(args):
 # ---------------------------------------------------------------- the shared loop
 
 def flops_per_example(forward, batch_of, x, y, batches=20):
-    """Matmul/convolution FLOPs of one training step (forward + backward) per example, counted by
-    PyTorch's FlopCounterMode over a few batches (text batches differ in length)."""
+    """Matmul/convolution FLOPs of one training step per example: the forward pass counted by
+    PyTorch's FlopCounterMode over a few batches (text batches differ in length), times 3 for
+    forward + backward (the usual rule: the backward pass costs twice the forward; the counter's
+    own backward count is wrong for grouped (depthwise) convolutions)."""
     from torch.utils.flop_counter import FlopCounterMode
     total, seen = 0, 0
-    for idx in list(torch.randperm(len(y), generator=torch.Generator().manual_seed(1)).split(BATCH))[:batches]:
-        with FlopCounterMode(display=False) as counter:
-            F.cross_entropy(forward(batch_of(x, idx)), y[idx]).backward()
-        total, seen = total + counter.get_total_flops(), seen + len(idx)
-    return total / seen
+    with torch.no_grad():
+        for idx in list(torch.randperm(len(y), generator=torch.Generator().manual_seed(1)).split(BATCH))[:batches]:
+            with FlopCounterMode(display=False) as counter:
+                forward(batch_of(x, idx))
+            total, seen = total + counter.get_total_flops(), seen + len(idx)
+    return 3 * total / seen
 
 
 def fine_tune(args, task, upper, head, dropout, train, val, caching, batch_of):

@@ -6,6 +6,9 @@
 //! cargo run --release --bin bench -- [--epochs 10] [--unfreeze head,2] [--backend cpu|wgpu] [--json]
 //! ```
 
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use std::path::PathBuf;
 
 use burn_finetune::backend::BackendKind;

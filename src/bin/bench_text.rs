@@ -6,6 +6,9 @@
 //! cargo run --release --bin bench_text -- [--epochs 3] [--backend cpu|wgpu] [--json]
 //! ```
 
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use std::path::PathBuf;
 
 use burn_finetune::backend::BackendKind;

@@ -6,6 +6,9 @@
 //! finetune --text reviews.csv [--text-column text] [--label-column label] [--max-length 128]
 //! ```
 
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use std::path::PathBuf;
 use std::process::ExitCode;
 
