@@ -7,7 +7,7 @@
 // machine's nominal peak.
 //
 // Usage: node scripts/bench-peers.mjs [--runs 3] [--epochs 3] [--tasks image,text]
-//          [--paths native,browser-cpu,pytorch]   (also: browser-webgpu)
+//          [--paths native,browser-cpu,pytorch,tfjs-wasm]   (also: browser-webgpu, tfjs-webgpu)
 // Needs: scripts/build-web.sh for the browser paths; the PyTorch venv is made on first use
 // (scripts/peers/setup-torch.sh).
 import { execFileSync } from 'node:child_process';
@@ -19,7 +19,7 @@ const { values: args } = parseArgs({ options: {
   runs: { type: 'string', default: '3' },
   epochs: { type: 'string', default: '3' },
   tasks: { type: 'string', default: 'image,text' },
-  paths: { type: 'string', default: 'native,browser-cpu,pytorch' },
+  paths: { type: 'string', default: 'native,browser-cpu,pytorch,tfjs-wasm' },
 } });
 const runs = Number(args.runs);
 const target = process.env.CARGO_TARGET_DIR ?? `${process.env.FINETUNE_CACHE ?? `${process.env.HOME}/.cache/burn-finetune`}/target`;
@@ -31,7 +31,11 @@ const COMMANDS = {
   'browser-cpu': (task) => ['node', [`scripts/bench-browser${task === 'image' ? '' : '-text'}.mjs`, '--json', '--backend', 'cpu', ...common]],
   'browser-webgpu': (task) => ['node', [`scripts/bench-browser${task === 'image' ? '' : '-text'}.mjs`, '--json', '--backend', 'webgpu', ...common]],
   pytorch: (task) => [python(), ['scripts/peers/torch_peer.py', task, '--epochs', args.epochs]],
+  'tfjs-wasm': (task) => ['node', ['scripts/peers/tfjs_peer.mjs', task, '--backend', 'wasm', '--epochs', args.epochs]],
+  'tfjs-webgpu': (task) => ['node', ['scripts/peers/tfjs_peer.mjs', task, '--backend', 'webgpu', '--epochs', args.epochs]],
 };
+/** Paths without a port of a task yet. */
+const MISSING = { text: ['tfjs-wasm', 'tfjs-webgpu'] };
 
 let pythonPath = null;
 function python() {
@@ -62,6 +66,7 @@ function nominalPeak() {
 const results = [];
 for (const task of args.tasks.split(',')) {
   for (const path of args.paths.split(',')) {
+    if (MISSING[task]?.includes(path)) { console.error(`== ${task} · ${path}: not ported yet, skipped`); continue; }
     const rows = [];
     for (let i = 0; i < runs; i++) {
       console.error(`== ${task} · ${path} · run ${i + 1}/${runs}`);
@@ -78,8 +83,8 @@ const fmt = (xs, digits) => {
 };
 console.log(`Runs per row: ${runs} (median, min–max); ${args.epochs} epochs, batch 32; train ex/s without the first epoch.`);
 console.log(`Nominal peak: ${peak.how} = ${peak.gflops.toFixed(0)} GFLOP/s. Training-step FLOPs: 3 × the forward pass's matmul + convolution FLOPs, counted by PyTorch's FlopCounterMode on the same layers.\n`);
-console.log('| task | path | threads | caching ex/s | first step s | train ex/s | train GFLOP/s (% of peak) | peak MB | best val acc | train × PyTorch | caching × PyTorch |');
-console.log('|---|---|---|---|---|---|---|---|---|---|---|');
+console.log('| task | path | threads | caching ex/s | first step s | train ex/s | train GFLOP/s (% of peak) | peak MB | best val acc | train × PyTorch | caching × PyTorch | train × best TF.js |');
+console.log('|---|---|---|---|---|---|---|---|---|---|---|---|');
 for (const { task, path, rows } of results) {
   const torch = results.find((r) => r.task === task && r.path === 'pytorch');
   const flops = torch ? median(torch.rows.map((r) => r.train_flops_per_example)) : null;
@@ -88,7 +93,11 @@ for (const { task, path, rows } of results) {
   const gflops = flops ? (median(train) * flops) / 1e9 : null;
   const ratio = (mine, theirs) => (torch && path !== 'pytorch' ? `${(median(mine) / median(theirs)).toFixed(2)}×` : '—');
   const threads = rows[0].threads ?? (path.startsWith('browser') ? 1 : '?');
+  // Our browser rows against the faster TF.js backend in the same browser.
+  const tfjs = results.filter((r) => r.task === task && r.path.startsWith('tfjs'))
+    .map((r) => median(r.rows.map(steady))).sort((a, b) => b - a)[0];
+  const vsTfjs = path.startsWith('browser') && tfjs ? `${(median(train) / tfjs).toFixed(2)}×` : '—';
   console.log(`| ${task} | ${path} | ${threads} | ${fmt(caching, 1)} | ${fmt(rows.map((r) => r.time_to_first_step_s), 2)} | ${fmt(train, 1)} | `
     + `${gflops ? `${gflops.toFixed(1)} (${((gflops / peak.gflops) * 100).toFixed(0)} %)` : '—'} | ${fmt(rows.map((r) => r.peak_memory_mb), 0)} | `
-    + `${fmt(rows.map((r) => r.best_val_accuracy * 100), 1)} % | ${ratio(train, torch?.rows.map(steady))} | ${ratio(caching, torch?.rows.map((r) => r.caching_examples_per_s))} |`);
+    + `${fmt(rows.map((r) => r.best_val_accuracy * 100), 1)} % | ${ratio(train, torch?.rows.map(steady))} | ${ratio(caching, torch?.rows.map((r) => r.caching_examples_per_s))} | ${vsTfjs} |`);
 }

@@ -12,9 +12,10 @@ const TYPES = {
 
 /**
  * Serves `dir`; resolves to `{ url, close }`. `onRequest(path)` sees every request; `mounts` maps
- * URL prefixes (`/bench-data/`) to other folders.
+ * URL prefixes (`/bench-data/`) to other folders; `headers` go on every response (e.g. COOP/COEP
+ * for cross-origin isolation, which wasm threads need).
  */
-export function serve(dir, port = 0, onRequest = () => {}, mounts = {}) {
+export function serve(dir, port = 0, onRequest = () => {}, mounts = {}, headers = {}) {
   const server = createServer(async (req, res) => {
     const path = decodeURIComponent(new URL(req.url, 'http://x').pathname);
     onRequest(path);
@@ -25,7 +26,7 @@ export function serve(dir, port = 0, onRequest = () => {}, mounts = {}) {
     try {
       if ((await stat(file)).isDirectory()) file = join(file, 'index.html');
       const body = await readFile(file);
-      res.writeHead(200, { 'content-type': TYPES[extname(file)] ?? 'application/octet-stream', 'cache-control': 'no-cache' });
+      res.writeHead(200, { 'content-type': TYPES[extname(file)] ?? 'application/octet-stream', 'cache-control': 'no-cache', ...headers });
       res.end(body);
     } catch {
       res.writeHead(404).end('not found');

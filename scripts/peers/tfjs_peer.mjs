@@ -1,0 +1,49 @@
+// The TF.js peer of the benchmark (scripts/bench-peers.mjs): builds scripts/peers/tfjs/ with
+// esbuild, serves it cross-origin isolated (COOP/COEP, so the wasm backend may use threads) with
+// the Fashion-MNIST set and the weights, runs it in headless Chromium and prints its JSON result.
+// Usage: node scripts/peers/tfjs_peer.mjs image [--backend wasm|webgpu] [--epochs 3] [--per-class 100]
+import { execFileSync } from 'node:child_process';
+import { cpSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { serve } from '../serve.mjs';
+import { launch } from '../../tests/e2e/browser.mjs';
+
+const { values: args, positionals } = parseArgs({ allowPositionals: true, options: {
+  backend: { type: 'string', default: 'wasm' },
+  epochs: { type: 'string', default: '3' },
+  data: { type: 'string', default: 'assets/fashion-bench' },
+  'per-class': { type: 'string', default: '100' },
+} });
+if (positionals[0] !== 'image') throw new Error('the TF.js peer runs the image task (the text task is not ported yet)');
+
+const OUT = 'build/peers/tfjs';
+mkdirSync(join(OUT, 'tfjs'), { recursive: true });
+execFileSync('node_modules/.bin/esbuild', ['scripts/peers/tfjs/page.ts', '--bundle', '--format=esm', '--target=es2022',
+  `--outfile=${OUT}/page.js`, '--log-level=warning'], { stdio: 'inherit' });
+cpSync('scripts/peers/tfjs/index.html', join(OUT, 'index.html'));
+const wasmDir = 'node_modules/@tensorflow/tfjs-backend-wasm/dist';
+for (const f of readdirSync(wasmDir).filter((f) => f.endsWith('.wasm'))) cpSync(join(wasmDir, f), join(OUT, 'tfjs', f));
+
+const list = (split) => {
+  const classes = readdirSync(join(args.data, split)).sort();
+  return classes.flatMap((c, y) => readdirSync(join(args.data, split, c)).sort().slice(0, Number(args['per-class']))
+    .map((f) => [`/data/${split}/${c}/${f}`, y]));
+};
+writeFileSync(join(OUT, 'files.json'), JSON.stringify({ train: list('train'), val: list('test'), classes: readdirSync(join(args.data, 'train')).length }));
+
+const server = await serve(OUT, 0, () => {}, { '/data/': args.data, '/assets/': 'assets' },
+  { 'cross-origin-opener-policy': 'same-origin', 'cross-origin-embedder-policy': 'require-corp' });
+const context = await launch();
+try {
+  const page = await context.newPage();
+  page.on('console', (m) => { if (m.type() === 'error') console.error(m.text()); });
+  await page.goto(`${server.url}?backend=${args.backend}&epochs=${args.epochs}`);
+  await page.waitForFunction(() => window.result, null, { timeout: 3_600_000, polling: 1000 });
+  const result = await page.evaluate(() => window.result);
+  if (result.error) throw new Error(`${result.error}\n${result.stack}`);
+  console.log(JSON.stringify(result));
+} finally {
+  await context.close();
+  await server.close();
+}
