@@ -2,7 +2,8 @@
 // the labelled texts of the chosen columns, caches the frozen layers' outputs (only when training
 // asks for it: a 50 MB file costs nothing until then), trains and classifies typed text.
 
-import { TextEngine, TextTable } from '../pkg/burn_finetune.js';
+import type { TextEngine, TextTable } from '../pkg/burn_finetune.js';
+import { engineModule } from './engine-module';
 import type { PauseGate } from './pause-gate';
 import type { BackendPreference, FromWorker, TableSummary, TextDatasetSummary, TextPrepareOptions, TrainOptions, Unfreeze } from './protocol';
 
@@ -25,7 +26,7 @@ export class TextJobs {
 
   static async create(weights: Uint8Array, name: string, tokenizer: Uint8Array, backend: BackendPreference,
     adapter: unknown, post: (m: FromWorker) => void, memoryBytes: () => number, gate: PauseGate): Promise<TextJobs> {
-    return new TextJobs(await TextEngine.create(weights, name, tokenizer, backend, adapter), post, memoryBytes, gate);
+    return new TextJobs(await engineModule().TextEngine.create(weights, name, tokenizer, backend, adapter), post, memoryBytes, gate);
   }
 
   /** Streams `file` through the parser chunk by chunk; the file is never one buffer. */
@@ -42,14 +43,14 @@ export class TextJobs {
       const { done, value } = await reader.read();
       if (done) break;
       if (table) table.push(value);
-      else table = new TextTable(name, value);
+      else table = new (engineModule().TextTable)(name, value);
       bytes += value.length;
       if (bytes - reported >= PROGRESS_BYTES) {
         reported = bytes;
         this.post({ type: 'table-progress', bytes, total: file.size, rows: table.rowsRead() });
       }
     }
-    table ??= new TextTable(name, new Uint8Array());
+    table ??= new (engineModule().TextTable)(name, new Uint8Array());
     const summary = table.finish() as TableSummary;
     this.table = table;
     this.post({ type: 'table', summary, ms: performance.now() - started });
@@ -58,7 +59,7 @@ export class TextJobs {
   /** Labelled texts given directly (the package's `addExamples`) instead of a file. */
   useExamples(texts: string[], labels: string[]) {
     this.table?.free();
-    this.table = TextTable.fromExamples(texts, labels);
+    this.table = engineModule().TextTable.fromExamples(texts, labels);
     this.chooseColumns(0, 1, 0);
   }
 

@@ -3,7 +3,8 @@
 // (feature caching) and training, and reports progress. The page never blocks on any of it. The
 // text task's jobs live in text-jobs.ts.
 
-import init, { ImageEngine, setPanicHandler, testPanic } from '../pkg/burn_finetune.js';
+import type { ImageEngine } from '../pkg/burn_finetune.js';
+import { engineModule, loadEngine, wantsWebgpu } from './engine-module';
 import { decodeImage, type ImageInput, SIZE } from './images';
 import type { Example, FromWorker, ModelInfo, Request, Skipped, ToWorker, TrainOptions, Unfreeze } from './protocol';
 import { PauseGate } from './pause-gate';
@@ -77,10 +78,10 @@ async function fetchBytes(url: string, file: 'weights' | 'tokenizer'): Promise<U
 
 async function initEngine(msg: Extract<ToWorker, { type: 'init' }>) {
   const started = performance.now();
-  const wasm = await init({ module_or_path: new URL('./burn_finetune_bg.wasm', import.meta.url) });
-  memory = wasm.memory;
-  setPanicHandler((message: string) => post({ type: 'error', message, fatal: true }));
   const adapter = await describeAdapter();
+  const { module, memory: wasmMemory } = await loadEngine(wantsWebgpu(msg.backend, adapter));
+  memory = wasmMemory;
+  module.setPanicHandler((message: string) => post({ type: 'error', message, fatal: true }));
   const name = msg.weightsUrl.split('/').pop() ?? msg.weightsUrl;
   const weights = await fetchBytes(msg.weightsUrl, 'weights');
   let backend;
@@ -89,7 +90,7 @@ async function initEngine(msg: Extract<ToWorker, { type: 'init' }>) {
     text = await TextJobs.create(weights, name, tokenizer, msg.backend, adapter, post, () => memory?.buffer.byteLength ?? 0, gate);
     backend = text.engine.backend();
   } else {
-    engine = await ImageEngine.create(weights, name, msg.backend, adapter);
+    engine = await module.ImageEngine.create(weights, name, msg.backend, adapter);
     backend = engine.backend();
   }
   post({ type: 'ready', task: msg.task, backend, adapter: adapter.available ? adapter.description : 'none', loadMs: performance.now() - started });
@@ -242,7 +243,7 @@ self.onmessage = async (event: MessageEvent<Request>) => {
         break;
       }
       case 'test-panic':
-        testPanic();
+        engineModule().testPanic();
         break;
     }
   } catch (err) {

@@ -141,6 +141,7 @@ pub(crate) async fn device_for(preference: JsValue, adapter: JsValue) -> Result<
 }
 
 /// The WebGPU device, initialised once per worker (a second `init_async` errors).
+#[cfg(feature = "wgpu")]
 async fn wgpu_device() -> Result<Device, JsValue> {
     if let Some(device) = WGPU_DEVICE.with(|d| d.borrow().clone()) {
         return Ok(device);
@@ -151,4 +152,11 @@ async fn wgpu_device() -> Result<Device, JsValue> {
         .map_err(|e| js_err(format!("WebGPU initialisation failed: {e:?}")))?;
     WGPU_DEVICE.with(|d| *d.borrow_mut() = Some(device.clone()));
     Ok(device)
+}
+
+/// This module was built without WebGPU (the small CPU-only engine): the worker loads the WebGPU
+/// module when it wants WebGPU, so reaching this is a bug.
+#[cfg(not(feature = "wgpu"))]
+async fn wgpu_device() -> Result<Device, JsValue> {
+    Err(js_err("this engine module was built without WebGPU: load the WebGPU module for that backend"))
 }

@@ -19,7 +19,7 @@ test('the packed package installs, type-checks, bundles with Vite and fine-tunes
   const [packed] = JSON.parse(run('npm', ['pack', '--json', '--pack-destination', work], join(ROOT, 'npm')));
   const files = packed.files.map((f) => f.path).sort();
   assert.deepEqual(files.filter((f) => !f.endsWith('.d.ts')),
-    ['README.md', 'dist/burn_finetune_bg.wasm', 'dist/index.js', 'dist/worker.js', 'package.json']);
+    ['README.md', 'dist/burn_finetune_bg.wasm', 'dist/burn_finetune_cpu_bg.wasm', 'dist/index.js', 'dist/worker.js', 'package.json']);
   assert.ok(files.includes('dist/index.d.ts'), 'types are packed');
   assert.ok(!files.some((f) => f.endsWith('.safetensors')), 'no weights in the package');
 
@@ -37,7 +37,7 @@ test('the packed package installs, type-checks, bundles with Vite and fine-tunes
   for (const f of ['model.safetensors', 'tokenizer.json']) cpSync(join(ROOT, 'assets/minilm-l6', f), join(pub, 'minilm-l6', f));
   run('npx', ['vite', 'build', '--logLevel', 'warn'], app);
   const assets = readdirSync(join(app, 'dist/assets'));
-  assert.ok(assets.some((f) => f.endsWith('.wasm')), `Vite emitted the engine: ${assets}`);
+  assert.equal(assets.filter((f) => f.endsWith('.wasm')).length, 2, `Vite emitted both engine modules: ${assets}`);
 
   const server = await serve(join(app, 'dist'));
   const context = await launch();
