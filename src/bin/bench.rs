@@ -14,7 +14,7 @@ use std::path::PathBuf;
 use burn_finetune::backend::BackendKind;
 use burn_finetune::model::{EfficientNetWeights, Unfreeze};
 use burn_finetune::native::folder::{add_folder, list_folder};
-use burn_finetune::native::bench::{Timing, peak_memory_mb, unfreeze_list};
+use burn_finetune::native::bench::{Timing, TrainStats, unfreeze_list};
 use burn_finetune::native::native_device;
 use burn_finetune::train::TrainOptions;
 use burn_finetune::{Error, ImageFineTuner};
@@ -49,16 +49,8 @@ struct Row {
     images: usize,
     weights_load_s: f32,
     caching_examples_per_s: f32,
-    time_to_first_step_s: f32,
-    train_examples_per_s: f32,
-    peak_memory_mb: f32,
-    cache_mb: f32,
-    best_val_accuracy: f32,
-    epochs_run: usize,
-    /// Training examples per second of each epoch (the first includes warm-up).
-    epoch_examples_per_s: Vec<f32>,
-    /// CPU threads the backend may use (rayon's pool: one per core).
-    threads: usize,
+    #[serde(flatten)]
+    stats: TrainStats,
 }
 
 
@@ -86,14 +78,7 @@ async fn run(args: &Args, unfreeze: Unfreeze, train: &str, val: Option<&str>, ep
         images,
         weights_load_s,
         caching_examples_per_s,
-        time_to_first_step_s: timing.first_step.unwrap_or(f32::NAN),
-        train_examples_per_s: timing.mean_throughput(),
-        peak_memory_mb: peak_memory_mb(),
-        cache_mb: tuner.cache_bytes() as f32 / 1e6,
-        best_val_accuracy: report.best_val_accuracy,
-        epochs_run: report.epochs.len(),
-        epoch_examples_per_s: timing.throughput.clone(),
-        threads: std::thread::available_parallelism().map_or(1, |n| n.get()),
+        stats: TrainStats::new(&timing, &report, tuner.cache_bytes()),
     })
 }
 
@@ -118,8 +103,8 @@ fn main() -> Result<(), Error> {
     for r in &rows {
         println!(
             "| {} | {} | {} | {:.2} | {:.1} | {:.2} | {:.1} | {:.0} | {:.1} | {:.1}% | {} |",
-            r.path, r.unfreeze, r.images, r.weights_load_s, r.caching_examples_per_s, r.time_to_first_step_s,
-            r.train_examples_per_s, r.peak_memory_mb, r.cache_mb, r.best_val_accuracy * 100.0, r.epochs_run
+            r.path, r.unfreeze, r.images, r.weights_load_s, r.caching_examples_per_s, r.stats.time_to_first_step_s,
+            r.stats.train_examples_per_s, r.stats.peak_memory_mb, r.stats.cache_mb, r.stats.best_val_accuracy * 100.0, r.stats.epochs_run
         );
     }
     Ok(())

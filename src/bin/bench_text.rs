@@ -15,7 +15,7 @@ use burn_finetune::backend::BackendKind;
 use burn_finetune::data::{TextDataset, TextTokenizer};
 use burn_finetune::model::Unfreeze;
 use burn_finetune::model::minilm::MiniLmWeights;
-use burn_finetune::native::bench::{Timing, peak_memory_mb, unfreeze_list};
+use burn_finetune::native::bench::{Timing, TrainStats, unfreeze_list};
 use burn_finetune::native::native_device;
 use burn_finetune::native::text_file::{dataset_from, read_text_file};
 use burn_finetune::train::TrainOptions;
@@ -56,16 +56,8 @@ struct Row {
     tokenize_texts_per_s: f32,
     tokens_per_s: f32,
     caching_examples_per_s: f32,
-    time_to_first_step_s: f32,
-    train_examples_per_s: f32,
-    peak_memory_mb: f32,
-    cache_mb: f32,
-    best_val_accuracy: f32,
-    epochs_run: usize,
-    /// Training examples per second of each epoch (the first includes warm-up).
-    epoch_examples_per_s: Vec<f32>,
-    /// CPU threads the backend may use (rayon's pool: one per core).
-    threads: usize,
+    #[serde(flatten)]
+    stats: TrainStats,
 }
 
 
@@ -112,14 +104,7 @@ async fn run(args: &Args, set: &TextDataset, unfreeze: Unfreeze) -> Result<Row, 
         tokenize_texts_per_s: set.texts.len() as f32 / tokenize_s,
         tokens_per_s: tokens as f32 / tokenize_s,
         caching_examples_per_s,
-        time_to_first_step_s: timing.first_step.unwrap_or(f32::NAN),
-        train_examples_per_s: timing.mean_throughput(),
-        peak_memory_mb: peak_memory_mb(),
-        cache_mb: tuner.cache_bytes() as f32 / 1e6,
-        best_val_accuracy: report.best_val_accuracy,
-        epochs_run: report.epochs.len(),
-        epoch_examples_per_s: timing.throughput.clone(),
-        threads: std::thread::available_parallelism().map_or(1, |n| n.get()),
+        stats: TrainStats::new(&timing, &report, tuner.cache_bytes()),
     })
 }
 
@@ -141,7 +126,7 @@ fn main() -> Result<(), Error> {
         println!(
             "| {} | {} | {} | {:.2} | {:.0} ({:.0}) | {:.1} | {:.2} | {:.1} | {:.0} | {:.1} | {:.1}% | {} |",
             r.path, r.unfreeze, r.texts, r.weights_load_s, r.tokenize_texts_per_s, r.tokens_per_s, r.caching_examples_per_s,
-            r.time_to_first_step_s, r.train_examples_per_s, r.peak_memory_mb, r.cache_mb, r.best_val_accuracy * 100.0, r.epochs_run
+            r.stats.time_to_first_step_s, r.stats.train_examples_per_s, r.stats.peak_memory_mb, r.stats.cache_mb, r.stats.best_val_accuracy * 100.0, r.stats.epochs_run
         );
     }
     Ok(())

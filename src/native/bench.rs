@@ -1,10 +1,11 @@
 //! Shared by the `bench` and `bench_text` binaries: timing hooks and peak memory.
 
+use serde::Serialize;
 use web_time::Instant;
 
 use crate::Error;
 use crate::model::Unfreeze;
-use crate::train::{TrainEvent, TrainHooks};
+use crate::train::{TrainEvent, TrainHooks, TrainReport};
 
 /// `--unfreeze head,2`: the configurations to run.
 pub fn unfreeze_list(list: &str) -> Result<Vec<Unfreeze>, Error> {
@@ -46,6 +47,36 @@ impl TrainHooks for Timing {
                 );
             }
             _ => {}
+        }
+    }
+}
+
+/// What both bench binaries report about a training run (flattened into their JSON rows).
+#[derive(Serialize, Default)]
+pub struct TrainStats {
+    pub time_to_first_step_s: f32,
+    pub train_examples_per_s: f32,
+    pub peak_memory_mb: f32,
+    pub cache_mb: f32,
+    pub best_val_accuracy: f32,
+    pub epochs_run: usize,
+    /// Training examples per second of each epoch (the first includes warm-up).
+    pub epoch_examples_per_s: Vec<f32>,
+    /// CPU threads the backend may use (rayon's pool: one per core).
+    pub threads: usize,
+}
+
+impl TrainStats {
+    pub fn new(timing: &Timing, report: &TrainReport, cache_bytes: usize) -> Self {
+        Self {
+            time_to_first_step_s: timing.first_step.unwrap_or(f32::NAN),
+            train_examples_per_s: timing.mean_throughput(),
+            peak_memory_mb: peak_memory_mb(),
+            cache_mb: cache_bytes as f32 / 1e6,
+            best_val_accuracy: report.best_val_accuracy,
+            epochs_run: report.epochs.len(),
+            epoch_examples_per_s: timing.throughput.clone(),
+            threads: std::thread::available_parallelism().map_or(1, |n| n.get()),
         }
     }
 }
