@@ -34,8 +34,6 @@ const COMMANDS = {
   'tfjs-wasm': (task) => ['node', ['scripts/peers/tfjs_peer.mjs', task, '--backend', 'wasm', '--epochs', args.epochs]],
   'tfjs-webgpu': (task) => ['node', ['scripts/peers/tfjs_peer.mjs', task, '--backend', 'webgpu', '--epochs', args.epochs]],
 };
-/** Paths without a port of a task yet. */
-const MISSING = { text: ['tfjs-wasm', 'tfjs-webgpu'] };
 
 let pythonPath = null;
 function python() {
@@ -66,7 +64,6 @@ function nominalPeak() {
 const results = [];
 for (const task of args.tasks.split(',')) {
   for (const path of args.paths.split(',')) {
-    if (MISSING[task]?.includes(path)) { console.error(`== ${task} · ${path}: not ported yet, skipped`); continue; }
     const rows = [];
     for (let i = 0; i < runs; i++) {
       console.error(`== ${task} · ${path} · run ${i + 1}/${runs}`);

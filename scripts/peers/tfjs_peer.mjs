@@ -1,7 +1,9 @@
 // The TF.js peer of the benchmark (scripts/bench-peers.mjs): builds scripts/peers/tfjs/ with
 // esbuild, serves it cross-origin isolated (COOP/COEP, so the wasm backend may use threads) with
-// the Fashion-MNIST set and the weights, runs it in headless Chromium and prints its JSON result.
-// Usage: node scripts/peers/tfjs_peer.mjs image [--backend wasm|webgpu] [--epochs 3] [--per-class 100]
+// the data set and the weights, runs it in headless Chromium and prints its JSON result.
+// The text task takes its token ids and split from the PyTorch peer (`torch_peer.py text-data`).
+// Usage: node scripts/peers/tfjs_peer.mjs image|text [--backend wasm|webgpu] [--epochs 3]
+//          [--per-class 100 (image)] [--limit N (smoke test: about N training + N validation examples)]
 import { execFileSync } from 'node:child_process';
 import { cpSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -14,8 +16,10 @@ const { values: args, positionals } = parseArgs({ allowPositionals: true, option
   epochs: { type: 'string', default: '3' },
   data: { type: 'string', default: 'assets/fashion-bench' },
   'per-class': { type: 'string', default: '100' },
+  limit: { type: 'string', default: '0' },
 } });
-if (positionals[0] !== 'image') throw new Error('the TF.js peer runs the image task (the text task is not ported yet)');
+const task = positionals[0];
+if (!['image', 'text'].includes(task)) throw new Error('usage: tfjs_peer.mjs image|text [options]');
 
 const OUT = 'build/peers/tfjs';
 mkdirSync(join(OUT, 'tfjs'), { recursive: true });
@@ -30,7 +34,12 @@ const list = (split) => {
   return classes.flatMap((c, y) => readdirSync(join(args.data, split, c)).sort().slice(0, Number(args['per-class']))
     .map((f) => [`/data/${split}/${c}/${f}`, y]));
 };
-writeFileSync(join(OUT, 'files.json'), JSON.stringify({ train: list('train'), val: list('test'), classes: readdirSync(join(args.data, 'train')).length }));
+if (task === 'image') {
+  writeFileSync(join(OUT, 'image.json'), JSON.stringify({ train: list('train'), val: list('test'), classes: readdirSync(join(args.data, 'train')).length }));
+} else {
+  const python = execFileSync('bash', ['scripts/peers/setup-torch.sh'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] }).trim();
+  execFileSync('bash', ['-c', `"${python}" scripts/peers/torch_peer.py text-data > ${OUT}/text.json`], { stdio: 'inherit' });
+}
 
 const server = await serve(OUT, 0, () => {}, { '/data/': args.data, '/assets/': 'assets' },
   { 'cross-origin-opener-policy': 'same-origin', 'cross-origin-embedder-policy': 'require-corp' });
@@ -38,7 +47,7 @@ const context = await launch();
 try {
   const page = await context.newPage();
   page.on('console', (m) => { if (m.type() === 'error') console.error(m.text()); });
-  await page.goto(`${server.url}?backend=${args.backend}&epochs=${args.epochs}`);
+  await page.goto(`${server.url}?task=${task}&backend=${args.backend}&epochs=${args.epochs}&limit=${args.limit}`);
   await page.waitForFunction(() => window.result, null, { timeout: 3_600_000, polling: 1000 });
   const result = await page.evaluate(() => window.result);
   if (result.error) throw new Error(`${result.error}\n${result.stack}`);

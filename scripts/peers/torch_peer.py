@@ -15,6 +15,7 @@ Prints one JSON object: caching ex/s, time to first step, per-epoch training ex/
 best epoch's (lowest validation loss) accuracy.
 
 Usage: torch_peer.py image|text [--epochs 3] [--threads N]
+       torch_peer.py text-data   (the text set-up as JSON, for the TF.js peer)
 """
 import argparse
 import csv
@@ -190,10 +191,11 @@ def embed(p, ids):
     return (x - mean) / np.sqrt(var + 1e-12) * p["embeddings.LayerNorm.weight"] + p["embeddings.LayerNorm.bias"]
 
 
-def text_task(args):
+def text_data():
+    """The movie-review set-up: token ids (max length 64, [SEP] kept), labels and the stratified
+    80/20 split (seed 0). Shared with the TF.js peer (`torch_peer.py text-data` prints it)."""
     from tokenizers import Tokenizer
-    model = os.path.join(ROOT, "assets/minilm-l6")
-    tok = Tokenizer.from_file(os.path.join(model, "tokenizer.json"))
+    tok = Tokenizer.from_file(os.path.join(ROOT, "assets/minilm-l6/tokenizer.json"))
     tok.no_padding()
     tok.enable_truncation(max_length=64)
     with open(os.path.join(ROOT, "assets/movie-reviews.csv"), newline="", encoding="utf-8") as f:
@@ -208,14 +210,22 @@ def text_task(args):
         val_idx += members[:round(len(members) * 0.2)]
     val_set = set(val_idx)
     train_idx = [i for i in range(len(rows)) if i not in val_set]
+    ids = lambda: [e.ids for e in tok.encode_batch([r["text"] for r in rows])]
+    return {"classes": classes, "labels": labels, "train": train_idx, "val": val_idx, "ids": ids}
+
+
+def text_task(args):
+    data = text_data()
+    classes, labels, train_idx, val_idx = data["classes"], data["labels"], data["train"], data["val"]
+    model = os.path.join(ROOT, "assets/minilm-l6")
     p = load_file(os.path.join(model, "model.safetensors"))
     torch.manual_seed(0)
     frozen = [Layer(p, i).eval() for i in range(4)]
     upper, head = Upper([Layer(p, i) for i in (4, 5)]), nn.Linear(384, len(classes))
     started = time.perf_counter()
-    ids = [e.ids for e in tok.encode_batch([r["text"] for r in rows])]
-    order = sorted(range(len(rows)), key=lambda i: len(ids[i]))
-    cache = [None] * len(rows)
+    ids = data["ids"]()  # tokenising is part of the caching time
+    order = sorted(range(len(ids)), key=lambda i: len(ids[i]))
+    cache = [None] * len(ids)
     with torch.no_grad():
         for s in range(0, len(order), 64):
             chunk = order[s:s + 64]
@@ -229,7 +239,7 @@ def text_task(args):
                 x = layer(x, pad)
             for k, i in enumerate(chunk):
                 cache[i] = x[k, :len(ids[i])].half()
-    caching = len(rows) / (time.perf_counter() - started)
+    caching = len(ids) / (time.perf_counter() - started)
 
     def batch_of(data, idx):
         rows_ = [data[i] for i in idx.tolist()]
@@ -306,11 +316,15 @@ def fine_tune(args, task, upper, head, dropout, train, val, caching, batch_of):
 
 def main():
     parser = argparse.ArgumentParser()
-    parser.add_argument("task", choices=["image", "text"])
+    parser.add_argument("task", choices=["image", "text", "text-data"])
     parser.add_argument("--epochs", type=int, default=3)
     parser.add_argument("--threads", type=int, default=os.cpu_count())
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
+    if args.task == "text-data":
+        data = text_data()
+        print(json.dumps({**data, "ids": data["ids"]()}))
+        return
     print(json.dumps(image_task(args) if args.task == "image" else text_task(args)))
 
 

@@ -8,6 +8,7 @@
 // the trained blocks' depthwise convolution is written as k×k shifted multiply-adds.
 
 import * as tf from '@tensorflow/tfjs-core';
+import { matMul2d } from './matmul';
 import { readSafetensors, type Weights } from './safetensors';
 
 const STAGES: [number, number, number, number, number, number][] = [
@@ -66,7 +67,7 @@ function apply(c: Conv, x: tf.Tensor4D, slices: boolean): tf.Tensor4D {
   let y: tf.Tensor4D;
   if (c.kind === 'pointwise') {
     const [n, h, w, ch] = x.shape;
-    y = tf.reshape(tf.matMul(tf.reshape(x, [n * h * w, ch]), c.w as tf.Tensor2D), [n, h, w, -1]);
+    y = tf.reshape(matMul2d(tf.reshape(x, [n * h * w, ch]), c.w as tf.Tensor2D), [n, h, w, -1]);
   } else if (c.kind === 'depthwise') {
     y = slices && c.stride === 1 ? depthwiseBySlices(x, c.w, c.k) : tf.depthwiseConv2d(x, c.w as tf.Tensor4D, c.stride, 'same');
   } else {
@@ -148,7 +149,7 @@ export async function imageBenchmark(files: { train: [string, number][]; val: [s
     let y = x;
     for (const b of net.upper) y = block(b, y, slices);
     y = apply(net.head, y, slices);
-    return tf.add(tf.matMul(tf.mean(y, [1, 2]) as tf.Tensor2D, net.fc.w), net.fc.b) as tf.Tensor2D;
+    return tf.add(matMul2d(tf.mean(y, [1, 2]) as tf.Tensor2D, net.fc.w as tf.Tensor2D), net.fc.b) as tf.Tensor2D;
   };
   const upperVars = [...net.upper.flatMap((b) => [b.expand!, b.depthwise, b.project]), net.head].flatMap((c) => [c.w, c.b]) as tf.Variable[];
   const headVars = [net.fc.w, net.fc.b];
