@@ -1,13 +1,14 @@
 // The text benchmark in headless Chromium: the page's own worker and engine, driven through the
 // same messages the page sends. Movie-review snippets, stratified 80/20 split (seed 0), max length
 // 64, batch 32, 3 epochs. Prints Markdown table rows like `bench_text` (native).
-// Usage: node scripts/bench-browser-text.mjs [--backend cpu|webgpu] [--epochs 3] [--unfreeze head,2] [--limit-per-class 0] [--json]
+// Usage: node scripts/bench-browser-text.mjs [--backend cpu|webgpu] [--threads N (CPU; 0: one per core)] [--epochs 3] [--unfreeze head,2] [--limit-per-class 0] [--json]
 import { parseArgs } from 'node:util';
-import { serve } from './serve.mjs';
+import { ISOLATED, serve } from './serve.mjs';
 import { launch } from '../tests/e2e/browser.mjs';
 
 const { values: args } = parseArgs({ options: {
   backend: { type: 'string', default: 'cpu' },
+  threads: { type: 'string', default: '0' },
   epochs: { type: 'string', default: '3' },
   unfreeze: { type: 'string', default: 'head,2' },
   'max-length': { type: 'string', default: '64' },
@@ -16,8 +17,8 @@ const { values: args } = parseArgs({ options: {
   json: { type: 'boolean', default: false },
 } });
 
-async function runInPage(page, backend, unfreeze, epochs, maxLength, limitPerClass) {
-  return page.evaluate(async ({ backend, unfreeze, epochs, maxLength, limitPerClass }) => {
+async function runInPage(page, backend, threads, unfreeze, epochs, maxLength, limitPerClass) {
+  return page.evaluate(async ({ backend, threads, unfreeze, epochs, maxLength, limitPerClass }) => {
     const worker = new Worker('./worker.js', { type: 'module' });
     const waitFor = (type, onEach = () => {}) => new Promise((ok, fail) => {
       worker.onmessage = ({ data }) => {
@@ -27,7 +28,7 @@ async function runInPage(page, backend, unfreeze, epochs, maxLength, limitPerCla
       };
     });
     const started = performance.now();
-    worker.postMessage({ type: 'init', task: 'text', backend, weightsUrl: './minilm-l6/model.safetensors', tokenizerUrl: './minilm-l6/tokenizer.json' });
+    worker.postMessage({ type: 'init', task: 'text', backend, threads, weightsUrl: './minilm-l6/model.safetensors', tokenizerUrl: './minilm-l6/tokenizer.json' });
     const ready = await waitFor('ready');
     const file = await (await fetch('./movie-reviews.csv')).blob();
     worker.postMessage({ type: 'load-table', file, name: 'movie-reviews.csv' });
@@ -49,7 +50,7 @@ async function runInPage(page, backend, unfreeze, epochs, maxLength, limitPerCla
     });
     worker.terminate();
     return {
-      backend: ready.backend.reason, loadS: ready.loadMs / 1000, texts: dataset.summary.examples,
+      backend: ready.backend.reason, threads: ready.backend.threads, loadS: ready.loadMs / 1000, texts: dataset.summary.examples,
       tokenizePerS: tokens.texts / (tokens.ms / 1000), tokensPerS: tokens.tokens / (tokens.ms / 1000),
       cachingPerS: dataset.summary.examples / (prepared.ms / 1000), firstStepS: firstStep,
       trainPerS: epochsSeen.reduce((a, e) => a + e.trainExamplesPerSec, 0) / Math.max(1, epochsSeen.length),
@@ -57,10 +58,10 @@ async function runInPage(page, backend, unfreeze, epochs, maxLength, limitPerCla
       bestValAcc: trained.report.bestValAccuracy, epochs: trained.report.epochs.length, totalS: (performance.now() - started) / 1000,
       epochPerS: epochsSeen.map((e) => e.trainExamplesPerSec),
     };
-  }, { backend, unfreeze, epochs, maxLength, limitPerClass });
+  }, { backend, threads, unfreeze, epochs, maxLength, limitPerClass });
 }
 
-const server = await serve(args.web, 0, () => {});
+const server = await serve(args.web, 0, () => {}, {}, ISOLATED);
 const context = await launch();
 try {
   const page = await context.newPage();
@@ -72,10 +73,10 @@ try {
   }
   for (const u of args.unfreeze.split(',')) {
     const unfreeze = u === 'head' ? 'head' : Number(u);
-    const r = await runInPage(page, args.backend, unfreeze, Number(args.epochs), Number(args['max-length']), Number(args['limit-per-class']));
-    console.error(`  (${r.backend}; ${r.totalS.toFixed(0)} s in all)`);
-    if (args.json) console.log(JSON.stringify({ path: `browser ${args.backend}`, unfreeze: u, caching_examples_per_s: r.cachingPerS, time_to_first_step_s: r.firstStepS, epoch_examples_per_s: r.epochPerS, peak_memory_mb: r.wasmMb, best_val_accuracy: r.bestValAcc }));
-    else console.log(`| browser ${args.backend} | ${u === 'head' ? 'head only' : `head + last ${u} layers`} | ${r.texts} | ${r.loadS.toFixed(2)} | ${r.tokenizePerS.toFixed(0)} (${r.tokensPerS.toFixed(0)}) | ${r.cachingPerS.toFixed(1)} | ${r.firstStepS?.toFixed(2)} | ${r.trainPerS.toFixed(1)} | ${r.wasmMb.toFixed(0)} | ${r.cacheMb.toFixed(1)} | ${(r.bestValAcc * 100).toFixed(1)}% | ${r.epochs} |`);
+    const r = await runInPage(page, args.backend, Number(args.threads), unfreeze, Number(args.epochs), Number(args['max-length']), Number(args['limit-per-class']));
+    console.error(`  (${r.backend}, ${r.threads} thread(s); ${r.totalS.toFixed(0)} s in all)`);
+    if (args.json) console.log(JSON.stringify({ path: `browser ${args.backend}`, threads: r.threads, unfreeze: u, caching_examples_per_s: r.cachingPerS, time_to_first_step_s: r.firstStepS, epoch_examples_per_s: r.epochPerS, peak_memory_mb: r.wasmMb, best_val_accuracy: r.bestValAcc }));
+    else console.log(`| browser ${args.backend} (${r.threads} thr) | ${u === 'head' ? 'head only' : `head + last ${u} layers`} | ${r.texts} | ${r.loadS.toFixed(2)} | ${r.tokenizePerS.toFixed(0)} (${r.tokensPerS.toFixed(0)}) | ${r.cachingPerS.toFixed(1)} | ${r.firstStepS?.toFixed(2)} | ${r.trainPerS.toFixed(1)} | ${r.wasmMb.toFixed(0)} | ${r.cacheMb.toFixed(1)} | ${(r.bestValAcc * 100).toFixed(1)}% | ${r.epochs} |`);
   }
 } finally {
   await context.close();

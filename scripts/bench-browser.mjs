@@ -1,14 +1,15 @@
 // The image benchmark in headless Chromium: the page's own worker and engine, driven through the
 // same messages the page sends. Prints Markdown table rows like `bench` (native).
-// Usage: node scripts/bench-browser.mjs [--backend cpu|webgpu] [--per-class N] [--epochs N] [--unfreeze head|K] [--json]
+// Usage: node scripts/bench-browser.mjs [--backend cpu|webgpu] [--threads N (CPU; 0: one per core)] [--per-class N] [--epochs N] [--unfreeze head|K] [--json]
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { serve } from './serve.mjs';
+import { ISOLATED, serve } from './serve.mjs';
 import { launch } from '../tests/e2e/browser.mjs';
 
 const { values: args } = parseArgs({ options: {
   backend: { type: 'string', default: 'cpu' },
+  threads: { type: 'string', default: '0' },
   'per-class': { type: 'string', default: '100' },
   epochs: { type: 'string', default: '10' },
   unfreeze: { type: 'string', default: 'head,2' },
@@ -29,8 +30,8 @@ function listing() {
   return out;
 }
 
-async function runInPage(page, backend, unfreeze, files, epochs) {
-  return page.evaluate(async ({ backend, unfreeze, files, epochs }) => {
+async function runInPage(page, backend, threads, unfreeze, files, epochs) {
+  return page.evaluate(async ({ backend, threads, unfreeze, files, epochs }) => {
     const worker = new Worker('./worker.js', { type: 'module' });
     const waitFor = (type, onEach = () => {}) => new Promise((ok, fail) => {
       worker.onmessage = ({ data }) => {
@@ -40,7 +41,7 @@ async function runInPage(page, backend, unfreeze, files, epochs) {
       };
     });
     const started = performance.now();
-    worker.postMessage({ type: 'init', task: 'image', backend, weightsUrl: './efficientnet-lite0.safetensors' });
+    worker.postMessage({ type: 'init', task: 'image', backend, threads, weightsUrl: './efficientnet-lite0.safetensors' });
     const ready = await waitFor('ready');
     const examples = [];
     for (let i = 0; i < files.length; i += 50) {  // bounded concurrency: thousands of fetches at once fail
@@ -61,17 +62,17 @@ async function runInPage(page, backend, unfreeze, files, epochs) {
     });
     worker.terminate();
     return {
-      backend: ready.backend.reason, loadS: ready.loadMs / 1000, images: examples.length,
+      backend: ready.backend.reason, threads: ready.backend.threads, loadS: ready.loadMs / 1000, images: examples.length,
       cachingPerS: examples.length / (prepared.ms / 1000), firstStepS: firstStep,
       trainPerS: epochsSeen.reduce((a, e) => a + e.trainExamplesPerSec, 0) / Math.max(1, epochsSeen.length),
       wasmMb: trained.wasmMemoryBytes / 1e6, cacheMb: prepared.cacheBytes / 1e6,
       bestValAcc: trained.report.bestValAccuracy, epochs: trained.report.epochs.length, totalS: (performance.now() - started) / 1000,
       epochPerS: epochsSeen.map((e) => e.trainExamplesPerSec),
     };
-  }, { backend, unfreeze, files, epochs });
+  }, { backend, threads, unfreeze, files, epochs });
 }
 
-const server = await serve(args.web, 0, () => {}, { '/bench-data/': args.data });
+const server = await serve(args.web, 0, () => {}, { '/bench-data/': args.data }, ISOLATED);
 const context = await launch();
 try {
   const page = await context.newPage();
@@ -84,10 +85,10 @@ try {
   }
   for (const u of args.unfreeze.split(',')) {
     const unfreeze = u === 'head' ? 'head' : Number(u);
-    const r = await runInPage(page, args.backend, unfreeze, files, Number(args.epochs));
-    console.error(`  (${r.backend}; ${r.totalS.toFixed(0)} s in all)`);
-    if (args.json) console.log(JSON.stringify({ path: `browser ${args.backend}`, unfreeze: u, caching_examples_per_s: r.cachingPerS, time_to_first_step_s: r.firstStepS, epoch_examples_per_s: r.epochPerS, peak_memory_mb: r.wasmMb, best_val_accuracy: r.bestValAcc }));
-    else console.log(`| browser ${args.backend} | ${u === 'head' ? 'head only' : `head + top layer + last ${u} blocks`} | ${r.images} | ${r.loadS.toFixed(2)} | ${r.cachingPerS.toFixed(1)} | ${r.firstStepS?.toFixed(2)} | ${r.trainPerS.toFixed(1)} | ${r.wasmMb.toFixed(0)} | ${r.cacheMb.toFixed(1)} | ${(r.bestValAcc * 100).toFixed(1)}% | ${r.epochs} |`);
+    const r = await runInPage(page, args.backend, Number(args.threads), unfreeze, files, Number(args.epochs));
+    console.error(`  (${r.backend}, ${r.threads} thread(s); ${r.totalS.toFixed(0)} s in all)`);
+    if (args.json) console.log(JSON.stringify({ path: `browser ${args.backend}`, threads: r.threads, unfreeze: u, caching_examples_per_s: r.cachingPerS, time_to_first_step_s: r.firstStepS, epoch_examples_per_s: r.epochPerS, peak_memory_mb: r.wasmMb, best_val_accuracy: r.bestValAcc }));
+    else console.log(`| browser ${args.backend} (${r.threads} thr) | ${u === 'head' ? 'head only' : `head + top layer + last ${u} blocks`} | ${r.images} | ${r.loadS.toFixed(2)} | ${r.cachingPerS.toFixed(1)} | ${r.firstStepS?.toFixed(2)} | ${r.trainPerS.toFixed(1)} | ${r.wasmMb.toFixed(0)} | ${r.cacheMb.toFixed(1)} | ${(r.bestValAcc * 100).toFixed(1)}% | ${r.epochs} |`);
   }
 } finally {
   await context.close();

@@ -7,7 +7,8 @@
 // machine's nominal peak.
 //
 // Usage: node scripts/bench-peers.mjs [--runs 3] [--epochs 3] [--tasks image,text]
-//          [--paths native,browser-cpu,pytorch,tfjs-wasm]   (also: browser-webgpu, tfjs-webgpu)
+//          [--paths native,browser-cpu,pytorch,tfjs-wasm]
+//          (also: browser-cpu-1 = the browser CPU engine on one thread, browser-webgpu, tfjs-webgpu)
 // Needs: scripts/build-web.sh for the browser paths; the PyTorch venv is made on first use
 // (scripts/peers/setup-torch.sh).
 import { execFileSync } from 'node:child_process';
@@ -29,6 +30,7 @@ const common = ['--epochs', args.epochs, '--unfreeze', '2'];
 const COMMANDS = {
   native: (task) => [`${target}/release/${task === 'image' ? 'bench' : 'bench_text'}`, ['--json', ...common]],
   'browser-cpu': (task) => ['node', [`scripts/bench-browser${task === 'image' ? '' : '-text'}.mjs`, '--json', '--backend', 'cpu', ...common]],
+  'browser-cpu-1': (task) => ['node', [`scripts/bench-browser${task === 'image' ? '' : '-text'}.mjs`, '--json', '--backend', 'cpu', '--threads', '1', ...common]],
   'browser-webgpu': (task) => ['node', [`scripts/bench-browser${task === 'image' ? '' : '-text'}.mjs`, '--json', '--backend', 'webgpu', ...common]],
   pytorch: (task) => [python(), ['scripts/peers/torch_peer.py', task, '--epochs', args.epochs]],
   'tfjs-wasm': (task) => ['node', ['scripts/peers/tfjs_peer.mjs', task, '--backend', 'wasm', '--epochs', args.epochs]],

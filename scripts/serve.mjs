@@ -10,6 +10,9 @@ const TYPES = {
   '.jpg': 'image/jpeg', '.map': 'application/json', '.safetensors': 'application/octet-stream',
 };
 
+/** Cross-origin isolation (SharedArrayBuffer: the CPU engine trains on every core). */
+export const ISOLATED = { 'cross-origin-opener-policy': 'same-origin', 'cross-origin-embedder-policy': 'require-corp' };
+
 /**
  * Serves `dir`; resolves to `{ url, close }`. `onRequest(path)` sees every request; `mounts` maps
  * URL prefixes (`/bench-data/`) to other folders; `headers` go on every response (e.g. COOP/COEP
@@ -38,6 +41,6 @@ export function serve(dir, port = 0, onRequest = () => {}, mounts = {}, headers 
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
-  const { url } = await serve(process.argv[2] ?? 'build/web', Number(process.argv[3] ?? 8080));
+  const { url } = await serve(process.argv[2] ?? 'build/web', Number(process.argv[3] ?? 8080), () => {}, {}, ISOLATED);
   console.log(`serving on ${url}`);
 }

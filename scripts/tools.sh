@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # Installs the build tools both README commands need (idempotent, fast when present):
-# the wasm32 target, wasm-bindgen-cli at exactly Cargo.lock's version, and the npm dependencies.
+# the wasm32 target and rust-src, wasm-bindgen-cli at exactly Cargo.lock's version, and the npm dependencies.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 rustup target list --installed | grep -q wasm32-unknown-unknown || rustup target add wasm32-unknown-unknown
+# The threaded engine rebuilds std with atomics (-Z build-std): it needs std's sources.
+rustup component list --installed | grep -q '^rust-src' || rustup component add rust-src
 WB=$(grep -A1 '^name = "wasm-bindgen"$' Cargo.lock | sed -n 's/version = "\(.*\)"/\1/p')
 if [ "$(wasm-bindgen --version 2>/dev/null | cut -d' ' -f2)" != "$WB" ]; then
   echo "== installing wasm-bindgen-cli $WB (a few minutes, once)"

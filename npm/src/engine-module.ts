@@ -1,11 +1,15 @@
-// Which engine module the worker runs. Two builds of the same Rust crate export the same API: the
-// small CPU-only one (no WebGPU code: ~1.7 MB gzipped) and the full one with WebGPU (~5.3 MB
-// gzipped). The full one is fetched only when WebGPU will be used: asked for, or `auto` with a
-// hardware adapter (software adapters count as none, as in src/backend.rs).
+// Which engine module the worker runs. Three builds of the same Rust crate export the same API:
+// - CPU, one thread (no WebGPU code: ~1.7 MB gzipped): the default off WebGPU;
+// - CPU, threaded (atomics + shared memory): on pages that are cross-origin isolated (COOP/COEP),
+//   so SharedArrayBuffer exists; its training kernels run on a pool of workers (thread-pool.ts);
+// - with WebGPU (~5.3 MB gzipped): fetched only when WebGPU will be used, asked for or `auto`
+//   with a hardware adapter (software adapters count as none, as in src/backend.rs).
 
 import initFull, * as full from '../pkg/burn_finetune.js';
 import initCpu, * as cpu from '../pkg-cpu/burn_finetune_cpu.js';
+import initThreaded, * as threaded from '../pkg-cpu-mt/burn_finetune_cpu_mt.js';
 import type { BackendPreference } from './protocol';
+import { type PoolInit, type PoolReply, startThreadPool } from './thread-pool';
 
 export type Engine = typeof full;
 
@@ -16,13 +20,46 @@ export function wantsWebgpu(preference: BackendPreference, adapter: { available:
   return preference === 'webgpu' || (preference === 'auto' && adapter.available && !adapter.isFallback);
 }
 
-/** Instantiates the module for `webgpu` and returns it with its linear memory. */
-export async function loadEngine(webgpu: boolean): Promise<{ module: Engine; memory: WebAssembly.Memory }> {
-  const wasm = webgpu
-    ? await initFull({ module_or_path: new URL('./burn_finetune_bg.wasm', import.meta.url) })
-    : await initCpu({ module_or_path: new URL('./burn_finetune_cpu_bg.wasm', import.meta.url) });
-  chosen = webgpu ? full : (cpu as unknown as Engine);
-  return { module: chosen, memory: wasm.memory };
+/** Training threads for the CPU engine: `requested` (0 or absent: one per core), 1 where the page
+ * is not cross-origin isolated (no shared memory there). */
+export function cpuThreads(requested: number | undefined, isolated: boolean, cores: number): number {
+  if (!isolated) return 1;
+  return Math.max(1, Math.min(requested || cores, 64));
+}
+
+/** Instantiates the module for `webgpu` (or the CPU one with `threads`) and returns it with its
+ * linear memory and the number of training threads it runs. */
+export async function loadEngine(webgpu: boolean, threads: number): Promise<{ module: Engine; memory: WebAssembly.Memory; threads: number }> {
+  if (webgpu) {
+    const wasm = await initFull({ module_or_path: new URL('./burn_finetune_bg.wasm', import.meta.url) });
+    chosen = full;
+    return { module: full, memory: wasm.memory, threads: 1 };
+  }
+  if (threads > 1) {
+    const bytes = await (await fetch(new URL('./burn_finetune_cpu_mt_bg.wasm', import.meta.url))).arrayBuffer();
+    const module = await WebAssembly.compile(bytes);
+    const wasm = await initThreaded({ module_or_path: module });
+    await startThreadPool(module, wasm.memory, threads, (n) => threaded.buildThreadPool(n));
+    chosen = threaded as unknown as Engine;
+    return { module: chosen, memory: wasm.memory, threads };
+  }
+  const wasm = await initCpu({ module_or_path: new URL('./burn_finetune_cpu_bg.wasm', import.meta.url) });
+  chosen = cpu as unknown as Engine;
+  return { module: chosen, memory: wasm.memory, threads: 1 };
+}
+
+/** In a training thread (a worker started by startThreadPool): instantiates the threaded module
+ * on the engine's memory, answers `pool-ready` and runs a rayon thread (does not return while the
+ * pool lives). */
+export function joinThreadPool(init: PoolInit, reply: (message: PoolReply) => void): void {
+  try {
+    threaded.initSync({ module: init.module, memory: init.memory });
+  } catch (err) {
+    reply({ type: 'pool-error', message: (err as Error).message });
+    return;
+  }
+  reply({ type: 'pool-ready' });
+  threaded.threadPoolWorker();
 }
 
 /** The loaded module's API. */

@@ -20,10 +20,11 @@ export async function createFineTuner<T extends Task>(options: FineTunerOptions<
     ? new Worker(new URL(options.workerUrl, page), { type: 'module' })
     : new Worker(new URL('./worker.js', import.meta.url), { type: 'module' });
   const tuner = new WorkerFineTuner<T>(options.task, worker, options.onProgress);
+  const threads = options.threads === undefined ? {} : { threads: options.threads };
   const init: ToWorker = options.task === 'image'
-    ? { type: 'init', task: 'image', backend: options.backend ?? 'auto', weightsUrl: modelUrl }
+    ? { type: 'init', task: 'image', backend: options.backend ?? 'auto', weightsUrl: modelUrl, ...threads }
     : {
-      type: 'init', task: 'text', backend: options.backend ?? 'auto', weightsUrl: modelUrl,
+      type: 'init', task: 'text', backend: options.backend ?? 'auto', weightsUrl: modelUrl, ...threads,
       tokenizerUrl: new URL(options.tokenizerUrl ?? 'tokenizer.json', options.tokenizerUrl ? page : modelUrl).href,
     };
   try {
@@ -38,7 +39,7 @@ export async function createFineTuner<T extends Task>(options: FineTunerOptions<
 const abortError = () => new DOMException('Training was cancelled before any epoch ran.', 'AbortError');
 
 class WorkerFineTuner<T extends Task> implements FineTuner<T> {
-  backend: BackendChoice = { kind: 'cpu', reason: 'not loaded yet' };
+  backend: BackendChoice = { kind: 'cpu', reason: 'not loaded yet', threads: 1 };
   adapter = 'none';
   private examples: ExampleOf<T>[] = [];
   /** The worker holds (or caches) exactly `examples`, whose class names (as the engine numbers

@@ -97,15 +97,17 @@ export interface TextDatasetSummary {
 /** How the text examples are prepared (changing any of these prepares them again). */
 export interface TextPrepareOptions { unfreeze: Unfreeze; maxLength: number }
 export interface Skipped { name: string; reason: string }
-export interface BackendChoice { kind: 'webgpu' | 'cpu'; reason: string }
+/** The backend in use and why; `threads`: training threads (the CPU backend uses one per core on
+ * cross-origin isolated pages, else 1; WebGPU: 1). */
+export interface BackendChoice { kind: 'webgpu' | 'cpu'; reason: string; threads: number }
 
 /** One image example as handed to the worker: the image, a name for messages, its class name, and
  * whether it is a fixed validation example (once any is, they replace the random split). */
 export interface Example { image: ImageInput; name: string; label: string; holdout?: boolean }
 
 export type ToWorker =
-  | { type: 'init'; task: 'image'; backend: BackendPreference; weightsUrl: string }
-  | { type: 'init'; task: 'text'; backend: BackendPreference; weightsUrl: string; tokenizerUrl: string }
+  | { type: 'init'; task: 'image'; backend: BackendPreference; weightsUrl: string; threads?: number }
+  | { type: 'init'; task: 'text'; backend: BackendPreference; weightsUrl: string; tokenizerUrl: string; threads?: number }
   /** Text: stream a CSV/TSV/JSONL file in. */
   | { type: 'load-table'; file: Blob; name: string }
   /** Text: use these columns (indices), at most `limitPerClass` texts per class (0: all). */

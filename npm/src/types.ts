@@ -37,6 +37,10 @@ export interface FineTunerOptions<T extends Task = Task> {
   tokenizerUrl?: string | URL;
   /** `'auto'` (default: WebGPU on a hardware adapter, else the CPU), `'webgpu'` or `'cpu'`. */
   backend?: BackendPreference;
+  /** Training threads on the CPU backend (default: one per core). More than one needs a cross-origin
+   * isolated page (served with `Cross-Origin-Opener-Policy: same-origin` and
+   * `Cross-Origin-Embedder-Policy: require-corp`); elsewhere the engine runs on one thread. */
+  threads?: number;
   /** Called with every progress event, from loading to the end of each training run. */
   onProgress?: (event: FineTunerEvent) => void;
   /** Where the package's `worker.js` is served, if your bundler did not keep it next to this module. */

@@ -4,11 +4,12 @@
 // text task's jobs live in text-jobs.ts.
 
 import type { ImageEngine } from '../pkg/burn_finetune.js';
-import { engineModule, loadEngine, wantsWebgpu } from './engine-module';
+import { cpuThreads, engineModule, joinThreadPool, loadEngine, wantsWebgpu } from './engine-module';
 import { decodeImage, type ImageInput, SIZE } from './images';
 import type { Example, FromWorker, ModelInfo, Request, Skipped, ToWorker, TrainOptions, Unfreeze } from './protocol';
 import { PauseGate } from './pause-gate';
 import { TextJobs } from './text-jobs';
+import type { PoolInit } from './thread-pool';
 
 const BATCH = 32;
 const post = (message: FromWorker) => self.postMessage(message);
@@ -79,7 +80,9 @@ async function fetchBytes(url: string, file: 'weights' | 'tokenizer'): Promise<U
 async function initEngine(msg: Extract<ToWorker, { type: 'init' }>) {
   const started = performance.now();
   const adapter = await describeAdapter();
-  const { module, memory: wasmMemory } = await loadEngine(wantsWebgpu(msg.backend, adapter));
+  const webgpu = wantsWebgpu(msg.backend, adapter);
+  const wanted = webgpu ? 1 : cpuThreads(msg.threads, self.crossOriginIsolated, navigator.hardwareConcurrency);
+  const { module, memory: wasmMemory, threads } = await loadEngine(webgpu, wanted);
   memory = wasmMemory;
   module.setPanicHandler((message: string) => post({ type: 'error', message, fatal: true }));
   const name = msg.weightsUrl.split('/').pop() ?? msg.weightsUrl;
@@ -93,6 +96,7 @@ async function initEngine(msg: Extract<ToWorker, { type: 'init' }>) {
     engine = await module.ImageEngine.create(weights, name, msg.backend, adapter);
     backend = engine.backend();
   }
+  backend = { ...backend, threads: backend.kind === 'cpu' ? threads : 1 };
   post({ type: 'ready', task: msg.task, backend, adapter: adapter.available ? adapter.description : 'none', loadMs: performance.now() - started });
 }
 
@@ -182,7 +186,9 @@ function requireText(): TextJobs {
   return text;
 }
 
-self.onmessage = async (event: MessageEvent<Request>) => {
+self.onmessage = async (event: MessageEvent<Request | PoolInit>) => {
+  // This script also runs the threaded engine's training threads (thread-pool.ts).
+  if (event.data.type === 'pool-init') { joinThreadPool(event.data, (reply) => self.postMessage(reply)); return; }
   const msg = event.data;
   let error: string | null = null;
   try {

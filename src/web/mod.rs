@@ -8,6 +8,8 @@
 mod image_engine;
 mod text_engine;
 mod text_table;
+#[cfg(feature = "threads")]
+mod thread_pool;
 
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;

@@ -99,7 +99,8 @@ function onWorkerMessage(msg: FromWorker) {
   switch (msg.type) {
     case 'ready':
       state.engineReady = true;
-      $('backend-status').textContent = `Backend: ${msg.backend.reason}. WebGPU adapter: ${msg.adapter}. Loaded in ${(msg.loadMs / 1000).toFixed(1)} s.`;
+      const threads = msg.backend.kind === 'cpu' ? ` on ${msg.backend.threads} thread${msg.backend.threads > 1 ? 's' : ''}` : '';
+      $('backend-status').textContent = `Backend: ${msg.backend.reason}${threads}. WebGPU adapter: ${msg.adapter}. Loaded in ${(msg.loadMs / 1000).toFixed(1)} s.`;
       $('backend-status').dataset.kind = msg.backend.kind;
       if (msg.task === 'image') images.onReady();
       if (msg.task === 'text') text.reload();
