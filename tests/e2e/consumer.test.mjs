@@ -9,7 +9,7 @@ import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from 
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { launch } from './browser.mjs';
-import { serve } from '../../scripts/serve.mjs';
+import { ISOLATED, serve } from '../../scripts/serve.mjs';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 const run = (cmd, args, cwd) => execFileSync(cmd, args, { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
@@ -19,7 +19,7 @@ test('the packed package installs, type-checks, bundles with Vite and fine-tunes
   const [packed] = JSON.parse(run('npm', ['pack', '--json', '--pack-destination', work], join(ROOT, 'npm')));
   const files = packed.files.map((f) => f.path).sort();
   assert.deepEqual(files.filter((f) => !f.endsWith('.d.ts')),
-    ['README.md', 'dist/burn_finetune_bg.wasm', 'dist/burn_finetune_cpu_bg.wasm', 'dist/index.js', 'dist/worker.js', 'package.json']);
+    ['README.md', 'dist/burn_finetune_bg.wasm', 'dist/burn_finetune_cpu_bg.wasm', 'dist/burn_finetune_cpu_mt_bg.wasm', 'dist/index.js', 'dist/worker.js', 'package.json']);
   assert.ok(files.includes('dist/index.d.ts'), 'types are packed');
   assert.ok(!files.some((f) => f.endsWith('.safetensors')), 'no weights in the package');
 
@@ -37,9 +37,10 @@ test('the packed package installs, type-checks, bundles with Vite and fine-tunes
   for (const f of ['model.safetensors', 'tokenizer.json']) cpSync(join(ROOT, 'assets/minilm-l6', f), join(pub, 'minilm-l6', f));
   run('npx', ['vite', 'build', '--logLevel', 'warn'], app);
   const assets = readdirSync(join(app, 'dist/assets'));
-  assert.equal(assets.filter((f) => f.endsWith('.wasm')).length, 2, `Vite emitted both engine modules: ${assets}`);
+  assert.equal(assets.filter((f) => f.endsWith('.wasm')).length, 3, `Vite emitted the three engine modules: ${assets}`);
 
   const server = await serve(join(app, 'dist'));
+  let isolated = null;
   const context = await launch();
   try {
     const page = await context.newPage();
@@ -51,6 +52,7 @@ test('the packed package installs, type-checks, bundles with Vite and fine-tunes
     const result = await page.evaluate(() => window.result);
     assert.equal(result.error, undefined, `${result.error}\n${logs.join('\n')}`);
     assert.equal(result.backend.kind, 'cpu');
+    assert.equal(result.backend.threads, 1, 'vite preview sends no COOP/COEP: the one-thread engine');
     assert.deepEqual(result.counts, { Trouser: 12, Bag: 12, Sneaker: 12 });
     for (const type of ['loading', 'ready', 'caching', 'step', 'epoch', 'done']) assert.ok(result.events.includes(type), `event ${type}`);
     assert.equal(result.epochs.length, 3);
@@ -76,10 +78,24 @@ test('the packed package installs, type-checks, bundles with Vite and fine-tunes
     assert.equal(text.top.label, 'positive');
     assert.deepEqual(text.batch, ['negative', 'positive']);
     assert.ok(text.modelBytes > 1000);
+    assert.equal(text.threads, 1);
     console.log(`consumer app, text: accuracy on its 24 training sentences ${text.fitAccuracy.toFixed(3)}, typed review → ${text.top.label} ${text.top.score.toFixed(3)}`);
+
+    // The same app served cross-origin isolated: the worker loads the threaded engine and starts
+    // one training thread per core from its own (Vite-emitted) script.
+    isolated = await serve(join(app, 'dist'), 0, () => {}, {}, ISOLATED);
+    await page.goto(`${isolated.url}?task=text`);
+    await page.waitForFunction(() => window.result, null, { timeout: 600_000 });
+    const threaded = await page.evaluate(() => window.result);
+    assert.equal(threaded.error, undefined, `${threaded.error}\n${logs.join('\n')}`);
+    assert.equal(threaded.threads, await page.evaluate(() => navigator.hardwareConcurrency));
+    assert.ok(threaded.fitAccuracy >= 0.8, `threaded: accuracy on its own 24 sentences ${threaded.fitAccuracy}`);
+    assert.equal(threaded.top.label, 'positive');
+    console.log(`consumer app, text, cross-origin isolated: ${threaded.threads} training threads, accuracy ${threaded.fitAccuracy.toFixed(3)}`);
   } finally {
     await context.close();
     await server.close();
+    await isolated?.close();
     rmSync(work, { recursive: true, force: true });
   }
 });

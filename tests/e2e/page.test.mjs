@@ -29,6 +29,10 @@ async function fineTuneRun(backend, classes, perClass, settings, t) {
   const { page, logs } = await openPage(suite.context, suite.server.url, backend);
   try {
     assert.equal(await page.locator('#backend-status').getAttribute('data-kind'), backend);
+    // The suite serves the page cross-origin isolated, as the demo: the CPU engine runs one
+    // training thread per core (the threaded module); WebGPU runs one.
+    const cores = await page.evaluate(() => navigator.hardwareConcurrency);
+    assert.equal(Number(await page.locator('#backend-status').getAttribute('data-threads')), backend === 'cpu' ? cores : 1);
     await page.setInputFiles('#folder-input', dataset(classes, perClass));
     await page.locator('#skipped-summary').filter({ hasText: '2 file(s) skipped' }).waitFor({ timeout: 600_000 });
     const skipped = await page.locator('#skipped-list').textContent();

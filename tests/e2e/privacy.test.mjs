@@ -77,8 +77,9 @@ test('images: no request after the weights are loaded, no CSP violation', { time
   const { page, requests, stop } = await recordedPage('image');
   try {
     assert.ok(requests.some((u) => u.endsWith('/efficientnet-lite0.safetensors')), `the worker's weight fetch was not seen: ${requests}`);
-    // On the CPU backend only the small CPU-only engine module is fetched, never the WebGPU one.
-    assert.ok(requests.some((u) => u.endsWith('/burn_finetune_cpu_bg.wasm')), `the CPU module was not fetched: ${requests}`);
+    // On the CPU backend only a CPU engine module is fetched (the threaded one: the suite serves
+    // the page cross-origin isolated), never the WebGPU one.
+    assert.ok(requests.some((u) => u.endsWith('/burn_finetune_cpu_mt_bg.wasm')), `the threaded CPU module was not fetched: ${requests}`);
     assert.ok(!requests.some((u) => u.endsWith('/burn_finetune_bg.wasm')), 'the WebGPU module was fetched for the CPU backend');
     const loaded = requests.length;
     const root = mkdtempSync(join(tmpdir(), 'finetune-private-'));

@@ -102,6 +102,7 @@ function onWorkerMessage(msg: FromWorker) {
       const threads = msg.backend.kind === 'cpu' ? ` on ${msg.backend.threads} thread${msg.backend.threads > 1 ? 's' : ''}` : '';
       $('backend-status').textContent = `Backend: ${msg.backend.reason}${threads}. WebGPU adapter: ${msg.adapter}. Loaded in ${(msg.loadMs / 1000).toFixed(1)} s.`;
       $('backend-status').dataset.kind = msg.backend.kind;
+      $('backend-status').dataset.threads = String(msg.backend.threads);
       if (msg.task === 'image') images.onReady();
       if (msg.task === 'text') text.reload();
       if (state.pendingImport) { send({ type: 'import', file: state.pendingImport }); state.pendingImport = null; }

@@ -23,6 +23,7 @@ export async function runText(events: FineTunerEvent['type'][]) {
   const [top] = await tuner.predict('What a lovely, uplifting film.', { topK: 2 });
   const batch = await tuner.predict(['Dreadful.', 'Marvellous.']);
   const model = await tuner.export();
+  const { threads } = tuner.backend;
   tuner.dispose();
-  return { events, stopReason: report.stopReason, fitAccuracy: fit.accuracy, classes: fit.classes, top, batch: batch.map((p) => p[0].label), modelBytes: model.length };
+  return { events, threads, stopReason: report.stopReason, fitAccuracy: fit.accuracy, classes: fit.classes, top, batch: batch.map((p) => p[0].label), modelBytes: model.length };
 }
