@@ -8,13 +8,13 @@
 // the trained blocks' depthwise convolution is written as k×k shifted multiply-adds.
 
 import * as tf from '@tensorflow/tfjs-core';
+import { BATCH, fineTune, scoreBatch } from './fine-tune';
 import { matMul2d } from './matmul';
 import { readSafetensors, type Weights } from './safetensors';
 
 const STAGES: [number, number, number, number, number, number][] = [
   [1, 3, 1, 1, 32, 16], [2, 3, 2, 6, 16, 24], [2, 5, 2, 6, 24, 40], [3, 3, 2, 6, 40, 80],
   [3, 5, 1, 6, 80, 112], [4, 5, 2, 6, 112, 192], [1, 3, 1, 6, 192, 320]];
-const BATCH = 32;
 const UNFROZEN = 2;
 
 interface Conv { w: tf.Tensor; b: tf.Tensor; k: number; stride: number; kind: 'full' | 'pointwise' | 'depthwise'; act: boolean }
@@ -152,62 +152,17 @@ export async function imageBenchmark(files: { train: [string, number][]; val: [s
     return tf.add(matMul2d(tf.mean(y, [1, 2]) as tf.Tensor2D, net.fc.w as tf.Tensor2D), net.fc.b) as tf.Tensor2D;
   };
   const upperVars = [...net.upper.flatMap((b) => [b.expand!, b.depthwise, b.project]), net.head].flatMap((c) => [c.w, c.b]) as tf.Variable[];
-  const headVars = [net.fc.w, net.fc.b];
-  const optHead = tf.train.adam(1e-3);
-  const optUpper = tf.train.adam(1e-4);
-  const n = files.train.length;
-  const steps = Math.ceil(n / BATCH) * epochs;
-  const warmup = Math.max(1, Math.round(steps * 0.1));
-  const factor = (s: number) => (s < warmup ? (s + 1) / warmup : 0.5 * (1 + Math.cos(Math.PI * Math.min(1, (s - warmup) / Math.max(1, steps - warmup)))));
-  const trainStart = performance.now();
-  let firstStep: number | null = null;
-  let step = 0;
-  const epochsOut: { examplesPerS: number; valLoss: number; valAccuracy: number }[] = [];
-  const order = Array.from({ length: n }, (_, k) => k);
-  let seed = 1;
-  const random = () => ((seed = (seed * 16807) % 2147483647) / 2147483647);
-  for (let e = 0; e < epochs; e++) {
-    for (let k = n - 1; k > 0; k--) { const j = Math.floor(random() * (k + 1)); [order[k], order[j]] = [order[j], order[k]]; }
-    const t0 = performance.now();
-    for (let s = 0; s < n; s += BATCH) {
-      const idx = tf.tensor1d(order.slice(s, s + BATCH), 'int32');
-      const f = factor(step);
-      (optHead as unknown as { learningRate: number }).learningRate = 1e-3 * f;
-      (optUpper as unknown as { learningRate: number }).learningRate = 1e-4 * f;
-      const loss = tf.tidy(() => {
-        const x = tf.gather(train.x, idx) as tf.Tensor4D;
-        const y = tf.oneHot(tf.gather(train.y, idx), files.classes);
-        const { value, grads } = tf.variableGrads(() => tf.losses.softmaxCrossEntropy(y, forward(x)) as tf.Scalar, [...headVars, ...upperVars]);
-        optHead.applyGradients(headVars.map((v) => ({ name: v.name, tensor: grads[v.name] })));
-        optUpper.applyGradients(upperVars.map((v) => ({ name: v.name, tensor: grads[v.name] })));
-        return value;
-      });
-      await loss.data(); // one read per step, as ours
-      loss.dispose();
-      idx.dispose();
-      step++;
-      firstStep ??= (performance.now() - trainStart) / 1000;
-    }
-    const seconds = (performance.now() - t0) / 1000;
-    let lossSum = 0;
-    let correct = 0;
-    for (let s = 0; s < files.val.length; s += BATCH) {
-      const [l, c] = tf.tidy(() => {
-        const x = tf.slice(val.x, [s, 0, 0, 0], [Math.min(BATCH, files.val.length - s), -1, -1, -1]) as tf.Tensor4D;
-        const y = tf.slice(val.y, [s], [x.shape[0]]);
-        const logits = forward(x);
-        return [tf.sum(tf.losses.softmaxCrossEntropy(tf.oneHot(y, files.classes), logits, undefined, undefined, tf.Reduction.NONE)), tf.sum(tf.cast(tf.equal(tf.argMax(logits, 1), y), 'int32'))];
-      });
-      lossSum += (await l.data())[0];
-      correct += (await c.data())[0];
-      l.dispose();
-      c.dispose();
-    }
-    epochsOut.push({ examplesPerS: n / seconds, valLoss: lossSum / files.val.length, valAccuracy: correct / files.val.length });
-  }
-  const best = epochsOut.reduce((a, b) => (b.valLoss < a.valLoss ? b : a));
+  const result = await fineTune({
+    train: Array.from({ length: files.train.length }, (_, k) => k), valCount: files.val.length, epochs,
+    headVars: [net.fc.w, net.fc.b] as tf.Variable[], upperVars,
+    loss: (ids) => {
+      const idx = tf.tensor1d(ids, 'int32');
+      return tf.losses.softmaxCrossEntropy(tf.oneHot(tf.gather(train.y, idx), files.classes), forward(tf.gather(train.x, idx) as tf.Tensor4D)) as tf.Scalar;
+    },
+    validate: (start, size) => scoreBatch(forward(tf.slice(val.x, [start, 0, 0, 0], [size, -1, -1, -1]) as tf.Tensor4D), tf.slice(val.y, [start], [size]), files.classes),
+  });
   return {
-    caching_examples_per_s: cachingPerS, time_to_first_step_s: firstStep, epoch_examples_per_s: epochsOut.map((e) => e.examplesPerS),
-    best_val_accuracy: best.valAccuracy, depthwise: slices ? 'shifted multiply-adds (no depthwise gradient kernels)' : 'depthwiseConv2d',
+    caching_examples_per_s: cachingPerS, ...result,
+ depthwise: slices ? 'shifted multiply-adds (no depthwise gradient kernels)' : 'depthwiseConv2d',
   };
 }

@@ -7,10 +7,10 @@
 // tokenising (milliseconds) is not in this peer's caching time.
 
 import * as tf from '@tensorflow/tfjs-core';
+import { BATCH, fineTune, scoreBatch } from './fine-tune';
 import { matMul2d } from './matmul';
 import { readSafetensors, type Weights } from './safetensors';
 
-const BATCH = 32;
 const CACHE_BATCH = 64;
 const HIDDEN = 384;
 const HEADS = 12;
@@ -141,59 +141,18 @@ export async function textBenchmark(data: TextData, epochs: number) {
   };
 
   const upperVars = upper.flatMap((l) => [l.q, l.k, l.v, l.o, l.up, l.down].flatMap((d) => [d.w, d.b]).concat([l.ln1.g, l.ln1.b, l.ln2.g, l.ln2.b])) as tf.Variable[];
-  const headVars = [fc.w, fc.b] as tf.Variable[];
-  const optHead = tf.train.adam(1e-3);
-  const optUpper = tf.train.adam(1e-4);
-  const nTrain = data.train.length;
-  const steps = Math.ceil(nTrain / BATCH) * epochs;
-  const warmup = Math.max(1, Math.round(steps * 0.1));
-  const factor = (s: number) => (s < warmup ? (s + 1) / warmup : 0.5 * (1 + Math.cos(Math.PI * Math.min(1, (s - warmup) / Math.max(1, steps - warmup)))));
-  const trainStart = performance.now();
-  let firstStep: number | null = null;
-  let step = 0;
-  const epochsOut: { examplesPerS: number; valLoss: number; valAccuracy: number }[] = [];
-  const shuffled = [...data.train];
-  let seed = 1;
-  const random = () => ((seed = (seed * 16807) % 2147483647) / 2147483647);
-  for (let e = 0; e < epochs; e++) {
-    for (let k = nTrain - 1; k > 0; k--) { const j = Math.floor(random() * (k + 1)); [shuffled[k], shuffled[j]] = [shuffled[j], shuffled[k]]; }
-    const t0 = performance.now();
-    for (let s = 0; s < nTrain; s += BATCH) {
-      const f = factor(step);
-      (optHead as unknown as { learningRate: number }).learningRate = 1e-3 * f;
-      (optUpper as unknown as { learningRate: number }).learningRate = 1e-4 * f;
-      const loss = tf.tidy(() => {
-        const batch = batchOf(shuffled.slice(s, s + BATCH));
-        const y = tf.oneHot(batch.y, classes);
-        const { value, grads } = tf.variableGrads(() => tf.losses.softmaxCrossEntropy(y, forward(batch, true)) as tf.Scalar, [...headVars, ...upperVars]);
-        optHead.applyGradients(headVars.map((v) => ({ name: v.name, tensor: grads[v.name] })));
-        optUpper.applyGradients(upperVars.map((v) => ({ name: v.name, tensor: grads[v.name] })));
-        return value;
-      });
-      await loss.data(); // one read per step, as ours
-      loss.dispose();
-      step++;
-      firstStep ??= (performance.now() - trainStart) / 1000;
-    }
-    const seconds = (performance.now() - t0) / 1000;
-    let lossSum = 0;
-    let correct = 0;
-    for (let s = 0; s < data.val.length; s += BATCH) {
-      const [l, c] = tf.tidy(() => {
-        const batch = batchOf(data.val.slice(s, s + BATCH));
-        const logits = forward(batch, false);
-        return [tf.sum(tf.losses.softmaxCrossEntropy(tf.oneHot(batch.y, classes), logits, undefined, undefined, tf.Reduction.NONE)), tf.sum(tf.cast(tf.equal(tf.argMax(logits, 1), batch.y), 'int32'))];
-      });
-      lossSum += (await l.data())[0];
-      correct += (await c.data())[0];
-      l.dispose();
-      c.dispose();
-    }
-    epochsOut.push({ examplesPerS: nTrain / seconds, valLoss: lossSum / data.val.length, valAccuracy: correct / data.val.length });
-  }
-  const best = epochsOut.reduce((a, b) => (b.valLoss < a.valLoss ? b : a));
+  const result = await fineTune({
+    train: data.train, valCount: data.val.length, epochs, headVars: [fc.w, fc.b] as tf.Variable[], upperVars,
+    loss: (ids) => {
+      const batch = batchOf(ids);
+      return tf.losses.softmaxCrossEntropy(tf.oneHot(batch.y, classes), forward(batch, true)) as tf.Scalar;
+    },
+    validate: (start, size) => {
+      const batch = batchOf(data.val.slice(start, start + size));
+      return scoreBatch(forward(batch, false), batch.y, classes);
+    },
+  });
   return {
-    caching_examples_per_s: cachingPerS, time_to_first_step_s: firstStep, epoch_examples_per_s: epochsOut.map((e) => e.examplesPerS),
-    best_val_accuracy: best.valAccuracy,
+    caching_examples_per_s: cachingPerS, ...result,
   };
 }
