@@ -26,12 +26,14 @@ const runs = Number(args.runs);
 const target = process.env.CARGO_TARGET_DIR ?? `${process.env.FINETUNE_CACHE ?? `${process.env.HOME}/.cache/burn-finetune`}/target`;
 const common = ['--epochs', args.epochs, '--unfreeze', '2'];
 
+/** Our page's engine in headless Chromium (scripts/bench-browser*.mjs). */
+const browser = (task, ...options) => ['node', [`scripts/bench-browser${task === 'image' ? '' : '-text'}.mjs`, '--json', ...options, ...common]];
 /** The command of each path for a task; each prints its result as the last JSON line. */
 const COMMANDS = {
   native: (task) => [`${target}/release/${task === 'image' ? 'bench' : 'bench_text'}`, ['--json', ...common]],
-  'browser-cpu': (task) => ['node', [`scripts/bench-browser${task === 'image' ? '' : '-text'}.mjs`, '--json', '--backend', 'cpu', ...common]],
-  'browser-cpu-1': (task) => ['node', [`scripts/bench-browser${task === 'image' ? '' : '-text'}.mjs`, '--json', '--backend', 'cpu', '--threads', '1', ...common]],
-  'browser-webgpu': (task) => ['node', [`scripts/bench-browser${task === 'image' ? '' : '-text'}.mjs`, '--json', '--backend', 'webgpu', ...common]],
+  'browser-cpu': (task) => browser(task, '--backend', 'cpu'),
+  'browser-cpu-1': (task) => browser(task, '--backend', 'cpu', '--threads', '1'),
+  'browser-webgpu': (task) => browser(task, '--backend', 'webgpu'),
   pytorch: (task) => [python(), ['scripts/peers/torch_peer.py', task, '--epochs', args.epochs]],
   'tfjs-wasm': (task) => ['node', ['scripts/peers/tfjs_peer.mjs', task, '--backend', 'wasm', '--epochs', args.epochs]],
   'tfjs-webgpu': (task) => ['node', ['scripts/peers/tfjs_peer.mjs', task, '--backend', 'webgpu', '--epochs', args.epochs]],

@@ -27,8 +27,8 @@ export function cpuThreads(requested: number | undefined, isolated: boolean, cor
   return Math.max(1, Math.min(requested || cores, 64));
 }
 
-/** Instantiates the module for `webgpu` (or the CPU one with `threads`) and returns it with its
- * linear memory and the number of training threads it runs. */
+/** Instantiates the module for `webgpu` (or the CPU one with `threads`; the WebGPU module runs
+ * one) and returns it with its linear memory and the number of training threads it runs. */
 export async function loadEngine(webgpu: boolean, threads: number): Promise<{ module: Engine; memory: WebAssembly.Memory; threads: number }> {
   if (webgpu) {
     const wasm = await initFull({ module_or_path: new URL('./burn_finetune_bg.wasm', import.meta.url) });

@@ -80,9 +80,8 @@ async function fetchBytes(url: string, file: 'weights' | 'tokenizer'): Promise<U
 async function initEngine(msg: Extract<ToWorker, { type: 'init' }>) {
   const started = performance.now();
   const adapter = await describeAdapter();
-  const webgpu = wantsWebgpu(msg.backend, adapter);
-  const wanted = webgpu ? 1 : cpuThreads(msg.threads, self.crossOriginIsolated, navigator.hardwareConcurrency);
-  const { module, memory: wasmMemory, threads } = await loadEngine(webgpu, wanted);
+  const wanted = cpuThreads(msg.threads, self.crossOriginIsolated, navigator.hardwareConcurrency);
+  const { module, memory: wasmMemory, threads } = await loadEngine(wantsWebgpu(msg.backend, adapter), wanted);
   memory = wasmMemory;
   module.setPanicHandler((message: string) => post({ type: 'error', message, fatal: true }));
   const name = msg.weightsUrl.split('/').pop() ?? msg.weightsUrl;
@@ -96,7 +95,7 @@ async function initEngine(msg: Extract<ToWorker, { type: 'init' }>) {
     engine = await module.ImageEngine.create(weights, name, msg.backend, adapter);
     backend = engine.backend();
   }
-  backend = { ...backend, threads: backend.kind === 'cpu' ? threads : 1 };
+  backend = { ...backend, threads };
   post({ type: 'ready', task: msg.task, backend, adapter: adapter.available ? adapter.description : 'none', loadMs: performance.now() - started });
 }
 
