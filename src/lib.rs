@@ -10,6 +10,7 @@ pub mod backend;
 pub mod data;
 pub mod error;
 pub mod model;
+pub mod ops;
 pub mod task;
 pub mod train;
 pub mod weights;

@@ -16,7 +16,7 @@ pub struct FeatureCache {
 }
 
 impl FeatureCache {
-    /// An empty cache for features of `shape` (`[c, h, w]`).
+    /// An empty cache for features of `shape` (the trunk output per example: `[h, w, c]`).
     pub fn new(shape: [usize; 3]) -> Self {
         Self { shape, rows: 0, data: Vec::new() }
     }

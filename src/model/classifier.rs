@@ -18,7 +18,7 @@ pub struct UpperLayers {
 
 impl UpperLayers {
     /// # Shapes
-    /// - features: `[batch, c, h, w]` (trunk output)
+    /// - features: `[batch, h, w, c]` (trunk output, channels-last)
     /// - output: `[batch, 1280]` pooled embedding
     pub fn forward(&self, features: Tensor<4>) -> Tensor<2> {
         let mut x = features;
@@ -26,10 +26,10 @@ impl UpperLayers {
             x = block.forward(x);
         }
         if let Some(head) = &self.conv_head {
-            x = head.forward(x); // [batch, 1280, h, w]
+            x = head.forward(x); // [batch, h, w, 1280]
         }
-        let [batch, channels, _, _] = x.dims();
-        x.mean_dim(3).mean_dim(2).reshape([batch, channels]) // global average pool
+        let [batch, h, w, channels] = x.dims();
+        x.reshape([batch, h * w, channels]).mean_dim(1).reshape([batch, channels]) // global average pool
     }
 
     pub fn is_empty(&self) -> bool {
@@ -65,7 +65,7 @@ impl ClassifierConfig {
 
 impl Classifier {
     /// # Shapes
-    /// - features: `[batch, c, h, w]` (trunk output)
+    /// - features: `[batch, h, w, c]` (trunk output, channels-last)
     /// - output: `[batch, classes]` logits
     pub fn forward(&self, features: Tensor<4>) -> Tensor<2> {
         self.head.forward(self.upper.forward(features))

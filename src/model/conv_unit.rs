@@ -8,9 +8,9 @@
 use burn::module::{Module, Param};
 use burn::nn::PaddingConfig2d;
 use burn::nn::conv::Conv2d;
-use burn::tensor::activation::relu6;
 use burn::tensor::{Device, Tensor, TensorData};
 
+use crate::ops::{depthwise_conv_nhwc, relu6};
 use crate::weights::{WeightError, WeightFile};
 
 /// Batch-norm epsilon of EfficientNet-Lite (TF's default for these models).
@@ -72,7 +72,14 @@ impl FoldedConv {
     }
 }
 
-/// Convolution (TF "SAME" padding, bias = folded BN) and an optional ReLU6.
+/// Convolution (TF "SAME" padding, bias = folded BN) and an optional ReLU6, on channels-last
+/// activations.
+///
+/// The parameters keep burn's `Conv2d` layout (`[out, in / groups, k, k]`, so model files do not
+/// depend on how the unit computes), but the three kinds of convolution in the network run the way
+/// that is fast for each: a 1×1 convolution is one matrix product over all pixels of the batch
+/// (burn-flex would run one small product per image), a depthwise one is
+/// [`depthwise_conv_nhwc`], and the only other one (the 3×3 stem) is burn's `conv2d` on NCHW.
 #[derive(Module, Debug)]
 pub struct ConvUnit {
     pub conv: Conv2d,
@@ -81,9 +88,32 @@ pub struct ConvUnit {
 
 impl ConvUnit {
     /// # Shapes
+    /// - input: `[batch, h, w, in]`
+    /// - output: `[batch, ceil(h / stride), ceil(w / stride), out]`
+    pub fn forward(&self, input: Tensor<4>) -> Tensor<4> {
+        let [out, per_group, k, _] = self.conv.weight.dims();
+        let weight = self.conv.weight.val();
+        let bias = self.conv.bias.as_ref().expect("folded convolutions have a bias").val();
+        let x = if k == 1 && self.conv.stride == [1, 1] && self.conv.groups == 1 {
+            let [batch, h, w, channels] = input.dims();
+            let rows = input.reshape([batch * h * w, channels]);
+            let y = rows.matmul(weight.reshape([out, per_group]).transpose()) + bias.unsqueeze::<2>();
+            y.reshape([batch, h, w, out])
+        } else if per_group == 1 && self.conv.groups == out {
+            let weight = weight.reshape([out, k * k]).transpose().reshape([k, k, out]);
+            depthwise_conv_nhwc(input, weight, bias, self.conv.stride[0])
+        } else {
+            self.conv.forward(input.permute([0, 3, 1, 2])).permute([0, 2, 3, 1])
+        };
+        if self.relu6 { relu6(x) } else { x }
+    }
+
+    /// The unit on a channels-first input (the stem: images arrive as `[batch, 3, h, w]`).
+    ///
+    /// # Shapes
     /// - input: `[batch, in, h, w]`
     /// - output: `[batch, out, ceil(h / stride), ceil(w / stride)]`
-    pub fn forward(&self, input: Tensor<4>) -> Tensor<4> {
+    pub fn forward_nchw(&self, input: Tensor<4>) -> Tensor<4> {
         let x = self.conv.forward(input);
         if self.relu6 { relu6(x) } else { x }
     }

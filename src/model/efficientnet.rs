@@ -67,15 +67,15 @@ pub fn check_unfreeze(unfreeze: Unfreeze) -> Result<(), String> {
     }
 }
 
-/// Shape `[channels, h, w]` of the trunk output for a cut (for 224×224 inputs).
+/// Shape `[h, w, channels]` (channels-last) of the trunk output for a cut (for 224×224 inputs).
 pub fn feature_shape(unfreeze: Unfreeze) -> [usize; 3] {
     match unfreeze {
-        Unfreeze::Head => [FEATURES, 1, 1],
-        Unfreeze::Blocks(k) if k == NUM_BLOCKS => [32, 112, 112],
+        Unfreeze::Head => [1, 1, FEATURES],
+        Unfreeze::Blocks(k) if k == NUM_BLOCKS => [112, 112, 32],
         Unfreeze::Blocks(k) => {
             let specs = block_specs();
             let side = specs[..NUM_BLOCKS - k].iter().fold(INPUT_SIZE / 2, |s, b| s.div_ceil(b.stride));
-            [specs[NUM_BLOCKS - k - 1].output, side, side]
+            [side, side, specs[NUM_BLOCKS - k - 1].output]
         }
     }
 }
@@ -157,14 +157,14 @@ pub struct Trunk {
 impl Trunk {
     /// # Shapes
     /// - images: `[batch, 3, 224, 224]`, preprocessed
-    /// - output: `[batch, c, h, w]` as given by [`feature_shape`]
+    /// - output: `[batch, h, w, c]` (channels-last) as given by [`feature_shape`]
     pub fn forward(&self, images: Tensor<4>) -> Tensor<4> {
-        let mut x = self.stem.forward(images); // [batch, 32, 112, 112]
+        let mut x = self.stem.forward_nchw(images).permute([0, 2, 3, 1]); // [batch, 112, 112, 32]
         for block in &self.blocks {
             x = block.forward(x);
         }
         match &self.conv_head {
-            Some(head) => head.forward(x).mean_dim(3).mean_dim(2), // [batch, 1280, 1, 1]
+            Some(head) => head.forward(x).mean_dim(2).mean_dim(1), // [batch, 1, 1, 1280]
             None => x,
         }
     }

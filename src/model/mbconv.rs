@@ -79,16 +79,16 @@ pub struct MbConv {
 }
 
 impl MbConv {
-    /// # Shapes
-    /// - input: `[batch, in, h, w]`
-    /// - output: `[batch, out, h / stride, w / stride]`
+    /// # Shapes (channels-last)
+    /// - input: `[batch, h, w, in]`
+    /// - output: `[batch, h / stride, w / stride, out]`
     pub fn forward(&self, input: Tensor<4>) -> Tensor<4> {
         let x = match &self.expand {
-            Some(expand) => expand.forward(input.clone()), // [batch, in*expand, h, w]
+            Some(expand) => expand.forward(input.clone()), // [batch, h, w, in*expand]
             None => input.clone(),
         };
-        let x = self.depthwise.forward(x); // [batch, hidden, h/s, w/s]
-        let x = self.project.forward(x); // [batch, out, h/s, w/s]
+        let x = self.depthwise.forward(x); // [batch, h/s, w/s, hidden]
+        let x = self.project.forward(x); // [batch, h/s, w/s, out]
         if self.residual { x + input } else { x }
     }
 }

@@ -40,8 +40,8 @@ impl FeatureSource for FeatureCache {
     }
 
     fn batch(&self, indices: &[usize], device: &Device) -> Tensor<4> {
-        let [c, h, w] = self.shape();
-        Tensor::from_data(TensorData::new(self.gather(indices), [indices.len(), c, h, w]), device)
+        let [h, w, c] = self.shape(); // channels-last, as the trunk writes it
+        Tensor::from_data(TensorData::new(self.gather(indices), [indices.len(), h, w, c]), device)
     }
 }
 
