@@ -45,26 +45,35 @@ impl DepthwiseGeometry {
         oh * ow * self.channels
     }
 
-    /// Calls `f(input row offset, output row offset, tap)` for every in-bounds (output pixel, tap)
-    /// pair of one batch item; offsets are in elements from the item's start.
-    fn for_each_tap(&self, mut f: impl FnMut(usize, usize, usize)) {
+    /// Calls `f(input offset, output offset, weight offset, len)` for every in-bounds (output
+    /// pixel, tap) pair of one batch item and every block of channels: the `len` channels from
+    /// those offsets (elements from the item's / weight's start) go together. Channels are
+    /// blocked outermost so that a block's weights and input rows stay in the L1 cache.
+    #[inline(always)]
+    fn for_each_tap(&self, mut f: impl FnMut(usize, usize, usize, usize)) {
         let [oh, ow] = self.out_size();
         let [(top, _), (left, _)] = self.padding();
         let (k, s, c) = (self.kernel, self.stride, self.channels);
-        for y in 0..oh {
-            for x in 0..ow {
-                let out_row = (y * ow + x) * c;
-                for i in 0..k {
-                    let Some(iy) = (y * s + i).checked_sub(top).filter(|&v| v < self.height) else { continue };
-                    for j in 0..k {
-                        let Some(ix) = (x * s + j).checked_sub(left).filter(|&v| v < self.width) else { continue };
-                        f((iy * self.width + ix) * c, out_row, i * k + j);
+        for c0 in (0..c).step_by(CHANNEL_BLOCK) {
+            let len = CHANNEL_BLOCK.min(c - c0);
+            for y in 0..oh {
+                for x in 0..ow {
+                    let out_row = (y * ow + x) * c + c0;
+                    for i in 0..k {
+                        let Some(iy) = (y * s + i).checked_sub(top).filter(|&v| v < self.height) else { continue };
+                        for j in 0..k {
+                            let Some(ix) = (x * s + j).checked_sub(left).filter(|&v| v < self.width) else { continue };
+                            f((iy * self.width + ix) * c + c0, out_row, (i * k + j) * c + c0, len);
+                        }
                     }
                 }
             }
         }
     }
 }
+
+/// Channels per cache block of [`DepthwiseGeometry::for_each_tap`].
+const CHANNEL_BLOCK: usize = 128;
 
 /// `acc[c] += a[c] · b[c]`.
 #[inline(always)]
@@ -74,18 +83,46 @@ fn mul_add(acc: &mut [f32], a: &[f32], b: &[f32]) {
     }
 }
 
+/// Calls one of the item kernels below compiled for the widest SIMD the CPU offers: natively on
+/// x86-64 AVX-512 or AVX2, chosen at run time (the baseline build only has SSE2); elsewhere (wasm:
+/// SIMD128 from the build flags) as built. The kernel is inlined into each variant.
+macro_rules! widest_simd {
+    ($kernel:ident($($arg:expr),*)) => {{
+        #[cfg(target_arch = "x86_64")]
+        {
+            #[target_feature(enable = "avx512f")]
+            fn avx512(input: &[f32], weight: &[f32], out: &mut [f32], g: &DepthwiseGeometry) {
+                $kernel(input, weight, out, g)
+            }
+            #[target_feature(enable = "avx2,fma")]
+            fn avx2(input: &[f32], weight: &[f32], out: &mut [f32], g: &DepthwiseGeometry) {
+                $kernel(input, weight, out, g)
+            }
+            if std::arch::is_x86_feature_detected!("avx512f") {
+                // SAFETY: the CPU has the feature (checked just above).
+                unsafe { avx512($($arg),*) }
+            } else if std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma") {
+                // SAFETY: as above.
+                unsafe { avx2($($arg),*) }
+            } else {
+                $kernel($($arg),*)
+            }
+        }
+        #[cfg(not(target_arch = "x86_64"))]
+        $kernel($($arg),*)
+    }};
+}
+
 /// # Shapes
 /// - input: `[batch, h, w, c]`
 /// - weight: `[k, k, c]`
 /// - bias: `[c]`
 /// - returns: `[batch, ceil(h / stride), ceil(w / stride), c]`
 pub fn forward(input: &[f32], weight: &[f32], bias: &[f32], g: &DepthwiseGeometry) -> Vec<f32> {
-    let c = g.channels;
     let mut out = vec![0.0; g.batch * g.out_item()];
     for_each_item(&mut out, g.out_item(), |b, out| {
-        out.chunks_exact_mut(c).for_each(|row| row.copy_from_slice(bias));
-        let input = &input[b * g.in_item()..][..g.in_item()];
-        g.for_each_tap(|i, o, t| mul_add(&mut out[o..o + c], &input[i..i + c], &weight[t * c..(t + 1) * c]));
+        out.chunks_exact_mut(g.channels).for_each(|row| row.copy_from_slice(bias));
+        widest_simd!(forward_item(&input[b * g.in_item()..][..g.in_item()], weight, out, g));
     });
     out
 }
@@ -97,11 +134,9 @@ pub fn forward(input: &[f32], weight: &[f32], bias: &[f32], g: &DepthwiseGeometr
 /// - weight: `[k, k, c]`
 /// - returns: `[batch, h, w, c]`
 pub fn input_grad(grad: &[f32], weight: &[f32], g: &DepthwiseGeometry) -> Vec<f32> {
-    let c = g.channels;
     let mut dx = vec![0.0; g.batch * g.in_item()];
     for_each_item(&mut dx, g.in_item(), |b, dx| {
-        let grad = &grad[b * g.out_item()..][..g.out_item()];
-        g.for_each_tap(|i, o, t| mul_add(&mut dx[i..i + c], &grad[o..o + c], &weight[t * c..(t + 1) * c]));
+        widest_simd!(input_grad_item(&grad[b * g.out_item()..][..g.out_item()], weight, dx, g));
     });
     dx
 }
@@ -113,13 +148,30 @@ pub fn input_grad(grad: &[f32], weight: &[f32], g: &DepthwiseGeometry) -> Vec<f3
 /// - grad: `[batch, oh, ow, c]`
 /// - returns: `[k, k, c]`
 pub fn weight_grad(input: &[f32], grad: &[f32], g: &DepthwiseGeometry) -> Vec<f32> {
-    let c = g.channels;
-    sum_over_items(g.batch, g.kernel * g.kernel * c, |b, dw| {
+    sum_over_items(g.batch, g.kernel * g.kernel * g.channels, |b, dw| {
         let input = &input[b * g.in_item()..][..g.in_item()];
-        let grad = &grad[b * g.out_item()..][..g.out_item()];
-        g.for_each_tap(|i, o, t| mul_add(&mut dw[t * c..(t + 1) * c], &grad[o..o + c], &input[i..i + c]));
+        widest_simd!(weight_grad_item(input, &grad[b * g.out_item()..][..g.out_item()], dw, g));
     })
 }
+
+/// One batch item of [`forward`] (`out` holds the bias on entry).
+#[inline(always)]
+fn forward_item(input: &[f32], weight: &[f32], out: &mut [f32], g: &DepthwiseGeometry) {
+    g.for_each_tap(|i, o, w, n| mul_add(&mut out[o..o + n], &input[i..i + n], &weight[w..w + n]));
+}
+
+/// One batch item of [`input_grad`].
+#[inline(always)]
+fn input_grad_item(grad: &[f32], weight: &[f32], dx: &mut [f32], g: &DepthwiseGeometry) {
+    g.for_each_tap(|i, o, w, n| mul_add(&mut dx[i..i + n], &grad[o..o + n], &weight[w..w + n]));
+}
+
+/// One batch item of [`weight_grad`], added into `dw`.
+#[inline(always)]
+fn weight_grad_item(input: &[f32], grad: &[f32], dw: &mut [f32], g: &DepthwiseGeometry) {
+    g.for_each_tap(|i, o, w, n| mul_add(&mut dw[w..w + n], &grad[o..o + n], &input[i..i + n]));
+}
+
 
 /// Runs `f(item, chunk)` on each `item_len` chunk of `out`, in parallel where rayon is built in.
 fn for_each_item(out: &mut [f32], item_len: usize, f: impl Fn(usize, &mut [f32]) + Sync + Send) {
