@@ -2,14 +2,14 @@
 // - CPU, one thread (no WebGPU code: ~1.7 MB gzipped): the default off WebGPU;
 // - CPU, threaded (atomics + shared memory): on pages that are cross-origin isolated (COOP/COEP),
 //   so SharedArrayBuffer exists; its training kernels run on a pool of workers (thread-pool.ts);
-// - with WebGPU (~5.3 MB gzipped): fetched only when WebGPU will be used, asked for or `auto`
+// - with WebGPU (~5.4 MB gzipped): fetched only when WebGPU will be used, asked for or `auto`
 //   with a hardware adapter (software adapters count as none, as in src/backend.rs).
 
 import initFull, * as full from '../pkg/burn_finetune.js';
 import initCpu, * as cpu from '../pkg-cpu/burn_finetune_cpu.js';
 import initThreaded, * as threaded from '../pkg-cpu-mt/burn_finetune_cpu_mt.js';
 import type { BackendPreference } from './protocol';
-import { type PoolInit, type PoolReply, startThreadPool } from './thread-pool';
+import { type PoolInit, type PoolReply, startThreadPool, stopThreadPool } from './thread-pool';
 
 export type Engine = typeof full;
 
@@ -36,12 +36,19 @@ export async function loadEngine(webgpu: boolean, threads: number): Promise<{ mo
     return { module: full, memory: wasm.memory, threads: 1 };
   }
   if (threads > 1) {
-    const bytes = await (await fetch(new URL('./burn_finetune_cpu_mt_bg.wasm', import.meta.url))).arrayBuffer();
-    const module = await WebAssembly.compile(bytes);
-    const wasm = await initThreaded({ module_or_path: module });
-    await startThreadPool(module, wasm.memory, threads, (n) => threaded.buildThreadPool(n));
-    chosen = threaded as unknown as Engine;
-    return { module: chosen, memory: wasm.memory, threads };
+    try {
+      const bytes = await (await fetch(new URL('./burn_finetune_cpu_mt_bg.wasm', import.meta.url))).arrayBuffer();
+      const module = await WebAssembly.compile(bytes);
+      const wasm = await initThreaded({ module_or_path: module });
+      await startThreadPool(module, wasm.memory, threads, (n) => threaded.buildThreadPool(n));
+      chosen = threaded as unknown as Engine;
+      return { module: chosen, memory: wasm.memory, threads };
+    } catch (err) {
+      // E.g. a browser that refuses a shared memory this large, or cannot start more workers:
+      // training still works, on one thread (the page shows the thread count).
+      stopThreadPool();
+      console.warn(`burn-finetune: training on one thread; the threaded engine did not start: ${(err as Error).message}`);
+    }
   }
   const wasm = await initCpu({ module_or_path: new URL('./burn_finetune_cpu_bg.wasm', import.meta.url) });
   chosen = cpu as unknown as Engine;

@@ -12,6 +12,11 @@ export type PoolReply = { type: 'pool-ready' } | { type: 'pool-error'; message: 
 /** Kept so the threads are not collected (Firefox collects unreferenced workers on shared memory). */
 const threads: Worker[] = [];
 
+/** Stops the training threads started so far (after a failed start). */
+export function stopThreadPool(): void {
+  threads.splice(0).forEach((worker) => worker.terminate());
+}
+
 /** Starts `n` training threads on `module` + `memory`, then `build(n)` (rayon's pool). */
 export async function startThreadPool(module: WebAssembly.Module, memory: WebAssembly.Memory, n: number, build: (n: number) => void): Promise<void> {
   await Promise.all(Array.from({ length: n }, (_, i) => new Promise<void>((resolve, reject) => {

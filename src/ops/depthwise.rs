@@ -10,11 +10,11 @@
 //!
 //! Padding is TF "SAME" (as `PaddingConfig2d::Same`), the weight is `[k, k, channels]`.
 
+use burn::backend::autodiff::NodeId;
 use burn::backend::autodiff::checkpoint::base::Checkpointer;
 use burn::backend::autodiff::checkpoint::strategy::CheckpointStrategy;
 use burn::backend::autodiff::grads::Gradients;
 use burn::backend::autodiff::ops::{Backward, Ops, OpsKind};
-use burn::backend::autodiff::NodeId;
 use burn::backend::ops::ConvOptions;
 use burn::backend::tensor::FloatTensor;
 use burn::backend::{Autodiff, Backend, Dispatch, Flex, TensorMetadata, backend_extension};
@@ -74,14 +74,24 @@ pub trait DepthwiseBackend: Backend {
 pub mod grouped {
     use super::*;
 
-    pub fn forward<B: Backend>(input: FloatTensor<B>, weight: FloatTensor<B>, bias: FloatTensor<B>, stride: usize) -> FloatTensor<B> {
+    pub fn forward<B: Backend>(
+        input: FloatTensor<B>,
+        weight: FloatTensor<B>,
+        bias: FloatTensor<B>,
+        stride: usize,
+    ) -> FloatTensor<B> {
         let g = geometry(&input.shape(), &weight.shape(), stride);
         let x = B::float_permute(input, &[0, 3, 1, 2]);
         let y = B::conv2d(x, weight_nchw::<B>(weight), Some(bias), nchw_options(&g));
         B::float_permute(y, &[0, 2, 3, 1])
     }
 
-    pub fn input_grad<B: Backend>(input: FloatTensor<B>, weight: FloatTensor<B>, grad: FloatTensor<B>, stride: usize) -> FloatTensor<B> {
+    pub fn input_grad<B: Backend>(
+        input: FloatTensor<B>,
+        weight: FloatTensor<B>,
+        grad: FloatTensor<B>,
+        stride: usize,
+    ) -> FloatTensor<B> {
         let g = geometry(&input.shape(), &weight.shape(), stride);
         let x = B::float_permute(input, &[0, 3, 1, 2]);
         let dy = B::float_permute(grad, &[0, 3, 1, 2]);
@@ -89,7 +99,12 @@ pub mod grouped {
         B::float_permute(dx, &[0, 2, 3, 1])
     }
 
-    pub fn weight_grad<B: Backend>(input: FloatTensor<B>, weight: FloatTensor<B>, grad: FloatTensor<B>, stride: usize) -> FloatTensor<B> {
+    pub fn weight_grad<B: Backend>(
+        input: FloatTensor<B>,
+        weight: FloatTensor<B>,
+        grad: FloatTensor<B>,
+        stride: usize,
+    ) -> FloatTensor<B> {
         let g = geometry(&input.shape(), &weight.shape(), stride);
         let x = B::float_permute(input, &[0, 3, 1, 2]);
         let dy = B::float_permute(grad, &[0, 3, 1, 2]);
@@ -143,7 +158,12 @@ impl DepthwiseBackend for Flex {
         flex(dx, [g.batch, g.height, g.width, g.channels])
     }
 
-    fn depthwise_nhwc_weight_grad(input: FlexTensor, weight: FlexTensor, grad: FlexTensor, stride: usize) -> FlexTensor {
+    fn depthwise_nhwc_weight_grad(
+        input: FlexTensor,
+        weight: FlexTensor,
+        grad: FlexTensor,
+        stride: usize,
+    ) -> FlexTensor {
         let g = geometry(&input.shape(), &weight.shape(), stride);
         if input.dtype() != DType::F32 {
             return grouped::weight_grad::<Self>(input, weight, grad, stride);
@@ -194,12 +214,16 @@ impl<B: DepthwiseBackend, C: CheckpointStrategy> DepthwiseBackend for Autodiff<B
         match DepthwiseBackward.prepare::<C>([input.node(), weight.node(), bias.node()]).compute_bound().stateful() {
             OpsKind::Tracked(mut prep) => {
                 let state = (prep.checkpoint(&input), prep.checkpoint(&weight), stride);
-                let out = B::depthwise_nhwc(input.into_primitive(), weight.into_primitive(), bias.into_primitive(), stride);
+                let out =
+                    B::depthwise_nhwc(input.into_primitive(), weight.into_primitive(), bias.into_primitive(), stride);
                 prep.finish(state, out)
             }
-            OpsKind::UnTracked(prep) => {
-                prep.finish(B::depthwise_nhwc(input.into_primitive(), weight.into_primitive(), bias.into_primitive(), stride))
-            }
+            OpsKind::UnTracked(prep) => prep.finish(B::depthwise_nhwc(
+                input.into_primitive(),
+                weight.into_primitive(),
+                bias.into_primitive(),
+                stride,
+            )),
         }
     }
 }

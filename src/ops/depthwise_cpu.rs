@@ -172,7 +172,6 @@ fn weight_grad_item(input: &[f32], grad: &[f32], dw: &mut [f32], g: &DepthwiseGe
     g.for_each_tap(|i, o, w, n| mul_add(&mut dw[w..w + n], &grad[o..o + n], &input[i..i + n]));
 }
 
-
 /// Runs `f(item, chunk)` on each `item_len` chunk of `out`, in parallel where rayon is built in.
 fn for_each_item(out: &mut [f32], item_len: usize, f: impl Fn(usize, &mut [f32]) + Sync + Send) {
     #[cfg(any(not(target_arch = "wasm32"), feature = "threads"))]

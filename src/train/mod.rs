@@ -1,5 +1,6 @@
 //! Fine-tuning: options, the async loop, guard rails, metrics and the LR schedule.
 
+pub mod adamw;
 pub mod events;
 pub mod guards;
 pub mod hooks;

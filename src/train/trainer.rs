@@ -5,13 +5,13 @@
 //! overfitting warning.
 
 use burn::nn::loss::CrossEntropyLossConfig;
-use burn::optim::AdamWConfig;
 use burn::tensor::{Int, Tensor, TensorData, Transaction};
 use rand::SeedableRng;
 use rand::rngs::StdRng;
 use rand::seq::SliceRandom;
 use web_time::Instant;
 
+use super::adamw::FusedAdamW;
 use super::events::{EpochReport, StopReason, TrainEvent, TrainReport};
 use super::guards::{DivergenceGuard, EarlyStopping, Patience, overfitting_warning};
 use super::hooks::TrainHooks;
@@ -56,7 +56,7 @@ pub async fn fine_tune<M: TrainableTop, S: FeatureSource<Input = M::Input>>(
     }
     let device = model.device();
     let loss_fn = CrossEntropyLossConfig::new().init(&device);
-    let adamw = AdamWConfig::new().with_weight_decay(opts.weight_decay);
+    let adamw = FusedAdamW::new(opts.weight_decay);
     let mut optim = TwoRateOptimizer { head: adamw.init(), upper: adamw.init() };
     let steps_per_epoch = split.train.len().div_ceil(opts.batch_size);
     let schedule = WarmupCosine::new(steps_per_epoch * opts.epochs, opts.warmup_share);

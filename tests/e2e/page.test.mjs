@@ -126,6 +126,25 @@ test('WebGPU failing mid-training (a crashed engine, as on device loss) falls ba
   });
 });
 
+test('a threaded engine that cannot start (here: its module does not load) leaves training on one thread', { timeout: 600_000 }, async () => {
+  const pattern = '**/burn_finetune_cpu_mt_bg.wasm';
+  await suite.context.route(pattern, (route) => route.fulfill({ status: 404, body: 'not here' }));
+  try {
+    await onPage(suite.context, suite.server.url, 'cpu', 'threads-fallback', async (page) => {
+      assert.equal(await page.locator('#backend-status').getAttribute('data-kind'), 'cpu');
+      assert.equal(await page.locator('#backend-status').getAttribute('data-threads'), '1');
+      await page.setInputFiles('#folder-input', dataset(['Bag', 'Trouser'], 4, false));
+      await page.selectOption('#unfreeze', 'head');
+      await page.fill('#epochs', '2');
+      await page.locator('#train-button:enabled').waitFor({ timeout: 300_000 });
+      await page.click('#train-button');
+      await page.waitForFunction(() => document.body.dataset.trained === 'true', null, { timeout: 300_000 });
+    });
+  } finally {
+    await suite.context.unroute(pattern);
+  }
+});
+
 test('a drop that cannot train disables Train and says why', { timeout: 300_000 }, async () => {
   const { page } = await openPage(suite.context, suite.server.url, 'cpu');
   try {
