@@ -91,6 +91,9 @@ impl ConvUnit {
     /// - input: `[batch, h, w, in]`
     /// - output: `[batch, ceil(h / stride), ceil(w / stride), out]`
     pub fn forward(&self, input: Tensor<4>) -> Tensor<4> {
+        // Every convolution of the network is "SAME"-padded and undilated (`FoldedConv::init`),
+        // which the two fast paths below assume.
+        debug_assert!(self.conv.padding == PaddingConfig2d::Same && self.conv.dilation == [1, 1]);
         let [out, per_group, k, _] = self.conv.weight.dims();
         let weight = self.conv.weight.val();
         let bias = self.conv.bias.as_ref().expect("folded convolutions have a bias").val();

@@ -92,9 +92,7 @@ pub mod grouped {
         grad: FloatTensor<B>,
         stride: usize,
     ) -> FloatTensor<B> {
-        let g = geometry(&input.shape(), &weight.shape(), stride);
-        let x = B::float_permute(input, &[0, 3, 1, 2]);
-        let dy = B::float_permute(grad, &[0, 3, 1, 2]);
+        let (x, dy, g) = nchw::<B>(input, &weight, grad, stride);
         let dx = B::conv2d_x_backward(x, weight_nchw::<B>(weight), dy, nchw_options(&g));
         B::float_permute(dx, &[0, 2, 3, 1])
     }
@@ -105,12 +103,21 @@ pub mod grouped {
         grad: FloatTensor<B>,
         stride: usize,
     ) -> FloatTensor<B> {
-        let g = geometry(&input.shape(), &weight.shape(), stride);
-        let x = B::float_permute(input, &[0, 3, 1, 2]);
-        let dy = B::float_permute(grad, &[0, 3, 1, 2]);
+        let (x, dy, g) = nchw::<B>(input, &weight, grad, stride);
         let dw = B::conv2d_weight_backward(x, weight_nchw::<B>(weight), dy, nchw_options(&g));
         let dw = B::float_reshape(dw, Shape::new([g.channels, g.kernel, g.kernel]));
         B::float_permute(dw, &[1, 2, 0])
+    }
+
+    /// The input and the output's gradient as NCHW, with the geometry.
+    fn nchw<B: Backend>(
+        input: FloatTensor<B>,
+        weight: &FloatTensor<B>,
+        grad: FloatTensor<B>,
+        stride: usize,
+    ) -> (FloatTensor<B>, FloatTensor<B>, DepthwiseGeometry) {
+        let g = geometry(&input.shape(), &weight.shape(), stride);
+        (B::float_permute(input, &[0, 3, 1, 2]), B::float_permute(grad, &[0, 3, 1, 2]), g)
     }
 
     /// `[k, k, c]` → burn's grouped-conv layout `[c, 1, k, k]`.
