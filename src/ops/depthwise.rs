@@ -139,7 +139,7 @@ fn with_contents<R>(t: FlexTensor, f: impl FnOnce(&[f32]) -> R) -> R {
     }
 }
 
-fn flex(values: Vec<f32>, shape: [usize; 4]) -> FlexTensor {
+fn flex<const D: usize>(values: Vec<f32>, shape: [usize; D]) -> FlexTensor {
     FlexTensor::from_data(TensorData::new(values, shape))
 }
 
@@ -176,7 +176,7 @@ impl DepthwiseBackend for Flex {
             return grouped::weight_grad::<Self>(input, weight, grad, stride);
         }
         let dw = with_contents(input, |x| with_contents(grad, |dy| depthwise_cpu::weight_grad(x, dy, &g)));
-        FlexTensor::from_data(TensorData::new(dw, [g.kernel, g.kernel, g.channels]))
+        flex(dw, [g.kernel, g.kernel, g.channels])
     }
 }
 

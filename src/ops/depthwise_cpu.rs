@@ -119,9 +119,8 @@ macro_rules! widest_simd {
 /// - bias: `[c]`
 /// - returns: `[batch, ceil(h / stride), ceil(w / stride), c]`
 pub fn forward(input: &[f32], weight: &[f32], bias: &[f32], g: &DepthwiseGeometry) -> Vec<f32> {
-    let mut out = vec![0.0; g.batch * g.out_item()];
+    let mut out = bias.repeat(g.batch * g.out_item() / g.channels); // every output pixel starts at the bias
     for_each_item(&mut out, g.out_item(), |b, out| {
-        out.chunks_exact_mut(g.channels).for_each(|row| row.copy_from_slice(bias));
         widest_simd!(forward_item(&input[b * g.in_item()..][..g.in_item()], weight, out, g));
     });
     out
