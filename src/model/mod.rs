@@ -3,6 +3,7 @@
 
 pub mod classifier;
 pub mod conv_unit;
+pub mod dropout;
 pub mod efficientnet;
 pub mod mbconv;
 pub mod minilm;

@@ -72,6 +72,8 @@ impl DepthwiseGeometry {
     }
 }
 
+use super::simd::widest_simd;
+
 /// Channels per cache block of [`DepthwiseGeometry::for_each_tap`].
 const CHANNEL_BLOCK: usize = 128;
 
@@ -83,36 +85,6 @@ fn mul_add(acc: &mut [f32], a: &[f32], b: &[f32]) {
     }
 }
 
-/// Calls one of the item kernels below compiled for the widest SIMD the CPU offers: natively on
-/// x86-64 AVX-512 or AVX2, chosen at run time (the baseline build only has SSE2); elsewhere (wasm:
-/// SIMD128 from the build flags) as built. The kernel is inlined into each variant.
-macro_rules! widest_simd {
-    ($kernel:ident($($arg:expr),*)) => {{
-        #[cfg(target_arch = "x86_64")]
-        {
-            #[target_feature(enable = "avx512f")]
-            fn avx512(input: &[f32], weight: &[f32], out: &mut [f32], g: &DepthwiseGeometry) {
-                $kernel(input, weight, out, g)
-            }
-            #[target_feature(enable = "avx2,fma")]
-            fn avx2(input: &[f32], weight: &[f32], out: &mut [f32], g: &DepthwiseGeometry) {
-                $kernel(input, weight, out, g)
-            }
-            if std::arch::is_x86_feature_detected!("avx512f") {
-                // SAFETY: the CPU has the feature (checked just above).
-                unsafe { avx512($($arg),*) }
-            } else if std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma") {
-                // SAFETY: as above.
-                unsafe { avx2($($arg),*) }
-            } else {
-                $kernel($($arg),*)
-            }
-        }
-        #[cfg(not(target_arch = "x86_64"))]
-        $kernel($($arg),*)
-    }};
-}
-
 /// # Shapes
 /// - input: `[batch, h, w, c]`
 /// - weight: `[k, k, c]`
@@ -121,7 +93,8 @@ macro_rules! widest_simd {
 pub fn forward(input: &[f32], weight: &[f32], bias: &[f32], g: &DepthwiseGeometry) -> Vec<f32> {
     let mut out = bias.repeat(g.batch * g.out_item() / g.channels); // every output pixel starts at the bias
     for_each_item(&mut out, g.out_item(), |b, out| {
-        widest_simd!(forward_item(&input[b * g.in_item()..][..g.in_item()], weight, out, g));
+        let x = &input[b * g.in_item()..][..g.in_item()];
+        widest_simd!(forward_item(x: &[f32] = x, w: &[f32] = weight, out: &mut [f32] = out, g: &DepthwiseGeometry = g));
     });
     out
 }
@@ -135,7 +108,8 @@ pub fn forward(input: &[f32], weight: &[f32], bias: &[f32], g: &DepthwiseGeometr
 pub fn input_grad(grad: &[f32], weight: &[f32], g: &DepthwiseGeometry) -> Vec<f32> {
     let mut dx = vec![0.0; g.batch * g.in_item()];
     for_each_item(&mut dx, g.in_item(), |b, dx| {
-        widest_simd!(input_grad_item(&grad[b * g.out_item()..][..g.out_item()], weight, dx, g));
+        let dy = &grad[b * g.out_item()..][..g.out_item()];
+        widest_simd!(input_grad_item(dy: &[f32] = dy, w: &[f32] = weight, dx: &mut [f32] = dx, g: &DepthwiseGeometry = g));
     });
     dx
 }
@@ -149,7 +123,8 @@ pub fn input_grad(grad: &[f32], weight: &[f32], g: &DepthwiseGeometry) -> Vec<f3
 pub fn weight_grad(input: &[f32], grad: &[f32], g: &DepthwiseGeometry) -> Vec<f32> {
     sum_over_items(g.batch, g.kernel * g.kernel * g.channels, |b, dw| {
         let input = &input[b * g.in_item()..][..g.in_item()];
-        widest_simd!(weight_grad_item(input, &grad[b * g.out_item()..][..g.out_item()], dw, g));
+        let dy = &grad[b * g.out_item()..][..g.out_item()];
+        widest_simd!(weight_grad_item(x: &[f32] = input, dy: &[f32] = dy, dw: &mut [f32] = dw, g: &DepthwiseGeometry = g));
     })
 }
 

@@ -1,9 +1,21 @@
 //! Tensor operations burn does not have in the form we need, as backend extensions.
 
 pub mod adamw_update;
+pub mod attention;
+pub mod attention_cpu;
 pub mod depthwise;
 pub mod depthwise_cpu;
+pub mod dropout_mask;
+pub mod fast_math;
+pub mod gelu;
+pub mod linear;
+pub mod linear_cpu;
 pub mod relu6;
+pub mod simd;
 
+pub use attention::self_attention;
 pub use depthwise::depthwise_conv_nhwc;
+pub use dropout_mask::dropout_mask;
+pub use gelu::gelu;
+pub use linear::linear;
 pub use relu6::relu6;

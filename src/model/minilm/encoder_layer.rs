@@ -2,20 +2,22 @@
 //! a residual add and LayerNorm.
 
 use burn::module::Module;
-use burn::nn::attention::{MhaInput, MultiHeadAttention};
-use burn::nn::{Dropout, LayerNorm, Linear};
-use burn::tensor::activation::gelu;
+use burn::nn::{LayerNorm, Linear};
 use burn::tensor::{Bool, Tensor};
+
+use super::SelfAttention;
+use crate::model::dropout::SeededDropout;
+use crate::ops::{gelu, linear};
 
 #[derive(Module, Debug)]
 pub struct EncoderLayer {
-    pub attention: MultiHeadAttention,
+    pub attention: SelfAttention,
     pub attention_norm: LayerNorm,
     pub intermediate: Linear,
     pub output: Linear,
     pub output_norm: LayerNorm,
     /// Active only while training (on an autodiff device), as in BERT fine-tuning.
-    pub dropout: Dropout,
+    pub dropout: SeededDropout,
 }
 
 impl EncoderLayer {
@@ -24,9 +26,9 @@ impl EncoderLayer {
     /// - mask_pad: `[batch, len]`, `true` at padding
     /// - output: `[batch, len, hidden]`
     pub fn forward(&self, x: Tensor<3>, mask_pad: Tensor<2, Bool>) -> Tensor<3> {
-        let attended = self.attention.forward(MhaInput::self_attn(x.clone()).mask_pad(mask_pad)).context;
+        let attended = self.attention.forward(x.clone(), mask_pad);
         let x = self.attention_norm.forward(x + self.dropout.forward(attended));
-        let h = self.output.forward(gelu(self.intermediate.forward(x.clone())));
+        let h = linear(&self.output, gelu(linear(&self.intermediate, x.clone())));
         self.output_norm.forward(x + self.dropout.forward(h))
     }
 }

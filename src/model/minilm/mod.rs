@@ -5,11 +5,13 @@
 pub mod embeddings;
 pub mod encoder_layer;
 pub mod pooling;
+pub mod self_attention;
 pub mod text_classifier;
 pub mod weights;
 
 pub use embeddings::Embeddings;
 pub use encoder_layer::EncoderLayer;
 pub use pooling::mean_pool;
+pub use self_attention::SelfAttention;
 pub use text_classifier::{TextBatch, TextClassifier, TextClassifierConfig};
 pub use weights::{HIDDEN, LAYERS, MiniLmWeights, TextTrunk, check_text_unfreeze};

@@ -1,11 +1,13 @@
 //! The trainable top for text: unfrozen upper encoder layers, mean pooling and a new N-class head.
 
 use burn::module::Module;
-use burn::nn::{Dropout, DropoutConfig, Linear, LinearConfig};
+use burn::nn::{Linear, LinearConfig};
 use burn::tensor::{Bool, Device, Tensor};
 
 use super::{EncoderLayer, HIDDEN, MiniLmWeights, mean_pool};
 use crate::model::Unfreeze;
+use crate::model::dropout::SeededDropout;
+use crate::ops::linear;
 
 /// A batch of cached trunk outputs, padded to the batch's longest text.
 #[derive(Clone, Debug)]
@@ -20,7 +22,7 @@ pub struct TextBatch {
 pub struct TextClassifier {
     /// Pretrained layers above the cut (lower learning rate).
     pub upper: Vec<EncoderLayer>,
-    pub dropout: Dropout,
+    pub dropout: SeededDropout,
     pub head: Linear,
 }
 
@@ -35,7 +37,7 @@ impl TextClassifierConfig {
     pub fn init(&self, weights: &MiniLmWeights, device: &Device) -> TextClassifier {
         TextClassifier {
             upper: weights.upper(self.unfreeze, device),
-            dropout: DropoutConfig::new(0.1).init(),
+            dropout: SeededDropout::new(0.1),
             head: LinearConfig::new(HIDDEN, self.classes).init(device),
         }
     }
@@ -50,6 +52,6 @@ impl TextClassifier {
         for layer in &self.upper {
             x = layer.forward(x, input.mask_pad.clone());
         }
-        self.head.forward(self.dropout.forward(mean_pool(x, input.mask_pad)))
+        linear(&self.head, self.dropout.forward(mean_pool(x, input.mask_pad)))
     }
 }

@@ -2,11 +2,11 @@
 //! the modules built from them: the frozen [`TextTrunk`] and the trainable upper layers.
 
 use burn::module::{Module, Param};
-use burn::nn::attention::MultiHeadAttentionConfig;
-use burn::nn::{DropoutConfig, Embedding, LayerNorm, LayerNormConfig, Linear};
+use burn::nn::{Embedding, LayerNorm, LayerNormConfig, Linear};
 use burn::tensor::{Bool, Device, Int, Tensor, TensorData};
 
-use super::{Embeddings, EncoderLayer, mean_pool};
+use super::{Embeddings, EncoderLayer, SelfAttention, mean_pool};
+use crate::model::dropout::SeededDropout;
 use crate::model::Unfreeze;
 use crate::weights::{WeightError, WeightFile};
 
@@ -104,18 +104,21 @@ impl LayerWeights {
 
     /// The layer on `device`; `dropout` is used only where it trains.
     fn init(&self, dropout: f64, device: &Device) -> EncoderLayer {
-        let mut attention = MultiHeadAttentionConfig::new(HIDDEN, HEADS).with_dropout(dropout).init(device);
-        attention.query = self.query.init(device);
-        attention.key = self.key.init(device);
-        attention.value = self.value.init(device);
-        attention.output = self.attention_out.init(device);
+        let attention = SelfAttention {
+            query: self.query.init(device),
+            key: self.key.init(device),
+            value: self.value.init(device),
+            output: self.attention_out.init(device),
+            heads: HEADS,
+            dropout: SeededDropout::new(dropout),
+        };
         EncoderLayer {
             attention,
             attention_norm: self.attention_norm.init(device),
             intermediate: self.intermediate.init(device),
             output: self.output.init(device),
             output_norm: self.output_norm.init(device),
-            dropout: DropoutConfig::new(dropout).init(),
+            dropout: SeededDropout::new(dropout),
         }
     }
 }

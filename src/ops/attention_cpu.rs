@@ -1,0 +1,274 @@
+//! Multi-head self-attention kernels on f32 slices: the CPU backend's implementation of
+//! [`super::attention::AttentionBackend`].
+//!
+//! Queries, keys and values stay in the projections' layout `[batch, len, heads · head_dim]`
+//! (no reshape or transpose copies); one batch item at a time (in parallel where rayon is built
+//! in) walks its heads, and each head goes row by row: scores, softmax, dropout and the weighted
+//! sum of values for one query, with every inner loop a contiguous run the compiler vectorises.
+//! burn's `MultiHeadAttention` instead runs two batched matrix products of tiny per-head matrices
+//! (gemm packs each one) and several full passes for the swaps, the mask, softmax and dropout.
+//!
+//! Padded keys get zero weight (exactly; burn's module fills −10 000 before softmax, the same
+//! after rounding). `keep`, when given, is the dropout multiplier of every attention weight
+//! (`0` or `1 / (1 − p)`), shape `[batch, heads, len, len]`.
+
+use super::simd::widest_simd;
+
+/// Sizes of one attention call.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct AttentionGeometry {
+    pub batch: usize,
+    pub len: usize,
+    pub heads: usize,
+    pub head_dim: usize,
+}
+
+impl AttentionGeometry {
+    /// Elements of one batch item of `q`, `k`, `v` or the context: `len · heads · head_dim`.
+    fn item(&self) -> usize {
+        self.len * self.width()
+    }
+
+    fn width(&self) -> usize {
+        self.heads * self.head_dim
+    }
+
+    /// Elements of one batch item of the attention weights: `heads · len · len`.
+    fn weights_item(&self) -> usize {
+        self.heads * self.len * self.len
+    }
+
+    fn scale(&self) -> f32 {
+        1.0 / (self.head_dim as f32).sqrt()
+    }
+}
+
+/// The inputs every kernel reads: `q`, `k`, `v` (`[batch, len, heads · head_dim]`), `pad`
+/// (`[batch, len]`, non-zero at padding) and the optional dropout multipliers.
+#[derive(Clone, Copy)]
+pub struct AttentionInputs<'a> {
+    pub q: &'a [f32],
+    pub k: &'a [f32],
+    pub v: &'a [f32],
+    pub pad: &'a [f32],
+    pub keep: Option<&'a [f32]>,
+}
+
+/// The context (`[batch, len, heads · head_dim]`) and, if `with_weights`, the attention weights
+/// before dropout (`[batch, heads, len, len]`; empty otherwise), which the backward pass needs.
+pub fn forward(x: AttentionInputs, g: &AttentionGeometry, with_weights: bool) -> (Vec<f32>, Vec<f32>) {
+    let mut ctx = vec![0.0; g.batch * g.item()];
+    let mut weights = vec![0.0; if with_weights { g.batch * g.weights_item() } else { 0 }];
+    let weights_item = if with_weights { g.weights_item() } else { 0 };
+    for_each_item(&mut ctx, g.item(), &mut weights, weights_item, |b, ctx, probs| {
+        widest_simd!(forward_item(
+            x: AttentionInputs = x,
+            g: &AttentionGeometry = g,
+            b: usize = b,
+            ctx: &mut [f32] = ctx,
+            probs: &mut [f32] = probs
+        ));
+    });
+    (ctx, weights)
+}
+
+/// Gradients of `q`, `k` and `v` from the context's gradient `grad`, given the forward pass's
+/// attention weights `probs` (before dropout).
+pub fn backward(x: AttentionInputs, probs: &[f32], grad: &[f32], g: &AttentionGeometry) -> [Vec<f32>; 3] {
+    let [mut dq, mut dk, mut dv] = [0, 1, 2].map(|_| vec![0.0; g.batch * g.item()]);
+    for_each_item3(&mut dq, &mut dk, &mut dv, g.item(), |b, dq, dk, dv| {
+        widest_simd!(backward_item(
+            x: AttentionInputs = x,
+            probs: &[f32] = probs,
+            grad: &[f32] = grad,
+            g: &AttentionGeometry = g,
+            b: usize = b,
+            out: [&mut [f32]; 3] = [dq, dk, dv]
+        ));
+    });
+    [dq, dk, dv]
+}
+
+/// Head `h` of batch item `b` gathered into contiguous scratch `[len, head_dim]`.
+#[inline(always)]
+fn gather_rows(src: &[f32], g: &AttentionGeometry, b: usize, h: usize, rows: &mut [f32]) {
+    let d = g.head_dim;
+    for (t, out) in rows.chunks_exact_mut(d).enumerate() {
+        out.copy_from_slice(&src[b * g.item() + t * g.width() + h * d..][..d]);
+    }
+}
+
+/// The same, transposed: `[head_dim, len]`.
+#[inline(always)]
+fn gather_cols(src: &[f32], g: &AttentionGeometry, b: usize, h: usize, cols: &mut [f32]) {
+    let (d, len) = (g.head_dim, g.len);
+    for t in 0..len {
+        for (k, &value) in src[b * g.item() + t * g.width() + h * d..][..d].iter().enumerate() {
+            cols[k * len + t] = value;
+        }
+    }
+}
+
+/// `out[j] = Σ_k a[k] · cols[k][j]` for `cols` `[a.len(), out.len()]`.
+#[inline(always)]
+fn row_times(a: &[f32], cols: &[f32], out: &mut [f32]) {
+    out.fill(0.0);
+    let n = out.len();
+    for (k, &ak) in a.iter().enumerate() {
+        for (o, &c) in out.iter_mut().zip(&cols[k * n..][..n]) {
+            *o += ak * c;
+        }
+    }
+}
+
+/// `acc += s · x`.
+#[inline(always)]
+fn axpy(acc: &mut [f32], s: f32, x: &[f32]) {
+    for (a, &x) in acc.iter_mut().zip(x) {
+        *a += s * x;
+    }
+}
+
+/// Softmax of `row` in place over the unpadded positions; padded ones get 0.
+#[inline(always)]
+fn masked_softmax(row: &mut [f32], pad: &[f32]) {
+    let max = row.iter().zip(pad).filter(|(_, p)| **p == 0.0).map(|(s, _)| *s).fold(f32::NEG_INFINITY, f32::max);
+    if max == f32::NEG_INFINITY {
+        row.fill(0.0); // every key is padding: nothing to attend to
+        return;
+    }
+    let mut sum = 0.0;
+    for (s, &p) in row.iter_mut().zip(pad) {
+        *s = if p == 0.0 { (*s - max).exp() } else { 0.0 };
+        sum += *s;
+    }
+    let inv = 1.0 / sum;
+    row.iter_mut().for_each(|s| *s *= inv);
+}
+
+#[inline(always)]
+fn forward_item(x: AttentionInputs, g: &AttentionGeometry, b: usize, ctx: &mut [f32], probs: &mut [f32]) {
+    let (d, len, scale) = (g.head_dim, g.len, g.scale());
+    let pad = &x.pad[b * len..][..len];
+    let (mut k_cols, mut v_rows) = (vec![0.0; len * d], vec![0.0; len * d]);
+    let (mut row, mut query) = (vec![0.0; len], vec![0.0; d]);
+    for h in 0..g.heads {
+        gather_cols(x.k, g, b, h, &mut k_cols);
+        gather_rows(x.v, g, b, h, &mut v_rows);
+        for i in 0..len {
+            let q = &x.q[b * g.item() + i * g.width() + h * d..][..d];
+            query.iter_mut().zip(q).for_each(|(o, &q)| *o = q * scale);
+            row_times(&query, &k_cols, &mut row);
+            masked_softmax(&mut row, pad);
+            if !probs.is_empty() {
+                probs[(h * len + i) * len..][..len].copy_from_slice(&row);
+            }
+            if let Some(keep) = x.keep {
+                let keep = &keep[b * g.weights_item() + (h * len + i) * len..][..len];
+                row.iter_mut().zip(keep).for_each(|(p, &m)| *p *= m);
+            }
+            let out = &mut ctx[i * g.width() + h * d..][..d];
+            for (j, &p) in row.iter().enumerate() {
+                if p != 0.0 {
+                    axpy(out, p, &v_rows[j * d..][..d]);
+                }
+            }
+        }
+    }
+}
+
+#[inline(always)]
+fn backward_item(
+    x: AttentionInputs,
+    probs: &[f32],
+    grad: &[f32],
+    g: &AttentionGeometry,
+    b: usize,
+    [dq, dk, dv]: [&mut [f32]; 3],
+) {
+    let (d, len, scale) = (g.head_dim, g.len, g.scale());
+    let [mut q_rows, mut k_rows, mut v_cols] = [0; 3].map(|_| vec![0.0; len * d]);
+    let (mut d_weights, mut dropped) = (vec![0.0; len], vec![0.0; len]);
+    for h in 0..g.heads {
+        gather_rows(x.q, g, b, h, &mut q_rows);
+        gather_rows(x.k, g, b, h, &mut k_rows);
+        gather_cols(x.v, g, b, h, &mut v_cols);
+        for i in 0..len {
+            let at = b * g.weights_item() + (h * len + i) * len;
+            let p = &probs[at..][..len];
+            let keep = x.keep.map(|keep| &keep[at..][..len]);
+            let dc = &grad[b * g.item() + i * g.width() + h * d..][..d];
+            // d(dropped weights) = dC_i · Vᵀ; dV_j += dropped_ij · dC_i
+            row_times(dc, &v_cols, &mut d_weights);
+            dropped.copy_from_slice(p);
+            if let Some(keep) = keep {
+                dropped.iter_mut().zip(keep).for_each(|(w, &m)| *w *= m);
+                d_weights.iter_mut().zip(keep).for_each(|(w, &m)| *w *= m);
+            }
+            for (j, &w) in dropped.iter().enumerate() {
+                if w != 0.0 {
+                    axpy(&mut dv[j * g.width() + h * d..][..d], w, dc);
+                }
+            }
+            // softmax backward: dS_ij = P_ij (dP_ij − Σ_l dP_il P_il), times the score scale
+            let dot: f32 = d_weights.iter().zip(p).map(|(a, b)| a * b).sum();
+            d_weights.iter_mut().zip(p).for_each(|(w, &p)| *w = p * (*w - dot) * scale);
+            let dq_row = &mut dq[i * g.width() + h * d..][..d];
+            for (j, &s) in d_weights.iter().enumerate() {
+                if s != 0.0 {
+                    axpy(dq_row, s, &k_rows[j * d..][..d]);
+                    axpy(&mut dk[j * g.width() + h * d..][..d], s, &q_rows[i * d..][..d]);
+                }
+            }
+        }
+    }
+}
+
+/// Runs `f(item, out chunk, weights chunk)` per batch item, in parallel where rayon is built in.
+/// `weights` may be empty (`weights_item` 0).
+fn for_each_item(
+    out: &mut [f32],
+    item: usize,
+    weights: &mut [f32],
+    weights_item: usize,
+    f: impl Fn(usize, &mut [f32], &mut [f32]) + Sync + Send,
+) {
+    let items = out.len() / item;
+    let mut weight_chunks: Vec<&mut [f32]> = if weights_item == 0 {
+        (0..items).map(|_| &mut [][..]).collect()
+    } else {
+        weights.chunks_mut(weights_item).collect()
+    };
+    #[cfg(any(not(target_arch = "wasm32"), feature = "threads"))]
+    {
+        use rayon::prelude::*;
+        out.par_chunks_mut(item).zip(weight_chunks.par_iter_mut()).enumerate().for_each(|(b, (o, w))| f(b, o, w));
+    }
+    #[cfg(not(any(not(target_arch = "wasm32"), feature = "threads")))]
+    out.chunks_mut(item).zip(weight_chunks.iter_mut()).enumerate().for_each(|(b, (o, w))| f(b, o, w));
+}
+
+/// Runs `f(item, a, b, c)` on the matching `item`-long chunks of three buffers.
+fn for_each_item3(
+    a: &mut [f32],
+    b: &mut [f32],
+    c: &mut [f32],
+    item: usize,
+    f: impl Fn(usize, &mut [f32], &mut [f32], &mut [f32]) + Sync + Send,
+) {
+    #[cfg(any(not(target_arch = "wasm32"), feature = "threads"))]
+    {
+        use rayon::prelude::*;
+        a.par_chunks_mut(item)
+            .zip(b.par_chunks_mut(item))
+            .zip(c.par_chunks_mut(item))
+            .enumerate()
+            .for_each(|(i, ((a, b), c))| f(i, a, b, c));
+    }
+    #[cfg(not(any(not(target_arch = "wasm32"), feature = "threads")))]
+    a.chunks_mut(item)
+        .zip(b.chunks_mut(item))
+        .zip(c.chunks_mut(item))
+        .enumerate()
+        .for_each(|(i, ((a, b), c))| f(i, a, b, c));
+}
