@@ -10,6 +10,8 @@ use burn::backend::{Backend, Flex, TensorMetadata, backend_extension};
 use burn::tensor::{DType, TensorData};
 use burn_flex::FlexTensor;
 
+use super::simd::widest_simd;
+
 /// The step's scalars: learning rate, betas, epsilon, weight decay and the bias corrections
 /// `1 − β₁ᵗ`, `1 − β₂ᵗ`.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -63,6 +65,17 @@ pub fn portable<B: Backend>(
 #[cfg(feature = "wgpu")]
 impl AdamWBackend for burn::backend::Cube {}
 
+/// The update on f32 slices, in place.
+#[inline(always)]
+fn update_loop(p: &mut [f32], g: &[f32], m: &mut [f32], v: &mut [f32], s: AdamWStep) {
+    let decay = 1.0 - s.lr * s.weight_decay;
+    for (((p, &g), m), v) in p.iter_mut().zip(g).zip(m).zip(v) {
+        *m = s.beta_1 * *m + (1.0 - s.beta_1) * g;
+        *v = s.beta_2 * *v + (1.0 - s.beta_2) * g * g;
+        *p = *p * decay - s.lr * (*m / s.correction_1) / ((*v / s.correction_2).sqrt() + s.epsilon);
+    }
+}
+
 impl AdamWBackend for Flex {
     fn adamw_update(
         param: FlexTensor,
@@ -78,12 +91,7 @@ impl AdamWBackend for Flex {
         // Without a copy when the tensor is the buffer's only owner (the moments always are).
         let values = |t: FlexTensor| t.into_data().try_into_vec::<f32>().expect("f32 checked above");
         let (mut p, g, mut m, mut v) = (values(param), values(grad), values(moment_1), values(moment_2));
-        let decay = 1.0 - s.lr * s.weight_decay;
-        for (((p, &g), m), v) in p.iter_mut().zip(&g).zip(&mut m).zip(&mut v) {
-            *m = s.beta_1 * *m + (1.0 - s.beta_1) * g;
-            *v = s.beta_2 * *v + (1.0 - s.beta_2) * g * g;
-            *p = *p * decay - s.lr * (*m / s.correction_1) / ((*v / s.correction_2).sqrt() + s.epsilon);
-        }
+        widest_simd!(update_loop(p: &mut [f32] = &mut p, g: &[f32] = &g, m: &mut [f32] = &mut m, v: &mut [f32] = &mut v, s: AdamWStep = s));
         let tensor = |values: Vec<f32>| FlexTensor::from_data(TensorData::new(values, shape.clone()));
         (tensor(p), tensor(m), tensor(v))
     }

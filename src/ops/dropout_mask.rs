@@ -92,7 +92,11 @@ pub fn mask_values(len: usize, keep: f32, seed: u64) -> Vec<f32> {
 
 #[inline(always)]
 fn mask_loop(len: usize, a: u32, b: u32, threshold: u32, scale: f32) -> Vec<f32> {
-    (0..len as u32).map(|i| if hash32(hash32(i ^ a) ^ b) < threshold { scale } else { 0.0 }).collect()
+    let mut out = vec![0.0; len];
+    for (i, o) in out.iter_mut().enumerate() {
+        *o = if hash32(hash32(i as u32 ^ a) ^ b) < threshold { scale } else { 0.0 };
+    }
+    out
 }
 
 /// The mask is a constant: no gradient flows through it.

@@ -7,7 +7,7 @@
 pub fn exp(x: f32) -> f32 {
     let x = x.clamp(-87.3, 88.7);
     // x = n·ln2 + r, |r| ≤ ln2/2; ln2 in two parts for an exact reduction
-    let n = (x * std::f32::consts::LOG2_E).round();
+    let n = (x * std::f32::consts::LOG2_E).round_ties_even(); // one instruction; `round` is a call
     let r = x - n * 0.693_359_4 + n * 2.121_944_4e-4;
     let p = 1.987_569_1e-4;
     let p = p * r + 1.398_199_9e-3;

@@ -33,21 +33,26 @@ pub trait GeluBackend: Backend {
 #[cfg(feature = "wgpu")]
 impl GeluBackend for burn::backend::Cube {}
 
+// Plain indexed loops into a preallocated buffer: an iterator `collect` would leave the loop in
+// a generic function compiled without the caller's SIMD features.
 #[inline(always)]
 fn gelu_loop(x: &[f32]) -> Vec<f32> {
-    x.iter().map(|&x| 0.5 * x * (1.0 + erf(x * std::f32::consts::FRAC_1_SQRT_2))).collect()
+    let mut out = vec![0.0; x.len()];
+    for (o, &x) in out.iter_mut().zip(x) {
+        *o = 0.5 * x * (1.0 + erf(x * std::f32::consts::FRAC_1_SQRT_2));
+    }
+    out
 }
 
 #[inline(always)]
 fn gelu_grad_loop(x: &[f32], grad: &[f32]) -> Vec<f32> {
     let inv_sqrt_2pi = 0.5 * std::f32::consts::FRAC_2_SQRT_PI * std::f32::consts::FRAC_1_SQRT_2;
-    x.iter()
-        .zip(grad)
-        .map(|(&x, &g)| {
-            let cdf = 0.5 * (1.0 + erf(x * std::f32::consts::FRAC_1_SQRT_2));
-            g * (cdf + x * inv_sqrt_2pi * exp(-0.5 * x * x))
-        })
-        .collect()
+    let mut out = vec![0.0; x.len()];
+    for ((o, &x), &g) in out.iter_mut().zip(x).zip(grad) {
+        let cdf = 0.5 * (1.0 + erf(x * std::f32::consts::FRAC_1_SQRT_2));
+        *o = g * (cdf + x * inv_sqrt_2pi * exp(-0.5 * x * x));
+    }
+    out
 }
 
 /// GELU of f32 values, vectorised.
