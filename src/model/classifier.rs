@@ -8,6 +8,7 @@ use super::conv_unit::ConvUnit;
 use super::efficientnet::{EfficientNetWeights, FEATURES};
 use super::mbconv::MbConv;
 use super::unfreeze::Unfreeze;
+use crate::ops::linear;
 
 /// Pretrained layers above the cut. They train with the lower (backbone) learning rate.
 #[derive(Module, Debug)]
@@ -68,6 +69,6 @@ impl Classifier {
     /// - features: `[batch, h, w, c]` (trunk output, channels-last)
     /// - output: `[batch, classes]` logits
     pub fn forward(&self, features: Tensor<4>) -> Tensor<2> {
-        self.head.forward(self.upper.forward(features))
+        linear(&self.head, self.upper.forward(features))
     }
 }

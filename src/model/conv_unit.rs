@@ -10,7 +10,7 @@ use burn::nn::PaddingConfig2d;
 use burn::nn::conv::Conv2d;
 use burn::tensor::{Device, Tensor, TensorData};
 
-use crate::ops::{depthwise_conv_nhwc, relu6};
+use crate::ops::{dense, depthwise_conv_nhwc, relu6};
 use crate::weights::{WeightError, WeightFile};
 
 /// Batch-norm epsilon of EfficientNet-Lite (TF's default for these models).
@@ -100,7 +100,7 @@ impl ConvUnit {
         let x = if k == 1 && self.conv.stride == [1, 1] && self.conv.groups == 1 {
             let [batch, h, w, channels] = input.dims();
             let rows = input.reshape([batch * h * w, channels]);
-            let y = rows.matmul(weight.reshape([out, per_group]).transpose()) + bias.unsqueeze::<2>();
+            let y = dense(rows, weight.reshape([out, per_group]).transpose(), bias);
             y.reshape([batch, h, w, out])
         } else if per_group == 1 && self.conv.groups == out {
             let weight = weight.reshape([out, k * k]).transpose().reshape([k, k, out]);

@@ -18,7 +18,7 @@ use burn::nn::Linear;
 use burn::tensor::{DType, Shape, Tensor, TensorData};
 use burn_flex::FlexTensor;
 
-use super::linear_cpu::{self, LinearGeometry};
+use super::linear_cpu::{self, LinearGeometry, Strided};
 
 fn geometry(x: &Shape, weight: &Shape) -> LinearGeometry {
     LinearGeometry { rows: x[0], d_in: weight[0], d_out: weight[1] }
@@ -75,6 +75,17 @@ fn with_contents<R>(t: FlexTensor, f: impl FnOnce(&[f32]) -> R) -> R {
     }
 }
 
+/// Calls `f` with a 2-D CPU tensor as a strided matrix: views (a transposed weight) are read in
+/// place; anything else unusual is made contiguous first.
+fn with_matrix<R>(t: FlexTensor, f: impl FnOnce(Strided) -> R) -> R {
+    let (layout, cols) = (t.layout(), t.shape()[1]);
+    let strides = [layout.strides()[0], layout.strides()[1]];
+    if strides.iter().all(|&s| s >= 0) {
+        return f(Strided { values: &t.storage::<f32>()[layout.start_offset()..], strides });
+    }
+    with_contents(t, |values| f(Strided::contiguous(values, cols)))
+}
+
 fn flex(values: Vec<f32>, shape: [usize; 2]) -> FlexTensor {
     FlexTensor::from_data(TensorData::new(values, shape))
 }
@@ -89,8 +100,7 @@ impl LinearBackend for Flex {
             return portable::forward::<Self>(x, weight, bias);
         }
         let g = geometry(&x.shape(), &weight.shape());
-        let y =
-            with_contents(x, |x| with_contents(weight, |w| with_contents(bias, |b| linear_cpu::forward(x, w, b, &g))));
+        let y = with_contents(x, |x| with_matrix(weight, |w| with_contents(bias, |b| linear_cpu::forward(x, w, b, &g))));
         flex(y, [g.rows, g.d_out])
     }
 
@@ -99,7 +109,7 @@ impl LinearBackend for Flex {
             return portable::input_grad::<Self>(weight, grad);
         }
         let g = LinearGeometry { rows: grad.shape()[0], d_in: weight.shape()[0], d_out: weight.shape()[1] };
-        let dx = with_contents(weight, |w| with_contents(grad, |dy| linear_cpu::input_grad(w, dy, &g)));
+        let dx = with_matrix(weight, |w| with_contents(grad, |dy| linear_cpu::input_grad(w, dy, &g)));
         flex(dx, [g.rows, g.d_in])
     }
 
@@ -170,12 +180,18 @@ pub fn linear<const D: usize>(layer: &Linear, x: Tensor<D>) -> Tensor<D> {
     let dims = x.dims();
     let [d_in, d_out] = layer.weight.dims();
     let rows = dims[..D - 1].iter().product();
-    let out = <Dispatch as LinearBackend>::linear(
-        x.reshape([rows, d_in]).into_dispatch(),
-        layer.weight.val().into_dispatch(),
-        bias.val().into_dispatch(),
-    );
     let mut out_dims = dims;
     out_dims[D - 1] = d_out;
-    Tensor::<2>::from_dispatch(out).reshape(out_dims)
+    dense(x.reshape([rows, d_in]), layer.weight.val(), bias.val()).reshape(out_dims)
+}
+
+/// `x · weight + bias` on any device; `weight` may be a view (e.g. a transposed `[d_out, d_in]`
+/// parameter), which the CPU reads in place.
+///
+/// # Shapes
+/// - x: `[rows, d_in]`; weight: `[d_in, d_out]`; bias: `[d_out]`
+/// - output: `[rows, d_out]`
+pub fn dense(x: Tensor<2>, weight: Tensor<2>, bias: Tensor<1>) -> Tensor<2> {
+    let out = <Dispatch as LinearBackend>::linear(x.into_dispatch(), weight.into_dispatch(), bias.into_dispatch());
+    Tensor::from_dispatch(out)
 }

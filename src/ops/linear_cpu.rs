@@ -6,6 +6,30 @@
 //! products are fine for gemm (strides), so nothing is copied here: the forward product starts
 //! from the bias rows, the gradients are written into uninitialised buffers.
 
+/// A read-only matrix by its elements and (row, column) strides, as burn views store it (a
+/// transposed weight is the same buffer with its strides swapped).
+#[derive(Clone, Copy, Debug)]
+pub struct Strided<'a> {
+    pub values: &'a [f32],
+    pub strides: [isize; 2],
+}
+
+impl<'a> Strided<'a> {
+    pub fn contiguous(values: &'a [f32], cols: usize) -> Self {
+        Self { values, strides: [cols as isize, 1] }
+    }
+
+    fn transposed(self) -> Self {
+        Self { values: self.values, strides: [self.strides[1], self.strides[0]] }
+    }
+
+    /// Whether a `rows × cols` matrix with these strides lies inside `values`.
+    fn covers(&self, [rows, cols]: [usize; 2]) -> bool {
+        let last = (rows.max(1) - 1) as isize * self.strides[0] + (cols.max(1) - 1) as isize * self.strides[1];
+        self.strides.iter().all(|&s| s >= 0) && (last as usize) < self.values.len().max(1)
+    }
+}
+
 /// Sizes of one dense layer applied to `rows` vectors.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct LinearGeometry {
@@ -75,16 +99,17 @@ fn written(len: usize, k: usize, fill: impl FnOnce(*mut f32)) -> Vec<f32> {
 /// # Shapes
 /// - x: `[rows, d_in]`; weight: `[d_in, d_out]`; bias: `[d_out]`
 /// - returns: `[rows, d_out]`
-pub fn forward(x: &[f32], weight: &[f32], bias: &[f32], g: &LinearGeometry) -> Vec<f32> {
-    assert!(x.len() == g.rows * g.d_in && weight.len() == g.d_in * g.d_out && bias.len() == g.d_out);
+pub fn forward(x: &[f32], weight: Strided, bias: &[f32], g: &LinearGeometry) -> Vec<f32> {
+    assert!(x.len() == g.rows * g.d_in && weight.covers([g.d_in, g.d_out]) && bias.len() == g.d_out);
     let mut out = Vec::with_capacity(g.rows * g.d_out);
     for _ in 0..g.rows {
         out.extend_from_slice(bias);
     }
     // SAFETY: sizes checked above.
     unsafe {
-        let (d_in, d_out) = (g.d_in as isize, g.d_out as isize);
-        product([g.rows, g.d_out, g.d_in], out.as_mut_ptr(), true, x.as_ptr(), [d_in, 1], weight.as_ptr(), [d_out, 1]);
+        let d_in = g.d_in as isize;
+        let w = weight.values.as_ptr();
+        product([g.rows, g.d_out, g.d_in], out.as_mut_ptr(), true, x.as_ptr(), [d_in, 1], w, weight.strides);
     }
     out
 }
@@ -94,12 +119,12 @@ pub fn forward(x: &[f32], weight: &[f32], bias: &[f32], g: &LinearGeometry) -> V
 /// # Shapes
 /// - weight: `[d_in, d_out]`; grad: `[rows, d_out]`
 /// - returns: `[rows, d_in]`
-pub fn input_grad(weight: &[f32], grad: &[f32], g: &LinearGeometry) -> Vec<f32> {
-    assert!(grad.len() == g.rows * g.d_out && weight.len() == g.d_in * g.d_out);
-    let d_out = g.d_out as isize;
+pub fn input_grad(weight: Strided, grad: &[f32], g: &LinearGeometry) -> Vec<f32> {
+    assert!(grad.len() == g.rows * g.d_out && weight.covers([g.d_in, g.d_out]));
+    let (d_out, wt) = (g.d_out as isize, weight.transposed());
     written(g.rows * g.d_in, g.d_out, |dst| unsafe {
         // SAFETY: sizes checked above; weightᵀ is read through its strides.
-        product([g.rows, g.d_in, g.d_out], dst, false, grad.as_ptr(), [d_out, 1], weight.as_ptr(), [1, d_out]);
+        product([g.rows, g.d_in, g.d_out], dst, false, grad.as_ptr(), [d_out, 1], wt.values.as_ptr(), wt.strides);
     })
 }
 
@@ -134,8 +159,8 @@ mod tests {
             let (x, w, b, dy) =
                 (values(rows * d_in, 1), values(d_in * d_out, 2), values(d_out, 3), values(rows * d_out, 4));
             let close = |a: f32, b: f32| (a - b).abs() <= 1e-4 * (1.0 + b.abs());
-            let y = forward(&x, &w, &b, &g);
-            let dx = input_grad(&w, &dy, &g);
+            let y = forward(&x, Strided::contiguous(&w, d_out), &b, &g);
+            let dx = input_grad(Strided::contiguous(&w, d_out), &dy, &g);
             let dw = weight_grad(&x, &dy, &g);
             for r in 0..rows {
                 for o in 0..d_out {
@@ -153,6 +178,12 @@ mod tests {
                     assert!(close(dw[i * d_out + o], direct), "weight grad {g:?}");
                 }
             }
+            // the weight stored transposed (`[d_out, d_in]`, as a 1×1 convolution keeps it)
+            let wt: Vec<f32> = (0..d_out * d_in).map(|j| w[(j % d_in) * d_out + j / d_in]).collect();
+            let view = Strided { values: &wt, strides: [1, d_in as isize] };
+            let same = |a: Vec<f32>, b: &[f32]| a.iter().zip(b).all(|(a, b)| close(*a, *b));
+            assert!(same(forward(&x, view, &b, &g), &y), "forward, transposed weight {g:?}");
+            assert!(same(input_grad(view, &dy, &g), &dx), "input grad, transposed weight {g:?}");
         }
     }
 }

@@ -17,5 +17,5 @@ pub use attention::self_attention;
 pub use depthwise::depthwise_conv_nhwc;
 pub use dropout_mask::dropout_mask;
 pub use gelu::gelu;
-pub use linear::linear;
+pub use linear::{dense, linear};
 pub use relu6::relu6;
