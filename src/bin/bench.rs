@@ -83,6 +83,7 @@ async fn run(args: &Args, unfreeze: Unfreeze, train: &str, val: Option<&str>, ep
 }
 
 fn main() -> Result<(), Error> {
+    burn_finetune::native::keep_freed_memory();
     let args = Args::parse();
     let mut rows = Vec::new();
     for unfreeze in unfreeze_list(&args.unfreeze)? {

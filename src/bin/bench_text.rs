@@ -109,6 +109,7 @@ async fn run(args: &Args, set: &TextDataset, unfreeze: Unfreeze) -> Result<Row, 
 }
 
 fn main() -> Result<(), Error> {
+    burn_finetune::native::keep_freed_memory();
     let args = Args::parse();
     let set = dataset_from(&read_text_file(&args.data)?, None, None)?;
     let mut rows = Vec::new();

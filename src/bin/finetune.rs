@@ -121,6 +121,7 @@ impl TrainHooks for Printer {
 }
 
 fn main() -> ExitCode {
+    burn_finetune::native::keep_freed_memory();
     let args = Args::parse();
     match futures_lite::future::block_on(run(&args)) {
         Ok(()) => ExitCode::SUCCESS,

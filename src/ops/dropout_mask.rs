@@ -20,6 +20,7 @@ use burn::backend::{Autodiff, Backend, Dispatch, Flex, TensorMetadata, backend_e
 use burn::tensor::{DType, Distribution, Tensor, TensorData};
 use burn_flex::FlexTensor;
 
+use super::parallel::collect_pieces;
 use super::simd::widest_simd;
 
 static SEED: AtomicU64 = AtomicU64::new(0x5EED);
@@ -87,16 +88,17 @@ pub fn mask_values(len: usize, keep: f32, seed: u64) -> Vec<f32> {
     let (a, b) = (seed as u32, (seed >> 32) as u32);
     let threshold = (keep as f64 * 4_294_967_296.0).min(u32::MAX as f64) as u32;
     let scale = 1.0 / keep;
-    widest_simd!(mask_loop(len: usize = len, a: u32 = a, b: u32 = b, threshold: u32 = threshold, scale: f32 = scale) -> Vec<f32>)
+    collect_pieces(len, |start, out| {
+        let start = start as u32;
+        widest_simd!(mask_loop(start: u32 = start, out: &mut [f32] = out, a: u32 = a, b: u32 = b, threshold: u32 = threshold, scale: f32 = scale))
+    })
 }
 
 #[inline(always)]
-fn mask_loop(len: usize, a: u32, b: u32, threshold: u32, scale: f32) -> Vec<f32> {
-    let mut out = vec![0.0; len];
+fn mask_loop(start: u32, out: &mut [f32], a: u32, b: u32, threshold: u32, scale: f32) {
     for (i, o) in out.iter_mut().enumerate() {
-        *o = if hash32(hash32(i as u32 ^ a) ^ b) < threshold { scale } else { 0.0 };
+        *o = if hash32(hash32((start + i as u32) ^ a) ^ b) < threshold { scale } else { 0.0 };
     }
-    out
 }
 
 /// The mask is a constant: no gradient flows through it.

@@ -16,6 +16,7 @@ use burn::tensor::{DType, Tensor, TensorData};
 use burn_flex::FlexTensor;
 
 use super::fast_math::{erf, exp};
+use super::parallel::collect_pieces;
 use super::simd::widest_simd;
 
 #[backend_extension(Flex, Cube: cfg(feature = "wgpu"), Autodiff)]
@@ -33,36 +34,38 @@ pub trait GeluBackend: Backend {
 #[cfg(feature = "wgpu")]
 impl GeluBackend for burn::backend::Cube {}
 
-// Plain indexed loops into a preallocated buffer: an iterator `collect` would leave the loop in
-// a generic function compiled without the caller's SIMD features.
+// Plain loops into a given buffer: an iterator `collect` would leave the loop in a generic
+// function compiled without the caller's SIMD features.
 #[inline(always)]
-fn gelu_loop(x: &[f32]) -> Vec<f32> {
-    let mut out = vec![0.0; x.len()];
+fn gelu_loop(x: &[f32], out: &mut [f32]) {
     for (o, &x) in out.iter_mut().zip(x) {
         *o = 0.5 * x * (1.0 + erf(x * std::f32::consts::FRAC_1_SQRT_2));
     }
-    out
 }
 
 #[inline(always)]
-fn gelu_grad_loop(x: &[f32], grad: &[f32]) -> Vec<f32> {
+fn gelu_grad_loop(x: &[f32], grad: &[f32], out: &mut [f32]) {
     let inv_sqrt_2pi = 0.5 * std::f32::consts::FRAC_2_SQRT_PI * std::f32::consts::FRAC_1_SQRT_2;
-    let mut out = vec![0.0; x.len()];
     for ((o, &x), &g) in out.iter_mut().zip(x).zip(grad) {
         let cdf = 0.5 * (1.0 + erf(x * std::f32::consts::FRAC_1_SQRT_2));
         *o = g * (cdf + x * inv_sqrt_2pi * exp(-0.5 * x * x));
     }
-    out
 }
 
-/// GELU of f32 values, vectorised.
+/// GELU of f32 values (vectorised, on every thread).
 pub fn gelu_values(x: &[f32]) -> Vec<f32> {
-    widest_simd!(gelu_loop(x: &[f32] = x) -> Vec<f32>)
+    collect_pieces(x.len(), |start, out| {
+        let x = &x[start..start + out.len()];
+        widest_simd!(gelu_loop(x: &[f32] = x, out: &mut [f32] = out))
+    })
 }
 
-/// The gradient of [`gelu_values`] times `grad`, vectorised.
+/// The gradient of [`gelu_values`] times `grad` (vectorised, on every thread).
 pub fn gelu_grad_values(x: &[f32], grad: &[f32]) -> Vec<f32> {
-    widest_simd!(gelu_grad_loop(x: &[f32] = x, grad: &[f32] = grad) -> Vec<f32>)
+    collect_pieces(x.len(), |start, out| {
+        let (x, grad) = (&x[start..start + out.len()], &grad[start..start + out.len()]);
+        widest_simd!(gelu_grad_loop(x: &[f32] = x, grad: &[f32] = grad, out: &mut [f32] = out))
+    })
 }
 
 /// `f` on the contents of CPU tensors in row-major order, the result shaped like the first.

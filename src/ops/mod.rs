@@ -10,6 +10,7 @@ pub mod fast_math;
 pub mod gelu;
 pub mod linear;
 pub mod linear_cpu;
+pub mod parallel;
 pub mod relu6;
 pub mod simd;
 
