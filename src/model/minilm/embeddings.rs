@@ -22,6 +22,6 @@ impl Embeddings {
         let positions = Tensor::<1, Int>::arange(0..len as i64, &ids.device()).unsqueeze::<2>(); // [1, len]
         let x = self.word.forward(ids) + self.position.forward(positions);
         let x = x + self.token_type.val().unsqueeze::<3>();
-        self.norm.forward(x)
+        super::norm::normalize(&self.norm, x)
     }
 }

@@ -6,6 +6,7 @@ use burn::nn::{LayerNorm, Linear};
 use burn::tensor::{Bool, Tensor};
 
 use super::SelfAttention;
+use super::norm::normalize;
 use crate::model::dropout::SeededDropout;
 use crate::ops::{gelu, linear};
 
@@ -27,8 +28,8 @@ impl EncoderLayer {
     /// - output: `[batch, len, hidden]`
     pub fn forward(&self, x: Tensor<3>, mask_pad: Tensor<2, Bool>) -> Tensor<3> {
         let attended = self.attention.forward(x.clone(), mask_pad);
-        let x = self.attention_norm.forward(x + self.dropout.forward(attended));
+        let x = normalize(&self.attention_norm, x + self.dropout.forward(attended));
         let h = linear(&self.output, gelu(linear(&self.intermediate, x.clone())));
-        self.output_norm.forward(x + self.dropout.forward(h))
+        normalize(&self.output_norm, x + self.dropout.forward(h))
     }
 }

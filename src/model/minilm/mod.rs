@@ -4,6 +4,7 @@
 
 pub mod embeddings;
 pub mod encoder_layer;
+pub mod norm;
 pub mod pooling;
 pub mod self_attention;
 pub mod text_classifier;

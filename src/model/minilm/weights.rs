@@ -5,6 +5,7 @@ use burn::module::{Module, Param};
 use burn::nn::{Embedding, LayerNorm, LayerNormConfig, Linear};
 use burn::tensor::{Bool, Device, Int, Tensor, TensorData};
 
+use super::norm::EPS;
 use super::{Embeddings, EncoderLayer, SelfAttention, mean_pool};
 use crate::model::dropout::SeededDropout;
 use crate::model::Unfreeze;
@@ -17,7 +18,6 @@ const FFN: usize = 1536;
 const VOCAB: usize = 30522;
 /// Position embeddings: the longest sequence the model accepts.
 pub const MAX_POSITIONS: usize = 512;
-const EPS: f64 = 1e-12;
 /// BERT's fine-tuning dropout, used in the trainable layers only.
 const DROPOUT: f64 = 0.1;
 
