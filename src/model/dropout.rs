@@ -1,10 +1,10 @@
-//! Dropout with masks from [`crate::ops::dropout_mask`] (a counter hash on the CPU instead of
-//! burn's per-element ChaCha draws).
+//! Dropout through [`crate::ops::dropout`] (masks from a counter hash on the CPU, applied in the
+//! same pass and regenerated for the backward, instead of burn's per-element ChaCha draws).
 
 use burn::module::Module;
 use burn::tensor::Tensor;
 
-use crate::ops::dropout_mask;
+use crate::ops::dropout;
 
 /// Zeroes each element with probability `prob` and scales the rest by `1 / (1 − prob)` while
 /// training (on an autodiff device); the identity otherwise, as burn's `Dropout`.
@@ -30,7 +30,6 @@ impl SeededDropout {
         if !self.active(&input) {
             return input;
         }
-        let mask = dropout_mask(&input, self.prob);
-        input * mask
+        dropout(input, self.prob)
     }
 }

@@ -350,7 +350,7 @@ mod tests {
             let pad: Vec<f32> = (0..batch * len).map(|i| if i % len >= len - (i / len) { 1.0 } else { 0.0 }).collect();
             let pad = Tensor::<2>::from_data(TensorData::new(pad, [batch, len]), &device);
             let keep = if dropout {
-                let values = super::super::dropout_mask::mask_values(batch * heads * len * len, 0.7, 5);
+                let values = super::super::dropout::mask_values(batch * heads * len * len, 0.7, 5);
                 FlexTensor::from_data(TensorData::new(values, [batch, heads, len, len]))
             } else {
                 FlexTensor::from_data(TensorData::new(Vec::<f32>::new(), [0]))

@@ -5,7 +5,7 @@ pub mod attention;
 pub mod attention_cpu;
 pub mod depthwise;
 pub mod depthwise_cpu;
-pub mod dropout_mask;
+pub mod dropout;
 pub mod fast_math;
 pub mod gelu;
 pub mod layer_norm;
@@ -18,7 +18,7 @@ pub mod simd;
 
 pub use attention::self_attention;
 pub use depthwise::depthwise_conv_nhwc;
-pub use dropout_mask::dropout_mask;
+pub use dropout::{dropout, dropout_mask};
 pub use gelu::gelu;
 pub use layer_norm::layer_norm;
 pub use linear::{dense, linear};

@@ -184,7 +184,7 @@ impl TextFineTuner {
         }
         let autodiff = self.device.clone().autodiff();
         autodiff.seed(opts.seed);
-        crate::ops::dropout_mask::reseed(opts.seed);
+        crate::ops::dropout::reseed(opts.seed);
         let model = TextClassifierConfig { classes: self.classes.len(), unfreeze: self.unfreeze }.init(&self.weights, &autodiff);
         let data = TrainData { features: &self.cache, labels: &self.labels, classes: self.classes.len(), split: None };
         let trained = fine_tune(model, data, opts, hooks).await?;
