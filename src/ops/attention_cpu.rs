@@ -12,6 +12,7 @@
 //! after rounding). `keep`, when given, is the dropout multiplier of every attention weight
 //! (`0` or `1 / (1 − p)`), shape `[batch, heads, len, len]`.
 
+use super::fast_math::exp;
 use super::simd::widest_simd;
 
 /// Sizes of one attention call.
@@ -132,14 +133,17 @@ fn axpy(acc: &mut [f32], s: f32, x: &[f32]) {
 /// Softmax of `row` in place over the unpadded positions; padded ones get 0.
 #[inline(always)]
 fn masked_softmax(row: &mut [f32], pad: &[f32]) {
-    let max = row.iter().zip(pad).filter(|(_, p)| **p == 0.0).map(|(s, _)| *s).fold(f32::NEG_INFINITY, f32::max);
+    let mut max = f32::NEG_INFINITY;
+    for (&s, &p) in row.iter().zip(pad) {
+        max = max.max(if p == 0.0 { s } else { f32::NEG_INFINITY });
+    }
     if max == f32::NEG_INFINITY {
         row.fill(0.0); // every key is padding: nothing to attend to
         return;
     }
     let mut sum = 0.0;
     for (s, &p) in row.iter_mut().zip(pad) {
-        *s = if p == 0.0 { (*s - max).exp() } else { 0.0 };
+        *s = if p == 0.0 { exp(*s - max) } else { 0.0 };
         sum += *s;
     }
     let inv = 1.0 / sum;
