@@ -1,9 +1,9 @@
 //! Multi-head self-attention kernels on f32 slices: the CPU backend's implementation of
 //! [`super::attention::AttentionBackend`].
 //!
-//! Queries, keys and values stay in the projections' layout `[batch, len, heads · head_dim]`
-//! (no reshape or transpose copies); one batch item at a time (in parallel where rayon is built
-//! in) walks its heads, and each head goes row by row: scores, softmax, dropout and the weighted
+//! Queries, keys and values stay in the layout of their fused projection
+//! `[batch, len, 3 · heads · head_dim]` (no split, reshape or transpose copies); one batch item
+//! at a time (in parallel where rayon is built in) walks its heads, and each head goes row by row: scores, softmax, dropout and the weighted
 //! sum of values for one query, with every inner loop a contiguous run the compiler vectorises.
 //! burn's `MultiHeadAttention` instead runs two batched matrix products of tiny per-head matrices
 //! (gemm packs each one) and several full passes for the swaps, the mask, softmax and dropout.
@@ -25,13 +25,19 @@ pub struct AttentionGeometry {
 }
 
 impl AttentionGeometry {
-    /// Elements of one batch item of `q`, `k`, `v` or the context: `len · heads · head_dim`.
+    /// `heads · head_dim`: the width of each of q, k, v and of the context.
+    fn width(&self) -> usize {
+        self.heads * self.head_dim
+    }
+
+    /// Elements of one batch item of the context: `len · width`.
     fn item(&self) -> usize {
         self.len * self.width()
     }
 
-    fn width(&self) -> usize {
-        self.heads * self.head_dim
+    /// Elements of one batch item of the projections `[q | k | v]`: `len · 3 · width`.
+    fn qkv_item(&self) -> usize {
+        3 * self.item()
     }
 
     /// Elements of one batch item of the attention weights: `heads · len · len`.
@@ -42,15 +48,20 @@ impl AttentionGeometry {
     fn scale(&self) -> f32 {
         1.0 / (self.head_dim as f32).sqrt()
     }
+
+    /// Offset in a `[len, 3 · width]` batch item of row `t`, head `h` of part `part` (0 = q,
+    /// 1 = k, 2 = v).
+    fn at(&self, part: usize, t: usize, h: usize) -> usize {
+        t * 3 * self.width() + part * self.width() + h * self.head_dim
+    }
 }
 
-/// The inputs every kernel reads: `q`, `k`, `v` (`[batch, len, heads · head_dim]`), `pad`
-/// (`[batch, len]`, non-zero at padding) and the optional dropout multipliers.
+/// The inputs every kernel reads: the three projections side by side, `qkv`
+/// (`[batch, len, 3 · heads · head_dim]`: q, then k, then v), `pad` (`[batch, len]`, non-zero
+/// at padding) and the optional dropout multipliers.
 #[derive(Clone, Copy)]
 pub struct AttentionInputs<'a> {
-    pub q: &'a [f32],
-    pub k: &'a [f32],
-    pub v: &'a [f32],
+    pub qkv: &'a [f32],
     pub pad: &'a [f32],
     pub keep: Option<&'a [f32]>,
 }
@@ -62,8 +73,10 @@ pub fn forward(x: AttentionInputs, g: &AttentionGeometry, with_weights: bool) ->
     let mut weights = vec![0.0; if with_weights { g.batch * g.weights_item() } else { 0 }];
     let weights_item = if with_weights { g.weights_item() } else { 0 };
     for_each_item(&mut ctx, g.item(), &mut weights, weights_item, |b, ctx, probs| {
+        let qkv = &x.qkv[b * g.qkv_item()..][..g.qkv_item()];
         widest_simd!(forward_item(
             x: AttentionInputs = x,
+            qkv: &[f32] = qkv,
             g: &AttentionGeometry = g,
             b: usize = b,
             ctx: &mut [f32] = ctx,
@@ -73,38 +86,41 @@ pub fn forward(x: AttentionInputs, g: &AttentionGeometry, with_weights: bool) ->
     (ctx, weights)
 }
 
-/// Gradients of `q`, `k` and `v` from the context's gradient `grad`, given the forward pass's
-/// attention weights `probs` (before dropout).
-pub fn backward(x: AttentionInputs, probs: &[f32], grad: &[f32], g: &AttentionGeometry) -> [Vec<f32>; 3] {
-    let [mut dq, mut dk, mut dv] = [0, 1, 2].map(|_| vec![0.0; g.batch * g.item()]);
-    for_each_item3(&mut dq, &mut dk, &mut dv, g.item(), |b, dq, dk, dv| {
+/// The gradient of `qkv` (`[batch, len, 3 · heads · head_dim]`) from the context's gradient
+/// `grad`, given the forward pass's attention weights `probs` (before dropout).
+pub fn backward(x: AttentionInputs, probs: &[f32], grad: &[f32], g: &AttentionGeometry) -> Vec<f32> {
+    let mut d_qkv = vec![0.0; g.batch * g.qkv_item()];
+    for_each_item(&mut d_qkv, g.qkv_item(), &mut [], 0, |b, out, _| {
+        let qkv = &x.qkv[b * g.qkv_item()..][..g.qkv_item()];
         widest_simd!(backward_item(
             x: AttentionInputs = x,
+            qkv: &[f32] = qkv,
             probs: &[f32] = probs,
             grad: &[f32] = grad,
             g: &AttentionGeometry = g,
             b: usize = b,
-            out: [&mut [f32]; 3] = [dq, dk, dv]
+            out: &mut [f32] = out
         ));
     });
-    [dq, dk, dv]
+    d_qkv
 }
 
-/// Head `h` of batch item `b` gathered into contiguous scratch `[len, head_dim]`.
+/// Part `part` (0 q, 1 k, 2 v), head `h` of one batch item gathered into contiguous scratch
+/// `[len, head_dim]`.
 #[inline(always)]
-fn gather_rows(src: &[f32], g: &AttentionGeometry, b: usize, h: usize, rows: &mut [f32]) {
+fn gather_rows(qkv: &[f32], g: &AttentionGeometry, part: usize, h: usize, rows: &mut [f32]) {
     let d = g.head_dim;
     for (t, out) in rows.chunks_exact_mut(d).enumerate() {
-        out.copy_from_slice(&src[b * g.item() + t * g.width() + h * d..][..d]);
+        out.copy_from_slice(&qkv[g.at(part, t, h)..][..d]);
     }
 }
 
 /// The same, transposed: `[head_dim, len]`.
 #[inline(always)]
-fn gather_cols(src: &[f32], g: &AttentionGeometry, b: usize, h: usize, cols: &mut [f32]) {
+fn gather_cols(qkv: &[f32], g: &AttentionGeometry, part: usize, h: usize, cols: &mut [f32]) {
     let (d, len) = (g.head_dim, g.len);
     for t in 0..len {
-        for (k, &value) in src[b * g.item() + t * g.width() + h * d..][..d].iter().enumerate() {
+        for (k, &value) in qkv[g.at(part, t, h)..][..d].iter().enumerate() {
             cols[k * len + t] = value;
         }
     }
@@ -151,17 +167,16 @@ fn masked_softmax(row: &mut [f32], pad: &[f32]) {
 }
 
 #[inline(always)]
-fn forward_item(x: AttentionInputs, g: &AttentionGeometry, b: usize, ctx: &mut [f32], probs: &mut [f32]) {
+fn forward_item(x: AttentionInputs, qkv: &[f32], g: &AttentionGeometry, b: usize, ctx: &mut [f32], probs: &mut [f32]) {
     let (d, len, scale) = (g.head_dim, g.len, g.scale());
     let pad = &x.pad[b * len..][..len];
     let (mut k_cols, mut v_rows) = (vec![0.0; len * d], vec![0.0; len * d]);
     let (mut row, mut query) = (vec![0.0; len], vec![0.0; d]);
     for h in 0..g.heads {
-        gather_cols(x.k, g, b, h, &mut k_cols);
-        gather_rows(x.v, g, b, h, &mut v_rows);
+        gather_cols(qkv, g, 1, h, &mut k_cols);
+        gather_rows(qkv, g, 2, h, &mut v_rows);
         for i in 0..len {
-            let q = &x.q[b * g.item() + i * g.width() + h * d..][..d];
-            query.iter_mut().zip(q).for_each(|(o, &q)| *o = q * scale);
+            query.iter_mut().zip(&qkv[g.at(0, i, h)..][..d]).for_each(|(o, &q)| *o = q * scale);
             row_times(&query, &k_cols, &mut row);
             masked_softmax(&mut row, pad);
             if !probs.is_empty() {
@@ -181,22 +196,24 @@ fn forward_item(x: AttentionInputs, g: &AttentionGeometry, b: usize, ctx: &mut [
     }
 }
 
+/// One batch item of [`backward`]: `out` is its `[len, 3 · width]` gradient of `qkv`.
 #[inline(always)]
 fn backward_item(
     x: AttentionInputs,
+    qkv: &[f32],
     probs: &[f32],
     grad: &[f32],
     g: &AttentionGeometry,
     b: usize,
-    [dq, dk, dv]: [&mut [f32]; 3],
+    out: &mut [f32],
 ) {
     let (d, len, scale) = (g.head_dim, g.len, g.scale());
     let [mut q_rows, mut k_rows, mut v_cols] = [0; 3].map(|_| vec![0.0; len * d]);
     let (mut d_weights, mut dropped) = (vec![0.0; len], vec![0.0; len]);
     for h in 0..g.heads {
-        gather_rows(x.q, g, b, h, &mut q_rows);
-        gather_rows(x.k, g, b, h, &mut k_rows);
-        gather_cols(x.v, g, b, h, &mut v_cols);
+        gather_rows(qkv, g, 0, h, &mut q_rows);
+        gather_rows(qkv, g, 1, h, &mut k_rows);
+        gather_cols(qkv, g, 2, h, &mut v_cols);
         for i in 0..len {
             let at = b * g.weights_item() + (h * len + i) * len;
             let p = &probs[at..][..len];
@@ -211,17 +228,16 @@ fn backward_item(
             }
             for (j, &w) in dropped.iter().enumerate() {
                 if w != 0.0 {
-                    axpy(&mut dv[j * g.width() + h * d..][..d], w, dc);
+                    axpy(&mut out[g.at(2, j, h)..][..d], w, dc);
                 }
             }
             // softmax backward: dS_ij = P_ij (dP_ij − Σ_l dP_il P_il), times the score scale
             let dot: f32 = d_weights.iter().zip(p).map(|(a, b)| a * b).sum();
             d_weights.iter_mut().zip(p).for_each(|(w, &p)| *w = p * (*w - dot) * scale);
-            let dq_row = &mut dq[i * g.width() + h * d..][..d];
             for (j, &s) in d_weights.iter().enumerate() {
                 if s != 0.0 {
-                    axpy(dq_row, s, &k_rows[j * d..][..d]);
-                    axpy(&mut dk[j * g.width() + h * d..][..d], s, &q_rows[i * d..][..d]);
+                    axpy(&mut out[g.at(0, i, h)..][..d], s, &k_rows[j * d..][..d]);
+                    axpy(&mut out[g.at(1, j, h)..][..d], s, &q_rows[i * d..][..d]);
                 }
             }
         }
@@ -250,29 +266,4 @@ fn for_each_item(
     }
     #[cfg(not(any(not(target_arch = "wasm32"), feature = "threads")))]
     out.chunks_mut(item).zip(weight_chunks.iter_mut()).enumerate().for_each(|(b, (o, w))| f(b, o, w));
-}
-
-/// Runs `f(item, a, b, c)` on the matching `item`-long chunks of three buffers.
-fn for_each_item3(
-    a: &mut [f32],
-    b: &mut [f32],
-    c: &mut [f32],
-    item: usize,
-    f: impl Fn(usize, &mut [f32], &mut [f32], &mut [f32]) + Sync + Send,
-) {
-    #[cfg(any(not(target_arch = "wasm32"), feature = "threads"))]
-    {
-        use rayon::prelude::*;
-        a.par_chunks_mut(item)
-            .zip(b.par_chunks_mut(item))
-            .zip(c.par_chunks_mut(item))
-            .enumerate()
-            .for_each(|(i, ((a, b), c))| f(i, a, b, c));
-    }
-    #[cfg(not(any(not(target_arch = "wasm32"), feature = "threads")))]
-    a.chunks_mut(item)
-        .zip(b.chunks_mut(item))
-        .zip(c.chunks_mut(item))
-        .enumerate()
-        .for_each(|(i, ((a, b), c))| f(i, a, b, c));
 }

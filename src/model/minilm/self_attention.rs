@@ -1,5 +1,5 @@
-//! BERT self-attention: query/key/value projections, the fused attention op of
-//! [`crate::ops::attention`] and the output projection.
+//! BERT self-attention: the query/key/value projections as one product, the fused attention op
+//! of [`crate::ops::attention`] and the output projection.
 //!
 //! The parameters are named as in burn's `MultiHeadAttention` (`query`, `key`, `value`,
 //! `output`), so exported model files are the same.
@@ -9,7 +9,7 @@ use burn::nn::Linear;
 use burn::tensor::{Bool, Tensor};
 
 use crate::model::dropout::SeededDropout;
-use crate::ops::{linear, self_attention};
+use crate::ops::{dense, linear, self_attention};
 
 #[derive(Module, Debug)]
 pub struct SelfAttention {
@@ -28,13 +28,25 @@ impl SelfAttention {
     /// - mask_pad: `[batch, len]`, `true` at padding
     /// - output: `[batch, len, hidden]`
     pub fn forward(&self, x: Tensor<3>, mask_pad: Tensor<2, Bool>) -> Tensor<3> {
-        let [batch, len, _] = x.dims();
-        let (q, k, v) = (linear(&self.query, x.clone()), linear(&self.key, x.clone()), linear(&self.value, x));
-        let keep = self.dropout.active(&q).then(|| {
-            let like = Tensor::<4>::empty([batch, self.heads, len, len], &q.device());
+        let [batch, len, hidden] = x.dims();
+        let qkv = dense(x.reshape([batch * len, hidden]), self.qkv_weight(), self.qkv_bias()).reshape([batch, len, 3 * hidden]);
+        let keep = self.dropout.active(&qkv).then(|| {
+            let like = Tensor::<4>::empty([batch, self.heads, len, len], &qkv.device());
             crate::ops::dropout_mask(&like, self.dropout.prob)
         });
-        linear(&self.output, self_attention(q, k, v, mask_pad, keep, self.heads))
+        linear(&self.output, self_attention(qkv, mask_pad, keep, self.heads))
+    }
+
+    /// The three projections' weights side by side, `[hidden, 3 · hidden]`: one matrix product
+    /// for all three (the input is read once, and its gradient is one product instead of three
+    /// and two sums).
+    fn qkv_weight(&self) -> Tensor<2> {
+        Tensor::cat(vec![self.query.weight.val(), self.key.weight.val(), self.value.weight.val()], 1)
+    }
+
+    fn qkv_bias(&self) -> Tensor<1> {
+        let bias = |l: &Linear| l.bias.as_ref().expect("BERT projections have a bias").val();
+        Tensor::cat(vec![bias(&self.query), bias(&self.key), bias(&self.value)], 0)
     }
 }
 
