@@ -295,7 +295,8 @@ mod tests {
     #[test]
     fn cpu_kernels_match_the_portable_bodies() {
         let device = Device::flex();
-        for (batch, len, heads, d, dropout) in [(2, 5, 3, 4, false), (3, 7, 2, 8, true), (1, 16, 4, 8, true)] {
+        for (batch, len, heads, d, dropout) in
+            [(2, 5, 3, 4, false), (3, 7, 2, 8, true), (1, 16, 4, 8, true), (2, 19, 2, 32, true), (3, 6, 1, 16, false)] {
             let width = heads * d;
             let (qkv, dc) = (random([batch, len, 3 * width], &device), random([batch, len, width], &device));
             let pad: Vec<f32> = (0..batch * len).map(|i| if i % len >= len - (i / len) { 1.0 } else { 0.0 }).collect();
