@@ -10,6 +10,7 @@ use burn::backend::{Backend, Flex, TensorMetadata, backend_extension};
 use burn::tensor::{DType, TensorData};
 use burn_flex::FlexTensor;
 
+use super::parallel::for_each_piece3;
 use super::simd::widest_simd;
 
 /// The step's scalars: learning rate, betas, epsilon, weight decay and the bias corrections
@@ -91,7 +92,10 @@ impl AdamWBackend for Flex {
         // Without a copy when the tensor is the buffer's only owner (the moments always are).
         let values = |t: FlexTensor| t.into_data().try_into_vec::<f32>().expect("f32 checked above");
         let (mut p, g, mut m, mut v) = (values(param), values(grad), values(moment_1), values(moment_2));
-        widest_simd!(update_loop(p: &mut [f32] = &mut p, g: &[f32] = &g, m: &mut [f32] = &mut m, v: &mut [f32] = &mut v, s: AdamWStep = s));
+        for_each_piece3(&mut p, &mut m, &mut v, |start, p, m, v| {
+            let g = &g[start..start + p.len()];
+            widest_simd!(update_loop(p: &mut [f32] = p, g: &[f32] = g, m: &mut [f32] = m, v: &mut [f32] = v, s: AdamWStep = s))
+        });
         let tensor = |values: Vec<f32>| FlexTensor::from_data(TensorData::new(values, shape.clone()));
         (tensor(p), tensor(m), tensor(v))
     }

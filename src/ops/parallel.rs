@@ -45,3 +45,25 @@ pub fn map_row_blocks<T: Send>(
     #[cfg(not(any(not(target_arch = "wasm32"), feature = "threads")))]
     out.chunks_mut(block).enumerate().map(|(i, b)| f(i * rows_per_block, b)).collect()
 }
+
+/// [`for_each_piece`] over three equally long buffers at once: `f(start, a, b, c)`.
+pub fn for_each_piece3(
+    a: &mut [f32],
+    b: &mut [f32],
+    c: &mut [f32],
+    f: impl Fn(usize, &mut [f32], &mut [f32], &mut [f32]) + Sync + Send,
+) {
+    #[cfg(any(not(target_arch = "wasm32"), feature = "threads"))]
+    {
+        use rayon::prelude::*;
+        if a.len() > PIECE {
+            a.par_chunks_mut(PIECE)
+                .zip(b.par_chunks_mut(PIECE))
+                .zip(c.par_chunks_mut(PIECE))
+                .enumerate()
+                .for_each(|(i, ((a, b), c))| f(i * PIECE, a, b, c));
+            return;
+        }
+    }
+    f(0, a, b, c);
+}
