@@ -17,10 +17,11 @@ use burn::backend::autodiff::grads::Gradients;
 use burn::backend::autodiff::ops::{Backward, Ops, OpsKind};
 use burn::backend::tensor::FloatTensor;
 use burn::backend::{Autodiff, Backend, Dispatch, Flex, TensorMetadata, backend_extension};
-use burn::tensor::{Bool, DType, Shape, Tensor, TensorData};
+use burn::tensor::{Bool, Shape, Tensor};
 use burn_flex::FlexTensor;
 
 use super::attention_cpu::{self, AttentionGeometry, AttentionInputs};
+use super::flex_data::{all_f32, flex, with_contents};
 
 fn geometry(qkv: &Shape, heads: usize) -> AttentionGeometry {
     AttentionGeometry { batch: qkv[0], len: qkv[1], heads, head_dim: qkv[2] / 3 / heads }
@@ -146,28 +147,12 @@ pub mod portable {
 #[cfg(feature = "wgpu")]
 impl AttentionBackend for burn::backend::Cube {}
 
-/// Calls `f` with the f32 contents of a CPU tensor in row-major order (no copy when contiguous).
-fn with_contents<R>(t: FlexTensor, f: impl FnOnce(&[f32]) -> R) -> R {
-    match t.as_slice::<f32>() {
-        Some(values) => f(values),
-        None => f(t.to_contiguous().as_slice::<f32>().expect("attention: f32 tensors")),
-    }
-}
-
 fn with_inputs<R>([qkv, pad, keep]: [FlexTensor; 3], f: impl FnOnce(AttentionInputs) -> R) -> R {
     with_contents(qkv, |qkv| {
         with_contents(pad, |pad| {
             with_contents(keep, |keep| f(AttentionInputs { qkv, pad, keep: (!keep.is_empty()).then_some(keep) }))
         })
     })
-}
-
-fn flex(values: Vec<f32>, shape: Shape) -> FlexTensor {
-    FlexTensor::from_data(TensorData::new(values, shape))
-}
-
-fn all_f32(tensors: &[&FlexTensor]) -> bool {
-    tensors.iter().all(|t| t.dtype() == DType::F32)
 }
 
 impl AttentionBackend for Flex {
@@ -273,7 +258,7 @@ pub fn self_attention(qkv: Tensor<3>, pad: Tensor<2, Bool>, keep: Option<Tensor<
 
 #[cfg(test)]
 mod tests {
-    use burn::tensor::{Device, Distribution, Tolerance};
+    use burn::tensor::{Device, Distribution, TensorData, Tolerance};
 
     use super::*;
 
@@ -296,7 +281,8 @@ mod tests {
     fn cpu_kernels_match_the_portable_bodies() {
         let device = Device::flex();
         for (batch, len, heads, d, dropout) in
-            [(2, 5, 3, 4, false), (3, 7, 2, 8, true), (1, 16, 4, 8, true), (2, 19, 2, 32, true), (3, 6, 1, 16, false)] {
+            [(2, 5, 3, 4, false), (3, 7, 2, 8, true), (1, 16, 4, 8, true), (2, 19, 2, 32, true), (3, 6, 1, 16, false)]
+        {
             let width = heads * d;
             let (qkv, dc) = (random([batch, len, 3 * width], &device), random([batch, len, width], &device));
             let pad: Vec<f32> = (0..batch * len).map(|i| if i % len >= len - (i / len) { 1.0 } else { 0.0 }).collect();

@@ -18,10 +18,11 @@ use burn::backend::autodiff::ops::{Backward, Ops, OpsKind};
 use burn::backend::ops::ConvOptions;
 use burn::backend::tensor::FloatTensor;
 use burn::backend::{Autodiff, Backend, Dispatch, Flex, TensorMetadata, backend_extension};
-use burn::tensor::{DType, Shape, Tensor, TensorData};
+use burn::tensor::{DType, Shape, Tensor};
 use burn_flex::FlexTensor;
 
 use super::depthwise_cpu::{self, DepthwiseGeometry};
+use super::flex_data::{flex, with_contents};
 
 /// Geometry of a channels-last input `[batch, h, w, c]` and a `[k, k, c]` weight.
 fn geometry(input: &Shape, weight: &Shape, stride: usize) -> DepthwiseGeometry {
@@ -130,18 +131,6 @@ pub mod grouped {
 
 #[cfg(feature = "wgpu")]
 impl DepthwiseBackend for burn::backend::Cube {}
-
-/// Calls `f` with the f32 contents of a CPU tensor in row-major order (no copy when contiguous).
-fn with_contents<R>(t: FlexTensor, f: impl FnOnce(&[f32]) -> R) -> R {
-    match t.as_slice::<f32>() {
-        Some(values) => f(values),
-        None => f(t.to_contiguous().as_slice::<f32>().expect("depthwise convolution: f32 tensors")),
-    }
-}
-
-fn flex<const D: usize>(values: Vec<f32>, shape: [usize; D]) -> FlexTensor {
-    FlexTensor::from_data(TensorData::new(values, shape))
-}
 
 impl DepthwiseBackend for Flex {
     fn depthwise_nhwc(input: FlexTensor, weight: FlexTensor, bias: FlexTensor, stride: usize) -> FlexTensor {

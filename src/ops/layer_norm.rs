@@ -13,9 +13,10 @@ use burn::backend::autodiff::ops::{Backward, Ops, OpsKind};
 use burn::backend::ops::ModuleOps;
 use burn::backend::tensor::FloatTensor;
 use burn::backend::{Autodiff, Backend, Dispatch, Flex, TensorMetadata, backend_extension};
-use burn::tensor::{DType, Shape, Tensor, TensorData};
+use burn::tensor::{Shape, Tensor};
 use burn_flex::FlexTensor;
 
+use super::flex_data::{all_f32, flex, with_contents};
 use super::layer_norm_cpu;
 
 #[backend_extension(Flex, Cube: cfg(feature = "wgpu"), Autodiff)]
@@ -71,27 +72,16 @@ pub fn portable_backward<B: Backend>(
 #[cfg(feature = "wgpu")]
 impl LayerNormBackend for burn::backend::Cube {}
 
-/// A CPU tensor in row-major order (no copy when it already is).
-fn contents(t: &FlexTensor) -> FlexTensor {
-    t.clone().to_contiguous()
-}
-
-fn slice(t: &FlexTensor) -> &[f32] {
-    t.as_slice::<f32>().expect("contiguous f32")
-}
-
-fn flex(values: Vec<f32>, shape: Shape) -> FlexTensor {
-    FlexTensor::from_data(TensorData::new(values, shape))
-}
-
 impl LayerNormBackend for Flex {
     fn layer_norm_rows(x: FlexTensor, gamma: FlexTensor, beta: FlexTensor, epsilon: f32) -> FlexTensor {
-        if [&x, &gamma, &beta].iter().any(|t| t.dtype() != DType::F32) {
+        if !all_f32(&[&x, &gamma, &beta]) {
             return Self::layer_norm(x, gamma, Some(beta), epsilon as f64);
         }
         let shape = x.shape();
-        let [x, gamma, beta] = [&x, &gamma, &beta].map(contents);
-        flex(layer_norm_cpu::forward(slice(&x), slice(&gamma), slice(&beta), epsilon), shape)
+        let y = with_contents(x, |x| {
+            with_contents(gamma, |gamma| with_contents(beta, |beta| layer_norm_cpu::forward(x, gamma, beta, epsilon)))
+        });
+        flex(y, shape)
     }
 
     fn layer_norm_rows_backward(
@@ -100,13 +90,14 @@ impl LayerNormBackend for Flex {
         grad: FlexTensor,
         epsilon: f32,
     ) -> (FlexTensor, FlexTensor, FlexTensor) {
-        if [&x, &gamma, &grad].iter().any(|t| t.dtype() != DType::F32) {
+        if !all_f32(&[&x, &gamma, &grad]) {
             return portable_backward::<Self>(x, gamma, grad, epsilon);
         }
         let (shape, d) = (x.shape(), gamma.shape()[0]);
-        let [x, gamma, grad] = [&x, &gamma, &grad].map(contents);
-        let (dx, d_gamma, d_beta) = layer_norm_cpu::backward(slice(&x), slice(&gamma), slice(&grad), epsilon);
-        (flex(dx, shape), flex(d_gamma, Shape::new([d])), flex(d_beta, Shape::new([d])))
+        let (dx, d_gamma, d_beta) = with_contents(x, |x| {
+            with_contents(gamma, |gamma| with_contents(grad, |grad| layer_norm_cpu::backward(x, gamma, grad, epsilon)))
+        });
+        (flex(dx, shape), flex(d_gamma, [d]), flex(d_beta, [d]))
     }
 }
 
@@ -143,7 +134,8 @@ impl<B: LayerNormBackend, C: CheckpointStrategy> LayerNormBackend for Autodiff<B
         match LayerNormBackward.prepare::<C>([x.node(), gamma.node(), beta.node()]).compute_bound().stateful() {
             OpsKind::Tracked(mut prep) => {
                 let state = (prep.checkpoint(&x), prep.checkpoint(&gamma), epsilon);
-                let out = B::layer_norm_rows(x.into_primitive(), gamma.into_primitive(), beta.into_primitive(), epsilon);
+                let out =
+                    B::layer_norm_rows(x.into_primitive(), gamma.into_primitive(), beta.into_primitive(), epsilon);
                 prep.finish(state, out)
             }
             OpsKind::UnTracked(prep) => prep.finish(B::layer_norm_rows(
@@ -201,15 +193,21 @@ mod tests {
         let (a, b) = ((ours * upstream.clone()).sum().backward(), (theirs * upstream).sum().backward());
         x.grad(&a).unwrap().to_data().assert_approx_eq::<f32>(&x.grad(&b).unwrap().to_data(), tolerance);
         for p in [&norm.gamma, beta] {
-            p.val().grad(&a).unwrap().to_data().assert_approx_eq::<f32>(&p.val().grad(&b).unwrap().to_data(), tolerance);
+            p.val()
+                .grad(&a)
+                .unwrap()
+                .to_data()
+                .assert_approx_eq::<f32>(&p.val().grad(&b).unwrap().to_data(), tolerance);
         }
 
         let random = |shape: Vec<usize>, mean| {
-            FlexTensor::from_data(Tensor::<2>::random([rows, d], Distribution::Normal(mean, 1.0), &Device::flex()).to_data())
-                .reshape(Shape::from(shape))
+            FlexTensor::from_data(
+                Tensor::<2>::random([rows, d], Distribution::Normal(mean, 1.0), &Device::flex()).to_data(),
+            )
+            .reshape(Shape::from(shape))
         };
         let (x, gamma, dy) = (random(vec![rows, d], 0.5), random(vec![rows * d], 1.0), random(vec![rows, d], 0.0));
-        let gamma = flex(slice(&gamma)[..d].to_vec(), Shape::new([d]));
+        let gamma = with_contents(gamma, |g| flex(g[..d].to_vec(), [d]));
         let cpu = Flex::layer_norm_rows_backward(x.clone(), gamma.clone(), dy.clone(), eps);
         let portable = portable_backward::<Flex>(x, gamma, dy, eps);
         for (c, p) in [(cpu.0, portable.0), (cpu.1, portable.1), (cpu.2, portable.2)] {

@@ -43,7 +43,8 @@ fn backward_block(
         let (mean, inv) = moments(row, eps);
         // dx̂ = dy·γ; dx = inv · (dx̂ − mean(dx̂) − x̂ · mean(dx̂ · x̂))
         let (mut sum, mut dot) = (0.0f32, 0.0f32);
-        for (((&v, &dy), &g), (dg, db)) in row.iter().zip(dy).zip(gamma).zip(d_gamma.iter_mut().zip(d_beta.iter_mut())) {
+        for (((&v, &dy), &g), (dg, db)) in row.iter().zip(dy).zip(gamma).zip(d_gamma.iter_mut().zip(d_beta.iter_mut()))
+        {
             let xhat = (v - mean) * inv;
             *dg += dy * xhat;
             *db += dy;

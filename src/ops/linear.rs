@@ -15,9 +15,10 @@ use burn::backend::autodiff::ops::{Backward, Ops, OpsKind};
 use burn::backend::tensor::FloatTensor;
 use burn::backend::{Autodiff, Backend, Dispatch, Flex, TensorMetadata, backend_extension};
 use burn::nn::Linear;
-use burn::tensor::{DType, Shape, Tensor, TensorData};
+use burn::tensor::{Shape, Tensor};
 use burn_flex::FlexTensor;
 
+use super::flex_data::{all_f32, flex, with_contents};
 use super::linear_cpu::{self, LinearGeometry, Strided};
 
 fn geometry(x: &Shape, weight: &Shape) -> LinearGeometry {
@@ -67,14 +68,6 @@ pub mod portable {
 #[cfg(feature = "wgpu")]
 impl LinearBackend for burn::backend::Cube {}
 
-/// Calls `f` with the f32 contents of a CPU tensor in row-major order (no copy when contiguous).
-fn with_contents<R>(t: FlexTensor, f: impl FnOnce(&[f32]) -> R) -> R {
-    match t.as_slice::<f32>() {
-        Some(values) => f(values),
-        None => f(t.to_contiguous().as_slice::<f32>().expect("linear: f32 tensors")),
-    }
-}
-
 /// Calls `f` with a 2-D CPU tensor as a strided matrix: views (a transposed weight) are read in
 /// place; anything else unusual is made contiguous first.
 fn with_matrix<R>(t: FlexTensor, f: impl FnOnce(Strided) -> R) -> R {
@@ -86,21 +79,14 @@ fn with_matrix<R>(t: FlexTensor, f: impl FnOnce(Strided) -> R) -> R {
     with_contents(t, |values| f(Strided::contiguous(values, cols)))
 }
 
-fn flex(values: Vec<f32>, shape: [usize; 2]) -> FlexTensor {
-    FlexTensor::from_data(TensorData::new(values, shape))
-}
-
-fn all_f32(tensors: &[&FlexTensor]) -> bool {
-    tensors.iter().all(|t| t.dtype() == DType::F32)
-}
-
 impl LinearBackend for Flex {
     fn linear(x: FlexTensor, weight: FlexTensor, bias: FlexTensor) -> FlexTensor {
         if !all_f32(&[&x, &weight, &bias]) {
             return portable::forward::<Self>(x, weight, bias);
         }
         let g = geometry(&x.shape(), &weight.shape());
-        let y = with_contents(x, |x| with_matrix(weight, |w| with_contents(bias, |b| linear_cpu::forward(x, w, b, &g))));
+        let y =
+            with_contents(x, |x| with_matrix(weight, |w| with_contents(bias, |b| linear_cpu::forward(x, w, b, &g))));
         flex(y, [g.rows, g.d_out])
     }
 

@@ -7,6 +7,7 @@ pub mod depthwise;
 pub mod depthwise_cpu;
 pub mod dropout;
 pub mod fast_math;
+pub mod flex_data;
 pub mod gelu;
 pub mod layer_norm;
 pub mod layer_norm_cpu;

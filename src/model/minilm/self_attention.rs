@@ -29,7 +29,11 @@ impl SelfAttention {
     /// - output: `[batch, len, hidden]`
     pub fn forward(&self, x: Tensor<3>, mask_pad: Tensor<2, Bool>) -> Tensor<3> {
         let [batch, len, hidden] = x.dims();
-        let qkv = dense(x.reshape([batch * len, hidden]), self.qkv_weight(), self.qkv_bias()).reshape([batch, len, 3 * hidden]);
+        let qkv = dense(x.reshape([batch * len, hidden]), self.qkv_weight(), self.qkv_bias()).reshape([
+            batch,
+            len,
+            3 * hidden,
+        ]);
         let keep = self.dropout.active(&qkv).then(|| {
             let like = Tensor::<4>::empty([batch, self.heads, len, len], &qkv.device());
             crate::ops::dropout_mask(&like, self.dropout.prob)

@@ -1,0 +1,22 @@
+//! Moving f32 data in and out of the CPU backend's tensors, for the CPU kernels of these ops.
+
+use burn::tensor::{DType, Shape, TensorData};
+use burn_flex::FlexTensor;
+
+/// Calls `f` with the f32 contents of a CPU tensor in row-major order (no copy when contiguous).
+pub fn with_contents<R>(t: FlexTensor, f: impl FnOnce(&[f32]) -> R) -> R {
+    match t.as_slice::<f32>() {
+        Some(values) => f(values),
+        None => f(t.to_contiguous().as_slice::<f32>().expect("f32 tensors (checked by the caller)")),
+    }
+}
+
+/// A CPU tensor owning `values`.
+pub fn flex(values: Vec<f32>, shape: impl Into<Shape>) -> FlexTensor {
+    FlexTensor::from_data(TensorData::new(values, shape))
+}
+
+/// Whether every tensor is f32, the kernels' type (others take the portable bodies).
+pub fn all_f32(tensors: &[&FlexTensor]) -> bool {
+    tensors.iter().all(|t| t.dtype() == DType::F32)
+}
