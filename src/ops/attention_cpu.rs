@@ -12,6 +12,7 @@
 //! after rounding). `keep`, when given, is the dropout multiplier of every attention weight
 //! (`0` or `1 / (1 − p)`), shape `[batch, heads, len, len]`.
 
+use super::attention_tiles::{backward_item_tiled, forward_item_tiled};
 use super::fast_math::exp;
 use super::simd::widest_simd;
 
@@ -26,12 +27,12 @@ pub struct AttentionGeometry {
 
 impl AttentionGeometry {
     /// `heads · head_dim`: the width of each of q, k, v and of the context.
-    fn width(&self) -> usize {
+    pub(super) fn width(&self) -> usize {
         self.heads * self.head_dim
     }
 
     /// Elements of one batch item of the context: `len · width`.
-    fn item(&self) -> usize {
+    pub(super) fn item(&self) -> usize {
         self.len * self.width()
     }
 
@@ -41,17 +42,17 @@ impl AttentionGeometry {
     }
 
     /// Elements of one batch item of the attention weights: `heads · len · len`.
-    fn weights_item(&self) -> usize {
+    pub(super) fn weights_item(&self) -> usize {
         self.heads * self.len * self.len
     }
 
-    fn scale(&self) -> f32 {
+    pub(super) fn scale(&self) -> f32 {
         1.0 / (self.head_dim as f32).sqrt()
     }
 
     /// Offset in a `[len, 3 · width]` batch item of row `t`, head `h` of part `part` (0 = q,
     /// 1 = k, 2 = v).
-    fn at(&self, part: usize, t: usize, h: usize) -> usize {
+    pub(super) fn at(&self, part: usize, t: usize, h: usize) -> usize {
         t * 3 * self.width() + part * self.width() + h * self.head_dim
     }
 }
@@ -75,7 +76,7 @@ pub fn forward(x: AttentionInputs, g: &AttentionGeometry, with_weights: bool) ->
     for_each_item(&mut ctx, g.item(), &mut weights, weights_item, |b, ctx, probs| {
         let qkv = &x.qkv[b * g.qkv_item()..][..g.qkv_item()];
         if g.head_dim % LANES == 0 {
-            widest_simd!(forward_item_blocked(
+            widest_simd!(forward_item_tiled(
                 x: AttentionInputs = x,
                 qkv: &[f32] = qkv,
                 g: &AttentionGeometry = g,
@@ -104,7 +105,7 @@ pub fn backward(x: AttentionInputs, probs: &[f32], grad: &[f32], g: &AttentionGe
     for_each_item(&mut d_qkv, g.qkv_item(), &mut [], 0, |b, out, _| {
         let qkv = &x.qkv[b * g.qkv_item()..][..g.qkv_item()];
         if g.head_dim % LANES == 0 {
-            widest_simd!(backward_item_blocked(
+            widest_simd!(backward_item_tiled(
                 x: AttentionInputs = x,
                 qkv: &[f32] = qkv,
                 probs: &[f32] = probs,
@@ -169,10 +170,14 @@ fn axpy(acc: &mut [f32], s: f32, x: &[f32]) {
     }
 }
 
+/// Lanes of per-lane sums here and of the register tiles in [`super::attention_tiles`] (one
+/// AVX-512 vector).
+pub(super) const LANES: usize = 16;
+
 /// Softmax of `row` in place over the unpadded positions; padded ones get 0. The maximum and the
 /// sum are kept per lane (a float reduction in one variable does not vectorise).
 #[inline(always)]
-fn masked_softmax(row: &mut [f32], pad: &[f32]) {
+pub(super) fn masked_softmax(row: &mut [f32], pad: &[f32]) {
     for (s, &p) in row.iter_mut().zip(pad) {
         *s = if p == 0.0 { *s } else { f32::NEG_INFINITY };
     }
@@ -196,7 +201,7 @@ fn masked_softmax(row: &mut [f32], pad: &[f32]) {
 
 /// `Σ a[i] · b[i]` (`Σ a[i]` without `b`), summed per lane.
 #[inline(always)]
-fn dot(a: &[f32], b: Option<&[f32]>) -> f32 {
+pub(super) fn dot(a: &[f32], b: Option<&[f32]>) -> f32 {
     let mut lanes = [0.0f32; LANES];
     match b {
         Some(b) => {
@@ -215,90 +220,6 @@ fn dot(a: &[f32], b: Option<&[f32]>) -> f32 {
         }
     }
     lanes.iter().sum()
-}
-
-/// Lanes of the register tiles of [`forward_item_blocked`] (one AVX-512 vector).
-const LANES: usize = 16;
-/// Rows of a register tile: independent multiply-add chains.
-const TILE_ROWS: usize = 4;
-
-/// `out[r][j] = Σ_k a[r][k] · b[k][j]` for `TILE_ROWS` rows of `a` (row stride `a_stride`, `k`
-/// elements used) and `LANES` columns of `b` (row stride `b_stride`): four independent chains of
-/// multiply-adds held in registers.
-#[inline(always)]
-fn tile(a: &[f32], a_stride: usize, k: usize, b: &[f32], b_stride: usize) -> [[f32; LANES]; TILE_ROWS] {
-    let mut acc = [[0.0f32; LANES]; TILE_ROWS];
-    for kk in 0..k {
-        let col: &[f32; LANES] = b[kk * b_stride..][..LANES].try_into().expect("a full tile");
-        for (r, acc) in acc.iter_mut().enumerate() {
-            let ar = a[r * a_stride + kk];
-            for (o, &c) in acc.iter_mut().zip(col) {
-                *o += ar * c;
-            }
-        }
-    }
-    acc
-}
-
-/// [`forward_item`] for head sizes that are a multiple of [`LANES`]: scores and the weighted sum
-/// of values as register tiles of 4 query rows × 16 lanes (the row-by-row loops keep one chain
-/// of multiply-adds waiting on itself).
-#[inline(always)]
-fn forward_item_blocked(
-    x: AttentionInputs,
-    qkv: &[f32],
-    g: &AttentionGeometry,
-    b: usize,
-    ctx: &mut [f32],
-    probs: &mut [f32],
-) {
-    let (d, len, scale) = (g.head_dim, g.len, g.scale());
-    let pad = &x.pad[b * len..][..len];
-    let cols = len.div_ceil(LANES) * LANES; // key columns, zero-padded to whole tiles
-    let rows = len.div_ceil(TILE_ROWS) * TILE_ROWS; // query rows, zero-padded to whole tiles
-    let mut k_cols = vec![0.0; d * cols];
-    let mut queries = vec![0.0; rows * d];
-    let mut v_rows = vec![0.0; cols * d];
-    let mut weights = vec![0.0; rows * cols];
-    for h in 0..g.heads {
-        for t in 0..len {
-            for (k, &value) in qkv[g.at(1, t, h)..][..d].iter().enumerate() {
-                k_cols[k * cols + t] = value;
-            }
-            let q = &qkv[g.at(0, t, h)..][..d];
-            queries[t * d..][..d].iter_mut().zip(q).for_each(|(o, &q)| *o = q * scale);
-            v_rows[t * d..][..d].copy_from_slice(&qkv[g.at(2, t, h)..][..d]);
-        }
-        for i0 in (0..rows).step_by(TILE_ROWS) {
-            for j0 in (0..cols).step_by(LANES) {
-                let acc = tile(&queries[i0 * d..], d, d, &k_cols[j0..], cols);
-                for (r, acc) in acc.iter().enumerate() {
-                    weights[(i0 + r) * cols + j0..][..LANES].copy_from_slice(acc);
-                }
-            }
-        }
-        for i in 0..len {
-            let row = &mut weights[i * cols..][..len];
-            masked_softmax(row, pad);
-            if !probs.is_empty() {
-                probs[(h * len + i) * len..][..len].copy_from_slice(row);
-            }
-            if let Some(keep) = x.keep {
-                let keep = &keep[b * g.weights_item() + (h * len + i) * len..][..len];
-                row.iter_mut().zip(keep).for_each(|(p, &m)| *p *= m);
-            }
-            weights[i * cols + len..][..cols - len].fill(0.0);
-        }
-        // context rows = weights · V, tile by tile over the head's lanes
-        for i0 in (0..len).step_by(TILE_ROWS) {
-            for c0 in (0..d).step_by(LANES) {
-                let acc = tile(&weights[i0 * cols..], cols, len, &v_rows[c0..], d);
-                for (r, acc) in acc.iter().enumerate().take(len - i0) {
-                    ctx[(i0 + r) * g.width() + h * d + c0..][..LANES].copy_from_slice(acc);
-                }
-            }
-        }
-    }
 }
 
 #[inline(always)]
@@ -328,83 +249,6 @@ fn forward_item(x: AttentionInputs, qkv: &[f32], g: &AttentionGeometry, b: usize
                 }
             }
         }
-    }
-}
-
-/// [`backward_item`] for head sizes that are a multiple of [`LANES`], with the products as
-/// register tiles (see [`forward_item_blocked`]).
-#[inline(always)]
-fn backward_item_blocked(
-    x: AttentionInputs,
-    qkv: &[f32],
-    probs: &[f32],
-    grad: &[f32],
-    g: &AttentionGeometry,
-    b: usize,
-    out: &mut [f32],
-) {
-    let (d, len, scale) = (g.head_dim, g.len, g.scale());
-    let cols = len.div_ceil(LANES) * LANES;
-    let rows = len.div_ceil(TILE_ROWS) * TILE_ROWS;
-    // scratch: rows beyond `len` stay zero for every head
-    let [mut q_rows, mut k_rows, mut d_ctx] = [0; 3].map(|_| vec![0.0; rows * d]);
-    let mut v_cols = vec![0.0; d * cols];
-    let [mut d_weights, mut dropped_t, mut d_scores_t] = [0; 3].map(|_| vec![0.0; rows * cols]);
-    for h in 0..g.heads {
-        for t in 0..len {
-            q_rows[t * d..][..d].copy_from_slice(&qkv[g.at(0, t, h)..][..d]);
-            k_rows[t * d..][..d].copy_from_slice(&qkv[g.at(1, t, h)..][..d]);
-            for (k, &value) in qkv[g.at(2, t, h)..][..d].iter().enumerate() {
-                v_cols[k * cols + t] = value;
-            }
-            d_ctx[t * d..][..d].copy_from_slice(&grad[b * g.item() + t * g.width() + h * d..][..d]);
-        }
-        // d(dropped weights) = dC · Vᵀ
-        for i0 in (0..rows).step_by(TILE_ROWS) {
-            for j0 in (0..cols).step_by(LANES) {
-                let acc = tile(&d_ctx[i0 * d..], d, d, &v_cols[j0..], cols);
-                for (r, acc) in acc.iter().enumerate() {
-                    d_weights[(i0 + r) * cols + j0..][..LANES].copy_from_slice(acc);
-                }
-            }
-        }
-        // through dropout and softmax, row by row: dS = P ∘ (dP − Σ dP ∘ P) · scale
-        for i in 0..len {
-            let at = b * g.weights_item() + (h * len + i) * len;
-            let p = &probs[at..][..len];
-            let dw = &mut d_weights[i * cols..][..len];
-            match x.keep {
-                Some(keep) => {
-                    let keep = &keep[at..][..len];
-                    dw.iter_mut().zip(keep).for_each(|(w, &m)| *w *= m);
-                    for (j, (&p, &m)) in p.iter().zip(keep).enumerate() {
-                        dropped_t[j * cols + i] = p * m;
-                    }
-                }
-                None => p.iter().enumerate().for_each(|(j, &p)| dropped_t[j * cols + i] = p),
-            }
-            let dot = dot(dw, Some(p));
-            for (j, (w, &p)) in dw.iter_mut().zip(p).enumerate() {
-                *w = p * (*w - dot) * scale;
-                d_scores_t[j * cols + i] = *w;
-            }
-        }
-        // dQ = dS · K, dK = dSᵀ · Q, dV = (dropped weights)ᵀ · dC, tile by tile over the lanes
-        for i0 in (0..len).step_by(TILE_ROWS) {
-            for c0 in (0..d).step_by(LANES) {
-                let products = [
-                    (0, tile(&d_weights[i0 * cols..], cols, len, &k_rows[c0..], d)),
-                    (1, tile(&d_scores_t[i0 * cols..], cols, len, &q_rows[c0..], d)),
-                    (2, tile(&dropped_t[i0 * cols..], cols, len, &d_ctx[c0..], d)),
-                ];
-                for (part, acc) in products {
-                    for (r, acc) in acc.iter().enumerate().take(len - i0) {
-                        out[g.at(part, i0 + r, h) + c0..][..LANES].copy_from_slice(acc);
-                    }
-                }
-            }
-        }
-        // columns beyond `len` of the scores' rows were never written; rows are reused per head
     }
 }
 

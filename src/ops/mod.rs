@@ -3,6 +3,7 @@
 pub mod adamw_update;
 pub mod attention;
 pub mod attention_cpu;
+pub mod attention_tiles;
 pub mod depthwise;
 pub mod depthwise_cpu;
 pub mod dropout;
