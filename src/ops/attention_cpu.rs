@@ -75,25 +75,14 @@ pub fn forward(x: AttentionInputs, g: &AttentionGeometry, with_weights: bool) ->
     let weights_item = if with_weights { g.weights_item() } else { 0 };
     for_each_item(&mut ctx, g.item(), &mut weights, weights_item, |b, ctx, probs| {
         let qkv = &x.qkv[b * g.qkv_item()..][..g.qkv_item()];
-        if g.head_dim % LANES == 0 {
-            widest_simd!(forward_item_tiled(
-                x: AttentionInputs = x,
-                qkv: &[f32] = qkv,
-                g: &AttentionGeometry = g,
-                b: usize = b,
-                ctx: &mut [f32] = ctx,
-                probs: &mut [f32] = probs
-            ));
-        } else {
-            widest_simd!(forward_item(
-                x: AttentionInputs = x,
-                qkv: &[f32] = qkv,
-                g: &AttentionGeometry = g,
-                b: usize = b,
-                ctx: &mut [f32] = ctx,
-                probs: &mut [f32] = probs
-            ));
-        }
+        widest_simd!(forward_kernel(
+            x: AttentionInputs = x,
+            qkv: &[f32] = qkv,
+            g: &AttentionGeometry = g,
+            b: usize = b,
+            ctx: &mut [f32] = ctx,
+            probs: &mut [f32] = probs
+        ));
     });
     (ctx, weights)
 }
@@ -104,29 +93,52 @@ pub fn backward(x: AttentionInputs, probs: &[f32], grad: &[f32], g: &AttentionGe
     let mut d_qkv = vec![0.0; g.batch * g.qkv_item()];
     for_each_item(&mut d_qkv, g.qkv_item(), &mut [], 0, |b, out, _| {
         let qkv = &x.qkv[b * g.qkv_item()..][..g.qkv_item()];
-        if g.head_dim % LANES == 0 {
-            widest_simd!(backward_item_tiled(
-                x: AttentionInputs = x,
-                qkv: &[f32] = qkv,
-                probs: &[f32] = probs,
-                grad: &[f32] = grad,
-                g: &AttentionGeometry = g,
-                b: usize = b,
-                out: &mut [f32] = out
-            ));
-        } else {
-            widest_simd!(backward_item(
-                x: AttentionInputs = x,
-                qkv: &[f32] = qkv,
-                probs: &[f32] = probs,
-                grad: &[f32] = grad,
-                g: &AttentionGeometry = g,
-                b: usize = b,
-                out: &mut [f32] = out
-            ));
-        }
+        widest_simd!(backward_kernel(
+            x: AttentionInputs = x,
+            qkv: &[f32] = qkv,
+            probs: &[f32] = probs,
+            grad: &[f32] = grad,
+            g: &AttentionGeometry = g,
+            b: usize = b,
+            out: &mut [f32] = out
+        ));
     });
     d_qkv
+}
+
+/// One batch item of [`forward`]: register tiles where the head size allows, else row by row.
+#[inline(always)]
+fn forward_kernel(
+    x: AttentionInputs,
+    qkv: &[f32],
+    g: &AttentionGeometry,
+    b: usize,
+    ctx: &mut [f32],
+    probs: &mut [f32],
+) {
+    if g.head_dim % LANES == 0 {
+        forward_item_tiled(x, qkv, g, b, ctx, probs)
+    } else {
+        forward_item(x, qkv, g, b, ctx, probs)
+    }
+}
+
+/// One batch item of [`backward`], the same way.
+#[inline(always)]
+fn backward_kernel(
+    x: AttentionInputs,
+    qkv: &[f32],
+    probs: &[f32],
+    grad: &[f32],
+    g: &AttentionGeometry,
+    b: usize,
+    out: &mut [f32],
+) {
+    if g.head_dim % LANES == 0 {
+        backward_item_tiled(x, qkv, probs, grad, g, b, out)
+    } else {
+        backward_item(x, qkv, probs, grad, g, b, out)
+    }
 }
 
 /// Part `part` (0 q, 1 k, 2 v), head `h` of one batch item gathered into contiguous scratch
