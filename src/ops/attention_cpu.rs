@@ -14,6 +14,7 @@
 
 use super::attention_tiles::{backward_item_tiled, forward_item_tiled};
 use super::fast_math::exp;
+use super::parallel::{collect_chunk_pairs, collect_chunks};
 use super::simd::widest_simd;
 
 /// Sizes of one attention call.
@@ -70,28 +71,26 @@ pub struct AttentionInputs<'a> {
 /// The context (`[batch, len, heads · head_dim]`) and, if `with_weights`, the attention weights
 /// before dropout (`[batch, heads, len, len]`; empty otherwise), which the backward pass needs.
 pub fn forward(x: AttentionInputs, g: &AttentionGeometry, with_weights: bool) -> (Vec<f32>, Vec<f32>) {
-    let mut ctx = vec![0.0; g.batch * g.item()];
-    let mut weights = vec![0.0; if with_weights { g.batch * g.weights_item() } else { 0 }];
     let weights_item = if with_weights { g.weights_item() } else { 0 };
-    for_each_item(&mut ctx, g.item(), &mut weights, weights_item, |b, ctx, probs| {
-        let qkv = &x.qkv[b * g.qkv_item()..][..g.qkv_item()];
-        widest_simd!(forward_kernel(
-            x: AttentionInputs = x,
-            qkv: &[f32] = qkv,
-            g: &AttentionGeometry = g,
-            b: usize = b,
-            ctx: &mut [f32] = ctx,
-            probs: &mut [f32] = probs
-        ));
-    });
+    let (ctx, weights, _) =
+        collect_chunk_pairs(g.batch * g.item(), g.item(), g.batch * weights_item, weights_item, |b, ctx, probs| {
+            let qkv = &x.qkv[b * g.qkv_item()..][..g.qkv_item()];
+            widest_simd!(forward_kernel(
+                x: AttentionInputs = x,
+                qkv: &[f32] = qkv,
+                g: &AttentionGeometry = g,
+                b: usize = b,
+                ctx: &mut [f32] = ctx,
+                probs: &mut [f32] = probs
+            ));
+        });
     (ctx, weights)
 }
 
 /// The gradient of `qkv` (`[batch, len, 3 · heads · head_dim]`) from the context's gradient
 /// `grad`, given the forward pass's attention weights `probs` (before dropout).
 pub fn backward(x: AttentionInputs, probs: &[f32], grad: &[f32], g: &AttentionGeometry) -> Vec<f32> {
-    let mut d_qkv = vec![0.0; g.batch * g.qkv_item()];
-    for_each_item(&mut d_qkv, g.qkv_item(), &mut [], 0, |b, out, _| {
+    collect_chunks(g.batch * g.qkv_item(), g.qkv_item(), |b, out| {
         let qkv = &x.qkv[b * g.qkv_item()..][..g.qkv_item()];
         widest_simd!(backward_kernel(
             x: AttentionInputs = x,
@@ -102,8 +101,8 @@ pub fn backward(x: AttentionInputs, probs: &[f32], grad: &[f32], g: &AttentionGe
             b: usize = b,
             out: &mut [f32] = out
         ));
-    });
-    d_qkv
+    })
+    .0
 }
 
 /// One batch item of [`forward`]: register tiles where the head size allows, else row by row.
@@ -310,28 +309,4 @@ fn backward_item(
             }
         }
     }
-}
-
-/// Runs `f(item, out chunk, weights chunk)` per batch item, in parallel where rayon is built in.
-/// `weights` may be empty (`weights_item` 0).
-fn for_each_item(
-    out: &mut [f32],
-    item: usize,
-    weights: &mut [f32],
-    weights_item: usize,
-    f: impl Fn(usize, &mut [f32], &mut [f32]) + Sync + Send,
-) {
-    let items = out.len() / item;
-    let mut weight_chunks: Vec<&mut [f32]> = if weights_item == 0 {
-        (0..items).map(|_| &mut [][..]).collect()
-    } else {
-        weights.chunks_mut(weights_item).collect()
-    };
-    #[cfg(any(not(target_arch = "wasm32"), feature = "threads"))]
-    {
-        use rayon::prelude::*;
-        out.par_chunks_mut(item).zip(weight_chunks.par_iter_mut()).enumerate().for_each(|(b, (o, w))| f(b, o, w));
-    }
-    #[cfg(not(any(not(target_arch = "wasm32"), feature = "threads")))]
-    out.chunks_mut(item).zip(weight_chunks.iter_mut()).enumerate().for_each(|(b, (o, w))| f(b, o, w));
 }

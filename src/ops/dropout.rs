@@ -20,7 +20,7 @@ use burn::backend::autodiff::ops::{Backward, Ops, OpsKind};
 use burn::backend::ops::FloatTensorOps;
 use burn::backend::tensor::FloatTensor;
 use burn::backend::{Autodiff, Backend, Dispatch, Flex, TensorMetadata, backend_extension};
-use burn::tensor::{DType, Distribution, Tensor, TensorData};
+use burn::tensor::{DType, Device, Distribution, Tensor, TensorData};
 use burn_flex::FlexTensor;
 
 use super::parallel::collect_pieces;
@@ -217,13 +217,12 @@ pub fn dropout<const D: usize>(x: Tensor<D>, prob: f64) -> Tensor<D> {
     Tensor::from_dispatch(y)
 }
 
-/// Dropout multipliers shaped like `like`, for dropout probability `prob` (`0 ≤ prob < 1`).
-pub fn dropout_mask<const D: usize>(like: &Tensor<D>, prob: f64) -> Tensor<D> {
-    let mask = <Dispatch as DropoutMaskBackend>::dropout_mask(
-        like.clone().detach().into_dispatch(),
-        (1.0 - prob) as f32,
-        next_seed(),
-    );
+/// Dropout multipliers of shape `shape` on `device`, for dropout probability `prob`
+/// (`0 ≤ prob < 1`).
+pub fn dropout_mask<const D: usize>(shape: [usize; D], device: &Device, prob: f64) -> Tensor<D> {
+    // The ops read only the shape (and device) of `like`: one broadcast value, not a buffer.
+    let like = Tensor::<1>::zeros([1], device).reshape([1; D]).expand(shape);
+    let mask = <Dispatch as DropoutMaskBackend>::dropout_mask(like.into_dispatch(), (1.0 - prob) as f32, next_seed());
     Tensor::from_dispatch(mask)
 }
 

@@ -11,6 +11,13 @@ pub fn with_contents<R>(t: FlexTensor, f: impl FnOnce(&[f32]) -> R) -> R {
     }
 }
 
+/// The f32 contents of a CPU tensor to overwrite in place (row-major), if it is f32, contiguous
+/// and owns its buffer alone.
+pub fn contents_mut(t: &mut FlexTensor) -> Option<&mut [f32]> {
+    let (start, end) = t.layout().contiguous_offsets().filter(|_| t.dtype() == DType::F32)?;
+    t.try_storage_mut::<f32>().map(|values| &mut values[start..end])
+}
+
 /// A CPU tensor owning `values`.
 pub fn flex(values: Vec<f32>, shape: impl Into<Shape>) -> FlexTensor {
     FlexTensor::from_data(TensorData::new(values, shape))

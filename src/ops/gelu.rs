@@ -12,11 +12,12 @@ use burn::backend::autodiff::ops::{Backward, Ops, OpsKind};
 use burn::backend::ops::ActivationOps;
 use burn::backend::tensor::FloatTensor;
 use burn::backend::{Autodiff, Backend, Dispatch, Flex, TensorMetadata, backend_extension};
-use burn::tensor::{DType, Tensor, TensorData};
+use burn::tensor::{DType, Tensor};
 use burn_flex::FlexTensor;
 
 use super::fast_math::{erf, exp};
-use super::parallel::collect_pieces;
+use super::flex_data::{contents_mut, flex, with_contents};
+use super::parallel::{collect_pieces, for_each_piece};
 use super::simd::widest_simd;
 
 #[backend_extension(Flex, Cube: cfg(feature = "wgpu"), Autodiff)]
@@ -43,12 +44,13 @@ fn gelu_loop(x: &[f32], out: &mut [f32]) {
     }
 }
 
+/// Multiplies each `grad` value by GELU's derivative at `x`, in place.
 #[inline(always)]
-fn gelu_grad_loop(x: &[f32], grad: &[f32], out: &mut [f32]) {
+fn gelu_grad_loop(x: &[f32], grad: &mut [f32]) {
     let inv_sqrt_2pi = 0.5 * std::f32::consts::FRAC_2_SQRT_PI * std::f32::consts::FRAC_1_SQRT_2;
-    for ((o, &x), &g) in out.iter_mut().zip(x).zip(grad) {
+    for (g, &x) in grad.iter_mut().zip(x) {
         let cdf = 0.5 * (1.0 + erf(x * std::f32::consts::FRAC_1_SQRT_2));
-        *o = g * (cdf + x * inv_sqrt_2pi * exp(-0.5 * x * x));
+        *g *= cdf + x * inv_sqrt_2pi * exp(-0.5 * x * x);
     }
 }
 
@@ -60,20 +62,13 @@ pub fn gelu_values(x: &[f32]) -> Vec<f32> {
     })
 }
 
-/// The gradient of [`gelu_values`] times `grad` (vectorised, on every thread).
-pub fn gelu_grad_values(x: &[f32], grad: &[f32]) -> Vec<f32> {
-    collect_pieces(x.len(), |start, out| {
-        let (x, grad) = (&x[start..start + out.len()], &grad[start..start + out.len()]);
-        widest_simd!(gelu_grad_loop(x: &[f32] = x, grad: &[f32] = grad, out: &mut [f32] = out))
+/// `grad` times the gradient of [`gelu_values`] at `x`, in place (vectorised, on every thread).
+pub fn gelu_grad_in_place(x: &[f32], grad: &mut [f32]) {
+    assert_eq!(x.len(), grad.len());
+    for_each_piece(grad, |start, grad| {
+        let x = &x[start..start + grad.len()];
+        widest_simd!(gelu_grad_loop(x: &[f32] = x, grad: &mut [f32] = grad))
     })
-}
-
-/// `f` on the contents of CPU tensors in row-major order, the result shaped like the first.
-fn map_f32(tensors: [FlexTensor; 2], arity: usize, f: impl FnOnce(&[f32], &[f32]) -> Vec<f32>) -> FlexTensor {
-    let shape = tensors[0].shape();
-    let [a, b] = tensors.map(|t| t.to_contiguous());
-    let b = if arity == 2 { b.as_slice::<f32>().expect("f32") } else { &[] };
-    FlexTensor::from_data(TensorData::new(f(a.as_slice::<f32>().expect("f32"), b), shape))
 }
 
 impl GeluBackend for Flex {
@@ -81,14 +76,21 @@ impl GeluBackend for Flex {
         if input.dtype() != DType::F32 {
             return Self::gelu(input);
         }
-        map_f32([input.clone(), input], 1, |x, _| gelu_values(x))
+        let shape = input.shape();
+        flex(with_contents(input, gelu_values), shape)
     }
 
-    fn gelu_exact_grad(input: FlexTensor, grad: FlexTensor) -> FlexTensor {
+    fn gelu_exact_grad(input: FlexTensor, mut grad: FlexTensor) -> FlexTensor {
         if input.dtype() != DType::F32 || grad.dtype() != DType::F32 {
             return Self::gelu_backward(input, grad);
         }
-        map_f32([input, grad], 2, gelu_grad_values)
+        // The incoming gradient is usually this op's alone: overwritten, no new buffer.
+        if contents_mut(&mut grad).is_none() {
+            grad = flex(with_contents(grad.clone(), <[f32]>::to_vec), grad.shape());
+        }
+        let values = contents_mut(&mut grad).expect("a contiguous f32 buffer of its own");
+        with_contents(input, |x| gelu_grad_in_place(x, values));
+        grad
     }
 }
 
@@ -147,5 +149,19 @@ mod tests {
         let (a, b) = ((ours * upstream.clone()).sum().backward(), (theirs * upstream).sum().backward());
         let grad = |g| x.grad(g).expect("gradient").to_data();
         grad(&a).assert_approx_eq::<f32>(&grad(&b), Tolerance::rel_abs(1e-4, 1e-5));
+    }
+
+    /// The CPU gradient overwrites the incoming gradient only when nothing else holds it.
+    #[test]
+    fn shared_gradients_are_not_overwritten() {
+        let x = flex((0..1000).map(|i| (i as f32 - 500.0) / 100.0).collect(), [1000]);
+        let grad = flex(vec![2.0; 1000], [1000]);
+        let kept = grad.clone();
+        let out = Flex::gelu_exact_grad(x.clone(), grad);
+        let expected = Flex::gelu_backward(x, flex(vec![2.0; 1000], [1000]));
+        with_contents(out, |out| {
+            with_contents(expected, |e| assert!(out.iter().zip(e).all(|(a, b)| (a - b).abs() < 1e-5)))
+        });
+        with_contents(kept, |kept| assert!(kept.iter().all(|&v| v == 2.0), "the shared gradient changed"));
     }
 }

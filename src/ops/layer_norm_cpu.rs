@@ -3,7 +3,7 @@
 //! forward runs on one thread; under autodiff burn records ~8 element-wise ops instead, each a
 //! pass and a buffer, and as many again backward).
 
-use super::parallel::map_row_blocks;
+use super::parallel::collect_row_blocks;
 use super::simd::widest_simd;
 
 /// Mean and `1 / √(variance + eps)` of one row.
@@ -64,12 +64,11 @@ fn backward_block(
 /// - returns: `[rows, d]`
 pub fn forward(x: &[f32], gamma: &[f32], beta: &[f32], eps: f32) -> Vec<f32> {
     let d = gamma.len();
-    let mut out = vec![0.0; x.len()];
-    map_row_blocks(&mut out, d, |first, out| {
+    collect_row_blocks(x.len(), d, |first, out| {
         let x = &x[first * d..][..out.len()];
         widest_simd!(forward_block(x: &[f32] = x, gamma: &[f32] = gamma, beta: &[f32] = beta, eps: f32 = eps, out: &mut [f32] = out))
-    });
-    out
+    })
+    .0
 }
 
 /// Gradients of the input, γ and β from the output's gradient `grad`.
@@ -79,8 +78,7 @@ pub fn forward(x: &[f32], gamma: &[f32], beta: &[f32], eps: f32) -> Vec<f32> {
 /// - returns: `[rows, d]`, `[d]`, `[d]`
 pub fn backward(x: &[f32], gamma: &[f32], grad: &[f32], eps: f32) -> (Vec<f32>, Vec<f32>, Vec<f32>) {
     let d = gamma.len();
-    let mut dx = vec![0.0; x.len()];
-    let partials = map_row_blocks(&mut dx, d, |first, dx| {
+    let (dx, partials) = collect_row_blocks(x.len(), d, |first, dx| {
         let (x, grad) = (&x[first * d..][..dx.len()], &grad[first * d..][..dx.len()]);
         let (mut d_gamma, mut d_beta) = (vec![0.0; d], vec![0.0; d]);
         widest_simd!(backward_block(

@@ -6,6 +6,8 @@
 //! products are fine for gemm (strides), so nothing is copied here: the forward product starts
 //! from the bias rows, the gradients are written into uninitialised buffers.
 
+use super::parallel::collect_row_blocks;
+
 /// A read-only matrix by its elements and (row, column) strides, as burn views store it (a
 /// transposed weight is the same buffer with its strides swapped).
 #[derive(Clone, Copy, Debug)]
@@ -101,10 +103,10 @@ fn written(len: usize, k: usize, fill: impl FnOnce(*mut f32)) -> Vec<f32> {
 /// - returns: `[rows, d_out]`
 pub fn forward(x: &[f32], weight: Strided, bias: &[f32], g: &LinearGeometry) -> Vec<f32> {
     assert!(x.len() == g.rows * g.d_in && weight.covers([g.d_in, g.d_out]) && bias.len() == g.d_out);
-    let mut out = Vec::with_capacity(g.rows * g.d_out);
-    for _ in 0..g.rows {
-        out.extend_from_slice(bias);
-    }
+    // The bias rows are where gemm adds the product; written on every thread.
+    let (mut out, _) = collect_row_blocks(g.rows * g.d_out, g.d_out, |_, rows| {
+        rows.chunks_mut(g.d_out).for_each(|row| row.copy_from_slice(bias));
+    });
     // SAFETY: sizes checked above.
     unsafe {
         let d_in = g.d_in as isize;

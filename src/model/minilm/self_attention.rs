@@ -34,10 +34,10 @@ impl SelfAttention {
             len,
             3 * hidden,
         ]);
-        let keep = self.dropout.active(&qkv).then(|| {
-            let like = Tensor::<4>::empty([batch, self.heads, len, len], &qkv.device());
-            crate::ops::dropout_mask(&like, self.dropout.prob)
-        });
+        let keep = self
+            .dropout
+            .active(&qkv)
+            .then(|| crate::ops::dropout_mask([batch, self.heads, len, len], &qkv.device(), self.dropout.prob));
         linear(&self.output, self_attention(qkv, mask_pad, keep, self.heads))
     }
 
