@@ -15,7 +15,7 @@
 use super::attention_tiles::{backward_item_tiled, forward_item_tiled};
 use super::fast_math::exp;
 use super::parallel::{collect_chunk_pairs, collect_chunks};
-use super::simd::widest_simd;
+use super::simd::{LANES, lane_dot, widest_simd};
 
 /// Sizes of one attention call.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -181,10 +181,6 @@ fn axpy(acc: &mut [f32], s: f32, x: &[f32]) {
     }
 }
 
-/// Lanes of per-lane sums here and of the register tiles in [`super::attention_tiles`] (one
-/// AVX-512 vector).
-pub(super) const LANES: usize = 16;
-
 /// Softmax of `row` in place over the unpadded positions; padded ones get 0. The maximum and the
 /// sum are kept per lane (a float reduction in one variable does not vectorise).
 #[inline(always)]
@@ -206,31 +202,8 @@ pub(super) fn masked_softmax(row: &mut [f32], pad: &[f32]) {
     for (s, &p) in row.iter_mut().zip(pad) {
         *s = if p == 0.0 { exp(*s - max) } else { 0.0 };
     }
-    let inv = 1.0 / dot(row, None);
+    let inv = 1.0 / lane_dot(row, None);
     row.iter_mut().for_each(|s| *s *= inv);
-}
-
-/// `Σ a[i] · b[i]` (`Σ a[i]` without `b`), summed per lane.
-#[inline(always)]
-pub(super) fn dot(a: &[f32], b: Option<&[f32]>) -> f32 {
-    let mut lanes = [0.0f32; LANES];
-    match b {
-        Some(b) => {
-            for (a, b) in a.chunks(LANES).zip(b.chunks(LANES)) {
-                for ((l, &a), &b) in lanes.iter_mut().zip(a).zip(b) {
-                    *l += a * b;
-                }
-            }
-        }
-        None => {
-            for a in a.chunks(LANES) {
-                for (l, &a) in lanes.iter_mut().zip(a) {
-                    *l += a;
-                }
-            }
-        }
-    }
-    lanes.iter().sum()
 }
 
 #[inline(always)]
@@ -299,7 +272,7 @@ fn backward_item(
                 }
             }
             // softmax backward: dS_ij = P_ij (dP_ij − Σ_l dP_il P_il), times the score scale
-            let dot = dot(&d_weights, Some(p));
+            let dot = lane_dot(&d_weights, Some(p));
             d_weights.iter_mut().zip(p).for_each(|(w, &p)| *w = p * (*w - dot) * scale);
             for (j, &s) in d_weights.iter().enumerate() {
                 if s != 0.0 {

@@ -2,7 +2,8 @@
 //! (MiniLM: 32): the products as register tiles of 4 rows × 16 lanes, four independent chains of
 //! multiply-adds (the row-by-row kernels keep one chain waiting on itself).
 
-use super::attention_cpu::{AttentionGeometry, AttentionInputs, LANES, dot, masked_softmax};
+use super::attention_cpu::{AttentionGeometry, AttentionInputs, masked_softmax};
+use super::simd::{LANES, lane_dot};
 
 /// Rows of a register tile: independent multiply-add chains.
 const TILE_ROWS: usize = 4;
@@ -138,7 +139,7 @@ pub(super) fn backward_item_tiled(
                 }
                 None => p.iter().enumerate().for_each(|(j, &p)| dropped_t[j * cols + i] = p),
             }
-            let dot = dot(dw, Some(p));
+            let dot = lane_dot(dw, Some(p));
             for (j, (w, &p)) in dw.iter_mut().zip(p).enumerate() {
                 *w = p * (*w - dot) * scale;
                 d_scores_t[j * cols + i] = *w;

@@ -23,7 +23,8 @@ use burn::backend::{Autodiff, Backend, Dispatch, Flex, TensorMetadata, backend_e
 use burn::tensor::{DType, Device, Distribution, Tensor, TensorData};
 use burn_flex::FlexTensor;
 
-use super::parallel::collect_pieces;
+use super::flex_data::update_in_place;
+use super::parallel::{collect_pieces, for_each_piece};
 use super::simd::widest_simd;
 
 static SEED: AtomicU64 = AtomicU64::new(0x5EED);
@@ -114,25 +115,23 @@ impl DropoutMaskBackend for Flex {
     }
 }
 
-/// `x` times the multipliers of [`mask_values`], in one pass.
+/// `x` times the multipliers of [`mask_values`], in one pass, in place where `x` owns its buffer
+/// alone (under autodiff nothing keeps it: the backward pass regenerates the mask).
 fn masked(x: FlexTensor, keep: f32, seed: u64) -> FlexTensor {
-    let shape = x.shape();
-    let x = x.to_contiguous();
-    let x = x.as_slice::<f32>().expect("contiguous f32");
     let (a, b, threshold, scale) = mask_parameters(keep, seed);
-    let out = collect_pieces(x.len(), |start, out| {
-        let x = &x[start..start + out.len()];
-        let start = start as u32;
-        widest_simd!(masked_loop(start: u32 = start, x: &[f32] = x, out: &mut [f32] = out, a: u32 = a, b: u32 = b, threshold: u32 = threshold, scale: f32 = scale))
-    });
-    FlexTensor::from_data(TensorData::new(out, shape))
+    update_in_place(x, |x| {
+        for_each_piece(x, |start, x| {
+            let start = start as u32;
+            widest_simd!(masked_loop(start: u32 = start, x: &mut [f32] = x, a: u32 = a, b: u32 = b, threshold: u32 = threshold, scale: f32 = scale))
+        })
+    })
+    .0
 }
 
 #[inline(always)]
-#[allow(clippy::too_many_arguments)]
-fn masked_loop(start: u32, x: &[f32], out: &mut [f32], a: u32, b: u32, threshold: u32, scale: f32) {
-    for (i, (o, &x)) in out.iter_mut().zip(x).enumerate() {
-        *o = if hash32(hash32((start + i as u32) ^ a) ^ b) < threshold { x * scale } else { 0.0 };
+fn masked_loop(start: u32, x: &mut [f32], a: u32, b: u32, threshold: u32, scale: f32) {
+    for (i, x) in x.iter_mut().enumerate() {
+        *x = if hash32(hash32((start + i as u32) ^ a) ^ b) < threshold { *x * scale } else { 0.0 };
     }
 }
 
@@ -270,5 +269,21 @@ mod tests {
         let mask = mask_values(100_000, 0.5, 11);
         let both = mask.windows(2).filter(|w| w[0] != 0.0 && w[1] != 0.0).count() as f32 / 99_999.0;
         assert!((both - 0.25).abs() < 0.01, "P(both kept) = {both}");
+    }
+
+    /// On the CPU the fused op works in place on a tensor of its own and leaves a shared one
+    /// alone; both give the same result.
+    #[test]
+    fn in_place_only_when_owned() {
+        use crate::ops::flex_data::flex;
+        let values: Vec<f32> = (0..70_000).map(|i| i as f32).collect();
+        let shared = flex(values.clone(), [70_000]);
+        let kept = shared.clone();
+        let (from_shared, _) = Flex::dropout_apply(shared, 0.5, 9);
+        let (from_owned, _) = Flex::dropout_apply(flex(values.clone(), [70_000]), 0.5, 9);
+        let expected: Vec<f32> = values.iter().zip(mask_values(70_000, 0.5, 9)).map(|(x, m)| x * m).collect();
+        assert_eq!(from_shared.into_data().try_to_vec::<f32>().unwrap(), expected);
+        assert_eq!(from_owned.into_data().try_to_vec::<f32>().unwrap(), expected);
+        assert_eq!(kept.into_data().try_to_vec::<f32>().unwrap(), values, "the shared input changed");
     }
 }

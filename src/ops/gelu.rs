@@ -16,7 +16,7 @@ use burn::tensor::{DType, Tensor};
 use burn_flex::FlexTensor;
 
 use super::fast_math::{erf, exp};
-use super::flex_data::{contents_mut, flex, with_contents};
+use super::flex_data::{flex, update_in_place, with_contents};
 use super::parallel::{collect_pieces, for_each_piece};
 use super::simd::widest_simd;
 
@@ -80,17 +80,12 @@ impl GeluBackend for Flex {
         flex(with_contents(input, gelu_values), shape)
     }
 
-    fn gelu_exact_grad(input: FlexTensor, mut grad: FlexTensor) -> FlexTensor {
+    fn gelu_exact_grad(input: FlexTensor, grad: FlexTensor) -> FlexTensor {
         if input.dtype() != DType::F32 || grad.dtype() != DType::F32 {
             return Self::gelu_backward(input, grad);
         }
         // The incoming gradient is usually this op's alone: overwritten, no new buffer.
-        if contents_mut(&mut grad).is_none() {
-            grad = flex(with_contents(grad.clone(), <[f32]>::to_vec), grad.shape());
-        }
-        let values = contents_mut(&mut grad).expect("a contiguous f32 buffer of its own");
-        with_contents(input, |x| gelu_grad_in_place(x, values));
-        grad
+        with_contents(input, |x| update_in_place(grad, |grad| gelu_grad_in_place(x, grad)).0)
     }
 }
 

@@ -16,7 +16,7 @@ use burn::backend::{Autodiff, Backend, Dispatch, Flex, TensorMetadata, backend_e
 use burn::tensor::{Shape, Tensor};
 use burn_flex::FlexTensor;
 
-use super::flex_data::{all_f32, flex, with_contents};
+use super::flex_data::{all_f32, flex, update_in_place, with_contents};
 use super::layer_norm_cpu;
 
 #[backend_extension(Flex, Cube: cfg(feature = "wgpu"), Autodiff)]
@@ -93,11 +93,14 @@ impl LayerNormBackend for Flex {
         if !all_f32(&[&x, &gamma, &grad]) {
             return portable_backward::<Self>(x, gamma, grad, epsilon);
         }
-        let (shape, d) = (x.shape(), gamma.shape()[0]);
-        let (dx, d_gamma, d_beta) = with_contents(x, |x| {
-            with_contents(gamma, |gamma| with_contents(grad, |grad| layer_norm_cpu::backward(x, gamma, grad, epsilon)))
+        let d = gamma.shape()[0];
+        // dx is written over the gradient (usually this op's alone: no new buffer)
+        let (dx, (d_gamma, d_beta)) = with_contents(x, |x| {
+            with_contents(gamma, |gamma| {
+                update_in_place(grad, |grad| layer_norm_cpu::backward(x, gamma, grad, epsilon))
+            })
         });
-        (flex(dx, shape), flex(d_gamma, [d]), flex(d_beta, [d]))
+        (dx, flex(d_gamma, [d]), flex(d_beta, [d]))
     }
 }
 
@@ -175,11 +178,17 @@ mod tests {
     use super::*;
 
     /// Output and the three gradients against burn's `LayerNorm` under autodiff; the CPU
-    /// backward against the portable one.
+    /// backward against the portable one, in place and on a shared gradient. Rows of whole
+    /// lanes (48) and with a remainder (37).
     #[test]
     fn matches_burns_layer_norm_with_gradients() {
+        for d in [48, 37] {
+            matches_burns_layer_norm(300, d, 1e-5);
+        }
+    }
+
+    fn matches_burns_layer_norm(rows: usize, d: usize, eps: f32) {
         let device = Device::flex().autodiff();
-        let (rows, d, eps) = (300, 48, 1e-5);
         let mut norm = LayerNormConfig::new(d).with_epsilon(eps as f64).init(&device);
         norm.gamma = Param::from_tensor(Tensor::random([d], Distribution::Normal(1.0, 0.3), &device));
         norm.beta = Some(Param::from_tensor(Tensor::random([d], Distribution::Normal(0.0, 0.3), &device)));
@@ -208,10 +217,16 @@ mod tests {
         };
         let (x, gamma, dy) = (random(vec![rows, d], 0.5), random(vec![rows * d], 1.0), random(vec![rows, d], 0.0));
         let gamma = with_contents(gamma, |g| flex(g[..d].to_vec(), [d]));
-        let cpu = Flex::layer_norm_rows_backward(x.clone(), gamma.clone(), dy.clone(), eps);
-        let portable = portable_backward::<Flex>(x, gamma, dy, eps);
-        for (c, p) in [(cpu.0, portable.0), (cpu.1, portable.1), (cpu.2, portable.2)] {
-            c.into_data().assert_approx_eq::<f32>(&p.into_data(), tolerance);
+        let portable = portable_backward::<Flex>(x.clone(), gamma.clone(), dy.clone(), eps);
+        let dy_before = dy.clone().into_data();
+        let own_dy = flex(with_contents(dy.clone(), <[f32]>::to_vec), [rows, d]);
+        let in_place = Flex::layer_norm_rows_backward(x.clone(), gamma.clone(), own_dy, eps);
+        let shared = Flex::layer_norm_rows_backward(x, gamma, dy.clone(), eps);
+        for cpu in [in_place, shared] {
+            for (c, p) in [(cpu.0, &portable.0), (cpu.1, &portable.1), (cpu.2, &portable.2)] {
+                c.into_data().assert_approx_eq::<f32>(&p.clone().into_data(), tolerance);
+            }
         }
+        dy.into_data().assert_eq(&dy_before, true); // a shared gradient is not overwritten
     }
 }

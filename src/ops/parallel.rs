@@ -31,6 +31,24 @@ pub fn collect_pieces(len: usize, f: impl Fn(usize, &mut [f32]) + Sync + Send) -
     collect_chunks(len, chunk, |i, piece| f(i * chunk, piece)).0
 }
 
+/// Calls `f(first_row, block)` for consecutive blocks of whole `row_len`-long rows of `out`, in
+/// parallel where rayon is built in, and returns the blocks' results in order.
+pub fn map_row_blocks<T: Send>(
+    out: &mut [f32],
+    row_len: usize,
+    f: impl Fn(usize, &mut [f32]) -> T + Sync + Send,
+) -> Vec<T> {
+    let rows_per_block = PIECE.div_ceil(row_len.max(1)).max(1);
+    let block = rows_per_block * row_len.max(1);
+    #[cfg(any(not(target_arch = "wasm32"), feature = "threads"))]
+    {
+        use rayon::prelude::*;
+        out.par_chunks_mut(block).enumerate().map(|(i, b)| f(i * rows_per_block, b)).collect()
+    }
+    #[cfg(not(any(not(target_arch = "wasm32"), feature = "threads")))]
+    out.chunks_mut(block).enumerate().map(|(i, b)| f(i * rows_per_block, b)).collect()
+}
+
 /// A new buffer of `len` values in blocks of whole `row_len`-long rows, each written by
 /// `f(first_row, block)`, in parallel where rayon is built in; returns the blocks' results in
 /// order.

@@ -1,4 +1,31 @@
-//! Running a kernel with the widest SIMD the CPU offers.
+//! Running a kernel with the widest SIMD the CPU offers, and the per-lane sums the kernels share.
+
+/// Lanes of the per-lane sums and register tiles of the CPU kernels (one AVX-512 vector).
+pub(super) const LANES: usize = 16;
+
+/// `Σ a[i] · b[i]` (`Σ a[i]` without `b`), summed per lane (one running float sum
+/// is a chain of dependent adds that does not vectorise).
+#[inline(always)]
+pub(super) fn lane_dot(a: &[f32], b: Option<&[f32]>) -> f32 {
+    let mut lanes = [0.0f32; LANES];
+    match b {
+        Some(b) => {
+            for (a, b) in a.chunks(LANES).zip(b.chunks(LANES)) {
+                for ((l, &a), &b) in lanes.iter_mut().zip(a).zip(b) {
+                    *l += a * b;
+                }
+            }
+        }
+        None => {
+            for a in a.chunks(LANES) {
+                for (l, &a) in lanes.iter_mut().zip(a) {
+                    *l += a;
+                }
+            }
+        }
+    }
+    lanes.iter().sum()
+}
 
 /// Calls `kernel` compiled for the widest SIMD of this CPU: natively on x86-64 AVX-512 or
 /// AVX2 + FMA, chosen at run time (the baseline x86-64 build only has SSE2); elsewhere (wasm:
