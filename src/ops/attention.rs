@@ -7,8 +7,11 @@
 //!   with the attention weights kept from the forward pass. burn 0.22's module is a chain of ~12
 //!   recorded ops whose backward re-runs the swaps, masks and softmax pieces separately.
 //!
-//! Softmax runs over the keys that are not padding; `keep` holds dropout multipliers of the
-//! attention weights (after softmax, as in BERT), or nothing outside training.
+//! Softmax runs over the keys that are not padding; while training, dropout of the attention
+//! weights (after softmax, as in BERT) with keep probability `keep` (`1`: none) and a `seed`. The
+//! CPU kernels compute each multiplier from the seed where they need it ([`MaskKey`]): no mask is
+//! stored, written or read. The portable bodies draw the multipliers once in the forward pass and
+//! keep them for the backward one.
 
 use burn::backend::autodiff::NodeId;
 use burn::backend::autodiff::checkpoint::base::Checkpointer;
@@ -21,6 +24,7 @@ use burn::tensor::{Bool, Shape, Tensor};
 use burn_flex::FlexTensor;
 
 use super::attention_cpu::{self, AttentionGeometry, AttentionInputs};
+use super::dropout::{MaskKey, bernoulli, next_seed};
 use super::flex_data::{all_f32, flex, with_contents};
 
 fn geometry(qkv: &Shape, heads: usize) -> AttentionGeometry {
@@ -32,36 +36,48 @@ pub trait AttentionBackend: Backend {
     /// # Shapes
     /// - qkv: `[batch, len, 3 · heads · head_dim]`, the projections side by side (q, k, v)
     /// - pad: `[batch, len]`, 1 at padding, else 0
-    /// - keep: `[batch, heads, len, len]` dropout multipliers, or an empty tensor (`[0]`) for none
     /// - returns the context `[batch, len, heads · head_dim]`
+    ///
+    /// `keep`: the dropout keep probability (`1`: no dropout); `seed` fixes the multipliers where
+    /// the backend derives them from it (the CPU), elsewhere they are drawn.
     fn self_attention(
         qkv: FloatTensor<Self>,
         pad: FloatTensor<Self>,
-        keep: FloatTensor<Self>,
+        keep: f32,
+        seed: u64,
         heads: usize,
     ) -> FloatTensor<Self> {
-        portable::forward::<Self>(qkv, pad, keep, heads).0
+        let _ = seed;
+        portable::attend::<Self>(qkv, pad, keep, heads).0
     }
 
-    /// [`Self::self_attention`] and the attention weights before dropout (`[batch, heads, len, len]`).
+    /// [`Self::self_attention`], the attention weights before dropout (`[batch, heads, len, len]`)
+    /// and what [`Self::self_attention_backward`] needs to redo the dropout: the multipliers, or
+    /// an empty tensor where the seed regenerates them (the CPU).
     fn self_attention_with_weights(
         qkv: FloatTensor<Self>,
         pad: FloatTensor<Self>,
-        keep: FloatTensor<Self>,
+        keep: f32,
+        seed: u64,
         heads: usize,
-    ) -> (FloatTensor<Self>, FloatTensor<Self>) {
-        portable::forward::<Self>(qkv, pad, keep, heads)
+    ) -> (FloatTensor<Self>, FloatTensor<Self>, FloatTensor<Self>) {
+        let _ = seed;
+        portable::attend::<Self>(qkv, pad, keep, heads)
     }
 
     /// The gradient of `qkv` from the context's gradient `grad`.
+    #[allow(clippy::too_many_arguments)]
     fn self_attention_backward(
         qkv: FloatTensor<Self>,
         weights: FloatTensor<Self>,
-        keep: FloatTensor<Self>,
+        mask: FloatTensor<Self>,
+        keep: f32,
+        seed: u64,
         grad: FloatTensor<Self>,
         heads: usize,
     ) -> FloatTensor<Self> {
-        portable::backward::<Self>(qkv, weights, keep, grad, heads)
+        let _ = (keep, seed);
+        portable::backward::<Self>(qkv, weights, mask, grad, heads)
     }
 }
 
@@ -74,6 +90,26 @@ pub mod portable {
     /// An empty `keep` tensor stands for "no dropout".
     pub fn is_none<B: Backend>(keep: &FloatTensor<B>) -> bool {
         keep.shape().num_elements() == 0
+    }
+
+    /// The forward pass with freshly drawn dropout multipliers (keep probability `keep`; `1`:
+    /// none, an empty tensor): context, weights and the multipliers.
+    pub fn attend<B: Backend>(
+        qkv: FloatTensor<B>,
+        pad: FloatTensor<B>,
+        keep: f32,
+        heads: usize,
+    ) -> (FloatTensor<B>, FloatTensor<B>, FloatTensor<B>) {
+        let g = geometry(&qkv.shape(), heads);
+        let (device, dtype) = (qkv.device(), qkv.dtype());
+        let mask = if keep < 1.0 {
+            let like = B::float_zeros(Shape::new([g.batch, g.heads, g.len, g.len]), &device, dtype.into());
+            bernoulli::<B>(like, keep)
+        } else {
+            B::float_zeros(Shape::new([0]), &device, dtype.into())
+        };
+        let (ctx, weights) = forward::<B>(qkv, pad, mask.clone(), heads);
+        (ctx, weights, mask)
     }
 
     fn expand_rows<B: Backend>(x: FloatTensor<B>, to: &Shape) -> FloatTensor<B> {
@@ -147,54 +183,54 @@ pub mod portable {
 #[cfg(feature = "wgpu")]
 impl AttentionBackend for burn::backend::Cube {}
 
-fn with_inputs<R>([qkv, pad, keep]: [FlexTensor; 3], f: impl FnOnce(AttentionInputs) -> R) -> R {
-    with_contents(qkv, |qkv| {
-        with_contents(pad, |pad| {
-            with_contents(keep, |keep| f(AttentionInputs { qkv, pad, keep: (!keep.is_empty()).then_some(keep) }))
-        })
-    })
+fn with_inputs<R>(qkv: FlexTensor, pad: FlexTensor, keep: f32, seed: u64, f: impl FnOnce(AttentionInputs) -> R) -> R {
+    let keep = (keep < 1.0).then(|| MaskKey::new(keep, seed));
+    with_contents(qkv, |qkv| with_contents(pad, |pad| f(AttentionInputs { qkv, pad, keep })))
 }
 
 impl AttentionBackend for Flex {
-    fn self_attention(qkv: FlexTensor, pad: FlexTensor, keep: FlexTensor, heads: usize) -> FlexTensor {
+    fn self_attention(qkv: FlexTensor, pad: FlexTensor, keep: f32, seed: u64, heads: usize) -> FlexTensor {
         if !all_f32(&[&qkv, &pad]) {
-            return portable::forward::<Self>(qkv, pad, keep, heads).0;
+            return portable::attend::<Self>(qkv, pad, keep, heads).0;
         }
         let g = geometry(&qkv.shape(), heads);
-        let (ctx, _) = with_inputs([qkv, pad, keep], |x| attention_cpu::forward(x, &g, false));
+        let (ctx, _) = with_inputs(qkv, pad, keep, seed, |x| attention_cpu::forward(x, &g, false));
         flex(ctx, Shape::new([g.batch, g.len, g.heads * g.head_dim]))
     }
 
     fn self_attention_with_weights(
         qkv: FlexTensor,
         pad: FlexTensor,
-        keep: FlexTensor,
+        keep: f32,
+        seed: u64,
         heads: usize,
-    ) -> (FlexTensor, FlexTensor) {
+    ) -> (FlexTensor, FlexTensor, FlexTensor) {
         if !all_f32(&[&qkv, &pad]) {
-            return portable::forward::<Self>(qkv, pad, keep, heads);
+            return portable::attend::<Self>(qkv, pad, keep, heads);
         }
         let g = geometry(&qkv.shape(), heads);
-        let (ctx, weights) = with_inputs([qkv, pad, keep], |x| attention_cpu::forward(x, &g, true));
+        let (ctx, weights) = with_inputs(qkv, pad, keep, seed, |x| attention_cpu::forward(x, &g, true));
         let weights = flex(weights, Shape::new([g.batch, g.heads, g.len, g.len]));
-        (flex(ctx, Shape::new([g.batch, g.len, g.heads * g.head_dim])), weights)
+        (flex(ctx, Shape::new([g.batch, g.len, g.heads * g.head_dim])), weights, flex(Vec::new(), [0]))
     }
 
     fn self_attention_backward(
         qkv: FlexTensor,
         weights: FlexTensor,
-        keep: FlexTensor,
+        mask: FlexTensor,
+        keep: f32,
+        seed: u64,
         grad: FlexTensor,
         heads: usize,
     ) -> FlexTensor {
-        if !all_f32(&[&qkv, &weights, &grad]) {
-            return portable::backward::<Self>(qkv, weights, keep, grad, heads);
+        if !all_f32(&[&qkv, &weights, &grad]) || !portable::is_none::<Self>(&mask) {
+            return portable::backward::<Self>(qkv, weights, mask, grad, heads);
         }
         let (shape, g) = (qkv.shape(), geometry(&qkv.shape(), heads));
         // the backward kernels do not read the padding: masked weights are already 0
         let no_pad = flex(Vec::new(), Shape::new([0]));
         let d_qkv = with_contents(weights, |w| {
-            with_contents(grad, |dc| with_inputs([qkv, no_pad, keep], |x| attention_cpu::backward(x, w, dc, &g)))
+            with_contents(grad, |dc| with_inputs(qkv, no_pad, keep, seed, |x| attention_cpu::backward(x, w, dc, &g)))
         });
         flex(d_qkv, shape)
     }
@@ -205,15 +241,16 @@ impl AttentionBackend for Flex {
 struct AttentionBackward;
 
 impl<B: AttentionBackend> Backward<B, 1> for AttentionBackward {
-    /// Checkpointed `qkv`; the attention weights and dropout multipliers; the head count.
-    type State = (NodeId, FloatTensor<B>, FloatTensor<B>, usize);
+    /// Checkpointed `qkv`; the attention weights; the dropout multipliers (or an empty tensor),
+    /// keep probability and seed; the head count.
+    type State = (NodeId, FloatTensor<B>, FloatTensor<B>, f32, u64, usize);
 
     fn backward(self, ops: Ops<Self::State, 1>, grads: &mut Gradients, checkpointer: &mut Checkpointer) {
         let grad = grads.consume::<B>(&ops.node);
-        let (qkv, weights, keep, heads) = ops.state;
+        let (qkv, weights, mask, keep, seed, heads) = ops.state;
         let qkv = checkpointer.retrieve_node_output::<FloatTensor<B>>(qkv);
         if let Some(node) = &ops.parents[0] {
-            grads.register::<B>(node.id, B::self_attention_backward(qkv, weights, keep, grad, heads));
+            grads.register::<B>(node.id, B::self_attention_backward(qkv, weights, mask, keep, seed, grad, heads));
         }
     }
 }
@@ -222,35 +259,36 @@ impl<B: AttentionBackend, C: CheckpointStrategy> AttentionBackend for Autodiff<B
     fn self_attention(
         qkv: FloatTensor<Self>,
         pad: FloatTensor<Self>,
-        keep: FloatTensor<Self>,
+        keep: f32,
+        seed: u64,
         heads: usize,
     ) -> FloatTensor<Self> {
-        let (pad, keep) = (pad.into_primitive(), keep.into_primitive());
+        let pad = pad.into_primitive();
         match AttentionBackward.prepare::<C>([qkv.node()]).compute_bound().stateful() {
             OpsKind::Tracked(mut prep) => {
                 let id = prep.checkpoint(&qkv);
-                let (ctx, weights) = B::self_attention_with_weights(qkv.into_primitive(), pad, keep.clone(), heads);
-                prep.finish((id, weights, keep, heads), ctx)
+                let (ctx, weights, mask) = B::self_attention_with_weights(qkv.into_primitive(), pad, keep, seed, heads);
+                prep.finish((id, weights, mask, keep, seed, heads), ctx)
             }
-            OpsKind::UnTracked(prep) => prep.finish(B::self_attention(qkv.into_primitive(), pad, keep, heads)),
+            OpsKind::UnTracked(prep) => prep.finish(B::self_attention(qkv.into_primitive(), pad, keep, seed, heads)),
         }
     }
 }
 
-/// Multi-head self-attention on any device (see the module docs).
+/// Multi-head self-attention on any device (see the module docs), with dropout of the attention
+/// weights with probability `dropout` (`0` outside training).
 ///
 /// # Shapes
 /// - qkv: `[batch, len, 3 · heads · head_dim]`: the query, key and value projections side by side
 /// - pad: `[batch, len]`, `true` at padding
-/// - keep: `[batch, heads, len, len]` dropout multipliers (training), or none
 /// - output: `[batch, len, heads · head_dim]`
-pub fn self_attention(qkv: Tensor<3>, pad: Tensor<2, Bool>, keep: Option<Tensor<4>>, heads: usize) -> Tensor<3> {
-    let device = qkv.device();
-    let keep = keep.map(|k| k.into_dispatch());
+pub fn self_attention(qkv: Tensor<3>, pad: Tensor<2, Bool>, dropout: f64, heads: usize) -> Tensor<3> {
+    let seed = if dropout > 0.0 { next_seed() } else { 0 };
     let out = <Dispatch as AttentionBackend>::self_attention(
         qkv.into_dispatch(),
         pad.float().into_dispatch(),
-        keep.unwrap_or_else(|| Tensor::<1>::empty([0], &device).into_dispatch()),
+        (1.0 - dropout) as f32,
+        seed,
         heads,
     );
     Tensor::from_dispatch(out)
@@ -260,6 +298,7 @@ pub fn self_attention(qkv: Tensor<3>, pad: Tensor<2, Bool>, keep: Option<Tensor<
 mod tests {
     use burn::tensor::{Device, Distribution, TensorData, Tolerance};
 
+    use super::super::dropout::mask_values;
     use super::*;
 
     fn random(shape: [usize; 3], device: &Device) -> Tensor<3> {
@@ -287,19 +326,22 @@ mod tests {
             let (qkv, dc) = (random([batch, len, 3 * width], &device), random([batch, len, width], &device));
             let pad: Vec<f32> = (0..batch * len).map(|i| if i % len >= len - (i / len) { 1.0 } else { 0.0 }).collect();
             let pad = Tensor::<2>::from_data(TensorData::new(pad, [batch, len]), &device);
-            let keep = if dropout {
-                let values = super::super::dropout::mask_values(batch * heads * len * len, 0.7, 5);
-                FlexTensor::from_data(TensorData::new(values, [batch, heads, len, len]))
-            } else {
-                FlexTensor::from_data(TensorData::new(Vec::<f32>::new(), [0]))
+            // the CPU kernels compute the multipliers from the seed; the portable bodies get them
+            let (keep, seed) = if dropout { (0.7, 5) } else { (1.0, 0) };
+            let mask = match dropout {
+                true => flex(mask_values(batch * heads * len * len, keep, seed), [batch, heads, len, len]),
+                false => flex(Vec::new(), [0]),
             };
-            let (ctx, weights) = Flex::self_attention_with_weights(flex_of(&qkv), flex_of(&pad), keep.clone(), heads);
-            let (ctx_ref, weights_ref) = portable::forward::<Flex>(flex_of(&qkv), flex_of(&pad), keep.clone(), heads);
+            let (ctx, weights, none) =
+                Flex::self_attention_with_weights(flex_of(&qkv), flex_of(&pad), keep, seed, heads);
+            assert!(portable::is_none::<Flex>(&none), "the CPU keeps no mask");
+            let (ctx_ref, weights_ref) = portable::forward::<Flex>(flex_of(&qkv), flex_of(&pad), mask.clone(), heads);
             let case = format!("{:?}", (batch, len, heads, d, dropout));
             data(ctx).assert_approx_eq::<f32>(&data(ctx_ref), Tolerance::rel_abs(1e-4, 1e-5));
             data(weights.clone()).assert_approx_eq::<f32>(&data(weights_ref), Tolerance::rel_abs(1e-4, 1e-5));
-            let ours = Flex::self_attention_backward(flex_of(&qkv), weights.clone(), keep.clone(), flex_of(&dc), heads);
-            let theirs = portable::backward::<Flex>(flex_of(&qkv), weights, keep, flex_of(&dc), heads);
+            let ours =
+                Flex::self_attention_backward(flex_of(&qkv), weights.clone(), none, keep, seed, flex_of(&dc), heads);
+            let theirs = portable::backward::<Flex>(flex_of(&qkv), weights, mask, flex_of(&dc), heads);
             let (ours, theirs) = (data(ours), data(theirs));
             let values = ours.as_slice::<f32>().unwrap();
             for (part, what) in ["dq", "dk", "dv"].iter().enumerate() {
@@ -308,5 +350,31 @@ mod tests {
             }
             ours.assert_approx_eq::<f32>(&theirs, Tolerance::rel_abs(1e-4, 1e-5));
         }
+    }
+
+    /// Under autodiff the backward pass redoes the forward pass's dropout (the seed travels in
+    /// the node's state).
+    #[test]
+    fn autodiff_backward_redoes_the_forward_dropout() {
+        let device = Device::flex().autodiff();
+        let (batch, len, heads, d, seed) = (2, 9, 2, 16, 77);
+        let qkv = random([batch, len, 3 * heads * d], &device).require_grad();
+        let dc = random([batch, len, heads * d], &device);
+        let pad = Tensor::<2>::zeros([batch, len], &device);
+        let ctx = <Dispatch as AttentionBackend>::self_attention(
+            qkv.clone().into_dispatch(),
+            pad.clone().into_dispatch(),
+            0.7,
+            seed,
+            heads,
+        );
+        let ctx = Tensor::<3>::from_dispatch(ctx);
+        let grads = (ctx.clone() * dc.clone()).sum().backward();
+        let mask = flex(mask_values(batch * heads * len * len, 0.7, seed), [batch, heads, len, len]);
+        let (ctx_ref, weights) = portable::forward::<Flex>(flex_of(&qkv), flex_of(&pad), mask.clone(), heads);
+        let grad_ref = portable::backward::<Flex>(flex_of(&qkv), weights, mask, flex_of(&dc), heads);
+        let tolerance = Tolerance::rel_abs(1e-4, 1e-5);
+        data(flex_of(&ctx)).assert_approx_eq::<f32>(&data(ctx_ref), tolerance);
+        data(flex_of(&qkv.grad(&grads).expect("a gradient"))).assert_approx_eq::<f32>(&data(grad_ref), tolerance);
     }
 }

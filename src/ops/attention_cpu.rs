@@ -9,10 +9,11 @@
 //! (gemm packs each one) and several full passes for the swaps, the mask, softmax and dropout.
 //!
 //! Padded keys get zero weight (exactly; burn's module fills −10 000 before softmax, the same
-//! after rounding). `keep`, when given, is the dropout multiplier of every attention weight
-//! (`0` or `1 / (1 − p)`), shape `[batch, heads, len, len]`.
+//! after rounding). `keep`, when given, gives the dropout multiplier of every attention weight
+//! (`0` or `1 / (1 − p)`) by its index in `[batch, heads, len, len]`, one row at a time.
 
 use super::attention_tiles::{backward_item_tiled, forward_item_tiled};
+use super::dropout::MaskKey;
 use super::fast_math::exp;
 use super::parallel::{collect_chunk_pairs, collect_chunks};
 use super::simd::{LANES, lane_dot, widest_simd};
@@ -65,7 +66,7 @@ impl AttentionGeometry {
 pub struct AttentionInputs<'a> {
     pub qkv: &'a [f32],
     pub pad: &'a [f32],
-    pub keep: Option<&'a [f32]>,
+    pub keep: Option<MaskKey>,
 }
 
 /// The context (`[batch, len, heads · head_dim]`) and, if `with_weights`, the attention weights
@@ -211,7 +212,7 @@ fn forward_item(x: AttentionInputs, qkv: &[f32], g: &AttentionGeometry, b: usize
     let (d, len, scale) = (g.head_dim, g.len, g.scale());
     let pad = &x.pad[b * len..][..len];
     let (mut k_cols, mut v_rows) = (vec![0.0; len * d], vec![0.0; len * d]);
-    let (mut row, mut query) = (vec![0.0; len], vec![0.0; d]);
+    let (mut row, mut query, mut keep) = (vec![0.0; len], vec![0.0; d], vec![0.0; len]);
     for h in 0..g.heads {
         gather_cols(qkv, g, 1, h, &mut k_cols);
         gather_rows(qkv, g, 2, h, &mut v_rows);
@@ -222,9 +223,9 @@ fn forward_item(x: AttentionInputs, qkv: &[f32], g: &AttentionGeometry, b: usize
             if !probs.is_empty() {
                 probs[(h * len + i) * len..][..len].copy_from_slice(&row);
             }
-            if let Some(keep) = x.keep {
-                let keep = &keep[b * g.weights_item() + (h * len + i) * len..][..len];
-                row.iter_mut().zip(keep).for_each(|(p, &m)| *p *= m);
+            if let Some(key) = x.keep {
+                key.fill(b * g.weights_item() + (h * len + i) * len, &mut keep);
+                row.iter_mut().zip(&keep).for_each(|(p, &m)| *p *= m);
             }
             let out = &mut ctx[i * g.width() + h * d..][..d];
             for (j, &p) in row.iter().enumerate() {
@@ -249,7 +250,7 @@ fn backward_item(
 ) {
     let (d, len, scale) = (g.head_dim, g.len, g.scale());
     let [mut q_rows, mut k_rows, mut v_cols] = [0; 3].map(|_| vec![0.0; len * d]);
-    let (mut d_weights, mut dropped) = (vec![0.0; len], vec![0.0; len]);
+    let (mut d_weights, mut dropped, mut keep_row) = (vec![0.0; len], vec![0.0; len], vec![0.0; len]);
     for h in 0..g.heads {
         gather_rows(qkv, g, 0, h, &mut q_rows);
         gather_rows(qkv, g, 1, h, &mut k_rows);
@@ -257,7 +258,10 @@ fn backward_item(
         for i in 0..len {
             let at = b * g.weights_item() + (h * len + i) * len;
             let p = &probs[at..][..len];
-            let keep = x.keep.map(|keep| &keep[at..][..len]);
+            let keep = x.keep.map(|key| {
+                key.fill(at, &mut keep_row);
+                &keep_row
+            });
             let dc = &grad[b * g.item() + i * g.width() + h * d..][..d];
             // d(dropped weights) = dC_i · Vᵀ; dV_j += dropped_ij · dC_i
             row_times(dc, &v_cols, &mut d_weights);

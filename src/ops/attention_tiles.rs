@@ -45,7 +45,7 @@ pub(super) fn forward_item_tiled(
     let mut k_cols = vec![0.0; d * cols];
     let mut queries = vec![0.0; rows * d];
     let mut v_rows = vec![0.0; cols * d];
-    let mut weights = vec![0.0; rows * cols];
+    let (mut weights, mut keep) = (vec![0.0; rows * cols], vec![0.0; len]);
     for h in 0..g.heads {
         for t in 0..len {
             for (k, &value) in qkv[g.at(1, t, h)..][..d].iter().enumerate() {
@@ -69,9 +69,9 @@ pub(super) fn forward_item_tiled(
             if !probs.is_empty() {
                 probs[(h * len + i) * len..][..len].copy_from_slice(row);
             }
-            if let Some(keep) = x.keep {
-                let keep = &keep[b * g.weights_item() + (h * len + i) * len..][..len];
-                row.iter_mut().zip(keep).for_each(|(p, &m)| *p *= m);
+            if let Some(key) = x.keep {
+                key.fill(b * g.weights_item() + (h * len + i) * len, &mut keep);
+                row.iter_mut().zip(&keep).for_each(|(p, &m)| *p *= m);
             }
             weights[i * cols + len..][..cols - len].fill(0.0);
         }
@@ -106,6 +106,7 @@ pub(super) fn backward_item_tiled(
     let [mut q_rows, mut k_rows, mut d_ctx] = [0; 3].map(|_| vec![0.0; rows * d]);
     let mut v_cols = vec![0.0; d * cols];
     let [mut d_weights, mut dropped_t, mut d_scores_t] = [0; 3].map(|_| vec![0.0; rows * cols]);
+    let mut keep = vec![0.0; len];
     for h in 0..g.heads {
         for t in 0..len {
             q_rows[t * d..][..d].copy_from_slice(&qkv[g.at(0, t, h)..][..d]);
@@ -130,10 +131,10 @@ pub(super) fn backward_item_tiled(
             let p = &probs[at..][..len];
             let dw = &mut d_weights[i * cols..][..len];
             match x.keep {
-                Some(keep) => {
-                    let keep = &keep[at..][..len];
-                    dw.iter_mut().zip(keep).for_each(|(w, &m)| *w *= m);
-                    for (j, (&p, &m)) in p.iter().zip(keep).enumerate() {
+                Some(key) => {
+                    key.fill(at, &mut keep);
+                    dw.iter_mut().zip(&keep).for_each(|(w, &m)| *w *= m);
+                    for (j, (&p, &m)) in p.iter().zip(&keep).enumerate() {
                         dropped_t[j * cols + i] = p * m;
                     }
                 }

@@ -20,7 +20,7 @@ use burn::backend::autodiff::ops::{Backward, Ops, OpsKind};
 use burn::backend::ops::FloatTensorOps;
 use burn::backend::tensor::FloatTensor;
 use burn::backend::{Autodiff, Backend, Dispatch, Flex, TensorMetadata, backend_extension};
-use burn::tensor::{DType, Device, Distribution, Tensor, TensorData};
+use burn::tensor::{DType, Distribution, Tensor, TensorData};
 use burn_flex::FlexTensor;
 
 use super::flex_data::update_in_place;
@@ -118,44 +118,69 @@ impl DropoutMaskBackend for Flex {
 /// `x` times the multipliers of [`mask_values`], in one pass, in place where `x` owns its buffer
 /// alone (under autodiff nothing keeps it: the backward pass regenerates the mask).
 fn masked(x: FlexTensor, keep: f32, seed: u64) -> FlexTensor {
-    let (a, b, threshold, scale) = mask_parameters(keep, seed);
+    let key = MaskKey::new(keep, seed);
     update_in_place(x, |x| {
-        for_each_piece(x, |start, x| {
-            let start = start as u32;
-            widest_simd!(masked_loop(start: u32 = start, x: &mut [f32] = x, a: u32 = a, b: u32 = b, threshold: u32 = threshold, scale: f32 = scale))
-        })
+        for_each_piece(
+            x,
+            |start, x| widest_simd!(masked_loop(key: MaskKey = key, start: usize = start, x: &mut [f32] = x)),
+        )
     })
     .0
 }
 
 #[inline(always)]
-fn masked_loop(start: u32, x: &mut [f32], a: u32, b: u32, threshold: u32, scale: f32) {
+fn masked_loop(key: MaskKey, start: usize, x: &mut [f32]) {
+    let start = start as u32;
     for (i, x) in x.iter_mut().enumerate() {
-        *x = if hash32(hash32((start + i as u32) ^ a) ^ b) < threshold { *x * scale } else { 0.0 };
+        *x *= key.multiplier(start.wrapping_add(i as u32));
     }
 }
 
-/// The two hash keys, the keep threshold (of 2³²) and the scale.
-fn mask_parameters(keep: f32, seed: u64) -> (u32, u32, u32, f32) {
-    let threshold = (keep as f64 * 4_294_967_296.0).min(u32::MAX as f64) as u32;
-    (seed as u32, (seed >> 32) as u32, threshold, 1.0 / keep)
+/// One CPU dropout mask (keep probability + seed) without its values: element `i` is kept when
+/// `hash(hash(i ⊕ a) ⊕ b) / 2³² < keep` (`a`, `b` from the seed), so any kernel can compute the
+/// multiplier of any element where it needs it instead of reading a stored mask.
+#[derive(Clone, Copy, Debug)]
+pub struct MaskKey {
+    a: u32,
+    b: u32,
+    threshold: u32,
+    scale: f32,
 }
 
-/// The CPU mask: element `i` is kept when `hash(hash(i ⊕ a) ⊕ b) / 2³² < keep` (`a`, `b` from
-/// the seed).
-pub fn mask_values(len: usize, keep: f32, seed: u64) -> Vec<f32> {
-    let (a, b, threshold, scale) = mask_parameters(keep, seed);
-    collect_pieces(len, |start, out| {
+impl MaskKey {
+    pub fn new(keep: f32, seed: u64) -> Self {
+        let threshold = (keep as f64 * 4_294_967_296.0).min(u32::MAX as f64) as u32;
+        Self { a: seed as u32, b: (seed >> 32) as u32, threshold, scale: 1.0 / keep }
+    }
+
+    /// Element `index`'s multiplier: `0` or `1 / keep`.
+    #[inline(always)]
+    pub fn multiplier(&self, index: u32) -> f32 {
+        if hash32(hash32(index ^ self.a) ^ self.b) < self.threshold { self.scale } else { 0.0 }
+    }
+
+    /// The multipliers of elements `start..start + out.len()`.
+    #[inline(always)]
+    pub fn fill(&self, start: usize, out: &mut [f32]) {
         let start = start as u32;
-        widest_simd!(mask_loop(start: u32 = start, out: &mut [f32] = out, a: u32 = a, b: u32 = b, threshold: u32 = threshold, scale: f32 = scale))
-    })
+        for (i, o) in out.iter_mut().enumerate() {
+            *o = self.multiplier(start.wrapping_add(i as u32));
+        }
+    }
+}
+
+/// The CPU mask's values (see [`MaskKey`]).
+pub fn mask_values(len: usize, keep: f32, seed: u64) -> Vec<f32> {
+    let key = MaskKey::new(keep, seed);
+    collect_pieces(
+        len,
+        |start, out| widest_simd!(fill_mask(key: MaskKey = key, start: usize = start, out: &mut [f32] = out)),
+    )
 }
 
 #[inline(always)]
-fn mask_loop(start: u32, out: &mut [f32], a: u32, b: u32, threshold: u32, scale: f32) {
-    for (i, o) in out.iter_mut().enumerate() {
-        *o = if hash32(hash32((start + i as u32) ^ a) ^ b) < threshold { scale } else { 0.0 };
-    }
+fn fill_mask(key: MaskKey, start: usize, out: &mut [f32]) {
+    key.fill(start, out)
 }
 
 /// The mask is a constant: no gradient flows through it.
@@ -214,15 +239,6 @@ impl<B: DropoutMaskBackend, C: CheckpointStrategy> DropoutMaskBackend for Autodi
 pub fn dropout<const D: usize>(x: Tensor<D>, prob: f64) -> Tensor<D> {
     let (y, _) = <Dispatch as DropoutMaskBackend>::dropout_apply(x.into_dispatch(), (1.0 - prob) as f32, next_seed());
     Tensor::from_dispatch(y)
-}
-
-/// Dropout multipliers of shape `shape` on `device`, for dropout probability `prob`
-/// (`0 ≤ prob < 1`).
-pub fn dropout_mask<const D: usize>(shape: [usize; D], device: &Device, prob: f64) -> Tensor<D> {
-    // The ops read only the shape (and device) of `like`: one broadcast value, not a buffer.
-    let like = Tensor::<1>::zeros([1], device).reshape([1; D]).expand(shape);
-    let mask = <Dispatch as DropoutMaskBackend>::dropout_mask(like.into_dispatch(), (1.0 - prob) as f32, next_seed());
-    Tensor::from_dispatch(mask)
 }
 
 #[cfg(test)]

@@ -20,7 +20,7 @@ pub mod simd;
 
 pub use attention::self_attention;
 pub use depthwise::depthwise_conv_nhwc;
-pub use dropout::{dropout, dropout_mask};
+pub use dropout::dropout;
 pub use gelu::gelu;
 pub use layer_norm::layer_norm;
 pub use linear::{dense, linear};

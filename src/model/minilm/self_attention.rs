@@ -34,11 +34,8 @@ impl SelfAttention {
             len,
             3 * hidden,
         ]);
-        let keep = self
-            .dropout
-            .active(&qkv)
-            .then(|| crate::ops::dropout_mask([batch, self.heads, len, len], &qkv.device(), self.dropout.prob));
-        linear(&self.output, self_attention(qkv, mask_pad, keep, self.heads))
+        let dropout = if self.dropout.active(&qkv) { self.dropout.prob } else { 0.0 };
+        linear(&self.output, self_attention(qkv, mask_pad, dropout, self.heads))
     }
 
     /// The three projections' weights side by side, `[hidden, 3 · hidden]`: one matrix product
