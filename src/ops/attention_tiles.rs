@@ -1,6 +1,7 @@
-//! The attention kernels of [`super::attention_cpu`] for head sizes that are a multiple of 16
-//! (MiniLM: 32): the products as register tiles of 4 rows × 16 lanes, four independent chains of
-//! multiply-adds (the row-by-row kernels keep one chain waiting on itself).
+//! The attention kernels of [`super::attention_cpu`], one batch item at a time: the products as
+//! register tiles of 4 rows × 16 lanes, four independent chains of multiply-adds (a row-by-row
+//! loop keeps one chain waiting on itself). Heads are gathered into scratch rows padded with zeros
+//! to whole tiles (head size to a multiple of 16: MiniLM's 32 needs none), so any size works.
 
 use super::attention_cpu::{AttentionGeometry, AttentionInputs, masked_softmax};
 use super::simd::{LANES, lane_dot};
@@ -26,11 +27,24 @@ fn tile(a: &[f32], a_stride: usize, k: usize, b: &[f32], b_stride: usize) -> [[f
     acc
 }
 
-/// [`super::attention_cpu`]'s forward kernel for head sizes that are a multiple of [`LANES`]: scores and the weighted sum
-/// of values as register tiles of 4 query rows × 16 lanes (the row-by-row loops keep one chain
-/// of multiply-adds waiting on itself).
+/// Head sizes padded to whole tiles: the row stride of the scratch buffers.
+fn padded(head_dim: usize) -> usize {
+    head_dim.div_ceil(LANES) * LANES
+}
+
+/// Copies the first lanes of tile rows `acc` (at most `len - i0` of them) to `out` at
+/// `at(row)`, `lanes` values each: what of a tile lies inside the head and the sequence.
 #[inline(always)]
-pub(super) fn forward_item_tiled(
+fn store(acc: &[[f32; LANES]; TILE_ROWS], rows: usize, lanes: usize, out: &mut [f32], at: impl Fn(usize) -> usize) {
+    for (r, acc) in acc.iter().enumerate().take(rows) {
+        out[at(r)..][..lanes].copy_from_slice(&acc[..lanes]);
+    }
+}
+
+/// [`super::attention_cpu`]'s forward kernel for one batch item: scores and the weighted sum of
+/// values as register tiles of 4 query rows × 16 lanes.
+#[inline(always)]
+pub(super) fn forward_item(
     x: AttentionInputs,
     qkv: &[f32],
     g: &AttentionGeometry,
@@ -38,13 +52,14 @@ pub(super) fn forward_item_tiled(
     ctx: &mut [f32],
     probs: &mut [f32],
 ) {
-    let (d, len, scale) = (g.head_dim, g.len, g.scale());
+    let (d, dp, len, scale) = (g.head_dim, padded(g.head_dim), g.len, g.scale());
     let pad = &x.pad[b * len..][..len];
     let cols = len.div_ceil(LANES) * LANES; // key columns, zero-padded to whole tiles
     let rows = len.div_ceil(TILE_ROWS) * TILE_ROWS; // query rows, zero-padded to whole tiles
+    // scratch: padding rows and columns stay zero for every head
     let mut k_cols = vec![0.0; d * cols];
-    let mut queries = vec![0.0; rows * d];
-    let mut v_rows = vec![0.0; cols * d];
+    let mut queries = vec![0.0; rows * dp];
+    let mut v_rows = vec![0.0; cols * dp];
     let (mut weights, mut keep) = (vec![0.0; rows * cols], vec![0.0; len]);
     for h in 0..g.heads {
         for t in 0..len {
@@ -52,12 +67,12 @@ pub(super) fn forward_item_tiled(
                 k_cols[k * cols + t] = value;
             }
             let q = &qkv[g.at(0, t, h)..][..d];
-            queries[t * d..][..d].iter_mut().zip(q).for_each(|(o, &q)| *o = q * scale);
-            v_rows[t * d..][..d].copy_from_slice(&qkv[g.at(2, t, h)..][..d]);
+            queries[t * dp..][..d].iter_mut().zip(q).for_each(|(o, &q)| *o = q * scale);
+            v_rows[t * dp..][..d].copy_from_slice(&qkv[g.at(2, t, h)..][..d]);
         }
         for i0 in (0..rows).step_by(TILE_ROWS) {
             for j0 in (0..cols).step_by(LANES) {
-                let acc = tile(&queries[i0 * d..], d, d, &k_cols[j0..], cols);
+                let acc = tile(&queries[i0 * dp..], dp, d, &k_cols[j0..], cols);
                 for (r, acc) in acc.iter().enumerate() {
                     weights[(i0 + r) * cols + j0..][..LANES].copy_from_slice(acc);
                 }
@@ -78,19 +93,16 @@ pub(super) fn forward_item_tiled(
         // context rows = weights · V, tile by tile over the head's lanes
         for i0 in (0..len).step_by(TILE_ROWS) {
             for c0 in (0..d).step_by(LANES) {
-                let acc = tile(&weights[i0 * cols..], cols, len, &v_rows[c0..], d);
-                for (r, acc) in acc.iter().enumerate().take(len - i0) {
-                    ctx[(i0 + r) * g.width() + h * d + c0..][..LANES].copy_from_slice(acc);
-                }
+                let acc = tile(&weights[i0 * cols..], cols, len, &v_rows[c0..], dp);
+                store(&acc, len - i0, LANES.min(d - c0), ctx, |r| (i0 + r) * g.width() + h * d + c0);
             }
         }
     }
 }
 
-/// Its backward kernel for head sizes that are a multiple of [`LANES`], with the products as
-/// register tiles (see [`forward_item_tiled`]).
+/// Its backward kernel, with the products as register tiles (see [`forward_item`]).
 #[inline(always)]
-pub(super) fn backward_item_tiled(
+pub(super) fn backward_item(
     x: AttentionInputs,
     qkv: &[f32],
     probs: &[f32],
@@ -99,27 +111,27 @@ pub(super) fn backward_item_tiled(
     b: usize,
     out: &mut [f32],
 ) {
-    let (d, len, scale) = (g.head_dim, g.len, g.scale());
+    let (d, dp, len, scale) = (g.head_dim, padded(g.head_dim), g.len, g.scale());
     let cols = len.div_ceil(LANES) * LANES;
     let rows = len.div_ceil(TILE_ROWS) * TILE_ROWS;
-    // scratch: rows beyond `len` stay zero for every head
-    let [mut q_rows, mut k_rows, mut d_ctx] = [0; 3].map(|_| vec![0.0; rows * d]);
+    // scratch: padding rows and columns stay zero for every head
+    let [mut q_rows, mut k_rows, mut d_ctx] = [0; 3].map(|_| vec![0.0; rows * dp]);
     let mut v_cols = vec![0.0; d * cols];
     let [mut d_weights, mut dropped_t, mut d_scores_t] = [0; 3].map(|_| vec![0.0; rows * cols]);
     let mut keep = vec![0.0; len];
     for h in 0..g.heads {
         for t in 0..len {
-            q_rows[t * d..][..d].copy_from_slice(&qkv[g.at(0, t, h)..][..d]);
-            k_rows[t * d..][..d].copy_from_slice(&qkv[g.at(1, t, h)..][..d]);
+            q_rows[t * dp..][..d].copy_from_slice(&qkv[g.at(0, t, h)..][..d]);
+            k_rows[t * dp..][..d].copy_from_slice(&qkv[g.at(1, t, h)..][..d]);
             for (k, &value) in qkv[g.at(2, t, h)..][..d].iter().enumerate() {
                 v_cols[k * cols + t] = value;
             }
-            d_ctx[t * d..][..d].copy_from_slice(&grad[b * g.item() + t * g.width() + h * d..][..d]);
+            d_ctx[t * dp..][..d].copy_from_slice(&grad[b * g.item() + t * g.width() + h * d..][..d]);
         }
         // d(dropped weights) = dC · Vᵀ
         for i0 in (0..rows).step_by(TILE_ROWS) {
             for j0 in (0..cols).step_by(LANES) {
-                let acc = tile(&d_ctx[i0 * d..], d, d, &v_cols[j0..], cols);
+                let acc = tile(&d_ctx[i0 * dp..], dp, d, &v_cols[j0..], cols);
                 for (r, acc) in acc.iter().enumerate() {
                     d_weights[(i0 + r) * cols + j0..][..LANES].copy_from_slice(acc);
                 }
@@ -150,14 +162,12 @@ pub(super) fn backward_item_tiled(
         for i0 in (0..len).step_by(TILE_ROWS) {
             for c0 in (0..d).step_by(LANES) {
                 let products = [
-                    (0, tile(&d_weights[i0 * cols..], cols, len, &k_rows[c0..], d)),
-                    (1, tile(&d_scores_t[i0 * cols..], cols, len, &q_rows[c0..], d)),
-                    (2, tile(&dropped_t[i0 * cols..], cols, len, &d_ctx[c0..], d)),
+                    (0, tile(&d_weights[i0 * cols..], cols, len, &k_rows[c0..], dp)),
+                    (1, tile(&d_scores_t[i0 * cols..], cols, len, &q_rows[c0..], dp)),
+                    (2, tile(&dropped_t[i0 * cols..], cols, len, &d_ctx[c0..], dp)),
                 ];
                 for (part, acc) in products {
-                    for (r, acc) in acc.iter().enumerate().take(len - i0) {
-                        out[g.at(part, i0 + r, h) + c0..][..LANES].copy_from_slice(acc);
-                    }
+                    store(&acc, len - i0, LANES.min(d - c0), out, |r| g.at(part, i0 + r, h) + c0);
                 }
             }
         }
