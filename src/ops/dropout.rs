@@ -24,7 +24,7 @@ use burn::tensor::{DType, Distribution, Tensor, TensorData};
 use burn_flex::FlexTensor;
 
 use super::flex_data::update_in_place;
-use super::parallel::{collect_pieces, for_each_piece};
+use super::parallel::for_each_piece;
 use super::simd::widest_simd;
 
 static SEED: AtomicU64 = AtomicU64::new(0x5EED);
@@ -58,17 +58,12 @@ fn hash32(mut x: u32) -> u32 {
 
 #[backend_extension(Flex, Cube: cfg(feature = "wgpu"), Autodiff)]
 pub trait DropoutMaskBackend: Backend {
-    /// A tensor shaped like `like` (whose values are not read) of `0` (probability `1 − keep`)
-    /// and `1 / keep`.
-    fn dropout_mask(like: FloatTensor<Self>, keep: f32, seed: u64) -> FloatTensor<Self> {
-        let _ = seed;
-        bernoulli::<Self>(like, keep)
-    }
-
-    /// `x` times dropout multipliers, and what [`Self::dropout_apply_grad`] needs to redo them:
-    /// the multipliers, or an empty tensor where the seed regenerates them (the CPU).
+    /// `x` times dropout multipliers (`0` with probability `1 − keep`, else `1 / keep`), and what
+    /// [`Self::dropout_apply_grad`] needs to redo them: the multipliers, or an empty tensor where
+    /// the seed regenerates them (the CPU).
     fn dropout_apply(x: FloatTensor<Self>, keep: f32, seed: u64) -> (FloatTensor<Self>, FloatTensor<Self>) {
-        let mask = Self::dropout_mask(x.clone(), keep, seed);
+        let _ = seed;
+        let mask = bernoulli::<Self>(x.clone(), keep);
         (Self::float_mul(x, mask.clone()), mask)
     }
 
@@ -90,14 +85,6 @@ pub fn bernoulli<B: Backend>(like: FloatTensor<B>, keep: f32) -> FloatTensor<B> 
 impl DropoutMaskBackend for burn::backend::Cube {}
 
 impl DropoutMaskBackend for Flex {
-    fn dropout_mask(like: FlexTensor, keep: f32, seed: u64) -> FlexTensor {
-        if like.dtype() != DType::F32 {
-            return bernoulli::<Self>(like, keep);
-        }
-        let shape = like.shape();
-        FlexTensor::from_data(TensorData::new(mask_values(shape.num_elements(), keep, seed), shape))
-    }
-
     fn dropout_apply(x: FlexTensor, keep: f32, seed: u64) -> (FlexTensor, FlexTensor) {
         if x.dtype() != DType::F32 {
             let mask = bernoulli::<Self>(x.clone(), keep);
@@ -115,7 +102,7 @@ impl DropoutMaskBackend for Flex {
     }
 }
 
-/// `x` times the multipliers of [`mask_values`], in one pass, in place where `x` owns its buffer
+/// `x` times the multipliers of [`MaskKey`], in one pass, in place where `x` owns its buffer
 /// alone (under autodiff nothing keeps it: the backward pass regenerates the mask).
 fn masked(x: FlexTensor, keep: f32, seed: u64) -> FlexTensor {
     let key = MaskKey::new(keep, seed);
@@ -169,18 +156,11 @@ impl MaskKey {
     }
 }
 
-/// The CPU mask's values (see [`MaskKey`]).
+/// The CPU mask's values (see [`MaskKey`]): the reference the fused kernels are tested against.
+#[cfg(test)]
 pub fn mask_values(len: usize, keep: f32, seed: u64) -> Vec<f32> {
     let key = MaskKey::new(keep, seed);
-    collect_pieces(
-        len,
-        |start, out| widest_simd!(fill_mask(key: MaskKey = key, start: usize = start, out: &mut [f32] = out)),
-    )
-}
-
-#[inline(always)]
-fn fill_mask(key: MaskKey, start: usize, out: &mut [f32]) {
-    key.fill(start, out)
+    (0..len).map(|i| key.multiplier(i as u32)).collect()
 }
 
 /// The mask is a constant: no gradient flows through it.
@@ -211,11 +191,6 @@ impl<B: DropoutMaskBackend> Backward<B, 1> for DropoutBackward {
 }
 
 impl<B: DropoutMaskBackend, C: CheckpointStrategy> DropoutMaskBackend for Autodiff<B, C> {
-    fn dropout_mask(like: FloatTensor<Self>, keep: f32, seed: u64) -> FloatTensor<Self> {
-        let mask = B::dropout_mask(like.into_primitive(), keep, seed);
-        MaskLeaf.prepare::<C>([]).compute_bound().stateless(mask)
-    }
-
     fn dropout_apply(x: FloatTensor<Self>, keep: f32, seed: u64) -> (FloatTensor<Self>, FloatTensor<Self>) {
         match DropoutBackward.prepare::<C>([x.node()]).compute_bound().stateful() {
             OpsKind::Tracked(prep) => {
