@@ -27,6 +27,20 @@ fn tile(a: &[f32], a_stride: usize, k: usize, b: &[f32], b_stride: usize) -> [[f
     acc
 }
 
+/// `out = a · b` for all of `out`'s rows (a multiple of `TILE_ROWS`) and `cols` columns (a
+/// multiple of `LANES`): `a` has row stride `a_stride` and `k` used columns, `b` is `k × cols`.
+#[inline(always)]
+fn all_tiles(a: &[f32], a_stride: usize, k: usize, b: &[f32], cols: usize, out: &mut [f32]) {
+    for i0 in (0..out.len() / cols).step_by(TILE_ROWS) {
+        for j0 in (0..cols).step_by(LANES) {
+            let acc = tile(&a[i0 * a_stride..], a_stride, k, &b[j0..], cols);
+            for (r, acc) in acc.iter().enumerate() {
+                out[(i0 + r) * cols + j0..][..LANES].copy_from_slice(acc);
+            }
+        }
+    }
+}
+
 /// Head sizes padded to whole tiles: the row stride of the scratch buffers.
 fn padded(head_dim: usize) -> usize {
     head_dim.div_ceil(LANES) * LANES
@@ -70,14 +84,7 @@ pub(super) fn forward_item(
             queries[t * dp..][..d].iter_mut().zip(q).for_each(|(o, &q)| *o = q * scale);
             v_rows[t * dp..][..d].copy_from_slice(&qkv[g.at(2, t, h)..][..d]);
         }
-        for i0 in (0..rows).step_by(TILE_ROWS) {
-            for j0 in (0..cols).step_by(LANES) {
-                let acc = tile(&queries[i0 * dp..], dp, d, &k_cols[j0..], cols);
-                for (r, acc) in acc.iter().enumerate() {
-                    weights[(i0 + r) * cols + j0..][..LANES].copy_from_slice(acc);
-                }
-            }
-        }
+        all_tiles(&queries, dp, d, &k_cols, cols, &mut weights);
         for i in 0..len {
             let row = &mut weights[i * cols..][..len];
             masked_softmax(row, pad);
@@ -129,14 +136,7 @@ pub(super) fn backward_item(
             d_ctx[t * dp..][..d].copy_from_slice(&grad[b * g.item() + t * g.width() + h * d..][..d]);
         }
         // d(dropped weights) = dC · Vᵀ
-        for i0 in (0..rows).step_by(TILE_ROWS) {
-            for j0 in (0..cols).step_by(LANES) {
-                let acc = tile(&d_ctx[i0 * dp..], dp, d, &v_cols[j0..], cols);
-                for (r, acc) in acc.iter().enumerate() {
-                    d_weights[(i0 + r) * cols + j0..][..LANES].copy_from_slice(acc);
-                }
-            }
-        }
+        all_tiles(&d_ctx, dp, d, &v_cols, cols, &mut d_weights);
         // through dropout and softmax, row by row: dS = P ∘ (dP − Σ dP ∘ P) · scale
         for i in 0..len {
             let at = b * g.weights_item() + (h * len + i) * len;
