@@ -61,7 +61,7 @@ async function runInPage(page, backend, threads, unfreeze, epochs, maxLength, li
   }, { backend, threads, unfreeze, epochs, maxLength, limitPerClass });
 }
 
-const server = await serve(args.web, 0, () => {}, {}, ISOLATED);
+const server = await serve(args.web, { headers: ISOLATED });
 const context = await launch();
 try {
   const page = await context.newPage();

@@ -72,7 +72,7 @@ async function runInPage(page, backend, threads, unfreeze, files, epochs) {
   }, { backend, threads, unfreeze, files, epochs });
 }
 
-const server = await serve(args.web, 0, () => {}, { '/bench-data/': args.data }, ISOLATED);
+const server = await serve(args.web, { mounts: { '/bench-data/': args.data }, headers: ISOLATED });
 const context = await launch();
 try {
   const page = await context.newPage();

@@ -14,4 +14,5 @@ node_modules/.bin/tsc -p npm
 node_modules/.bin/esbuild npm/src/index.ts --bundle --format=esm --target=es2022 --outfile=npm/dist/index.js --log-level=warning
 node_modules/.bin/esbuild npm/src/worker.ts --bundle --format=esm --target=es2022 --outfile=npm/dist/worker.js --log-level=warning
 cp npm/pkg/burn_finetune_bg.wasm npm/pkg-cpu/burn_finetune_cpu_bg.wasm npm/pkg-cpu-mt/burn_finetune_cpu_mt_bg.wasm npm/dist/
+cp LICENSE-MIT LICENSE-APACHE npm/
 echo "== built npm/dist ($(du -sh npm/dist | cut -f1))"

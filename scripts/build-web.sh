@@ -6,7 +6,7 @@
 # Usage: scripts/build-web.sh   (output: build/web, or $DIST; the package: scripts/build-npm.sh)
 set -euo pipefail
 cd "$(dirname "$0")/.."
-export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-${FINETUNE_CACHE:-$HOME/.cache/burn-finetune}/target}
+source scripts/env.sh
 OUT=${DIST:-build/web}
 
 echo "== wasm engine, full (with WebGPU), CPU-only, CPU threaded (cargo build --target wasm32-unknown-unknown --release)"

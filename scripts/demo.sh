@@ -1,12 +1,17 @@
 #!/usr/bin/env bash
 # Builds and serves the demo on http://127.0.0.1:8080 with Trunk (set-up included, idempotent).
+# Usage: scripts/demo.sh           build, serve, rebuild on changes (Ctrl-C stops)
+#        scripts/demo.sh --check   the same build, served by Trunk on a free port, opened in
+#                                  Chromium: trains the sample one epoch on the threaded CPU
+#                                  engine, then stops the server (scripts/test.sh runs it).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-${FINETUNE_CACHE:-$HOME/.cache/burn-finetune}/target}
+source scripts/env.sh
 bash scripts/tools.sh
-if [ "$(trunk --version 2>/dev/null)" != "trunk 0.21.14" ]; then
-  echo "== installing trunk 0.21.14 (10-15 minutes, once)"
-  cargo install trunk --locked --version 0.21.14
-fi
 bash scripts/setup.sh
+# Trunk refuses to start when a path its [watch] ignore list names is missing (a fresh clone).
+mkdir -p npm/pkg npm/pkg-cpu npm/pkg-cpu-mt npm/dist
+if [ "${1:-}" = --check ]; then
+  exec node --test tests/demo/
+fi
 exec trunk serve

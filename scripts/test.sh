@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
 # Installs what the tests need and runs every test: native unit + integration tests (model parity,
 # training guarantees, a real fine-tune), the npm package's unit tests, then the browser end-to-end
-# tests in headless Chromium (CPU wasm and WebGPU/SwiftShader; the packed package in a Vite app).
+# tests in headless Chromium (CPU wasm and WebGPU/SwiftShader; the packed package in apps built
+# with Vite, webpack and none), and last the demo command itself (scripts/demo.sh --check).
 # Idempotent; fast when everything is already there.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-export FINETUNE_CACHE=${FINETUNE_CACHE:-$HOME/.cache/burn-finetune}
-export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$FINETUNE_CACHE/target}
+source scripts/env.sh
 
 if [ ! -x /usr/lib/chromium/chromium ]; then
   echo "== installing Debian chromium"
@@ -24,3 +24,5 @@ echo "== npm package unit tests (wrapper against a scripted worker, API referenc
 node --test npm/test/
 echo "== browser end-to-end tests"
 node --test --test-concurrency=1 tests/e2e/
+echo "== the demo command, checked (trunk serve, the sample trained one epoch in Chromium)"
+bash scripts/demo.sh --check

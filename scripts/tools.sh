@@ -1,15 +1,22 @@
 #!/usr/bin/env bash
 # Installs the build tools both README commands need (idempotent, fast when present):
-# the wasm32 target and rust-src, wasm-bindgen-cli at exactly Cargo.lock's version, and the npm dependencies.
+# the wasm32 target and rust-src, wasm-bindgen-cli at exactly Cargo.lock's version and trunk
+# 0.21.14 (into $FINETUNE_CACHE/tools), and the npm dependencies.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source scripts/env.sh
 rustup target list --installed | grep -q wasm32-unknown-unknown || rustup target add wasm32-unknown-unknown
 # The threaded engine rebuilds std with atomics (-Z build-std): it needs std's sources.
 rustup component list --installed | grep -q '^rust-src' || rustup component add rust-src
 WB=$(grep -A1 '^name = "wasm-bindgen"$' Cargo.lock | sed -n 's/version = "\(.*\)"/\1/p')
 if [ "$(wasm-bindgen --version 2>/dev/null | cut -d' ' -f2)" != "$WB" ]; then
   echo "== installing wasm-bindgen-cli $WB (a few minutes, once)"
-  cargo install wasm-bindgen-cli --version "$WB"   # no --locked: a locked dependency is not in the registry
+  cargo install wasm-bindgen-cli --version "$WB" --root "$FINETUNE_CACHE/tools"   # no --locked: a locked dependency is not in the registry
+fi
+# Trunk serves the demo (scripts/demo.sh); 0.22 needs a newer rustc.
+if [ "$(trunk --version 2>/dev/null)" != "trunk 0.21.14" ]; then
+  echo "== installing trunk 0.21.14 (10-15 minutes, once)"
+  cargo install trunk --locked --version 0.21.14 --root "$FINETUNE_CACHE/tools"
 fi
 if [ ! -d node_modules/playwright-core ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   npm ci --no-audit --no-fund

@@ -1,10 +1,13 @@
-//! burn-finetune: fine-tune a pretrained EfficientNet-Lite0 — its head and upper blocks only — on
-//! the user's own images, in the browser (WebGPU or CPU wasm) or natively.
+//! burn-finetune: fine-tune a pretrained classifier — EfficientNet-Lite0 on images, MiniLM-L6 on
+//! text — training only a new head and its upper layers, in the browser (WebGPU or CPU wasm) or
+//! natively.
 //!
-//! Layers, bottom up: [`weights`] (safetensors) → [`model`] (the network, cut into a frozen trunk
-//! and a trainable classifier) → [`data`] (preprocessing, split, feature cache) → [`train`] (the
-//! async loop and its guard rails) → [`finetuner`] (state between calls) → `web` (the only
-//! wasm-bindgen module) / `src/bin/finetune.rs` (the CLI).
+//! Layers, bottom up: [`weights`] (safetensors) → [`ops`] (tensor ops with their own backward and
+//! CPU kernels) → [`model`] (the networks, each cut into a frozen trunk and a trainable top) →
+//! [`data`] (preprocessing, tokenizer, split, feature caches) → [`train`] (the async loop and its
+//! guard rails) → [`task`] (each task's state between calls: [`ImageFineTuner`],
+//! [`TextFineTuner`]; model files) → `web` (`src/web/`, the only wasm-bindgen module) /
+//! `native` and `src/bin/finetune.rs` (the CLI). [`backend`] chooses WebGPU or the CPU.
 
 pub mod backend;
 pub mod data;

@@ -8,6 +8,7 @@
 import initFull, * as full from '../pkg/burn_finetune.js';
 import initCpu, * as cpu from '../pkg-cpu/burn_finetune_cpu.js';
 import initThreaded, * as threaded from '../pkg-cpu-mt/burn_finetune_cpu_mt.js';
+import { type Loaded, loadFile } from './model-cache';
 import type { BackendPreference } from './protocol';
 import { type PoolInit, type PoolReply, startThreadPool, stopThreadPool } from './thread-pool';
 
@@ -27,18 +28,36 @@ export function cpuThreads(requested: number | undefined, isolated: boolean, cor
   return Math.max(1, Math.min(requested || cores, 64));
 }
 
+/** Where the engine's .wasm files come from: beside worker.js (where bundlers put them, found
+ * through the literal `new URL('./x.wasm', import.meta.url)` they look for), or under `assetBase`. */
+export interface EngineFiles {
+  assetBase?: string;
+  /** Keep them across visits (model-cache.ts). */
+  cache: boolean;
+  /** Called with the module's file once loaded. */
+  onLoaded: (file: Loaded) => void;
+}
+
+async function engineFile(name: string, beside: URL, files: EngineFiles): Promise<Response> {
+  const url = files.assetBase ? new URL(name, files.assetBase) : beside;
+  const loaded = await loadFile(url.href, `engine module ${name}`, files.cache);
+  files.onLoaded(loaded);
+  return loaded.response;
+}
+
 /** Instantiates the module for `webgpu` (or the CPU one with `threads`; the WebGPU module runs
  * one) and returns it with its linear memory and the number of training threads it runs. */
-export async function loadEngine(webgpu: boolean, threads: number): Promise<{ module: Engine; memory: WebAssembly.Memory; threads: number }> {
+export async function loadEngine(webgpu: boolean, threads: number, files: EngineFiles): Promise<{ module: Engine; memory: WebAssembly.Memory; threads: number }> {
   if (webgpu) {
-    const wasm = await initFull({ module_or_path: new URL('./burn_finetune_bg.wasm', import.meta.url) });
+    const file = await engineFile('burn_finetune_bg.wasm', new URL('./burn_finetune_bg.wasm', import.meta.url), files);
+    const wasm = await initFull({ module_or_path: file });
     chosen = full;
     return { module: full, memory: wasm.memory, threads: 1 };
   }
   if (threads > 1) {
     try {
-      const bytes = await (await fetch(new URL('./burn_finetune_cpu_mt_bg.wasm', import.meta.url))).arrayBuffer();
-      const module = await WebAssembly.compile(bytes);
+      const file = await engineFile('burn_finetune_cpu_mt_bg.wasm', new URL('./burn_finetune_cpu_mt_bg.wasm', import.meta.url), files);
+      const module = await WebAssembly.compile(await file.arrayBuffer());
       const wasm = await initThreaded({ module_or_path: module });
       await startThreadPool(module, wasm.memory, threads, (n) => threaded.buildThreadPool(n));
       chosen = threaded as unknown as Engine;
@@ -50,7 +69,8 @@ export async function loadEngine(webgpu: boolean, threads: number): Promise<{ mo
       console.warn(`burn-finetune: training on one thread; the threaded engine did not start: ${(err as Error).message}`);
     }
   }
-  const wasm = await initCpu({ module_or_path: new URL('./burn_finetune_cpu_bg.wasm', import.meta.url) });
+  const file = await engineFile('burn_finetune_cpu_bg.wasm', new URL('./burn_finetune_cpu_bg.wasm', import.meta.url), files);
+  const wasm = await initCpu({ module_or_path: file });
   chosen = cpu as unknown as Engine;
   return { module: chosen, memory: wasm.memory, threads: 1 };
 }

@@ -5,7 +5,8 @@
 
 import { type Evaluation, evaluationFromConfusion } from './evaluation';
 import type { Example, FromWorker, ModelInfo, Prediction, Request, Skipped, Task, ToWorker, TrainOptions, TrainReport, Unfreeze, BackendChoice, EpochReport } from './protocol';
-import type { ImageInput } from './images';
+import { type SentImage, sendableImage } from './images';
+import { deleteKept, keepModel, type KeptSummary, listKept, loadKept } from './kept-models';
 import type { ExampleOf, FineTuner, FineTunerEvent, FineTunerOptions, ImageExample, InputOf, TextExample, TrainResult, TrainSettings } from './types';
 
 /** Starts a fine-tuner: a worker with the engine and the pretrained weights loaded. */
@@ -16,17 +17,21 @@ export async function createFineTuner<T extends Task>(options: FineTunerOptions<
   if (!options.modelUrl) throw new TypeError('modelUrl is required: the URL of the pretrained weights');
   const page = globalThis.location?.href;
   const modelUrl = new URL(options.modelUrl, page).href;
-  const worker = options.workerUrl
-    ? new Worker(new URL(options.workerUrl, page), { type: 'module' })
+  const moved = movedWorkerUrl();
+  // The literal `new Worker(new URL('./worker.js', import.meta.url))` is what bundlers (Vite,
+  // webpack) look for to emit worker.js and the engine modules it loads.
+  const worker = options.workerUrl || moved
+    ? new Worker(new URL(options.workerUrl ?? moved!, page), { type: 'module' })
     : new Worker(new URL('./worker.js', import.meta.url), { type: 'module' });
   const tuner = new WorkerFineTuner<T>(options.task, worker, options.onProgress);
-  const threads = options.threads === undefined ? {} : { threads: options.threads };
+  const common = {
+    type: 'init', backend: options.backend ?? 'auto', weightsUrl: modelUrl, cache: options.cache ?? true,
+    ...(options.threads === undefined ? {} : { threads: options.threads }),
+    ...(options.assetBase === undefined ? {} : { assetBase: new URL(options.assetBase, page).href }),
+  } as const;
   const init: ToWorker = options.task === 'image'
-    ? { type: 'init', task: 'image', backend: options.backend ?? 'auto', weightsUrl: modelUrl, ...threads }
-    : {
-      type: 'init', task: 'text', backend: options.backend ?? 'auto', weightsUrl: modelUrl, ...threads,
-      tokenizerUrl: new URL(options.tokenizerUrl ?? 'tokenizer.json', options.tokenizerUrl ? page : modelUrl).href,
-    };
+    ? { ...common, task: 'image' }
+    : { ...common, task: 'text', tokenizerUrl: new URL(options.tokenizerUrl ?? 'tokenizer.json', options.tokenizerUrl ? page : modelUrl).href };
   try {
     await tuner.start(init);
   } catch (err) {
@@ -35,6 +40,17 @@ export async function createFineTuner<T extends Task>(options: FineTunerOptions<
   }
   return tuner;
 }
+
+/** Where worker.js is when a dev server moved this module away from it, else null. Vite's dev
+ * server serves dependencies pre-bundled from `node_modules/.vite/deps/`, where worker.js is not;
+ * the package's own files stay under `node_modules/burn-finetune/dist/`. */
+function movedWorkerUrl(): string | null {
+  const here = new URL(import.meta.url);
+  const deps = /\/node_modules\/\.vite\/deps[^/]*\/[^/]*$/.exec(here.pathname);
+  if (!deps) return null;
+  return `${here.origin}${here.pathname.slice(0, deps.index)}/node_modules/${PACKAGE}/dist/worker.js`;
+}
+const PACKAGE = 'burn-finetune';
 
 const abortError = () => new DOMException('Training was cancelled before any epoch ran.', 'AbortError');
 
@@ -73,8 +89,8 @@ class WorkerFineTuner<T extends Task> implements FineTuner<T> {
 
   addExamples(examples: readonly ExampleOf<T>[]): number {
     if (!Array.isArray(examples)) throw new TypeError('addExamples takes an array of examples');
-    examples.forEach((ex, i) => this.check(ex, i));
-    this.examples.push(...examples);
+    const checked = examples.map((ex, i) => this.checked(ex, i));
+    this.examples.push(...checked);
     this.synced = false;
     return this.examples.length;
   }
@@ -113,7 +129,7 @@ class WorkerFineTuner<T extends Task> implements FineTuner<T> {
         if (this.task === 'image') {
           if (!this.synced) {
             const examples = (this.examples as ImageExample[]).map((ex, i): Example => (
-              { image: ex.image, name: ex.image instanceof File ? ex.image.name : `example ${i + 1}`, label: ex.label, holdout: ex.validation }));
+              { image: ex.image as SentImage, name: ex.image instanceof File ? ex.image.name : `example ${i + 1}`, label: ex.label, holdout: ex.validation }));
             const classes = [...new Set(examples.map((ex) => ex.label))].sort();
             await this.request({ type: 'prepare', examples, classes, unfreeze: options.unfreeze }, collect);
             if (signal?.aborted) throw abortError();
@@ -158,14 +174,25 @@ class WorkerFineTuner<T extends Task> implements FineTuner<T> {
   predict(inputs: readonly InputOf<T>[], options?: { topK?: number }): Promise<Prediction[][]>;
   predict(input: InputOf<T> | readonly InputOf<T>[], options: { topK?: number } = {}): Promise<Prediction[] | Prediction[][]> {
     const many = Array.isArray(input);
-    const inputs = (many ? input : [input]) as InputOf<T>[];
+    let inputs: InputOf<T>[];
+    try {
+      inputs = ((many ? input : [input]) as InputOf<T>[]).map((x, i) => this.sendable(x, many ? `input ${i + 1}` : 'the input'));
+    } catch (err) {
+      return Promise.reject(err);
+    }
     return this.serial(async () => {
       const results = await this.predictAll(inputs, options.topK ?? 3);
       return many ? results : results[0];
     });
   }
 
-  evaluate(examples?: readonly ExampleOf<T>[]): Promise<Evaluation> {
+  evaluate(given?: readonly ExampleOf<T>[]): Promise<Evaluation> {
+    let examples: ExampleOf<T>[] | undefined;
+    try {
+      examples = given?.map((ex, i) => this.checked(ex, i));
+    } catch (err) {
+      return Promise.reject(err);
+    }
     return this.serial(async () => {
       const classes = this.modelClasses;
       if (!classes) throw new Error('There is no fine-tuned model yet: train or import one first.');
@@ -175,7 +202,6 @@ class WorkerFineTuner<T extends Task> implements FineTuner<T> {
         if (!best) throw new Error('evaluate() without examples scores the last training run\'s validation split, and there was none: pass labelled examples.');
         return evaluationFromConfusion('validation', classes, best.valConfusion.counts);
       }
-      examples.forEach((ex, i) => this.check(ex, i));
       const unknown = examples.find((ex) => !classes.includes(ex.label));
       if (unknown) throw new Error(`The label '${unknown.label}' is not one of the model's classes (${classes.join(', ')}).`);
       const inputs = examples.map((ex) => ('image' in ex ? ex.image : ex.text) as InputOf<T>);
@@ -207,6 +233,33 @@ class WorkerFineTuner<T extends Task> implements FineTuner<T> {
     });
   }
 
+  keep(name: string): Promise<KeptSummary> {
+    return this.serial(async () => {
+      const classes = this.modelClasses;
+      if (!classes) throw new Error('There is no fine-tuned model yet: train or import one first.');
+      let bytes: Uint8Array | null = null;
+      await this.request({ type: 'export', purpose: 'keep' }, (m) => { if (m.type === 'exported') bytes = m.bytes; });
+      const model = { name, task: this.task, classes, keptAt: new Date().toISOString(), size: bytes!.length, bytes: bytes! };
+      await keepModel(model);
+      const { bytes: _bytes, ...summary } = model;
+      return summary;
+    });
+  }
+
+  listKept(): Promise<KeptSummary[]> {
+    return listKept(this.task);
+  }
+
+  async loadKept(name: string): Promise<ModelInfo> {
+    const model = await loadKept(name);
+    if (model.task !== this.task) throw new Error(`The kept model '${name}' classifies ${model.task === 'text' ? 'texts' : 'images'}: load it into a fine-tuner for that task.`);
+    return this.importModel(model.bytes);
+  }
+
+  deleteKept(name: string): Promise<boolean> {
+    return deleteKept(name);
+  }
+
   dispose() {
     this.worker.terminate();
     this.fail('This fine-tuner was disposed.', false);
@@ -217,23 +270,31 @@ class WorkerFineTuner<T extends Task> implements FineTuner<T> {
     if (inputs.length === 0) return [];
     let results: Prediction[][] = [];
     const msg: ToWorker = this.task === 'image'
-      ? { type: 'predict', inputs: inputs as ImageInput[], topK }
+      ? { type: 'predict', inputs: inputs as SentImage[], topK }
       : { type: 'predict-text', texts: inputs.map((t, i) => { if (typeof t !== 'string') throw new TypeError(`input ${i + 1} is not a string`); return t; }), topK };
     await this.request(msg, (m) => { if (m.type === 'prediction') results = m.results; });
     return results;
   }
 
-  private check(ex: ExampleOf<T>, i: number) {
+  /** `ex` checked, with a page element as image drawn now into pixels the worker can take. */
+  private checked(ex: ExampleOf<T>, i: number): ExampleOf<T> {
     const where = `example ${i + 1}`;
     if (typeof ex !== 'object' || ex === null) throw new TypeError(`${where} is not an object`);
     if (typeof ex.label !== 'string' || ex.label.trim() === '') throw new TypeError(`${where} has no label (a non-empty string)`);
-    if (this.task === 'text' && typeof (ex as TextExample).text !== 'string') throw new TypeError(`${where} has no text (a string)`);
-    if (this.task === 'image') {
-      const image = (ex as ImageExample).image;
-      const ok = (typeof Blob !== 'undefined' && image instanceof Blob)
-        || (typeof ImageBitmap !== 'undefined' && image instanceof ImageBitmap)
-        || (typeof ImageData !== 'undefined' && image instanceof ImageData);
-      if (!ok) throw new TypeError(`${where} has no image (a Blob/File, ImageBitmap or ImageData)`);
+    if (this.task === 'text') {
+      if (typeof (ex as TextExample).text !== 'string') throw new TypeError(`${where} has no text (a string)`);
+      return ex;
+    }
+    return { ...ex, image: this.sendable((ex as ImageExample).image as InputOf<T>, where) } as ExampleOf<T>;
+  }
+
+  /** An input the worker can take (images: see `sendableImage`), or a TypeError naming `where`. */
+  private sendable(input: InputOf<T>, where: string): InputOf<T> {
+    if (this.task === 'text') return input;
+    try {
+      return sendableImage(input) as InputOf<T>;
+    } catch (err) {
+      throw new TypeError(`${where}: ${(err as Error).message}`);
     }
   }
 

@@ -2,12 +2,14 @@
 // in the browser, on WebGPU or the CPU, in a worker the package owns. Data never leaves the page.
 
 export { createFineTuner } from './fine-tuner';
+export { clearCache } from './model-cache';
 export type {
   ExampleOf, FineTuner, FineTunerEvent, FineTunerOptions, ImageExample, InputOf, TextExample, TrainResult, TrainSettings,
 } from './types';
 export type { ClassScores, Evaluation } from './evaluation';
 export type { ImageInput } from './images';
+export type { KeptSummary } from './kept-models';
 export type {
-  BackendChoice, BackendPreference, ConfusionMatrix, EpochReport, ModelInfo, Prediction, Skipped, Task, TrainEvent, TrainReport,
+  BackendChoice, BackendPreference, ConfusionMatrix, EpochReport, LoadingEvent, ModelInfo, Prediction, Skipped, Task, TrainEvent, TrainReport,
   Unfreeze,
 } from './protocol';

@@ -1,9 +1,7 @@
 // Messages between the engine's worker (worker.ts) and its users: the demo page (www/src/main.ts)
 // and the npm package's wrapper (fine-tuner.ts). The engine's report types are public API.
 
-import type { ImageInput } from './images';
-
-export type { ImageInput };
+import type { SentImage } from './images';
 
 export type BackendPreference = 'auto' | 'webgpu' | 'cpu';
 export type Task = 'image' | 'text';
@@ -24,6 +22,12 @@ export interface TrainOptions {
   patience?: number;
   warmupShare?: number;
 }
+
+/** A file the engine needs is loading: the engine module (one event, once loaded), the
+ * pretrained weights or the tokenizer (every 4 MB). `total`: null when the server does not say;
+ * `fromCache`: the bytes come from the copy kept in this browser (unchanged on the server, or the
+ * server unreachable), not from the network. */
+export interface LoadingEvent { type: 'loading'; file: 'engine' | 'weights' | 'tokenizer'; loaded: number; total: number | null; fromCache: boolean }
 
 export interface ConfusionMatrix { classes: number; counts: number[] }
 
@@ -103,11 +107,13 @@ export interface BackendChoice { kind: 'webgpu' | 'cpu'; reason: string; threads
 
 /** One image example as handed to the worker: the image, a name for messages, its class name, and
  * whether it is a fixed validation example (once any is, they replace the random split). */
-export interface Example { image: ImageInput; name: string; label: string; holdout?: boolean }
+export interface Example { image: SentImage; name: string; label: string; holdout?: boolean }
 
 export type ToWorker =
-  | { type: 'init'; task: 'image'; backend: BackendPreference; weightsUrl: string; threads?: number }
-  | { type: 'init'; task: 'text'; backend: BackendPreference; weightsUrl: string; tokenizerUrl: string; threads?: number }
+  /** `cache`: keep the files loaded in the browser's cache (default true); `assetBase`: where the
+   * engine's .wasm files are (default: beside worker.js). */
+  | ({ type: 'init'; backend: BackendPreference; weightsUrl: string; threads?: number; cache?: boolean; assetBase?: string }
+    & ({ task: 'image' } | { task: 'text'; tokenizerUrl: string }))
   /** Text: stream a CSV/TSV/JSONL file in. */
   | { type: 'load-table'; file: Blob; name: string }
   /** Text: use these columns (indices), at most `limitPerClass` texts per class (0: all). */
@@ -124,7 +130,7 @@ export type ToWorker =
   /** Holds training (or preparation) after the current step until `resume` (or `cancel`). */
   | { type: 'pause' }
   | { type: 'resume' }
-  | { type: 'predict'; inputs: ImageInput[]; topK: number }
+  | { type: 'predict'; inputs: SentImage[]; topK: number }
   /** The fine-tuned model as one file / a file exported before. */
   | { type: 'export'; purpose: ExportPurpose }
   | { type: 'import'; file: Blob }
@@ -136,8 +142,9 @@ export type ToWorker =
 export type Request = ToWorker & { id?: number };
 
 export type FromWorker =
-  /** A file the engine needs is downloading (`total`: null when the server does not say). */
-  | { type: 'loading'; file: 'weights' | 'tokenizer'; loaded: number; total: number | null }
+  /** A file the engine needs is loading (`total`: null when the server does not say; `fromCache`:
+   * the copy kept in this browser, revalidated with the server or used offline). */
+  | LoadingEvent
   | { type: 'ready'; task: Task; backend: BackendChoice; adapter: string; loadMs: number }
   | { type: 'table-progress'; bytes: number; total: number; rows: number }
   | { type: 'table'; summary: TableSummary; ms: number }

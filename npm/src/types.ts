@@ -2,10 +2,12 @@
 // results, the progress events, and the `FineTuner` interface.
 
 import type { Evaluation } from './evaluation';
-import type { BackendChoice, BackendPreference, EpochReport, ModelInfo, Prediction, Skipped, Task, TrainEvent, TrainReport, Unfreeze } from './protocol';
+import type { BackendChoice, BackendPreference, EpochReport, LoadingEvent, ModelInfo, Prediction, Skipped, Task, TrainEvent, TrainReport, Unfreeze } from './protocol';
 import type { ImageInput } from './images';
+import type { KeptSummary } from './kept-models';
 
-/** An image example: the image (a file, a bitmap or pixels) and its class name. */
+/** An image example: the image (a file, a bitmap, pixels or a page element: see `ImageInput`) and
+ * its class name. */
 export interface ImageExample {
   image: ImageInput;
   label: string;
@@ -22,7 +24,7 @@ export type InputOf<T extends Task> = T extends 'image' ? ImageInput : string;
 
 /** Progress of the fine-tuner: loading, training, and errors (a discriminated union on `type`). */
 export type FineTunerEvent =
-  | { type: 'loading'; file: 'weights' | 'tokenizer'; loaded: number; total: number | null }
+  | LoadingEvent
   | { type: 'ready'; backend: BackendChoice; adapter: string; loadMs: number }
   | TrainEvent
   | { type: 'error'; message: string; fatal: boolean };
@@ -43,8 +45,16 @@ export interface FineTunerOptions<T extends Task = Task> {
   threads?: number;
   /** Called with every progress event, from loading to the end of each training run. */
   onProgress?: (event: FineTunerEvent) => void;
-  /** Where the package's `worker.js` is served, if your bundler did not keep it next to this module. */
+  /** Where the package's `worker.js` is served, if your bundler did not keep it next to this
+   * module. It must be on the page's origin (browsers start workers from the same origin only). */
   workerUrl?: string | URL;
+  /** The folder (URL ending in `/`) that holds the engine's `.wasm` files, e.g. a CDN's copy of the
+   * package's `dist/` (default: next to `worker.js`). Cross-origin hosts must allow CORS. */
+  assetBase?: string | URL;
+  /** Keep the engine's files, the weights and the tokenizer in this browser's Cache API across
+   * visits, revalidated with the server (ETag / Last-Modified) on each load and used as they are
+   * offline (default true). `clearCache()` empties it. */
+  cache?: boolean;
 }
 
 /** Settings of one training run; every one has a sensible default. */
@@ -109,6 +119,14 @@ export interface FineTuner<T extends Task = Task> {
   export(): Promise<Uint8Array>;
   /** Loads a model exported before (refused, with the reason, if it is not for this task). */
   importModel(model: Uint8Array | ArrayBuffer | Blob): Promise<ModelInfo>;
+  /** Keeps the fine-tuned model in this browser (IndexedDB) as `name`, replacing one of that name. */
+  keep(name: string): Promise<KeptSummary>;
+  /** The models of this task kept in this browser (without their bytes), oldest first. */
+  listKept(): Promise<KeptSummary[]>;
+  /** Loads the kept model `name` (as `importModel` does). */
+  loadKept(name: string): Promise<ModelInfo>;
+  /** Deletes the kept model `name`; false when there was none. */
+  deleteKept(name: string): Promise<boolean>;
   /** Stops the worker and frees its memory; the fine-tuner cannot be used afterwards. */
   dispose(): void;
 }

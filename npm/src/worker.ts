@@ -5,7 +5,8 @@
 
 import type { ImageEngine } from '../pkg/burn_finetune.js';
 import { cpuThreads, engineModule, joinThreadPool, loadEngine, wantsWebgpu } from './engine-module';
-import { decodeImage, type ImageInput, SIZE } from './images';
+import { decodeImage, SIZE, type SentImage } from './images';
+import { type Loaded, loadFile } from './model-cache';
 import type { Example, FromWorker, ModelInfo, Request, Skipped, ToWorker, TrainOptions, Unfreeze } from './protocol';
 import { PauseGate } from './pause-gate';
 import { TextJobs } from './text-jobs';
@@ -43,35 +44,37 @@ async function describeAdapter(): Promise<AdapterSummary> {
   return { available: true, isFallback: Boolean(info?.isFallbackAdapter ?? adapter.isFallbackAdapter), description };
 }
 
-/** Fetches a file the engine needs, reporting `loading` progress every 4 MB. */
-async function fetchBytes(url: string, file: 'weights' | 'tokenizer'): Promise<Uint8Array> {
-  let response: Response;
-  try {
-    response = await fetch(url);
-  } catch (err) {
-    throw new Error(`The ${file} file ${url} could not be fetched (${(err as Error).message}).`);
-  }
-  if (!response.ok) throw new Error(`The ${file} file ${url} could not be fetched (HTTP ${response.status}).`);
+/** Posts what could not be kept in the browser's cache (e.g. a full quota), once it is known. */
+function reportKeeping(file: Loaded) {
+  void file.kept.then((problem) => { if (problem) post({ type: 'progress', event: { type: 'warning', message: problem } }); });
+}
+
+/** Loads a file the engine needs (through the browser's cache unless `cache` is off), reporting
+ * `loading` progress every 4 MB. */
+async function fetchBytes(url: string, file: 'weights' | 'tokenizer', cache: boolean): Promise<Uint8Array> {
+  const loaded = await loadFile(url, `${file} file`, cache);
+  reportKeeping(loaded);
+  const { response, fromCache } = loaded;
   const length = Number(response.headers.get('content-length'));
   const total = Number.isFinite(length) && length > 0 ? length : null;
   if (!response.body) return new Uint8Array(await response.arrayBuffer());
   const reader = response.body.getReader();
   const chunks: Uint8Array[] = [];
-  let loaded = 0;
+  let received = 0;
   let reported = 0;
-  post({ type: 'loading', file, loaded, total });
+  post({ type: 'loading', file, loaded: received, total, fromCache });
   for (;;) {
     const { done, value } = await reader.read();
     if (done) break;
     chunks.push(value);
-    loaded += value.length;
-    if (loaded - reported >= 4 << 20) {
-      reported = loaded;
-      post({ type: 'loading', file, loaded, total });
+    received += value.length;
+    if (received - reported >= 4 << 20) {
+      reported = received;
+      post({ type: 'loading', file, loaded: received, total, fromCache });
     }
   }
-  post({ type: 'loading', file, loaded, total });
-  const bytes = new Uint8Array(loaded);
+  post({ type: 'loading', file, loaded: received, total, fromCache });
+  const bytes = new Uint8Array(received);
   let at = 0;
   for (const chunk of chunks) { bytes.set(chunk, at); at += chunk.length; }
   return bytes;
@@ -81,14 +84,23 @@ async function initEngine(msg: Extract<ToWorker, { type: 'init' }>) {
   const started = performance.now();
   const adapter = await describeAdapter();
   const wanted = cpuThreads(msg.threads, self.crossOriginIsolated, navigator.hardwareConcurrency);
-  const { module, memory: wasmMemory, threads } = await loadEngine(wantsWebgpu(msg.backend, adapter), wanted);
+  const cache = msg.cache !== false;
+  const { module, memory: wasmMemory, threads } = await loadEngine(wantsWebgpu(msg.backend, adapter), wanted, {
+    assetBase: msg.assetBase,
+    cache,
+    onLoaded: (file) => {
+      reportKeeping(file);
+      const size = Number(file.response.headers.get('content-length')) || null;
+      post({ type: 'loading', file: 'engine', loaded: size ?? 0, total: size, fromCache: file.fromCache });
+    },
+  });
   memory = wasmMemory;
   module.setPanicHandler((message: string) => post({ type: 'error', message, fatal: true }));
   const name = msg.weightsUrl.split('/').pop() ?? msg.weightsUrl;
-  const weights = await fetchBytes(msg.weightsUrl, 'weights');
+  const weights = await fetchBytes(msg.weightsUrl, 'weights', cache);
   let backend;
   if (msg.task === 'text') {
-    const tokenizer = await fetchBytes(msg.tokenizerUrl, 'tokenizer');
+    const tokenizer = await fetchBytes(msg.tokenizerUrl, 'tokenizer', cache);
     text = await TextJobs.create(weights, name, tokenizer, msg.backend, adapter, post, () => memory?.buffer.byteLength ?? 0, gate);
     backend = text.engine.backend();
   } else {
@@ -162,7 +174,7 @@ async function train(options: TrainOptions, signal: AbortSignal) {
 }
 
 /** Top-k predictions for each image, in one engine call. */
-async function predict(inputs: ImageInput[], topK: number) {
+async function predict(inputs: SentImage[], topK: number) {
   const e = requireEngine();
   const joined = new Uint8Array(inputs.length * SIZE * SIZE * 4);
   for (const [k, input] of inputs.entries()) {

@@ -89,10 +89,17 @@ test('createFineTuner starts the package worker, resolves URLs and reports loadi
   const w = FakeWorker.last;
   assert.match(w.url, /\/worker\.js$/);
   assert.equal(w.options.type, 'module');
-  assert.deepEqual(w.sent[0], { type: 'init', task: 'text', backend: 'auto', weightsUrl: MODEL, tokenizerUrl: 'https://example.test/models/tokenizer.json', id: 1 });
+  assert.deepEqual(w.sent[0], { type: 'init', task: 'text', backend: 'auto', weightsUrl: MODEL, cache: true, tokenizerUrl: 'https://example.test/models/tokenizer.json', id: 1 });
   assert.deepEqual(events, ['loading', 'ready']);
   assert.deepEqual(tuner.backend, { kind: 'cpu', reason: 'forced' });
   assert.equal(tuner.task, 'text');
+});
+
+test('createFineTuner passes the cache switch, the engine files\' folder and the worker\'s URL', async () => {
+  await createFineTuner({ task: 'image', modelUrl: MODEL, cache: false, assetBase: 'https://cdn.example.test/burn-finetune/dist/', workerUrl: 'https://example.test/w/worker.js', threads: 2 });
+  const w = FakeWorker.last;
+  assert.equal(w.url, 'https://example.test/w/worker.js');
+  assert.deepEqual(w.sent[0], { type: 'init', task: 'image', backend: 'auto', weightsUrl: MODEL, cache: false, threads: 2, assetBase: 'https://cdn.example.test/burn-finetune/dist/', id: 1 });
 });
 
 test('a failed start rejects with the reason and stops the worker', async () => {
@@ -107,7 +114,9 @@ test('addExamples checks each example, counts per class, and clears', async () =
   const tuner = await createFineTuner({ task: 'image', modelUrl: MODEL });
   assert.equal(tuner.addExamples(imageExamples()), 3);
   assert.throws(() => tuner.addExamples([{ image: png('x.png'), label: 'a' }, { image: png('y.png'), label: ' ' }]), /example 2 has no label/);
-  assert.throws(() => tuner.addExamples([{ image: 'cat.png', label: 'a' }]), /example 1 has no image/);
+  assert.throws(() => tuner.addExamples([{ image: 'cat.png', label: 'a' }]), /example 1: not an image \(a Blob\/File, ImageBitmap, ImageData, <img>, <canvas>, <video> or OffscreenCanvas\)/);
+  await assert.rejects(tuner.predict({}), /the input: not an image/);
+  await assert.rejects(tuner.keep('m'), /no fine-tuned model yet/);
   assert.throws(() => tuner.addExamples({ image: png('x.png'), label: 'a' }), /takes an array/);
   assert.deepEqual(tuner.countExamples(), { a: 2, b: 1 });
   tuner.clearExamples();

@@ -8,7 +8,7 @@ import { execFileSync } from 'node:child_process';
 import { cpSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { serve } from '../serve.mjs';
+import { ISOLATED, serve } from '../serve.mjs';
 import { launch } from '../../tests/e2e/browser.mjs';
 
 const { values: args, positionals } = parseArgs({ allowPositionals: true, options: {
@@ -41,8 +41,7 @@ if (task === 'image') {
   execFileSync('bash', ['-c', `"${python}" scripts/peers/torch_peer.py text-data > ${OUT}/text.json`], { stdio: 'inherit' });
 }
 
-const server = await serve(OUT, 0, () => {}, { '/data/': args.data, '/assets/': 'assets' },
-  { 'cross-origin-opener-policy': 'same-origin', 'cross-origin-embedder-policy': 'require-corp' });
+const server = await serve(OUT, { mounts: { '/data/': args.data, '/assets/': 'assets' }, headers: ISOLATED });
 const context = await launch();
 try {
   const page = await context.newPage();

@@ -1,7 +1,8 @@
 //! Tasks: the engine's state between calls for one kind of data. Each task owns its pretrained
 //! weights, frozen trunk, feature cache and last fine-tuned model, and plugs its trainable top and
-//! cache into the shared training loop ([`crate::train`]). Used as they are by the CLI and wrapped
-//! for JavaScript by `web.rs`.
+//! cache into the shared training loop ([`crate::train`]). Used as they are by the CLI
+//! (`src/bin/finetune.rs`) and wrapped for JavaScript by `src/web/` (`image_engine.rs`,
+//! `text_engine.rs`).
 
 pub mod image;
 pub mod model_file;

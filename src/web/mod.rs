@@ -1,6 +1,9 @@
-//! The JavaScript API (the only module that touches wasm-bindgen). It runs inside the page's Web
-//! Worker; `www/src/worker.ts` is its one caller. `ImageEngine` and `TextEngine` wrap the two
-//! tasks; `TextTable` streams a CSV/TSV/JSONL file in.
+//! The JavaScript API (the only module that touches wasm-bindgen). It runs inside the engine's Web
+//! Worker, `npm/src/worker.ts` (shared by the page and the npm package; `text-jobs.ts` and
+//! `engine-module.ts` beside it), its one caller. `ImageEngine` (`image_engine.rs`) and
+//! `TextEngine` (`text_engine.rs`) wrap the two tasks; `TextTable` (`text_table.rs`) streams a
+//! CSV/TSV/JSONL file in; with the `threads` feature, `thread_pool.rs` runs rayon's pool on the
+//! worker's training threads.
 //!
 //! Every method that reads GPU data is async (a synchronous read panics in wasm). Long calls hold
 //! the engine through an `Rc<RefCell<..>>` and refuse overlapping calls with a "busy" error.

@@ -1,6 +1,7 @@
 // Shared set-up of the browser tests: Debian's Chromium through playwright-core, WebGPU through
 // SwiftShader, no network but 127.0.0.1.
-import { mkdirSync, mkdtempSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { after, before } from 'node:test';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -52,9 +53,21 @@ export function browserSuite(web, artifacts, extraArgs = []) {
   const suite = { server: null, context: null };
   before(async () => {
     mkdirSync(artifacts, { recursive: true });
-    suite.server = await serve(web, 0, () => {}, {}, ISOLATED); // as the demo: threads on the CPU
+    suite.server = await serve(web, { headers: ISOLATED }); // as the demo: threads on the CPU
     suite.context = await launch(extraArgs);
   });
   after(async () => { await suite.context?.close(); await suite.server?.close(); });
   return suite;
+}
+
+const AXE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
+
+/** WCAG 2.1 A and AA violations that axe-core finds in the page as it is now, one line each
+ * (rule, the element, the reason). Injected through DevTools, past the page's CSP. */
+export async function accessibilityViolations(page) {
+  await page.evaluate(AXE);
+  return page.evaluate(async () => {
+    const { violations } = await window.axe.run(document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] } });
+    return violations.flatMap((v) => v.nodes.map((n) => `${v.id}: ${n.target.join(' ')} (${n.failureSummary.replace(/\s+/g, ' ').slice(0, 160)})`));
+  });
 }

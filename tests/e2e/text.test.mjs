@@ -193,11 +193,11 @@ test('text: a model kept in this browser survives a reload, loads from the image
     await page.click('#train-button');
     await page.waitForFunction(() => document.body.dataset.trained === 'true', null, { timeout: 300_000 });
     await page.click('#keep-button');
-    await page.locator('#saved-models li[data-id]').filter({ hasText: 'Text model: neg, pos' }).waitFor({ timeout: 60_000 });
+    await page.locator('#saved-models li[data-name]').filter({ hasText: 'Text model: neg, pos' }).waitFor({ timeout: 60_000 });
 
     // A reload in the image task still lists it; Load switches to the text task and imports it.
     await page.goto(`${suite.server.url}?backend=cpu&task=image`);
-    const kept = page.locator('#saved-models li[data-id]');
+    const kept = page.locator('#saved-models li[data-name]');
     await kept.first().waitFor({ timeout: 60_000 });
     assert.equal(await kept.count(), 1);
     await kept.first().locator('button[data-action="load"]').click();
@@ -207,7 +207,7 @@ test('text: a model kept in this browser survives a reload, loads from the image
     await page.click('#predict-text-button');
     await page.locator('#predictions li').nth(1).waitFor({ timeout: 60_000 });
 
-    await page.locator('#saved-models li[data-id] button[data-action="delete"]').click();
+    await page.locator('#saved-models li[data-name] button[data-action="delete"]').click();
     await page.locator('#saved-models li').filter({ hasText: 'None yet.' }).waitFor({ timeout: 30_000 });
   } finally {
     await page.close();

@@ -30,6 +30,8 @@ const state = {
   training: false,
   paused: false,
   epochs: [] as EpochReport[],
+  /** Where the engine's files came from while it loaded ('cache', 'network'). */
+  loadedFrom: new Set<string>(),
 };
 
 function send(msg: ToWorker) {
@@ -39,6 +41,7 @@ function send(msg: ToWorker) {
 function startWorker() {
   state.worker?.terminate();
   state.engineReady = false;
+  state.loadedFrom.clear();
   const worker = new Worker(new URL('./worker.js', import.meta.url), { type: 'module' });
   worker.onmessage = (e: MessageEvent<FromWorker>) => onWorkerMessage(e.data);
   worker.onerror = (e) => fatal(`The engine crashed: ${e.message || 'unknown error'}`);
@@ -100,7 +103,8 @@ function onWorkerMessage(msg: FromWorker) {
     case 'ready':
       state.engineReady = true;
       const threads = msg.backend.kind === 'cpu' ? ` on ${msg.backend.threads} thread${msg.backend.threads > 1 ? 's' : ''}` : '';
-      $('backend-status').textContent = `Backend: ${msg.backend.reason}${threads}. WebGPU adapter: ${msg.adapter}. Loaded in ${(msg.loadMs / 1000).toFixed(1)} s.`;
+      const from = state.loadedFrom.has('network') ? '' : ' from this browser\'s cache';
+      $('backend-status').textContent = `Backend: ${msg.backend.reason}${threads}. WebGPU adapter: ${msg.adapter}. Loaded${from} in ${(msg.loadMs / 1000).toFixed(1)} s.`;
       $('backend-status').dataset.kind = msg.backend.kind;
       $('backend-status').dataset.threads = String(msg.backend.threads);
       if (msg.task === 'image') images.onReady();
@@ -110,7 +114,9 @@ function onWorkerMessage(msg: FromWorker) {
       break;
     case 'loading': {
       const mb = (n: number) => (n / 1e6).toFixed(1);
-      $('backend-status').textContent = `Loading the ${msg.file} file: ${mb(msg.loaded)}${msg.total ? ` of ${mb(msg.total)}` : ''} MB…`;
+      const where = msg.fromCache ? ' (kept in this browser)' : '';
+      $('backend-status').textContent = `Loading the ${msg.file}${where}: ${mb(msg.loaded)}${msg.total ? ` of ${mb(msg.total)}` : ''} MB…`;
+      state.loadedFrom.add(msg.fromCache ? 'cache' : 'network');
       break;
     }
     case 'progress':

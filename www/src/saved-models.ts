@@ -1,8 +1,9 @@
-// The page's list of models kept in this browser (IndexedDB, see model-store.ts): keep the current
-// model, load one back (switching task when needed), delete one.
+// The page's list of models kept in this browser (the package's IndexedDB store,
+// npm/src/kept-models.ts): keep the current model, load one back (switching task when needed),
+// delete one.
 
 import { escape } from './charts';
-import { deleteModel, listModels, loadModel, saveModel } from './model-store';
+import { deleteKept, keepModel, listKept, loadKept } from '../../npm/src/kept-models';
 import type { Task } from '../../npm/src/protocol';
 
 const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
@@ -19,9 +20,10 @@ export class SavedModels {
   async keep(bytes: Uint8Array) {
     const task = this.task();
     const classes = this.classes();
-    const name = `${task === 'text' ? 'Text' : 'Image'} model: ${classes.slice(0, 4).join(', ')}${classes.length > 4 ? ', …' : ''}`;
+    const keptAt = new Date();
+    const name = `${task === 'text' ? 'Text' : 'Image'} model: ${classes.slice(0, 4).join(', ')}${classes.length > 4 ? ', …' : ''} (${keptAt.toLocaleString()})`;
     try {
-      await saveModel({ name, task, classes, savedAt: new Date().toISOString(), size: bytes.length, bytes });
+      await keepModel({ name, task, classes, keptAt: keptAt.toISOString(), size: bytes.length, bytes });
       this.message('info', `Kept "${name}" in this browser (${(bytes.length / 1e6).toFixed(1)} MB).`);
     } catch (err) {
       this.message('error', (err as Error).message);
@@ -32,9 +34,9 @@ export class SavedModels {
   async render() {
     const list = $('saved-models');
     try {
-      const models = await listModels();
+      const models = await listKept();
       list.innerHTML = models.length === 0 ? '<li>None yet.</li>' : models.map((m) =>
-        `<li data-id="${m.id}">${escape(m.name)} <small>(${m.task}, ${m.classes.length} classes, ${(m.size / 1e6).toFixed(1)} MB, ${escape(new Date(m.savedAt).toLocaleString())})</small>
+        `<li data-name="${escape(m.name)}">${escape(m.name)} <small>(${m.task}, ${m.classes.length} classes, ${(m.size / 1e6).toFixed(1)} MB)</small>
           <button type="button" data-action="load">Load</button> <button type="button" data-action="delete">Delete</button></li>`).join('');
     } catch (err) {
       list.innerHTML = `<li>${escape((err as Error).message)}</li>`;
@@ -43,13 +45,13 @@ export class SavedModels {
 
   private async onClick(e: Event) {
     const button = (e.target as HTMLElement).closest('button');
-    const id = Number(button?.closest('li')?.dataset.id);
-    if (!button || !id) return;
+    const name = button?.closest('li')?.dataset.name;
+    if (!button || name === undefined) return;
     try {
       if (button.dataset.action === 'delete') {
-        await deleteModel(id);
+        await deleteKept(name);
       } else {
-        const model = await loadModel(id);
+        const model = await loadKept(name);
         this.importFile(model.task, new Blob([model.bytes as Uint8Array<ArrayBuffer>]));
       }
     } catch (err) {

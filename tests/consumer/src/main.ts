@@ -1,19 +1,68 @@
 // What an app that installed burn-finetune from npm writes: fine-tune the image model on a few
-// labelled images, check it on others, export it (`?task=text`: the text model, text.ts). The test
-// reads `window.result`.
-import { createFineTuner, type FineTunerEvent, type ImageExample } from 'burn-finetune';
-import { runText } from './text';
+// labelled images given as every kind of input an app has (files, <img>, <canvas>), check it on
+// others (OffscreenCanvas, ImageBitmap), classify a <video> frame, keep the model in the browser
+// and load it back, export it (`?task=text`: the text model, text.ts). The test reads
+// `window.result`. Built by Vite (build and dev server), webpack 5, and tsc alone for a page
+// without a bundler (tests/e2e/consumer.test.mjs).
+import { createFineTuner, type FineTunerEvent, type ImageExample, type ImageInput, type LoadingEvent } from 'burn-finetune';
+import { runText } from './text.js';
 
 const log = (line: string) => { document.getElementById('log')!.textContent += `${line}\n`; };
 const events: FineTunerEvent['type'][] = [];
+const loads: Omit<LoadingEvent, 'type' | 'loaded'>[] = [];
 const classes = ['Trouser', 'Bag', 'Sneaker'];
 const backend = new URLSearchParams(location.search).get('backend') === 'webgpu' ? 'webgpu' : 'cpu';
 
-async function images(from: number, to: number): Promise<ImageExample[]> {
+async function loaded(blob: Blob): Promise<HTMLImageElement> {
+  const img = new Image();
+  img.src = URL.createObjectURL(blob);
+  await img.decode();
+  return img;
+}
+
+function canvasOf(bitmap: ImageBitmap): HTMLCanvasElement {
+  const canvas = document.createElement('canvas');
+  canvas.width = bitmap.width;
+  canvas.height = bitmap.height;
+  canvas.getContext('2d')!.drawImage(bitmap, 0, 0);
+  return canvas;
+}
+
+/** Sample images `from`..`to` of each class, as `kind(i)` says: a Blob, an <img> or a <canvas>. */
+async function images(from: number, to: number, kind: (i: number) => 'blob' | 'img' | 'canvas' | 'offscreen' | 'bitmap'): Promise<ImageExample[]> {
   const list = classes.flatMap((label) => Array.from({ length: to - from }, (_, i) => ({ label, i: from + i })));
-  return Promise.all(list.map(async ({ label, i }) => ({
-    label, image: await (await fetch(`./sample/${label}/${String(i).padStart(4, '0')}.png`)).blob(),
-  })));
+  return Promise.all(list.map(async ({ label, i }, k) => {
+    const blob = await (await fetch(`./sample/${label}/${String(i).padStart(4, '0')}.png`)).blob();
+    let image: ImageInput = blob;
+    switch (kind(k)) {
+      case 'img': image = await loaded(blob); break;
+      case 'canvas': image = canvasOf(await createImageBitmap(blob)); break;
+      case 'offscreen': {
+        const bitmap = await createImageBitmap(blob);
+        const canvas = new OffscreenCanvas(bitmap.width, bitmap.height);
+        canvas.getContext('2d')!.drawImage(bitmap, 0, 0);
+        image = canvas;
+        break;
+      }
+      case 'bitmap': image = await createImageBitmap(blob); break;
+      default: break;
+    }
+    return { label, image };
+  }));
+}
+
+/** A <video> playing a canvas that shows `blob`, once it has a frame. */
+async function videoOf(blob: Blob): Promise<HTMLVideoElement> {
+  const canvas = canvasOf(await createImageBitmap(blob));
+  const video = document.createElement('video');
+  video.muted = true;
+  video.srcObject = canvas.captureStream(10);
+  document.body.append(video);
+  await video.play();
+  const draw = setInterval(() => canvas.getContext('2d')!.drawImage(canvas, 0, 0), 50); // keeps frames coming
+  while (video.readyState < 2) await new Promise((r) => setTimeout(r, 50));
+  clearInterval(draw);
+  return video;
 }
 
 async function run() {
@@ -22,25 +71,44 @@ async function run() {
     task: 'image',
     modelUrl: './efficientnet-lite0.safetensors',
     backend,
-    onProgress: (e) => { events.push(e.type); if (e.type !== 'step') log(e.type); },
+    onProgress: (e) => {
+      events.push(e.type);
+      if (e.type === 'loading' && e.loaded === e.total) loads.push({ file: e.file, total: e.total, fromCache: e.fromCache });
+      if (e.type !== 'step') log(e.type);
+    },
   });
   const loadMs = performance.now() - t0;
-  tuner.addExamples(await images(0, 12));
+  const kinds = ['blob', 'img', 'canvas'] as const;
+  tuner.addExamples(await images(0, 12, (k) => kinds[k % 3]));
   const t1 = performance.now();
   const epochs: number[] = [];
   const report = await tuner.train({ epochs: 3, unfreeze: 'head', validationSplit: 0.25, onEpochEnd: (e) => epochs.push(e.valAccuracy) });
   const trainMs = performance.now() - t1;
-  const heldOut = await images(12, 20);
+  const heldOut = await images(12, 20, (k) => (k % 2 ? 'offscreen' : 'bitmap'));
   const t2 = performance.now();
   const evaluation = await tuner.evaluate(heldOut);
   const evaluateMs = performance.now() - t2;
-  const top = await tuner.predict(heldOut[0].image, { topK: 2 });
+  const file = await (await fetch('./sample/Bag/0019.png')).blob();
+  const top = await tuner.predict(file, { topK: 2 });
+  const [fromVideo] = await tuner.predict(await videoOf(file), { topK: 1 });
+  // Kept in this browser, listed, loaded back into a fresh fine-tuner below, then deleted.
+  await tuner.keep('consumer test model');
+  const kept = (await tuner.listKept()).map((m) => m.name);
   const model = await tuner.export();
   const counts = tuner.countExamples();
   tuner.dispose();
+  const again = await createFineTuner({ task: 'image', modelUrl: './efficientnet-lite0.safetensors', backend });
+  const info = await again.loadKept('consumer test model');
+  const [reloaded] = await again.predict(file, { topK: 1 });
+  const deleted = await again.deleteKept('consumer test model');
+  const keptAfter = (await again.listKept()).length;
+  again.dispose();
   log(`held-out accuracy ${evaluation.accuracy}`);
   const timings = { loadMs, trainMs, evaluateMs };
-  return { timings, backend: tuner.backend, report: { stopReason: report.stopReason, bestEpoch: report.bestEpoch }, epochs, evaluation, top, modelBytes: model.length, counts, events };
+  return {
+    timings, backend: tuner.backend, report: { stopReason: report.stopReason, bestEpoch: report.bestEpoch }, epochs, evaluation,
+    top, fromVideo, kept, keptClasses: info.classes, reloaded, deleted, keptAfter, modelBytes: model.length, counts, events, loads,
+  };
 }
 
 declare global { interface Window { result?: unknown } }
