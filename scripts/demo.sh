@@ -7,7 +7,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/env.sh
-bash scripts/tools.sh
+if [ "${1:-}" = --check ]; then bash scripts/tools.sh --browser; else bash scripts/tools.sh; fi
 bash scripts/setup.sh
 # Trunk refuses to start when a path its [watch] ignore list names is missing (a fresh clone).
 mkdir -p npm/pkg npm/pkg-cpu npm/pkg-cpu-mt npm/dist

@@ -8,11 +8,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/env.sh
 
-if [ ! -x /usr/lib/chromium/chromium ]; then
-  echo "== installing Debian chromium"
-  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
-fi
-bash scripts/tools.sh
+bash scripts/tools.sh --browser
 bash scripts/setup.sh
 
 echo "== native tests (cargo test --release)"

@@ -1,10 +1,15 @@
 #!/usr/bin/env bash
 # Installs the build tools both README commands need (idempotent, fast when present):
 # the wasm32 target and rust-src, wasm-bindgen-cli at exactly Cargo.lock's version and trunk
-# 0.21.14 (into $FINETUNE_CACHE/tools), and the npm dependencies.
+# 0.21.14 (into $FINETUNE_CACHE/tools), and the npm dependencies; with --browser also Debian's
+# chromium for the browser tests.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/env.sh
+if [ "${1:-}" = --browser ] && [ ! -x /usr/lib/chromium/chromium ]; then
+  echo "== installing Debian chromium"
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+fi
 rustup target list --installed | grep -q wasm32-unknown-unknown || rustup target add wasm32-unknown-unknown
 # The threaded engine rebuilds std with atomics (-Z build-std): it needs std's sources.
 rustup component list --installed | grep -q '^rust-src' || rustup component add rust-src

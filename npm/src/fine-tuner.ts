@@ -234,6 +234,7 @@ class WorkerFineTuner<T extends Task> implements FineTuner<T> {
   }
 
   keep(name: string): Promise<KeptSummary> {
+    if (typeof name !== 'string' || name.trim() === '') return Promise.reject(new TypeError('keep(name) needs a name (a non-empty string).'));
     return this.serial(async () => {
       const classes = this.modelClasses;
       if (!classes) throw new Error('There is no fine-tuned model yet: train or import one first.');
