@@ -3,7 +3,8 @@
 // engine and the page, Trunk copies www/index.html's list and serves it cross-origin isolated),
 // on a free port; Chromium opens the page as a user would, takes the sample and trains it for one
 // epoch on the threaded CPU engine, and a reload loads the engine and weights from the browser's
-// cache; then the server stops.
+// cache; then the server stops. With DEMO_URL set it checks a demo already served there instead
+// (e.g. `bash scripts/demo.sh` running in another terminal).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
@@ -37,13 +38,14 @@ async function waitFor(url, ok, trunk, timeoutMs) {
 
 test('the demo command serves the page, which trains the sample on the threaded CPU engine', { timeout: 3_600_000 }, async (t) => {
   mkdirSync(ARTIFACTS, { recursive: true });
-  const port = await freePort();
   const log = createWriteStream(join(ARTIFACTS, 'demo-trunk.log'));
+  const running = process.env.DEMO_URL;
   // Its own process group, so that stopping it also stops the pre-build hook's cargo.
-  const trunk = spawn('trunk', ['serve', '--port', String(port)], { detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
-  trunk.stdout.pipe(log);
-  trunk.stderr.pipe(log);
-  const url = `http://127.0.0.1:${port}/`;
+  const port = running ? null : await freePort();
+  const trunk = running ? { exitCode: null } : spawn('trunk', ['serve', '--port', String(port)], { detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+  trunk.stdout?.pipe(log);
+  trunk.stderr?.pipe(log);
+  const url = running ?? `http://127.0.0.1:${port}/`;
   const started = Date.now();
   let context;
   try {
@@ -91,8 +93,10 @@ test('the demo command serves the page, which trains the sample on the threaded 
     }
   } finally {
     await context?.close();
-    try { process.kill(-trunk.pid, 'SIGTERM'); } catch { /* already gone */ }
-    await new Promise((r) => (trunk.exitCode !== null ? r() : trunk.once('exit', r)));
+    if (!running) {
+      try { process.kill(-trunk.pid, 'SIGTERM'); } catch { /* already gone */ }
+      await new Promise((r) => (trunk.exitCode !== null ? r() : trunk.once('exit', r)));
+    }
     log.end();
   }
 });
