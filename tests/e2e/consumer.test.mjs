@@ -62,18 +62,20 @@ function checkImages(result, setup, t) {
   assert.equal(result.epochs.length, 3);
   assert.equal(result.evaluation.examples, 24, 'OffscreenCanvas and ImageBitmap examples evaluated');
   assert.ok(result.evaluation.accuracy >= 0.7, `held-out accuracy ${result.evaluation.accuracy}`);
-  assert.equal(result.top.length, 2);
-  assert.equal(result.top[0].label, 'Bag');
-  assert.equal(result.fromVideo.label, 'Bag', 'a <video> frame of the same bag');
+  assert.equal(result.top.length, 3);
+  // A <video> showing the same image (through a video encoder): the same scores, nearly.
+  const byLabel = Object.fromEntries(result.fromVideo.map((p) => [p.label, p.score]));
+  for (const { label, score } of result.top) assert.ok(Math.abs(byLabel[label] - score) < 0.1, `${label}: file ${score}, video frame ${byLabel[label]}`);
   assert.deepEqual(result.kept, ['consumer test model']);
   assert.deepEqual(result.keptClasses, ['Bag', 'Sneaker', 'Trouser']);
-  assert.equal(result.reloaded.label, 'Bag', 'the kept model, loaded into a new fine-tuner, predicts the same');
+  assert.deepEqual(result.reloaded, result.top[0], 'the kept model, loaded into a new fine-tuner, predicts the same');
   assert.equal(result.deleted, true);
   assert.equal(result.keptAfter, 0);
   assert.ok(result.modelBytes > 1000);
   const { loadMs, trainMs, evaluateMs } = result.timings;
   t.diagnostic(`${setup}: held-out accuracy ${result.evaluation.accuracy.toFixed(3)}; createFineTuner ${(loadMs / 1000).toFixed(2)} s, `
-    + `train (36 images: caching + 3 head-only epochs) ${(trainMs / 1000).toFixed(2)} s, evaluate 24 images ${(evaluateMs / 1000).toFixed(2)} s`);
+    + `train (36 images: caching + 3 head-only epochs) ${(trainMs / 1000).toFixed(2)} s, evaluate 24 images ${(evaluateMs / 1000).toFixed(2)} s; `
+    + `a bag's file → ${result.top[0].label} ${result.top[0].score.toFixed(3)}, as a <video> frame → ${result.fromVideo[0].label} ${result.fromVideo[0].score.toFixed(3)}`);
 }
 
 test('the packed package: files, types', () => {

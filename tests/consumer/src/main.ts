@@ -89,8 +89,8 @@ async function run() {
   const evaluation = await tuner.evaluate(heldOut);
   const evaluateMs = performance.now() - t2;
   const file = await (await fetch('./sample/Bag/0019.png')).blob();
-  const top = await tuner.predict(file, { topK: 2 });
-  const [fromVideo] = await tuner.predict(await videoOf(file), { topK: 1 });
+  const top = await tuner.predict(file, { topK: 3 });
+  const fromVideo = await tuner.predict(await videoOf(file), { topK: 3 });
   // Kept in this browser, listed, loaded back into a fresh fine-tuner below, then deleted.
   await tuner.keep('consumer test model');
   const kept = (await tuner.listKept()).map((m) => m.name);
