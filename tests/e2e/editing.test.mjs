@@ -98,6 +98,27 @@ test('images: edit classes, pause/resume, cancel keeps the best epoch, quota mes
     assert.ok(overflow <= 0, `the page scrolls sideways by ${overflow}px on a 375px screen`);
     // WCAG 2.1 A and AA by axe-core (names of controls, text contrast, labels, ARIA, …).
     assert.deepEqual(await accessibilityViolations(page), [], 'WCAG A/AA violations (axe-core)');
+    assert.deepEqual(await unreachableByTab(page), [], 'controls that Tab never reaches');
     await page.screenshot({ path: join(ARTIFACTS, 'narrow-screen.png'), fullPage: true });
   });
 });
+
+/** Visible, enabled controls that pressing Tab from the top of the page never focuses (a radio
+ * group is one stop: its checked radio). */
+async function unreachableByTab(page) {
+  const expected = await page.evaluate(() => {
+    const controls = [...document.querySelectorAll('button, input, select, textarea, [tabindex]:not([tabindex="-1"])')]
+      .filter((e) => e.getClientRects().length > 0 && !e.disabled && !(e.type === 'radio' && !e.checked));
+    controls.forEach((e, k) => { e.dataset.tabCheck = String(k); });
+    document.activeElement?.blur();
+    return controls.map((e) => e.id || e.getAttribute('aria-label') || e.textContent.trim().slice(0, 40));
+  });
+  const reached = new Set();
+  for (let i = 0; i < expected.length * 2 + 10; i++) {
+    await page.keyboard.press('Tab');
+    const k = await page.evaluate(() => document.activeElement?.dataset.tabCheck);
+    if (k !== undefined) reached.add(Number(k));
+    if (reached.size === expected.length) break;
+  }
+  return expected.filter((_, k) => !reached.has(k));
+}

@@ -95,7 +95,7 @@ export class ImageClasses {
     const name = el('strong', 'class-name', label);
     head.append(name, el('span', 'class-count', `${count} image${count === 1 ? '' : 's'}`));
     const buttons = el('div', 'class-actions');
-    buttons.append(button('add-files', 'Add images…', `Add image files to ${label}`), button('rename', `Rename`, `Rename class ${label}`), button('remove-class', 'Remove', `Remove class ${label} and its ${count} images`));
+    buttons.append(button('add-files', 'Add images…', `Add images to ${label}`), button('rename', `Rename`, `Rename class ${label}`), button('remove-class', 'Remove', `Remove class ${label} and its ${count} images`));
     if (this.camera) buttons.append(button('record', 'Record 10 frames', `Record 10 webcam frames into ${label}`));
     head.append(buttons);
     const thumbs = el('div', 'thumbs');
