@@ -163,10 +163,12 @@ test('webpack 5 production build: no configuration needed', { timeout: 900_000 }
   }
 });
 
-test('no bundler: dist/ self-hosted; the second visit downloads no weights, and the package loads offline', { timeout: 1_200_000 }, async (t) => {
+test('no bundler: dist/ self-hosted, the engine files under assetBase; the second visit downloads no weights, and the package loads offline', { timeout: 1_200_000 }, async (t) => {
   const out = join(app, 'plain');
   run(join(ROOT, 'node_modules/.bin/tsc'), ['-p', app, '--noEmit', 'false', '--outDir', join(out, 'js')], app);
-  cpSync(join(app, 'node_modules/burn-finetune/dist'), join(out, 'burn-finetune'), { recursive: true });
+  // The .wasm files moved to /engine/ (as onto a CDN): only `assetBase` finds them.
+  cpSync(join(app, 'node_modules/burn-finetune/dist'), join(out, 'burn-finetune'), { recursive: true, filter: (p) => !p.endsWith('.wasm') });
+  cpSync(join(app, 'node_modules/burn-finetune/dist'), join(out, 'engine'), { recursive: true, filter: (p) => !/\.(js|ts)$/.test(p) });
   cpSync(join(app, 'public'), out, { recursive: true });
   writeFileSync(join(out, 'index.html'), `<!doctype html><meta charset="utf-8"><title>plain page</title><pre id="log"></pre>
 <script type="importmap">{ "imports": { "burn-finetune": "./burn-finetune/index.js" } }</script>
@@ -177,14 +179,16 @@ test('no bundler: dist/ self-hosted; the second visit downloads no weights, and 
   const context = await launch();
   const fileBytes = (from) => sent.slice(from).filter((r) => /\.(safetensors|wasm)$/.test(r.path));
   try {
-    const first = await appResult(`${server.url}?backend=cpu`, context);
+    const page = `${server.url}?backend=cpu&assetBase=${encodeURIComponent('/engine/')}`;
+    const first = await appResult(page, context);
     checkImages(first, 'no bundler, first visit', t);
     assert.ok(first.loads.every((l) => !l.fromCache), `first visit: from the network ${JSON.stringify(first.loads)}`);
     assert.ok(fileBytes(0).some((r) => r.path.endsWith('.safetensors') && r.status === 200 && r.bytes > 1e6));
+    assert.ok(fileBytes(0).some((r) => r.path === '/engine/burn_finetune_cpu_bg.wasm' && r.status === 200), 'the engine from assetBase');
 
     // Second visit, fresh page: the weights and the engine are revalidated (304), no bytes sent.
     const mark = sent.length;
-    const second = await appResult(`${server.url}?backend=cpu`, context);
+    const second = await appResult(page, context);
     checkImages(second, 'no bundler, second visit', t);
     const revalidated = fileBytes(mark);
     assert.ok(revalidated.length >= 2, 'the weights and the engine were asked for');
@@ -195,7 +199,7 @@ test('no bundler: dist/ self-hosted; the second visit downloads no weights, and 
     // The network cut for everything the package loads (the page's own files come from the app,
     // e.g. its service worker): it trains and predicts from the kept copies.
     server.offline = (path) => /\.(safetensors|wasm|json)$/.test(path);
-    const offline = await appResult(`${server.url}?backend=cpu`, context);
+    const offline = await appResult(page, context);
     checkImages(offline, 'no bundler, offline', t);
     assert.ok(offline.loads.every((l) => l.fromCache));
   } finally {

@@ -11,7 +11,10 @@ const log = (line: string) => { document.getElementById('log')!.textContent += `
 const events: FineTunerEvent['type'][] = [];
 const loads: Omit<LoadingEvent, 'type' | 'loaded'>[] = [];
 const classes = ['Trouser', 'Bag', 'Sneaker'];
-const backend = new URLSearchParams(location.search).get('backend') === 'webgpu' ? 'webgpu' : 'cpu';
+const params = new URLSearchParams(location.search);
+const backend = params.get('backend') === 'webgpu' ? 'webgpu' : 'cpu';
+/** `?assetBase=…`: the engine's .wasm files are served from there, not beside worker.js. */
+const assetBase = params.get('assetBase') ?? undefined;
 
 async function loaded(blob: Blob): Promise<HTMLImageElement> {
   const img = new Image();
@@ -71,6 +74,7 @@ async function run() {
     task: 'image',
     modelUrl: './efficientnet-lite0.safetensors',
     backend,
+    assetBase,
     onProgress: (e) => {
       events.push(e.type);
       if (e.type === 'loading' && e.loaded === e.total) loads.push({ file: e.file, total: e.total, fromCache: e.fromCache });
@@ -97,7 +101,7 @@ async function run() {
   const model = await tuner.export();
   const counts = tuner.countExamples();
   tuner.dispose();
-  const again = await createFineTuner({ task: 'image', modelUrl: './efficientnet-lite0.safetensors', backend });
+  const again = await createFineTuner({ task: 'image', modelUrl: './efficientnet-lite0.safetensors', backend, assetBase });
   const info = await again.loadKept('consumer test model');
   const [reloaded] = await again.predict(file, { topK: 1 });
   const deleted = await again.deleteKept('consumer test model');
