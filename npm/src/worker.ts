@@ -44,6 +44,12 @@ async function describeAdapter(): Promise<AdapterSummary> {
   return { available: true, isFallback: Boolean(info?.isFallbackAdapter ?? adapter.isFallbackAdapter), description };
 }
 
+/** The size a response announces, or null. */
+function contentLength(response: Response): number | null {
+  const length = Number(response.headers.get('content-length'));
+  return Number.isFinite(length) && length > 0 ? length : null;
+}
+
 /** Posts what could not be kept in the browser's cache (e.g. a full quota), once it is known. */
 function reportKeeping(file: Loaded) {
   void file.kept.then((problem) => { if (problem) post({ type: 'progress', event: { type: 'warning', message: problem } }); });
@@ -55,8 +61,7 @@ async function fetchBytes(url: string, file: 'weights' | 'tokenizer', cache: boo
   const loaded = await loadFile(url, `${file} file`, cache);
   reportKeeping(loaded);
   const { response, fromCache } = loaded;
-  const length = Number(response.headers.get('content-length'));
-  const total = Number.isFinite(length) && length > 0 ? length : null;
+  const total = contentLength(response);
   if (!response.body) return new Uint8Array(await response.arrayBuffer());
   const reader = response.body.getReader();
   const chunks: Uint8Array[] = [];
@@ -90,7 +95,7 @@ async function initEngine(msg: Extract<ToWorker, { type: 'init' }>) {
     cache,
     onLoaded: (file) => {
       reportKeeping(file);
-      const size = Number(file.response.headers.get('content-length')) || null;
+      const size = contentLength(file.response);
       post({ type: 'loading', file: 'engine', loaded: size ?? 0, total: size, fromCache: file.fromCache });
     },
   });
