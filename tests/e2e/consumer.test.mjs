@@ -38,7 +38,8 @@ after(() => rmSync(work, { recursive: true, force: true }));
 async function appResult(url, context = null, requests = []) {
   const own = context ? null : await launch();
   const page = await (context ?? own).newPage();
-  (context ?? own).on('request', (r) => requests.push(r.url()));
+  const record = (r) => requests.push(r.url());
+  (context ?? own).on('request', record);
   const logs = [];
   page.on('console', (m) => logs.push(m.text()));
   page.on('pageerror', (e) => logs.push(e.message));
@@ -49,6 +50,7 @@ async function appResult(url, context = null, requests = []) {
     assert.equal(result.error, undefined, `${result.error}\n${logs.join('\n')}`);
     return result;
   } finally {
+    (context ?? own).off('request', record);
     await page.close();
     await own?.close();
   }
@@ -116,7 +118,9 @@ test('Vite build: images and text, on one thread and cross-origin isolated', { t
     // Cross-origin isolated: the worker loads the threaded engine and starts one training thread
     // per core from its own (Vite-emitted) script.
     const threaded = await appResult(`${isolated.url}?task=text`, context);
-    assert.equal(threaded.threads, await (await context.newPage()).evaluate(() => navigator.hardwareConcurrency));
+    const probe = await context.newPage();
+    assert.equal(threaded.threads, await probe.evaluate(() => navigator.hardwareConcurrency));
+    await probe.close();
     assert.ok(threaded.fitAccuracy >= 0.8, `threaded: accuracy on its own 24 sentences ${threaded.fitAccuracy}`);
     assert.equal(threaded.top.label, 'positive');
     t.diagnostic(`text, cross-origin isolated: ${threaded.threads} training threads, accuracy ${threaded.fitAccuracy.toFixed(3)}`);
