@@ -10,8 +10,8 @@ use burn::backend::{Backend, Flex, TensorMetadata, backend_extension};
 use burn::tensor::{DType, TensorData};
 use burn_flex::FlexTensor;
 
-use super::parallel::for_each_piece3;
-use super::simd::widest_simd;
+use crate::ops::cpu::parallel::for_each_piece3;
+use crate::ops::cpu::simd::widest_simd;
 
 /// The step's scalars: learning rate, betas, epsilon, weight decay and the bias corrections
 /// `1 − β₁ᵗ`, `1 − β₂ᵗ`.

@@ -23,9 +23,9 @@ use burn::backend::{Autodiff, Backend, Dispatch, Flex, TensorMetadata, backend_e
 use burn::tensor::{DType, Distribution, Tensor, TensorData};
 use burn_flex::FlexTensor;
 
-use super::flex_data::update_in_place;
-use super::parallel::for_each_piece;
-use super::simd::widest_simd;
+use crate::ops::cpu::flex_data::update_in_place;
+use crate::ops::cpu::parallel::for_each_piece;
+use crate::ops::cpu::simd::widest_simd;
 
 static SEED: AtomicU64 = AtomicU64::new(0x5EED);
 
@@ -266,7 +266,7 @@ mod tests {
     /// alone; both give the same result.
     #[test]
     fn in_place_only_when_owned() {
-        use crate::ops::flex_data::flex;
+        use crate::ops::cpu::flex_data::flex;
         let values: Vec<f32> = (0..70_000).map(|i| i as f32).collect();
         let shared = flex(values.clone(), [70_000]);
         let kept = shared.clone();

@@ -2,7 +2,7 @@
 //!
 //! burn-flex runs both as fused element-wise loops, but with scalar `erff`/`expf` calls (~7 % of
 //! a MiniLM training step); here the CPU uses the vectorisable polynomials of
-//! [`super::fast_math`]. The GPU's default bodies are burn's own `gelu` / `gelu_backward`.
+//! [`crate::ops::cpu::fast_math`]. The GPU's default bodies are burn's own `gelu` / `gelu_backward`.
 
 use burn::backend::autodiff::NodeId;
 use burn::backend::autodiff::checkpoint::base::Checkpointer;
@@ -15,10 +15,10 @@ use burn::backend::{Autodiff, Backend, Dispatch, Flex, TensorMetadata, backend_e
 use burn::tensor::{DType, Tensor};
 use burn_flex::FlexTensor;
 
-use super::fast_math::{erf, exp};
-use super::flex_data::{flex, update_in_place, with_contents};
-use super::parallel::{collect_pieces, for_each_piece};
-use super::simd::widest_simd;
+use crate::ops::cpu::fast_math::{erf, exp};
+use crate::ops::cpu::flex_data::{flex, update_in_place, with_contents};
+use crate::ops::cpu::parallel::{collect_pieces, for_each_piece};
+use crate::ops::cpu::simd::widest_simd;
 
 #[backend_extension(Flex, Cube: cfg(feature = "wgpu"), Autodiff)]
 pub trait GeluBackend: Backend {

@@ -1,22 +1,17 @@
-//! Tensor operations burn does not have in the form we need, as backend extensions.
+//! Tensor operations burn does not have in the form we need, as backend extensions. One folder
+//! per op with several files (`mod.rs`: the backend trait, its portable default bodies and the
+//! autodiff node; `cpu.rs`: the CPU kernels), one file per small op; `cpu/` holds the helpers
+//! the CPU kernels share.
 
 pub mod adamw_update;
 pub mod attention;
-pub mod attention_cpu;
-pub mod attention_tiles;
+pub mod cpu;
 pub mod depthwise;
-pub mod depthwise_cpu;
 pub mod dropout;
-pub mod fast_math;
-pub mod flex_data;
 pub mod gelu;
 pub mod layer_norm;
-pub mod layer_norm_cpu;
 pub mod linear;
-pub mod linear_cpu;
-pub mod parallel;
 pub mod relu6;
-pub mod simd;
 
 pub use attention::self_attention;
 pub use depthwise::depthwise_conv_nhwc;

@@ -1,10 +1,10 @@
 //! Multi-head self-attention kernels on f32 slices: the CPU backend's implementation of
-//! [`super::attention::AttentionBackend`].
+//! [`super::AttentionBackend`].
 //!
 //! Queries, keys and values are read in the layout of their fused projection
 //! `[batch, len, 3 · heads · head_dim]` (no split, reshape or transpose passes); one batch item
 //! at a time (in parallel where rayon is built in) walks its heads: each head is gathered into
-//! small scratch buffers, its products run as register tiles ([`super::attention_tiles`]) and
+//! small scratch buffers, its products run as register tiles ([`super::tiles`]) and
 //! softmax, padding and dropout go row by row in between. burn's `MultiHeadAttention` instead
 //! runs two batched matrix products of tiny per-head matrices (gemm packs each one) and several
 //! full passes for the swaps, the mask, softmax and dropout.
@@ -13,11 +13,11 @@
 //! after rounding). `keep`, when given, gives the dropout multiplier of every attention weight
 //! (`0` or `1 / (1 − p)`) by its index in `[batch, heads, len, len]`, one row at a time.
 
-use super::attention_tiles::{backward_item, forward_item};
-use super::dropout::MaskKey;
-use super::fast_math::exp;
-use super::parallel::{collect_chunk_pairs, collect_chunks};
-use super::simd::{LANES, lane_dot, widest_simd};
+use super::tiles::{backward_item, forward_item};
+use crate::ops::dropout::MaskKey;
+use crate::ops::cpu::fast_math::exp;
+use crate::ops::cpu::parallel::{collect_chunk_pairs, collect_chunks};
+use crate::ops::cpu::simd::{LANES, lane_dot, widest_simd};
 
 /// Sizes of one attention call.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

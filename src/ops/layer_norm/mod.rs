@@ -1,9 +1,11 @@
 //! Layer normalisation over the last dimension as a burn backend extension with its own backward.
 //!
-//! - CPU (`Flex`): [`super::layer_norm_cpu`], blocks of rows in parallel.
+//! - CPU (`Flex`): [`cpu`], blocks of rows in parallel.
 //! - GPU (`Cube`, i.e. wgpu): the trait's default bodies — burn's `layer_norm` op and the
 //!   gradient composed from burn ops.
 //! - `Autodiff<B>`: one node (burn 0.22 records the decomposed normalisation: ~8 nodes).
+
+pub mod cpu;
 
 use burn::backend::autodiff::NodeId;
 use burn::backend::autodiff::checkpoint::base::Checkpointer;
@@ -16,8 +18,7 @@ use burn::backend::{Autodiff, Backend, Dispatch, Flex, TensorMetadata, backend_e
 use burn::tensor::{Shape, Tensor};
 use burn_flex::FlexTensor;
 
-use super::flex_data::{all_f32, flex, update_in_place, with_contents};
-use super::layer_norm_cpu;
+use crate::ops::cpu::flex_data::{all_f32, flex, update_in_place, with_contents};
 
 #[backend_extension(Flex, Cube: cfg(feature = "wgpu"), Autodiff)]
 pub trait LayerNormBackend: Backend {
@@ -79,7 +80,7 @@ impl LayerNormBackend for Flex {
         }
         let shape = x.shape();
         let y = with_contents(x, |x| {
-            with_contents(gamma, |gamma| with_contents(beta, |beta| layer_norm_cpu::forward(x, gamma, beta, epsilon)))
+            with_contents(gamma, |gamma| with_contents(beta, |beta| cpu::forward(x, gamma, beta, epsilon)))
         });
         flex(y, shape)
     }
@@ -97,7 +98,7 @@ impl LayerNormBackend for Flex {
         // dx is written over the gradient (usually this op's alone: no new buffer)
         let (dx, (d_gamma, d_beta)) = with_contents(x, |x| {
             with_contents(gamma, |gamma| {
-                update_in_place(grad, |grad| layer_norm_cpu::backward(x, gamma, grad, epsilon))
+                update_in_place(grad, |grad| cpu::backward(x, gamma, grad, epsilon))
             })
         });
         (dx, flex(d_gamma, [d]), flex(d_beta, [d]))

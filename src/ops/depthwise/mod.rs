@@ -1,7 +1,7 @@
 //! Depthwise convolution on channels-last tensors as a burn backend extension, with its own
 //! backward pass.
 //!
-//! - CPU (`Flex`): the kernels of [`super::depthwise_cpu`] on the tensors' f32 storage.
+//! - CPU (`Flex`): the kernels of [`cpu`] on the tensors' f32 storage.
 //! - GPU (`Cube`, i.e. wgpu): the trait's default bodies — permute to NCHW and use burn's grouped
 //!   `conv2d` and its backward ops.
 //! - `Autodiff<B>`: records one node whose backward calls the two gradient ops below (burn's
@@ -9,6 +9,8 @@
 //!   block).
 //!
 //! Padding is TF "SAME" (as `PaddingConfig2d::Same`), the weight is `[k, k, channels]`.
+
+pub mod cpu;
 
 use burn::backend::autodiff::NodeId;
 use burn::backend::autodiff::checkpoint::base::Checkpointer;
@@ -21,8 +23,8 @@ use burn::backend::{Autodiff, Backend, Dispatch, Flex, TensorMetadata, backend_e
 use burn::tensor::{DType, Shape, Tensor};
 use burn_flex::FlexTensor;
 
-use super::depthwise_cpu::{self, DepthwiseGeometry};
-use super::flex_data::{flex, with_contents};
+use cpu::DepthwiseGeometry;
+use crate::ops::cpu::flex_data::{flex, with_contents};
 
 /// Geometry of a channels-last input `[batch, h, w, c]` and a `[k, k, c]` weight.
 fn geometry(input: &Shape, weight: &Shape, stride: usize) -> DepthwiseGeometry {
@@ -140,7 +142,7 @@ impl DepthwiseBackend for Flex {
         }
         let [oh, ow] = g.out_size();
         let out = with_contents(input, |x| {
-            with_contents(weight, |w| with_contents(bias, |b| depthwise_cpu::forward(x, w, b, &g)))
+            with_contents(weight, |w| with_contents(bias, |b| cpu::forward(x, w, b, &g)))
         });
         flex(out, [g.batch, oh, ow, g.channels])
     }
@@ -150,7 +152,7 @@ impl DepthwiseBackend for Flex {
         if input.dtype() != DType::F32 {
             return grouped::input_grad::<Self>(input, weight, grad, stride);
         }
-        let dx = with_contents(grad, |dy| with_contents(weight, |w| depthwise_cpu::input_grad(dy, w, &g)));
+        let dx = with_contents(grad, |dy| with_contents(weight, |w| cpu::input_grad(dy, w, &g)));
         flex(dx, [g.batch, g.height, g.width, g.channels])
     }
 
@@ -164,7 +166,7 @@ impl DepthwiseBackend for Flex {
         if input.dtype() != DType::F32 {
             return grouped::weight_grad::<Self>(input, weight, grad, stride);
         }
-        let dw = with_contents(input, |x| with_contents(grad, |dy| depthwise_cpu::weight_grad(x, dy, &g)));
+        let dw = with_contents(input, |x| with_contents(grad, |dy| cpu::weight_grad(x, dy, &g)));
         flex(dw, [g.kernel, g.kernel, g.channels])
     }
 }

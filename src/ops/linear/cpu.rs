@@ -1,12 +1,12 @@
 //! Dense-layer kernels on f32 slices (row-major), calling `gemm` directly: the CPU backend's
-//! implementation of [`super::linear::LinearBackend`].
+//! implementation of [`super::LinearBackend`].
 //!
 //! burn-flex's `matmul` zero-fills every output (`FlexTensor::empty` is `vec![0u8; n]`, then a
 //! realigning copy) and the bias is one more pass and buffer; transposed operands of the backward
 //! products are fine for gemm (strides), so nothing is copied here: the forward product starts
 //! from the bias rows, the gradients are written into uninitialised buffers.
 
-use super::parallel::collect_row_blocks;
+use crate::ops::cpu::parallel::collect_row_blocks;
 
 /// A read-only matrix by its elements and (row, column) strides, as burn views store it (a
 /// transposed weight is the same buffer with its strides swapped).

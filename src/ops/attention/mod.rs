@@ -1,6 +1,6 @@
 //! Multi-head self-attention as one burn backend extension op with its own backward pass.
 //!
-//! - CPU (`Flex`): the fused kernels of [`super::attention_cpu`] on the projections' layout.
+//! - CPU (`Flex`): the fused kernels of [`cpu`] on the projections' layout.
 //! - GPU (`Cube`, i.e. wgpu): the trait's default bodies ([`portable`]) — split heads, batched
 //!   matrix products, softmax — the same work as burn's `MultiHeadAttention`.
 //! - `Autodiff<B>`: records one node; its backward calls [`AttentionBackend::self_attention_backward`]
@@ -13,6 +13,9 @@
 //! stored, written or read. The portable bodies draw the multipliers once in the forward pass and
 //! keep them for the backward one.
 
+pub mod cpu;
+pub mod tiles;
+
 use burn::backend::autodiff::NodeId;
 use burn::backend::autodiff::checkpoint::base::Checkpointer;
 use burn::backend::autodiff::checkpoint::strategy::CheckpointStrategy;
@@ -23,9 +26,9 @@ use burn::backend::{Autodiff, Backend, Dispatch, Flex, TensorMetadata, backend_e
 use burn::tensor::{Bool, Shape, Tensor};
 use burn_flex::FlexTensor;
 
-use super::attention_cpu::{self, AttentionGeometry, AttentionInputs};
-use super::dropout::{MaskKey, bernoulli, next_seed};
-use super::flex_data::{all_f32, flex, with_contents};
+use cpu::{AttentionGeometry, AttentionInputs};
+use crate::ops::dropout::{MaskKey, bernoulli, next_seed};
+use crate::ops::cpu::flex_data::{all_f32, flex, with_contents};
 
 fn geometry(qkv: &Shape, heads: usize) -> AttentionGeometry {
     AttentionGeometry { batch: qkv[0], len: qkv[1], heads, head_dim: qkv[2] / 3 / heads }
@@ -194,7 +197,7 @@ impl AttentionBackend for Flex {
             return portable::attend::<Self>(qkv, pad, keep, heads).0;
         }
         let g = geometry(&qkv.shape(), heads);
-        let (ctx, _) = with_inputs(qkv, pad, keep, seed, |x| attention_cpu::forward(x, &g, false));
+        let (ctx, _) = with_inputs(qkv, pad, keep, seed, |x| cpu::forward(x, &g, false));
         flex(ctx, Shape::new([g.batch, g.len, g.heads * g.head_dim]))
     }
 
@@ -209,7 +212,7 @@ impl AttentionBackend for Flex {
             return portable::attend::<Self>(qkv, pad, keep, heads);
         }
         let g = geometry(&qkv.shape(), heads);
-        let (ctx, weights) = with_inputs(qkv, pad, keep, seed, |x| attention_cpu::forward(x, &g, true));
+        let (ctx, weights) = with_inputs(qkv, pad, keep, seed, |x| cpu::forward(x, &g, true));
         let weights = flex(weights, Shape::new([g.batch, g.heads, g.len, g.len]));
         (flex(ctx, Shape::new([g.batch, g.len, g.heads * g.head_dim])), weights, flex(Vec::new(), [0]))
     }
@@ -230,7 +233,7 @@ impl AttentionBackend for Flex {
         // the backward kernels do not read the padding: masked weights are already 0
         let no_pad = flex(Vec::new(), Shape::new([0]));
         let d_qkv = with_contents(weights, |w| {
-            with_contents(grad, |dc| with_inputs(qkv, no_pad, keep, seed, |x| attention_cpu::backward(x, w, dc, &g)))
+            with_contents(grad, |dc| with_inputs(qkv, no_pad, keep, seed, |x| cpu::backward(x, w, dc, &g)))
         });
         flex(d_qkv, shape)
     }
@@ -298,7 +301,7 @@ pub fn self_attention(qkv: Tensor<3>, pad: Tensor<2, Bool>, dropout: f64, heads:
 mod tests {
     use burn::tensor::{Device, Distribution, TensorData, Tolerance};
 
-    use super::super::dropout::mask_values;
+    use crate::ops::dropout::mask_values;
     use super::*;
 
     fn random(shape: [usize; 3], device: &Device) -> Tensor<3> {

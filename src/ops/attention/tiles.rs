@@ -1,10 +1,10 @@
-//! The attention kernels of [`super::attention_cpu`], one batch item at a time: the products as
+//! The attention kernels of [`super::cpu`], one batch item at a time: the products as
 //! register tiles of 4 rows × 16 lanes, four independent chains of multiply-adds (a row-by-row
 //! loop keeps one chain waiting on itself). Heads are gathered into scratch rows padded with zeros
 //! to whole tiles (head size to a multiple of 16: MiniLM's 32 needs none), so any size works.
 
-use super::attention_cpu::{AttentionGeometry, AttentionInputs, masked_softmax};
-use super::simd::{LANES, lane_dot};
+use super::cpu::{AttentionGeometry, AttentionInputs, masked_softmax};
+use crate::ops::cpu::simd::{LANES, lane_dot};
 
 /// Rows of a register tile: independent multiply-add chains.
 const TILE_ROWS: usize = 4;
@@ -55,7 +55,7 @@ fn store(acc: &[[f32; LANES]; TILE_ROWS], rows: usize, lanes: usize, out: &mut [
     }
 }
 
-/// [`super::attention_cpu`]'s forward kernel for one batch item: scores and the weighted sum of
+/// [`super::cpu`]'s forward kernel for one batch item: scores and the weighted sum of
 /// values as register tiles of 4 query rows × 16 lanes.
 #[inline(always)]
 pub(super) fn forward_item(

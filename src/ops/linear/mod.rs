@@ -1,11 +1,13 @@
 //! A dense layer (`x · weight + bias`) as a burn backend extension with its own backward pass.
 //!
-//! - CPU (`Flex`): [`super::linear_cpu`] calls gemm directly: no zero-filled output, no
+//! - CPU (`Flex`): [`cpu`] calls gemm directly: no zero-filled output, no
 //!   separate bias pass, no copies of the transposed operands in the backward products.
 //! - GPU (`Cube`, i.e. wgpu): the trait's default bodies (burn's `matmul` and `add`).
 //! - `Autodiff<B>`: one node (burn records a matmul and a broadcast add, two nodes).
 //!
 //! The weight is `[d_in, d_out]`, as in burn's `Linear`; [`linear`] applies a `Linear` module.
+
+pub mod cpu;
 
 use burn::backend::autodiff::NodeId;
 use burn::backend::autodiff::checkpoint::base::Checkpointer;
@@ -18,8 +20,8 @@ use burn::nn::Linear;
 use burn::tensor::{Shape, Tensor};
 use burn_flex::FlexTensor;
 
-use super::flex_data::{all_f32, flex, with_contents};
-use super::linear_cpu::{self, LinearGeometry, Strided};
+use crate::ops::cpu::flex_data::{all_f32, flex, with_contents};
+use cpu::{LinearGeometry, Strided};
 
 fn geometry(x: &Shape, weight: &Shape) -> LinearGeometry {
     LinearGeometry { rows: x[0], d_in: weight[0], d_out: weight[1] }
@@ -86,7 +88,7 @@ impl LinearBackend for Flex {
         }
         let g = geometry(&x.shape(), &weight.shape());
         let y =
-            with_contents(x, |x| with_matrix(weight, |w| with_contents(bias, |b| linear_cpu::forward(x, w, b, &g))));
+            with_contents(x, |x| with_matrix(weight, |w| with_contents(bias, |b| cpu::forward(x, w, b, &g))));
         flex(y, [g.rows, g.d_out])
     }
 
@@ -95,7 +97,7 @@ impl LinearBackend for Flex {
             return portable::input_grad::<Self>(weight, grad);
         }
         let g = LinearGeometry { rows: grad.shape()[0], d_in: weight.shape()[0], d_out: weight.shape()[1] };
-        let dx = with_matrix(weight, |w| with_contents(grad, |dy| linear_cpu::input_grad(w, dy, &g)));
+        let dx = with_matrix(weight, |w| with_contents(grad, |dy| cpu::input_grad(w, dy, &g)));
         flex(dx, [g.rows, g.d_in])
     }
 
@@ -104,7 +106,7 @@ impl LinearBackend for Flex {
             return portable::weight_grad::<Self>(x, grad);
         }
         let g = LinearGeometry { rows: x.shape()[0], d_in: x.shape()[1], d_out: grad.shape()[1] };
-        let dw = with_contents(x, |x| with_contents(grad, |dy| linear_cpu::weight_grad(x, dy, &g)));
+        let dw = with_contents(x, |x| with_contents(grad, |dy| cpu::weight_grad(x, dy, &g)));
         flex(dw, [g.d_in, g.d_out])
     }
 }

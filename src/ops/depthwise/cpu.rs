@@ -1,5 +1,5 @@
 //! Depthwise convolution kernels on channels-last (`[batch, h, w, channels]`) f32 slices: the CPU
-//! backend's implementation of [`super::depthwise::DepthwiseBackend`].
+//! backend's implementation of [`super::DepthwiseBackend`].
 //!
 //! Channels-last makes every inner loop a run over contiguous channels (one multiply-add per
 //! channel and tap), which the compiler vectorises (SIMD128 in wasm, SSE/AVX natively); burn-flex's
@@ -72,7 +72,7 @@ impl DepthwiseGeometry {
     }
 }
 
-use super::simd::widest_simd;
+use crate::ops::cpu::simd::widest_simd;
 
 /// Channels per cache block of [`DepthwiseGeometry::for_each_tap`].
 const CHANNEL_BLOCK: usize = 128;

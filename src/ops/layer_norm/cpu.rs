@@ -1,10 +1,10 @@
 //! Layer normalisation over the last dimension, on f32 rows: the CPU backend's implementation of
-//! [`super::layer_norm::LayerNormBackend`]. Blocks of rows run in parallel (burn-flex's fused
+//! [`super::LayerNormBackend`]. Blocks of rows run in parallel (burn-flex's fused
 //! forward runs on one thread; under autodiff burn records ~8 element-wise ops instead, each a
 //! pass and a buffer, and as many again backward).
 
-use super::parallel::{collect_row_blocks, map_row_blocks};
-use super::simd::{LANES, lane_dot, widest_simd};
+use crate::ops::cpu::parallel::{collect_row_blocks, map_row_blocks};
+use crate::ops::cpu::simd::{LANES, lane_dot, widest_simd};
 
 /// Mean and `1 / √(variance + eps)` of one row (sums kept per lane: one running float sum is a
 /// chain of dependent adds that does not vectorise).

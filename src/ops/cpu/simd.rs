@@ -1,12 +1,12 @@
 //! Running a kernel with the widest SIMD the CPU offers, and the per-lane sums the kernels share.
 
 /// Lanes of the per-lane sums and register tiles of the CPU kernels (one AVX-512 vector).
-pub(super) const LANES: usize = 16;
+pub(crate) const LANES: usize = 16;
 
 /// `Σ a[i] · b[i]` (`Σ a[i]` without `b`), summed per lane (one running float sum
 /// is a chain of dependent adds that does not vectorise).
 #[inline(always)]
-pub(super) fn lane_dot(a: &[f32], b: Option<&[f32]>) -> f32 {
+pub(crate) fn lane_dot(a: &[f32], b: Option<&[f32]>) -> f32 {
     let mut lanes = [0.0f32; LANES];
     match b {
         Some(b) => {
