@@ -5,8 +5,8 @@
 //! Layers, bottom up: [`weights`] (safetensors) → [`ops`] (tensor ops with their own backward and
 //! CPU kernels) → [`model`] (the networks, each cut into a frozen trunk and a trainable top) →
 //! [`data`] (preprocessing, tokenizer, split, feature caches) → [`train`] (the async loop and its
-//! guard rails) → [`task`] (each task's state between calls: [`ImageFineTuner`],
-//! [`TextFineTuner`]; model files) → `web` (`src/web/`, the only wasm-bindgen module) /
+//! guard rails) → [`task`] (one generic [`task::FineTuner`] over each [`task::Task`]:
+//! [`ImageFineTuner`], [`TextFineTuner`]; model files) → `web` (`src/web/`, the only wasm-bindgen module) /
 //! `native` and `src/bin/finetune.rs` (the CLI). [`backend`] chooses WebGPU or the CPU.
 
 pub mod backend;

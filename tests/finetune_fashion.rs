@@ -8,14 +8,15 @@ use burn_finetune::data::PixelLayout;
 use burn_finetune::model::Unfreeze;
 use burn_finetune::native::folder::{add_folder, list_folder, load_rgb};
 use burn_finetune::train::{CollectEvents, StopReason, TrainOptions};
+use burn_finetune::task::ImageBatch;
 use burn_finetune::{Error, ImageFineTuner};
 use futures_lite::future::block_on;
 
 #[test]
 fn fine_tuning_fashion_mnist_beats_chance_by_far() {
     let set = list_folder(&common::repo().join("assets/fashion-bench/train")).unwrap();
-    let mut tuner = ImageFineTuner::new(common::weights(), Device::flex());
-    tuner.reset(set.classes.clone(), Unfreeze::Blocks(2)).unwrap();
+    let mut tuner = ImageFineTuner::new(common::image_task(), Device::flex());
+    tuner.reset(set.classes.clone(), common::prep(Unfreeze::Blocks(2), 128)).unwrap();
     let added = block_on(add_folder(&mut tuner, &common::repo().join("assets/fashion-bench/train"), 20, false)).unwrap();
     assert!(added.skipped.is_empty());
     assert_eq!(tuner.class_counts(), vec![20; 10]);
@@ -34,31 +35,31 @@ fn fine_tuning_fashion_mnist_beats_chance_by_far() {
 
     // Prediction with the fine-tuned model: top-3 of a held image, sorted, summing below 1.
     let image = load_rgb(&set.files.last().unwrap().0).unwrap();
-    let top = block_on(tuner.predict(&image, PixelLayout::Rgb, 1, 3)).unwrap();
+    let top = block_on(tuner.predict(ImageBatch { pixels: &image, layout: PixelLayout::Rgb, count: 1 }, 3)).unwrap();
     assert_eq!(top[0].len(), 3);
     assert!(top[0][0].score >= top[0][1].score && top[0].iter().map(|p| p.score).sum::<f32>() <= 1.0001);
 
     // New examples with other classes do not relabel the trained model's predictions.
-    tuner.reset(vec!["cats".into(), "dogs".into()], Unfreeze::Blocks(2)).unwrap();
-    let again = block_on(tuner.predict(&image, PixelLayout::Rgb, 1, 3)).unwrap();
+    tuner.reset(vec!["cats".into(), "dogs".into()], common::prep(Unfreeze::Blocks(2), 128)).unwrap();
+    let again = block_on(tuner.predict(ImageBatch { pixels: &image, layout: PixelLayout::Rgb, count: 1 }, 3)).unwrap();
     assert_eq!(again, top, "predictions changed after reset");
 }
 
 #[test]
 fn bad_input_gets_specific_messages() {
-    let mut tuner = ImageFineTuner::new(common::weights(), Device::flex());
-    tuner.reset(vec!["cats".into(), "dogs".into()], Unfreeze::Head).unwrap();
+    let mut tuner = ImageFineTuner::new(common::image_task(), Device::flex());
+    tuner.reset(vec!["cats".into(), "dogs".into()], common::prep(Unfreeze::Head, 128)).unwrap();
     assert!(tuner.readiness().unwrap_err().contains("No examples"));
     let img = vec![128u8; 224 * 224 * 3];
-    block_on(tuner.add_images(&[img.clone(), img.clone()].concat(), PixelLayout::Rgb, &[0, 0], false)).unwrap();
+    block_on(tuner.add(ImageBatch { pixels: &[img.clone(), img.clone()].concat(), layout: PixelLayout::Rgb, count: 2 }, &[0, 0], false)).unwrap();
     assert!(tuner.readiness().unwrap_err().contains("at least 2 classes"));
-    block_on(tuner.add_images(&img, PixelLayout::Rgb, &[1], false)).unwrap();
+    block_on(tuner.add(ImageBatch { pixels: &img, layout: PixelLayout::Rgb, count: 1 }, &[1], false)).unwrap();
     assert!(tuner.readiness().unwrap_err().contains("'dogs' has 1"));
-    let err = block_on(tuner.add_images(&img, PixelLayout::Rgb, &[5], false)).unwrap_err();
+    let err = block_on(tuner.add(ImageBatch { pixels: &img, layout: PixelLayout::Rgb, count: 1 }, &[5], false)).unwrap_err();
     assert!(err.to_string().contains("label 5"));
-    let err = block_on(tuner.add_images(&img[..100], PixelLayout::Rgb, &[1], false)).unwrap_err();
+    let err = block_on(tuner.add(ImageBatch { pixels: &img[..100], layout: PixelLayout::Rgb, count: 1 }, &[1], false)).unwrap_err();
     assert!(matches!(err, Error::Data(_)), "{err}");
-    assert_eq!(block_on(tuner.predict(&img, PixelLayout::Rgb, 1, 3)).unwrap_err(), Error::NotTrained);
+    assert_eq!(block_on(tuner.predict(ImageBatch { pixels: &img, layout: PixelLayout::Rgb, count: 1 }, 3)).unwrap_err(), Error::NotTrained);
     // A training refusal leaves the examples in place.
     let err = block_on(tuner.train(&TrainOptions::default(), &mut CollectEvents::default())).unwrap_err();
     assert!(err.to_string().contains("at least 2"), "{err}");

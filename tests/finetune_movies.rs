@@ -8,8 +8,9 @@ use burn::module::Module;
 use burn::tensor::{Device, Tensor};
 use burn_finetune::data::{TableFormat, TokenCache, read_table, text_dataset, guess_columns};
 use burn_finetune::model::Unfreeze;
-use burn_finetune::model::minilm::{TextClassifierConfig, TextTrunk};
+use burn_finetune::model::minilm::{MiniLmClassifierConfig, MiniLmTrunk};
 use burn_finetune::train::{CollectEvents, StopReason, TrainData, TrainOptions, fine_tune};
+use burn_finetune::task::TextTask;
 use burn_finetune::{Error, TextFineTuner};
 use futures_lite::future::block_on;
 
@@ -40,16 +41,16 @@ fn frozen_encoder_layers_stay_bit_identical_and_unfrozen_ones_change() {
     let device = Device::flex();
     let (weights, tokenizer) = common::minilm();
     let unfreeze = Unfreeze::Blocks(2);
-    let trunk: TextTrunk = weights.trunk(unfreeze, &device);
+    let trunk: MiniLmTrunk = weights.trunk(unfreeze, &device);
     let trunk_before = params(&trunk);
     let full = weights.trunk(Unfreeze::Head, &device);
     assert_eq!(trunk.layers.len(), 4);
 
     // Cache the trunk's outputs for 16 short labelled texts, then train one epoch.
     let (texts, labels, _) = movie_slice(8);
-    let mut tuner = TextFineTuner::new(weights, tokenizer, device.clone());
-    tuner.reset(vec!["negative".into(), "positive".into()], unfreeze, 32).unwrap();
-    block_on(tuner.add_texts(&texts, &labels)).unwrap();
+    let mut tuner = TextFineTuner::new(TextTask { weights, tokenizer }, device.clone());
+    tuner.reset(vec!["negative".into(), "positive".into()], common::prep(unfreeze, 32)).unwrap();
+    block_on(tuner.add(&texts, &labels, false)).unwrap();
     let (weights, tokenizer) = common::minilm();
     let encoded: Vec<_> = texts.iter().map(|t| tokenizer.encode(t, 32).unwrap()).collect();
     let mut cache = TokenCache::new(384);
@@ -63,12 +64,12 @@ fn frozen_encoder_layers_stay_bit_identical_and_unfrozen_ones_change() {
     }
     assert_eq!(tuner.cache_bytes(), cache.bytes(), "the engine caches one row per token");
 
-    let model = TextClassifierConfig { classes: 2, unfreeze }.init(&weights, &device.clone().autodiff());
+    let model = MiniLmClassifierConfig { classes: 2, unfreeze }.init(&weights, &device.clone().autodiff());
     // The trainable layers start as the pretrained top two layers.
     assert_eq!(params(&model.upper[0]), params(&full.layers[4]));
     assert_eq!(params(&model.upper[1]), params(&full.layers[5]));
     let (upper_before, head_before) = (params(&model.upper), params(&model.head));
-    let opts = TrainOptions { unfreeze, epochs: 1, batch_size: 4, val_share: 0.25, ..TrainOptions::default() };
+    let opts = TrainOptions { epochs: 1, batch_size: 4, val_share: 0.25, ..TrainOptions::default() };
     let data = TrainData { features: &cache, labels: &labels, classes: 2, split: None };
     let trained = block_on(fine_tune(model, data, &opts, &mut CollectEvents::default())).unwrap();
 
@@ -87,10 +88,10 @@ fn frozen_encoder_layers_stay_bit_identical_and_unfrozen_ones_change() {
 fn fine_tuning_movie_reviews_beats_chance_by_far() {
     let (weights, tokenizer) = common::minilm();
     let (texts, labels, classes) = movie_slice(200);
-    let mut tuner = TextFineTuner::new(weights, tokenizer, Device::flex());
-    tuner.reset(classes, Unfreeze::Blocks(2), 64).unwrap();
+    let mut tuner = TextFineTuner::new(TextTask { weights, tokenizer }, Device::flex());
+    tuner.reset(classes, common::prep(Unfreeze::Blocks(2), 64)).unwrap();
     for (t, l) in texts.chunks(100).zip(labels.chunks(100)) {
-        block_on(tuner.add_texts(t, l)).unwrap();
+        block_on(tuner.add(t, l, false)).unwrap();
     }
     assert_eq!(tuner.class_counts(), vec![200, 200]);
     let opts = TrainOptions { epochs: 4, batch_size: 16, ..TrainOptions::default() };
@@ -109,7 +110,7 @@ fn fine_tuning_movie_reviews_beats_chance_by_far() {
     assert!((top[0].iter().map(|p| p.score).sum::<f32>() - 1.0).abs() < 1e-4);
 
     // Re-preparing with another cut and length keeps the trained model's predictions.
-    tuner.reset(vec!["a".into(), "b".into()], Unfreeze::Head, 16).unwrap();
+    tuner.reset(vec!["a".into(), "b".into()], common::prep(Unfreeze::Head, 16)).unwrap();
     let again = block_on(tuner.predict(&typed, 2)).unwrap();
     for (a, b) in again.iter().flatten().zip(top.iter().flatten()) {
         assert_eq!(a.label, b.label);
@@ -120,22 +121,22 @@ fn fine_tuning_movie_reviews_beats_chance_by_far() {
 #[test]
 fn text_engine_bad_input_gets_specific_messages() {
     let (weights, tokenizer) = common::minilm();
-    let mut tuner = TextFineTuner::new(weights, tokenizer, Device::flex());
-    assert!(tuner.reset(vec![], Unfreeze::Blocks(7), 64).unwrap_err().to_string().contains("MiniLM-L6 has 6"));
-    assert!(tuner.reset(vec![], Unfreeze::Head, 4).unwrap_err().to_string().contains("between 8 and 512"));
-    tuner.reset(vec!["pos".into(), "neg".into()], Unfreeze::Head, 64).unwrap();
+    let mut tuner = TextFineTuner::new(TextTask { weights, tokenizer }, Device::flex());
+    assert!(tuner.reset(vec![], common::prep(Unfreeze::Blocks(7), 64)).unwrap_err().to_string().contains("MiniLM-L6 has 6"));
+    assert!(tuner.reset(vec![], common::prep(Unfreeze::Head, 4)).unwrap_err().to_string().contains("between 8 and 512"));
+    tuner.reset(vec!["pos".into(), "neg".into()], common::prep(Unfreeze::Head, 64)).unwrap();
     assert!(tuner.readiness().unwrap_err().contains("No examples"));
     let texts: Vec<String> = ["good", "great", "bad"].map(String::from).to_vec();
     let long = "word ".repeat(20_000);
-    let report = block_on(tuner.add_texts(&[texts.clone(), vec![long]].concat(), &[0, 0, 1, 1])).unwrap();
+    let report = block_on(tuner.add(&[texts.clone(), vec![long]].concat(), &[0, 0, 1, 1], false)).unwrap();
     assert_eq!((report.added, report.truncated), (4, 1));
-    block_on(tuner.add_texts(&texts[..1], &[0])).unwrap();
+    block_on(tuner.add(&texts[..1], &[0], false)).unwrap();
     assert_eq!(tuner.class_counts(), vec![3, 2]);
-    assert!(block_on(tuner.add_texts(&texts[..1], &[2])).unwrap_err().to_string().contains("label 2"));
-    assert!(block_on(tuner.add_texts(&texts[..1], &[0, 1])).unwrap_err().to_string().contains("1 texts but 2 labels"));
+    assert!(block_on(tuner.add(&texts[..1], &[2], false)).unwrap_err().to_string().contains("label 2"));
+    assert!(block_on(tuner.add(&texts[..1], &[0, 1], false)).unwrap_err().to_string().contains("1 examples but 2 labels"));
     assert_eq!(block_on(tuner.predict(&texts, 1)).unwrap_err(), Error::NotTrained);
-    let err = block_on(tuner.train(&TrainOptions::default(), &mut CollectEvents::default())).unwrap_err();
-    assert!(err.to_string().contains("prepared for 'head only'"), "{err}");
+    let err = block_on(tuner.train(&TrainOptions { epochs: 0, ..TrainOptions::default() }, &mut CollectEvents::default())).unwrap_err();
+    assert!(err.to_string().contains("epochs must be between 1 and 1000"), "{err}");
     assert_eq!(tuner.class_counts(), vec![3, 2], "a refused training keeps the examples");
     let err = burn_finetune::model::minilm::MiniLmWeights::from_bytes("lite0.safetensors", &std::fs::read(common::repo().join("assets/efficientnet-lite0.safetensors")).unwrap()).err().unwrap();
     assert!(err.to_string().contains("not a MiniLM-L6") && err.to_string().contains("embeddings."), "{err}");

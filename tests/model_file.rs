@@ -8,6 +8,7 @@ use burn::tensor::Device;
 use burn_finetune::data::PixelLayout;
 use burn_finetune::model::Unfreeze;
 use burn_finetune::train::{CollectEvents, TrainOptions};
+use burn_finetune::task::{ImageBatch, TextTask};
 use burn_finetune::{Error, ImageFineTuner, TextFineTuner};
 use futures_lite::future::block_on;
 
@@ -17,11 +18,11 @@ fn texts(words: &[&str]) -> Vec<String> {
 
 fn trained_text_tuner() -> TextFineTuner {
     let (weights, tokenizer) = common::minilm();
-    let mut tuner = TextFineTuner::new(weights, tokenizer, Device::flex());
-    tuner.reset(texts(&["neg", "pos"]), Unfreeze::Blocks(1), 32).unwrap();
+    let mut tuner = TextFineTuner::new(TextTask { weights, tokenizer }, Device::flex());
+    tuner.reset(texts(&["neg", "pos"]), common::prep(Unfreeze::Blocks(1), 32)).unwrap();
     let examples = texts(&["great film", "loved it", "wonderful acting", "a joy", "awful film", "boring plot", "hated it", "a mess"]);
-    block_on(tuner.add_texts(&examples, &[1, 1, 1, 1, 0, 0, 0, 0])).unwrap();
-    let opts = TrainOptions { unfreeze: Unfreeze::Blocks(1), epochs: 2, batch_size: 4, val_share: 0.25, ..TrainOptions::default() };
+    block_on(tuner.add(&examples, &[1, 1, 1, 1, 0, 0, 0, 0], false)).unwrap();
+    let opts = TrainOptions { epochs: 2, batch_size: 4, val_share: 0.25, ..TrainOptions::default() };
     block_on(tuner.train(&opts, &mut CollectEvents::default())).unwrap();
     tuner
 }
@@ -37,7 +38,7 @@ fn a_text_model_round_trips_through_one_file() {
     assert!(bytes.len() > 7_000_000 && bytes.len() < 7_300_000, "{} bytes", bytes.len());
 
     let (weights, tokenizer) = common::minilm();
-    let mut fresh = TextFineTuner::new(weights, tokenizer, Device::flex());
+    let mut fresh = TextFineTuner::new(TextTask { weights, tokenizer }, Device::flex());
     assert_eq!(block_on(fresh.predict(&probe, 2)).unwrap_err(), Error::NotTrained);
     let info = fresh.import_model(&bytes).unwrap();
     assert_eq!((info.task.as_str(), info.classes.clone(), info.unfreeze, info.max_length), ("text", texts(&["neg", "pos"]), Unfreeze::Blocks(1), Some(32)));
@@ -46,49 +47,49 @@ fn a_text_model_round_trips_through_one_file() {
 
 #[test]
 fn an_image_model_round_trips_and_files_for_the_other_task_are_refused() {
-    let mut tuner = ImageFineTuner::new(common::weights(), Device::flex());
-    tuner.reset(texts(&["dark", "light"]), Unfreeze::Head).unwrap();
+    let mut tuner = ImageFineTuner::new(common::image_task(), Device::flex());
+    tuner.reset(texts(&["dark", "light"]), common::prep(Unfreeze::Head, 128)).unwrap();
     let image = |v: u8| vec![v; 224 * 224 * 3];
     let pixels: Vec<u8> = [10u8, 20, 30, 40, 200, 210, 220, 230].iter().flat_map(|&v| image(v)).collect();
-    block_on(tuner.add_images(&pixels, PixelLayout::Rgb, &[0, 0, 0, 0, 1, 1, 1, 1], false)).unwrap();
-    let opts = TrainOptions { unfreeze: Unfreeze::Head, epochs: 3, batch_size: 4, val_share: 0.25, ..TrainOptions::default() };
+    block_on(tuner.add(ImageBatch { pixels: &pixels, layout: PixelLayout::Rgb, count: 8 }, &[0, 0, 0, 0, 1, 1, 1, 1], false)).unwrap();
+    let opts = TrainOptions { epochs: 3, batch_size: 4, val_share: 0.25, ..TrainOptions::default() };
     block_on(tuner.train(&opts, &mut CollectEvents::default())).unwrap();
     let probe: Vec<u8> = [25u8, 215].iter().flat_map(|&v| image(v)).collect();
-    let before = block_on(tuner.predict(&probe, PixelLayout::Rgb, 2, 2)).unwrap();
+    let before = block_on(tuner.predict(ImageBatch { pixels: &probe, layout: PixelLayout::Rgb, count: 2 }, 2)).unwrap();
     let bytes = block_on(tuner.export_model()).unwrap();
     println!("image model file (head only): {} bytes", bytes.len());
     assert!(bytes.len() < 12_000, "{} bytes", bytes.len());
 
-    let mut fresh = ImageFineTuner::new(common::weights(), Device::flex());
+    let mut fresh = ImageFineTuner::new(common::image_task(), Device::flex());
     let info = fresh.import_model(&bytes).unwrap();
     assert_eq!((info.base_model.as_str(), info.unfreeze), ("efficientnet-lite0", Unfreeze::Head));
-    assert_eq!(block_on(fresh.predict(&probe, PixelLayout::Rgb, 2, 2)).unwrap(), before);
+    assert_eq!(block_on(fresh.predict(ImageBatch { pixels: &probe, layout: PixelLayout::Rgb, count: 2 }, 2)).unwrap(), before);
 
     // An image model offered to the text task, and a text model to the image task.
     let (weights, tokenizer) = common::minilm();
-    let mut text = TextFineTuner::new(weights, tokenizer, Device::flex());
+    let mut text = TextFineTuner::new(TextTask { weights, tokenizer }, Device::flex());
     let e = text.import_model(&bytes).unwrap_err().to_string();
     assert!(e.contains("fine-tuned from efficientnet-lite0 (image task)") && e.contains("switch to the image task"), "{e}");
     let text_file = block_on(trained_text_tuner().export_model()).unwrap();
     let e = fresh.import_model(&text_file).unwrap_err().to_string();
     assert!(e.contains("all-minilm-l6-v2 (text task)"), "{e}");
     // The refused imports kept the model that was there.
-    assert_eq!(block_on(fresh.predict(&probe, PixelLayout::Rgb, 2, 2)).unwrap(), before);
+    assert_eq!(block_on(fresh.predict(ImageBatch { pixels: &probe, layout: PixelLayout::Rgb, count: 2 }, 2)).unwrap(), before);
 }
 
 #[test]
 fn files_that_are_not_ours_or_damaged_are_refused() {
-    let mut tuner = ImageFineTuner::new(common::weights(), Device::flex());
+    let mut tuner = ImageFineTuner::new(common::image_task(), Device::flex());
     let e = tuner.import_model(b"PK\x03\x04 a zip file, not a model").unwrap_err().to_string();
     assert!(e.contains("not a model exported by this fine-tuner"), "{e}");
     let pretrained = std::fs::read(common::repo().join("assets/efficientnet-lite0.safetensors")).unwrap();
     let e = tuner.import_model(&pretrained).unwrap_err().to_string();
     assert!(e.contains("no burn-finetune metadata"), "{e}");
 
-    tuner.reset(texts(&["a", "b"]), Unfreeze::Head).unwrap();
+    tuner.reset(texts(&["a", "b"]), common::prep(Unfreeze::Head, 128)).unwrap();
     let pixels: Vec<u8> = [0u8, 50, 200, 250].iter().flat_map(|&v| vec![v; 224 * 224 * 3]).collect();
-    block_on(tuner.add_images(&pixels, PixelLayout::Rgb, &[0, 0, 1, 1], false)).unwrap();
-    let opts = TrainOptions { unfreeze: Unfreeze::Head, epochs: 1, batch_size: 2, val_share: 0.5, ..TrainOptions::default() };
+    block_on(tuner.add(ImageBatch { pixels: &pixels, layout: PixelLayout::Rgb, count: 4 }, &[0, 0, 1, 1], false)).unwrap();
+    let opts = TrainOptions { epochs: 1, batch_size: 2, val_share: 0.5, ..TrainOptions::default() };
     block_on(tuner.train(&opts, &mut CollectEvents::default())).unwrap();
     let bytes = block_on(tuner.export_model()).unwrap();
     let e = tuner.import_model(&bytes[..bytes.len() - 100]).unwrap_err().to_string();

@@ -6,7 +6,7 @@ mod common;
 use burn::module::Module;
 use burn::tensor::Device;
 use burn_finetune::data::{FeatureCache, Split};
-use burn_finetune::model::{ClassifierConfig, Unfreeze, feature_shape};
+use burn_finetune::model::{EfficientNetClassifierConfig, Unfreeze, feature_shape};
 use burn_finetune::train::{CollectEvents, StopReason, TrainData, TrainEvent, TrainOptions, fine_tune, trainer::evaluate};
 use rand::rngs::StdRng;
 use rand::{RngExt, SeedableRng};
@@ -34,8 +34,8 @@ fn synthetic(unfreeze: Unfreeze, classes: usize, per_class: usize, signal: f32, 
     (cache, labels)
 }
 
-fn opts(unfreeze: Unfreeze) -> TrainOptions {
-    TrainOptions { unfreeze, epochs: 1, batch_size: 8, val_share: 0.25, ..TrainOptions::default() }
+fn opts() -> TrainOptions {
+    TrainOptions { epochs: 1, batch_size: 8, val_share: 0.25, ..TrainOptions::default() }
 }
 
 #[test]
@@ -45,11 +45,11 @@ fn frozen_layers_stay_bit_identical_and_unfrozen_ones_change() {
     let unfreeze = Unfreeze::Blocks(1);
     let trunk = weights.trunk(unfreeze, &device);
     let trunk_before = params(&trunk);
-    let model = ClassifierConfig { classes: 3, unfreeze }.init(&weights, &device.clone().autodiff());
+    let model = EfficientNetClassifierConfig { classes: 3, unfreeze }.init(&weights, &device.clone().autodiff());
     let (upper_before, head_before) = (params(&model.upper), params(&model.head));
     let (cache, labels) = synthetic(unfreeze, 3, 8, 0.5, 1);
     let data = TrainData { features: &cache, labels: &labels, classes: 3, split: None };
-    let trained = futures_lite::future::block_on(fine_tune(model, data, &opts(unfreeze), &mut CollectEvents::default())).unwrap();
+    let trained = futures_lite::future::block_on(fine_tune(model, data, &opts(), &mut CollectEvents::default())).unwrap();
 
     assert_eq!(params(&trunk), trunk_before, "the frozen trunk changed");
     // The cut loses nothing: frozen trunk + trainable upper layers = the whole pretrained backbone.
@@ -65,7 +65,7 @@ fn frozen_layers_stay_bit_identical_and_unfrozen_ones_change() {
 #[test]
 fn head_only_trains_no_backbone_layer() {
     let weights = common::weights();
-    let model = ClassifierConfig { classes: 4, unfreeze: Unfreeze::Head }.init(&weights, &Device::flex().autodiff());
+    let model = EfficientNetClassifierConfig { classes: 4, unfreeze: Unfreeze::Head }.init(&weights, &Device::flex().autodiff());
     assert!(model.upper.is_empty());
     assert_eq!(model.num_params(), 1280 * 4 + 4);
 }
@@ -74,13 +74,13 @@ fn head_only_trains_no_backbone_layer() {
 fn divergence_guard_rolls_back_and_says_to_lower_the_lr() {
     let weights = common::weights();
     let unfreeze = Unfreeze::Head;
-    let model = ClassifierConfig { classes: 3, unfreeze }.init(&weights, &Device::flex().autodiff());
+    let model = EfficientNetClassifierConfig { classes: 3, unfreeze }.init(&weights, &Device::flex().autodiff());
     let initial = params(&model.head);
     let (cache, labels) = synthetic(unfreeze, 3, 10, 1.0, 2);
     let data = TrainData { features: &cache, labels: &labels, classes: 3, split: None };
     // Adam moves every weight by about the learning rate on the first step: at 1e38 the next logits
     // overflow whatever the (unseeded) initial head was, so divergence is certain, not likely.
-    let o = TrainOptions { head_lr: 1e38, epochs: 5, warmup_share: 0.0, ..opts(unfreeze) };
+    let o = TrainOptions { learning_rate: 1e38, epochs: 5, warmup_share: 0.0, ..opts() };
     let trained = futures_lite::future::block_on(fine_tune(model, data, &o, &mut CollectEvents::default())).unwrap();
     assert_eq!(trained.report.stop_reason, StopReason::Diverged, "{}", trained.report.message);
     assert!(trained.report.message.contains("Lower the learning rate"), "{}", trained.report.message);
@@ -95,14 +95,14 @@ fn early_stopping_restores_the_best_epoch() {
     let weights = common::weights();
     let unfreeze = Unfreeze::Head;
     let device = Device::flex().autodiff();
-    let model = ClassifierConfig { classes: 2, unfreeze }.init(&weights, &device);
+    let model = EfficientNetClassifierConfig { classes: 2, unfreeze }.init(&weights, &device);
     // Labels are noise: the head memorises the training half and validation loss soon rises.
     let (cache, mut labels) = synthetic(unfreeze, 2, 30, 0.0, 3);
     let mut rng = StdRng::seed_from_u64(9);
     labels.iter_mut().for_each(|l| *l = rng.random_range(0..2));
     let split = Split { train: (0..40).collect(), val: (40..60).collect() };
     let data = TrainData { features: &cache, labels: &labels, classes: 2, split: Some(split.clone()) };
-    let o = TrainOptions { head_lr: 5e-3, epochs: 30, patience: 2, warmup_share: 0.0, ..opts(unfreeze) };
+    let o = TrainOptions { learning_rate: 5e-3, epochs: 30, patience: 2, warmup_share: 0.0, ..opts() };
     let mut hooks = CollectEvents::default();
     let trained = futures_lite::future::block_on(fine_tune(model, data, &o, &mut hooks)).unwrap();
     let r = &trained.report;
@@ -119,11 +119,11 @@ fn early_stopping_restores_the_best_epoch() {
 fn cancel_stops_within_a_step_and_keeps_weights() {
     let weights = common::weights();
     let unfreeze = Unfreeze::Head;
-    let model = ClassifierConfig { classes: 3, unfreeze }.init(&weights, &Device::flex().autodiff());
+    let model = EfficientNetClassifierConfig { classes: 3, unfreeze }.init(&weights, &Device::flex().autodiff());
     let (cache, labels) = synthetic(unfreeze, 3, 20, 1.0, 4);
     let data = TrainData { features: &cache, labels: &labels, classes: 3, split: None };
     let mut hooks = CollectEvents { cancel_after_steps: Some(3), ..Default::default() };
-    let o = TrainOptions { epochs: 5, ..opts(unfreeze) };
+    let o = TrainOptions { epochs: 5, ..opts() };
     let trained = futures_lite::future::block_on(fine_tune(model, data, &o, &mut hooks)).unwrap();
     assert_eq!(trained.report.stop_reason, StopReason::Cancelled);
     let steps = hooks.events.iter().filter(|e| matches!(e, TrainEvent::Step { .. })).count();

@@ -17,6 +17,7 @@ use burn_finetune::native::folder::{add_folder, list_folder};
 use burn_finetune::native::bench::{Timing, TrainStats, unfreeze_list};
 use burn_finetune::native::native_device;
 use burn_finetune::train::TrainOptions;
+use burn_finetune::task::{ImageTask, Preparation, Task};
 use burn_finetune::{Error, ImageFineTuner};
 use clap::Parser;
 use serde::Serialize;
@@ -59,22 +60,22 @@ async fn run(args: &Args, unfreeze: Unfreeze, train: &str, val: Option<&str>, ep
     let started = Instant::now();
     let bytes = std::fs::read(&args.weights).map_err(|e| Error::Data(format!("{}: {e}", args.weights.display())))?;
     let weights = EfficientNetWeights::from_bytes(&args.weights.display().to_string(), &bytes)?;
-    let mut tuner = ImageFineTuner::new(weights, native_device(kind)?);
+    let mut tuner = ImageFineTuner::new(ImageTask { weights }, native_device(kind)?);
     let weights_load_s = started.elapsed().as_secs_f32();
     let train_dir = args.data.join(train);
-    tuner.reset(list_folder(&train_dir)?.classes, unfreeze)?;
+    tuner.reset(list_folder(&train_dir)?.classes, Preparation { unfreeze, ..Preparation::default() })?;
     let caching = Instant::now();
     let mut images = add_folder(&mut tuner, &train_dir, 0, false).await?.images;
     if let Some(val) = val {
         images += add_folder(&mut tuner, &args.data.join(val), 0, true).await?.images;
     }
     let caching_examples_per_s = images as f32 / caching.elapsed().as_secs_f32();
-    let opts = TrainOptions { unfreeze, epochs, batch_size: 32, ..TrainOptions::default() };
+    let opts = TrainOptions { epochs, batch_size: 32, ..TrainOptions::default() };
     let mut timing = Timing::start();
     let report = tuner.train(&opts, &mut timing).await?;
     Ok(Row {
         path: format!("native {}", args.backend),
-        unfreeze: unfreeze.to_string(),
+        unfreeze: unfreeze.describe(ImageTask::LAYERS),
         images,
         weights_load_s,
         caching_examples_per_s,

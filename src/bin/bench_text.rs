@@ -14,11 +14,12 @@ use std::path::PathBuf;
 use burn_finetune::backend::BackendKind;
 use burn_finetune::data::{TextDataset, TextTokenizer};
 use burn_finetune::model::Unfreeze;
-use burn_finetune::model::minilm::MiniLmWeights;
+use burn_finetune::model::MiniLmWeights;
 use burn_finetune::native::bench::{Timing, TrainStats, unfreeze_list};
 use burn_finetune::native::native_device;
 use burn_finetune::native::text_file::{dataset_from, read_text_file};
 use burn_finetune::train::TrainOptions;
+use burn_finetune::task::{Preparation, Task, TextTask};
 use burn_finetune::{Error, TextFineTuner};
 use clap::Parser;
 use serde::Serialize;
@@ -34,10 +35,12 @@ struct Args {
     epochs: usize,
     #[arg(long, default_value_t = 64)]
     max_length: usize,
-    #[arg(long, default_value_t = 1e-3)]
-    head_lr: f64,
-    #[arg(long, default_value_t = 1e-4)]
-    backbone_lr: f64,
+    /// The head's learning rate (default: the text task's).
+    #[arg(long, alias = "head-lr")]
+    learning_rate: Option<f64>,
+    /// The upper layers' learning rate (default: the text task's).
+    #[arg(long, alias = "backbone-lr")]
+    backbone_learning_rate: Option<f64>,
     /// Configurations to run: "head" and/or a number of encoder layers.
     #[arg(long, default_value = "head,2")]
     unfreeze: String,
@@ -70,35 +73,32 @@ async fn run(args: &Args, set: &TextDataset, unfreeze: Unfreeze) -> Result<Row, 
     let started = Instant::now();
     let weights = MiniLmWeights::from_bytes("model.safetensors", &read(args.model.join("model.safetensors"))?)?;
     let tokenizer = TextTokenizer::from_bytes(&read(args.model.join("tokenizer.json"))?).map_err(Error::Data)?;
-    let mut tuner = TextFineTuner::new(weights, tokenizer, native_device(kind)?);
+    let mut tuner = TextFineTuner::new(TextTask { weights, tokenizer }, native_device(kind)?);
     let weights_load_s = started.elapsed().as_secs_f32();
 
     let tokenizing = Instant::now();
-    let tokens: usize = tuner.encode(&set.texts, args.max_length)?.iter().map(|e| e.ids.len()).sum();
+    let tokens: usize = tuner.task().tokenize(&set.texts, args.max_length)?.iter().map(|e| e.ids.len()).sum();
     let tokenize_s = tokenizing.elapsed().as_secs_f32();
 
-    tuner.reset(set.classes.clone(), unfreeze, args.max_length)?;
+    tuner.reset(set.classes.clone(), Preparation { unfreeze, max_length: args.max_length })?;
     let caching = Instant::now();
     for (texts, labels) in set.texts.chunks(256).zip(set.labels.chunks(256)) {
-        tuner.add_texts(texts, labels).await?;
+        tuner.add(texts, labels, false).await?;
     }
     let caching_examples_per_s = set.texts.len() as f32 / caching.elapsed().as_secs_f32();
+    let defaults = TextTask::train_defaults();
     let opts = TrainOptions {
-        unfreeze,
         epochs: args.epochs,
         batch_size: 32,
-        head_lr: args.head_lr,
-        backbone_lr: args.backbone_lr,
-        ..TrainOptions::default()
+        learning_rate: args.learning_rate.unwrap_or(defaults.learning_rate),
+        backbone_learning_rate: args.backbone_learning_rate.unwrap_or(defaults.backbone_learning_rate),
+        ..defaults
     };
     let mut timing = Timing::start();
     let report = tuner.train(&opts, &mut timing).await?;
     Ok(Row {
         path: format!("native {}", args.backend),
-        unfreeze: match unfreeze {
-            Unfreeze::Head => "head only".into(),
-            Unfreeze::Blocks(k) => format!("head + last {k} layers"),
-        },
+        unfreeze: unfreeze.describe(TextTask::LAYERS),
         texts: set.texts.len(),
         weights_load_s,
         tokenize_texts_per_s: set.texts.len() as f32 / tokenize_s,

@@ -2,7 +2,7 @@
 //! MiniLM-L6 on a CSV/TSV/JSON Lines file of texts and labels, natively.
 //!
 //! ```text
-//! finetune --data photos/ [--val-data held-out/] [--unfreeze head|K] [--epochs 10] [--json]
+//! finetune --data photos/ [--val-data held-out/] [--unfreeze head|K] [--epochs N] [--json]
 //! finetune --text reviews.csv [--text-column text] [--label-column label] [--max-length 128]
 //! ```
 
@@ -14,13 +14,12 @@ use std::process::ExitCode;
 
 use burn_finetune::backend::BackendKind;
 use burn_finetune::data::TextTokenizer;
-use burn_finetune::model::minilm::MiniLmWeights;
-use burn_finetune::model::{EfficientNetWeights, Unfreeze};
+use burn_finetune::model::{EfficientNetWeights, MiniLmWeights, Unfreeze};
 use burn_finetune::native::folder::{add_folder, list_folder};
 use burn_finetune::native::native_device;
 use burn_finetune::native::text_file::{dataset_from, read_text_file};
 use burn_finetune::train::{TrainEvent, TrainHooks, TrainOptions};
-use burn_finetune::task::describe_cut;
+use burn_finetune::task::{FineTuner, ImageTask, Preparation, Task, TextTask};
 use burn_finetune::{Error, ImageFineTuner, TextFineTuner};
 use clap::Parser;
 use web_time::Instant;
@@ -42,9 +41,9 @@ struct Args {
     /// Label column (default: guessed, e.g. "label", "class", "sentiment").
     #[arg(long)]
     label_column: Option<String>,
-    /// Texts are cut to this many tokens.
-    #[arg(long, default_value_t = burn_finetune::task::DEFAULT_MAX_LENGTH)]
-    max_length: usize,
+    /// Texts are cut to this many tokens [default: 128].
+    #[arg(long)]
+    max_length: Option<usize>,
     /// MiniLM-L6 folder with model.safetensors and tokenizer.json (made by scripts/setup.sh).
     #[arg(long, default_value = "assets/minilm-l6")]
     text_model: PathBuf,
@@ -55,23 +54,30 @@ struct Args {
     #[arg(long, default_value = "assets/efficientnet-lite0.safetensors")]
     weights: PathBuf,
     /// "head", or the number of top MBConv blocks (images, with `_conv_head`) or encoder layers
-    /// (text) to unfreeze with the head.
-    #[arg(long, default_value = "2", value_parser = parse_unfreeze)]
-    unfreeze: Unfreeze,
-    #[arg(long, default_value_t = 10)]
-    epochs: usize,
-    #[arg(long, default_value_t = 32)]
-    batch_size: usize,
-    #[arg(long, default_value_t = 1e-3)]
-    head_lr: f64,
-    #[arg(long, default_value_t = 1e-4)]
-    backbone_lr: f64,
-    #[arg(long, default_value_t = 0.2)]
-    val_share: f32,
-    #[arg(long, default_value_t = 0)]
-    seed: u64,
-    #[arg(long, default_value_t = 3)]
-    patience: usize,
+    /// (text) to unfreeze with the head [default: 2].
+    #[arg(long)]
+    unfreeze: Option<Unfreeze>,
+    /// Most epochs (early stopping may end sooner) [default: 10 for images, 3 for text].
+    #[arg(long)]
+    epochs: Option<usize>,
+    /// Examples per step [default: 32].
+    #[arg(long)]
+    batch_size: Option<usize>,
+    /// Learning rate of the new head [default: 1e-3].
+    #[arg(long, alias = "head-lr")]
+    learning_rate: Option<f64>,
+    /// Learning rate of the unfrozen pretrained layers [default: 1e-4].
+    #[arg(long, alias = "backbone-lr")]
+    backbone_learning_rate: Option<f64>,
+    /// Share of each class kept for validation [default: 0.2].
+    #[arg(long)]
+    val_share: Option<f32>,
+    /// Seed of the split, the head's initialisation and the shuffling [default: 0].
+    #[arg(long)]
+    seed: Option<u64>,
+    /// Epochs without a better validation loss before stopping [default: 3].
+    #[arg(long)]
+    patience: Option<usize>,
     /// cpu (burn's flex backend) or wgpu (Vulkan/Metal/DX12).
     #[arg(long, default_value = "cpu", value_parser = ["cpu", "wgpu"])]
     backend: String,
@@ -85,13 +91,6 @@ struct Args {
     /// Use at most this many examples per class (0: all).
     #[arg(long, default_value_t = 0)]
     limit_per_class: usize,
-}
-
-fn parse_unfreeze(s: &str) -> Result<Unfreeze, String> {
-    match s {
-        "head" => Ok(Unfreeze::Head),
-        k => k.parse().map(Unfreeze::Blocks).map_err(|_| format!("expected \"head\" or a number, got \"{k}\"")),
-    }
 }
 
 /// Prints events as a table or JSON lines.
@@ -132,20 +131,41 @@ fn main() -> ExitCode {
     }
 }
 
-fn train_options(args: &Args) -> Result<TrainOptions, Error> {
+/// The options given, over the task's defaults.
+fn train_options<T: Task>(args: &Args) -> Result<TrainOptions, Error> {
+    let d = T::train_defaults();
     let opts = TrainOptions {
-        unfreeze: args.unfreeze,
-        epochs: args.epochs,
-        batch_size: args.batch_size,
-        head_lr: args.head_lr,
-        backbone_lr: args.backbone_lr,
-        val_share: args.val_share,
-        seed: args.seed,
-        patience: args.patience,
-        ..TrainOptions::default()
+        epochs: args.epochs.unwrap_or(d.epochs),
+        batch_size: args.batch_size.unwrap_or(d.batch_size),
+        learning_rate: args.learning_rate.unwrap_or(d.learning_rate),
+        backbone_learning_rate: args.backbone_learning_rate.unwrap_or(d.backbone_learning_rate),
+        val_share: args.val_share.unwrap_or(d.val_share),
+        seed: args.seed.unwrap_or(d.seed),
+        patience: args.patience.unwrap_or(d.patience),
+        ..d
     };
     opts.validate().map_err(Error::Options)?;
     Ok(opts)
+}
+
+/// The preparation given, over the defaults; checked by the task's model.
+fn preparation<T: Task>(args: &Args) -> Result<Preparation, Error> {
+    let d = Preparation::default();
+    let prep = Preparation { unfreeze: args.unfreeze.unwrap_or(d.unfreeze), max_length: args.max_length.unwrap_or(d.max_length) };
+    T::check(&prep).map_err(Error::Options)?;
+    Ok(prep)
+}
+
+/// Checks that the examples can train, prints the header, trains, and exports when asked.
+async fn train_and_export<T: Task>(args: &Args, tuner: &mut FineTuner<T>, opts: &TrainOptions, what: &str, added: usize, secs: f32) -> Result<(), Error> {
+    tuner.readiness().map_err(Error::Data)?;
+    let cut = tuner.preparation().unfreeze.describe(T::LAYERS);
+    print_header(args, added, what, secs, tuner.classes(), &tuner.class_counts(), &cut);
+    tuner.train(opts, &mut Printer { json: args.json }).await?;
+    if let Some(path) = &args.export {
+        write_model(path, tuner.export_model().await?)?;
+    }
+    Ok(())
 }
 
 fn read(path: &std::path::Path) -> Result<Vec<u8>, Error> {
@@ -185,7 +205,8 @@ async fn run(args: &Args) -> Result<(), Error> {
 }
 
 async fn run_text(args: &Args, path: &std::path::Path) -> Result<(), Error> {
-    let opts = train_options(args)?;
+    let opts = train_options::<TextTask>(args)?;
+    let prep = preparation::<TextTask>(args)?;
     let table = read_text_file(path)?;
     let mut set = dataset_from(&table, args.text_column.as_deref(), args.label_column.as_deref())?;
     for row in &set.skipped {
@@ -197,24 +218,17 @@ async fn run_text(args: &Args, path: &std::path::Path) -> Result<(), Error> {
     set.limit_per_class(args.limit_per_class);
     let weights = MiniLmWeights::from_bytes("model.safetensors", &read(&args.text_model.join("model.safetensors"))?)?;
     let tokenizer = TextTokenizer::from_bytes(&read(&args.text_model.join("tokenizer.json"))?).map_err(Error::Data)?;
-    let mut tuner = TextFineTuner::new(weights, tokenizer, device(args)?);
-    tuner.reset(set.classes.clone(), args.unfreeze, args.max_length)?;
+    let mut tuner = TextFineTuner::new(TextTask { weights, tokenizer }, device(args)?);
+    tuner.reset(set.classes.clone(), prep)?;
     let started = Instant::now();
     let mut truncated = 0;
     for (texts, labels) in set.texts.chunks(256).zip(set.labels.chunks(256)) {
-        truncated += tuner.add_texts(texts, labels).await?.truncated;
+        truncated += tuner.add(texts, labels, false).await?.truncated;
     }
     if truncated > 0 {
-        skipped(args, &format!("{truncated} texts"), &format!("truncated to {} tokens (not skipped)", args.max_length));
+        skipped(args, &format!("{truncated} texts"), &format!("truncated to {} tokens (not skipped)", prep.max_length));
     }
-    tuner.readiness().map_err(Error::Data)?;
-    let secs = started.elapsed().as_secs_f32();
-    print_header(args, set.texts.len(), "texts", secs, &set.classes, &tuner.class_counts(), &describe_cut(opts.unfreeze));
-    tuner.train(&opts, &mut Printer { json: args.json }).await?;
-    if let Some(path) = &args.export {
-        write_model(path, tuner.export_model().await?)?;
-    }
-    Ok(())
+    train_and_export(args, &mut tuner, &opts, "texts", set.texts.len(), started.elapsed().as_secs_f32()).await
 }
 
 fn write_model(path: &std::path::Path, bytes: Vec<u8>) -> Result<(), Error> {
@@ -224,15 +238,16 @@ fn write_model(path: &std::path::Path, bytes: Vec<u8>) -> Result<(), Error> {
 }
 
 async fn run_images(args: &Args, data: &std::path::Path) -> Result<(), Error> {
-    let opts = train_options(args)?;
+    let opts = train_options::<ImageTask>(args)?;
+    let prep = preparation::<ImageTask>(args)?;
     let bytes = std::fs::read(&args.weights).map_err(|e| {
         Error::Data(format!("weights file '{}' cannot be read ({e}): run scripts/setup.sh first", args.weights.display()))
     })?;
     let weights = EfficientNetWeights::from_bytes(&args.weights.display().to_string(), &bytes)?;
-    let mut tuner = ImageFineTuner::new(weights, device(args)?);
+    let mut tuner = ImageFineTuner::new(ImageTask { weights }, device(args)?);
 
     let train_set = list_folder(data)?;
-    tuner.reset(train_set.classes.clone(), args.unfreeze)?;
+    tuner.reset(train_set.classes.clone(), prep)?;
     let started = Instant::now();
     let mut added = add_folder(&mut tuner, data, args.limit_per_class, false).await?;
     if let Some(val) = &args.val_data {
@@ -243,12 +258,5 @@ async fn run_images(args: &Args, data: &std::path::Path) -> Result<(), Error> {
     for (file, reason) in &added.skipped {
         skipped(args, &file.display().to_string(), reason);
     }
-    let secs = started.elapsed().as_secs_f32();
-    tuner.readiness().map_err(Error::Data)?;
-    print_header(args, added.images, "images", secs, &train_set.classes, &tuner.class_counts(), &opts.unfreeze.to_string());
-    tuner.train(&opts, &mut Printer { json: args.json }).await?;
-    if let Some(path) = &args.export {
-        write_model(path, tuner.export_model().await?)?;
-    }
-    Ok(())
+    train_and_export(args, &mut tuner, &opts, "images", added.images, started.elapsed().as_secs_f32()).await
 }

@@ -31,27 +31,52 @@ impl Default for Unfreeze {
     }
 }
 
-impl std::fmt::Display for Unfreeze {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+impl Unfreeze {
+    /// What trains, in words: "head only" or "head + last K {layers}" (`layers`: the model's word
+    /// for its blocks, e.g. "encoder layers").
+    pub fn describe(self, layers: &str) -> String {
         match self {
-            Unfreeze::Head => write!(f, "head only"),
-            Unfreeze::Blocks(k) => write!(f, "head + top layer + last {k} blocks"),
+            Unfreeze::Head => "head only".into(),
+            Unfreeze::Blocks(k) => format!("head + last {k} {layers}"),
         }
     }
 }
 
-/// `"head"` on the wire.
+/// The one written form, as the CLI takes it and the engine names it: `head` or the block count.
+impl std::fmt::Display for Unfreeze {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Unfreeze::Head => write!(f, "head"),
+            Unfreeze::Blocks(k) => write!(f, "{k}"),
+        }
+    }
+}
+
+impl std::str::FromStr for Unfreeze {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s.trim() {
+            "head" => Ok(Unfreeze::Head),
+            k => k.parse().map(Unfreeze::Blocks).map_err(|_| format!("unfreeze must be \"head\" or a number of blocks, got \"{k}\"")),
+        }
+    }
+}
+
+/// `"head"` on the wire (numbers are block counts).
 mod head_tag {
     use serde::{Deserialize, Deserializer, Serializer, de::Error};
 
+    use super::Unfreeze;
+
     pub fn serialize<S: Serializer>(s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str("head")
+        s.serialize_str(&Unfreeze::Head.to_string())
     }
 
     pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<(), D::Error> {
-        match String::deserialize(d)?.as_str() {
-            "head" => Ok(()),
-            other => Err(D::Error::custom(format!("unfreeze must be \"head\" or a number of blocks, got \"{other}\""))),
+        match String::deserialize(d)?.parse::<Unfreeze>().map_err(D::Error::custom)? {
+            Unfreeze::Head => Ok(()),
+            Unfreeze::Blocks(k) => Err(D::Error::custom(format!("unfreeze takes a number of blocks as a number, not the string \"{k}\""))),
         }
     }
 }
@@ -66,5 +91,9 @@ mod tests {
         assert_eq!(serde_json::from_str::<Unfreeze>("3").unwrap(), Unfreeze::Blocks(3));
         assert!(serde_json::from_str::<Unfreeze>("\"all\"").is_err());
         assert_eq!(serde_json::to_string(&Unfreeze::Head).unwrap(), "\"head\"");
+        for cut in [Unfreeze::Head, Unfreeze::Blocks(4)] {
+            assert_eq!(cut.to_string().parse::<Unfreeze>().unwrap(), cut);
+        }
+        assert!("two".parse::<Unfreeze>().unwrap_err().contains("\"head\" or a number"));
     }
 }

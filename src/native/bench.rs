@@ -9,12 +9,7 @@ use crate::train::{TrainEvent, TrainHooks, TrainReport};
 
 /// `--unfreeze head,2`: the configurations to run.
 pub fn unfreeze_list(list: &str) -> Result<Vec<Unfreeze>, Error> {
-    list.split(',')
-        .map(|u| match u.trim() {
-            "head" => Ok(Unfreeze::Head),
-            k => k.parse().map(Unfreeze::Blocks).map_err(|_| Error::Options(format!("bad --unfreeze {k}: 'head' or a number"))),
-        })
-        .collect()
+    list.split(',').map(|u| u.parse::<Unfreeze>().map_err(|e| Error::Options(format!("--unfreeze: {e}")))).collect()
 }
 
 /// Records when the first training step finished and each epoch's throughput (and logs epochs).

@@ -8,7 +8,7 @@ use image::imageops::FilterType;
 
 use crate::data::PixelLayout;
 use crate::error::Error;
-use crate::task::ImageFineTuner;
+use crate::task::{ImageBatch, ImageFineTuner};
 use crate::model::efficientnet::INPUT_SIZE;
 
 /// The files of a folder-per-class data set.
@@ -91,14 +91,14 @@ pub async fn add_folder(tuner: &mut ImageFineTuner, root: &Path, limit: usize, h
             Err(why) => added.skipped.push((path.clone(), why)),
         }
         if labels.len() == 32 {
-            tuner.add_images(&pixels, PixelLayout::Rgb, &labels, holdout).await?;
+            tuner.add(ImageBatch { pixels: &pixels, layout: PixelLayout::Rgb, count: labels.len() }, &labels, holdout).await?;
             added.images += labels.len();
             pixels.clear();
             labels.clear();
         }
     }
     if !labels.is_empty() {
-        tuner.add_images(&pixels, PixelLayout::Rgb, &labels, holdout).await?;
+        tuner.add(ImageBatch { pixels: &pixels, layout: PixelLayout::Rgb, count: labels.len() }, &labels, holdout).await?;
         added.images += labels.len();
     }
     Ok(added)

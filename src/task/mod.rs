@@ -1,21 +1,85 @@
-//! Tasks: the engine's state between calls for one kind of data. Each task owns its pretrained
-//! weights, frozen trunk, feature cache and last fine-tuned model, and plugs its trainable top and
-//! cache into the shared training loop ([`crate::train`]). Used as they are by the CLI
-//! (`src/bin/finetune.rs`) and wrapped for JavaScript by `src/web/` (`image_engine.rs`,
-//! `text_engine.rs`).
+//! Tasks: one generic [`FineTuner`] (classes, labels, the feature cache, readiness, training, the
+//! trained model with its class names and preparation, export/import) over a [`Task`], which
+//! supplies only its model, its input encoding and its cache: [`ImageTask`] (EfficientNet-Lite0)
+//! and [`TextTask`] (MiniLM-L6). Used as they are by the CLI (`src/bin/finetune.rs`) and wrapped
+//! for JavaScript by `src/web/engine.rs`.
 
+pub mod fine_tuner;
 pub mod image;
 pub mod model_file;
+pub mod preparation;
 pub mod text;
 
-use burn::tensor::Tensor;
+use burn::tensor::{Device, Tensor};
 use serde::Serialize;
 
 use crate::error::Error;
+use crate::train::{FeatureSource, TrainOptions, TrainableTop};
 
-pub use image::ImageFineTuner;
+pub use fine_tuner::FineTuner;
+pub use image::{ImageBatch, ImageTask};
 pub use model_file::ModelInfo;
-pub use text::{AddTextsReport, DEFAULT_MAX_LENGTH, TextFineTuner, describe_cut};
+pub use preparation::{DEFAULT_MAX_LENGTH, Preparation};
+pub use text::TextTask;
+
+/// The image fine-tuner (EfficientNet-Lite0).
+pub type ImageFineTuner = FineTuner<ImageTask>;
+/// The text fine-tuner (MiniLM-L6).
+pub type TextFineTuner = FineTuner<TextTask>;
+
+/// What a kind of data brings to the shared [`FineTuner`]: its pretrained model (frozen trunk +
+/// trainable top), how its inputs become trunk outputs, and the cache that keeps them.
+#[allow(async_fn_in_trait)] // single-threaded hosts (wasm, the CLI's block_on): no Send bound needed
+pub trait Task {
+    /// The task's name in model files and messages (`"image"`, `"text"`).
+    const NAME: &'static str;
+    /// The base model's name in model files.
+    const BASE_MODEL: &'static str;
+    /// The model's word for the blocks `unfreeze` counts.
+    const LAYERS: &'static str;
+    /// What readiness says before any example was added.
+    const NO_EXAMPLES: &'static str;
+    /// The inputs of one call (a batch of images, some texts).
+    type Inputs<'a>: Copy;
+    /// The frozen part below the cut (no autodiff).
+    type Trunk;
+    /// The part that trains: pretrained upper layers + a new head.
+    type Top: TrainableTop;
+    /// Trunk outputs, one row per example, as the top takes them.
+    type Cache: FeatureSource<Input = <Self::Top as TrainableTop>::Input>;
+
+    /// `Err` naming the setting the model cannot prepare with (a cut it does not have, …).
+    fn check(prep: &Preparation) -> Result<(), String>;
+    /// Number of examples in `inputs`.
+    fn count(inputs: Self::Inputs<'_>) -> usize;
+    fn trunk(&self, prep: &Preparation, device: &Device) -> Self::Trunk;
+    fn empty_cache(&self, prep: &Preparation) -> Self::Cache;
+    /// Runs `trunk` on `inputs` and appends its outputs to `cache`, in input order.
+    async fn encode(&self, trunk: &Self::Trunk, prep: &Preparation, inputs: Self::Inputs<'_>, cache: &mut Self::Cache, device: &Device) -> Result<AddReport, Error>;
+    /// Upper layers from the pretrained weights and a fresh `classes`-way head, on `device`.
+    fn top(&self, classes: usize, prep: &Preparation, device: &Device) -> Self::Top;
+    /// How inputs are prepared, in words (model files).
+    fn preprocessing(prep: &Preparation) -> String;
+    /// Whether the model file records `prep.max_length`.
+    fn uses_max_length() -> bool {
+        false
+    }
+    /// This task's training defaults.
+    fn train_defaults() -> TrainOptions {
+        TrainOptions::default()
+    }
+}
+
+/// What adding examples did.
+#[derive(Clone, Debug, Default, Serialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct AddReport {
+    pub added: usize,
+    /// Text: texts longer than the maximum length (cut to it).
+    pub truncated: usize,
+    /// Text: tokens (with `[CLS]`/`[SEP]`) of the added texts.
+    pub tokens: usize,
+}
 
 /// One class score.
 #[derive(Clone, Debug, Serialize, PartialEq)]
@@ -42,19 +106,4 @@ pub(crate) fn top_k(probs: &[f32], classes: &[String], k: usize) -> Vec<Vec<Pred
 pub(crate) async fn read_f32<const D: usize>(tensor: Tensor<D>) -> Result<Vec<f32>, Error> {
     let data = tensor.into_data_async().await.map_err(|e| Error::Backend(format!("{e:?}")))?;
     data.try_to_vec::<f32>().map_err(|e| Error::Backend(format!("{e:?}")))
-}
-
-/// Why training cannot start yet with these per-class counts, if it cannot.
-pub(crate) fn readiness(counts: &[usize], classes: &[String], empty_hint: &str) -> Result<(), String> {
-    if counts.iter().all(|&c| c == 0) {
-        return Err(empty_hint.to_string());
-    }
-    let populated = counts.iter().filter(|&&c| c > 0).count();
-    if populated < 2 {
-        return Err(format!("Need at least 2 classes with examples; found {populated}."));
-    }
-    if let Some((i, c)) = counts.iter().enumerate().find(|&(_, &c)| c < 2) {
-        return Err(format!("Class '{}' has {c} example(s): each class needs at least 2.", classes[i]));
-    }
-    Ok(())
 }

@@ -3,7 +3,7 @@
 
 use serde::Serialize;
 
-use super::metrics::ConfusionMatrix;
+use super::metrics::{ClassScores, ConfusionMatrix};
 
 /// Metrics of one completed epoch.
 #[derive(Clone, Debug, Serialize)]
@@ -17,7 +17,11 @@ pub struct EpochReport {
     pub val_accuracy: f32,
     pub val_macro_f1: f32,
     pub val_confusion: ConfusionMatrix,
-    /// Head learning rate at the end of the epoch.
+    /// Precision, recall, F1 and support of each class on the validation split.
+    pub val_per_class: Vec<ClassScores>,
+    /// The head's learning rate at the end of the epoch.
+    pub learning_rate: f64,
+    /// The same as `learning_rate`: its former name, kept for one version.
     pub head_lr: f64,
     pub train_examples_per_sec: f32,
     pub seconds: f32,

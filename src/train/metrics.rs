@@ -2,6 +2,15 @@
 
 use serde::Serialize;
 
+/// One class's scores; `support`: how many examples of the class there were.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct ClassScores {
+    pub precision: f32,
+    pub recall: f32,
+    pub f1: f32,
+    pub support: u32,
+}
+
 /// Counts of (actual, predicted) pairs; row = actual class, column = predicted class.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct ConfusionMatrix {
@@ -54,6 +63,20 @@ impl ConfusionMatrix {
             .collect()
     }
 
+    /// [`Self::per_class`] with each class's support.
+    pub fn class_scores(&self) -> Vec<ClassScores> {
+        self.per_class()
+            .into_iter()
+            .enumerate()
+            .map(|(c, (precision, recall, f1))| ClassScores {
+                precision,
+                recall,
+                f1,
+                support: (0..self.classes).map(|p| self.get(c, p)).sum(),
+            })
+            .collect()
+    }
+
     /// Unweighted mean F1 over the classes that occur (as actual or predicted), like
     /// scikit-learn's `f1_score(average="macro")`.
     pub fn macro_f1(&self) -> f32 {
@@ -83,6 +106,7 @@ mod tests {
         let pc = m.per_class();
         assert!((pc[0].2 - 0.8).abs() < 1e-6 && (pc[1].2 - 0.5).abs() < 1e-6);
         assert!((pc[2].0 - 0.5).abs() < 1e-6 && (pc[2].1 - 1.0).abs() < 1e-6);
+        assert_eq!(m.class_scores().iter().map(|s| s.support).collect::<Vec<_>>(), vec![3, 2, 1]);
         let expected = (0.8 + 0.5 + 2.0 / 3.0) / 3.0;
         assert!((m.macro_f1() - expected).abs() < 1e-6, "{}", m.macro_f1());
     }

@@ -12,7 +12,7 @@ pub mod trainer;
 
 pub use events::{EpochReport, StopReason, TrainEvent, TrainReport};
 pub use hooks::{CollectEvents, TrainHooks};
-pub use metrics::ConfusionMatrix;
+pub use metrics::{ClassScores, ConfusionMatrix};
 pub use options::TrainOptions;
 pub use top::{FeatureSource, TrainableTop, TwoRateOptimizer};
 pub use trainer::{TrainData, Trained, evaluate, fine_tune};

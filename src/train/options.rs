@@ -3,20 +3,19 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::model::Unfreeze;
-use crate::model::efficientnet::check_unfreeze;
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(default, rename_all = "camelCase", deny_unknown_fields)]
 pub struct TrainOptions {
-    /// What trains: `"head"` or a number of top blocks (plus the head and the top feature layer).
-    pub unfreeze: Unfreeze,
     pub epochs: usize,
     pub batch_size: usize,
-    /// Learning rate of the new head.
-    pub head_lr: f64,
-    /// Learning rate of the unfrozen pretrained layers (lower: they are already good).
-    pub backbone_lr: f64,
+    /// Learning rate of the new head (`headLr` is accepted as its former name).
+    #[serde(alias = "headLr")]
+    pub learning_rate: f64,
+    /// Learning rate of the unfrozen pretrained (upper) layers, lower: they are already good
+    /// (`backboneLr` is accepted as its former name).
+    #[serde(alias = "backboneLr")]
+    pub backbone_learning_rate: f64,
     pub weight_decay: f32,
     /// Share of each class held out for validation.
     pub val_share: f32,
@@ -30,11 +29,10 @@ pub struct TrainOptions {
 impl Default for TrainOptions {
     fn default() -> Self {
         Self {
-            unfreeze: Unfreeze::default(),
             epochs: 10,
             batch_size: 32,
-            head_lr: 1e-3,
-            backbone_lr: 1e-4,
+            learning_rate: 1e-3,
+            backbone_learning_rate: 1e-4,
             weight_decay: 1e-4,
             val_share: 0.2,
             seed: 0,
@@ -45,6 +43,28 @@ impl Default for TrainOptions {
 }
 
 impl TrainOptions {
+    /// `partial` (a JSON object of some options, camelCase) over `defaults`; unknown names are
+    /// refused with their name.
+    pub fn over(defaults: &TrainOptions, partial: serde_json::Value) -> Result<TrainOptions, String> {
+        let mut merged = serde_json::to_value(defaults).map_err(|e| e.to_string())?;
+        match (partial, merged.as_object_mut()) {
+            (serde_json::Value::Object(given), Some(all)) => {
+                for (name, value) in given {
+                    // A former name replaces the field it names.
+                    let name = match name.as_str() {
+                        "headLr" => "learningRate".to_string(),
+                        "backboneLr" => "backboneLearningRate".to_string(),
+                        _ => name,
+                    };
+                    all.insert(name, value);
+                }
+            }
+            (serde_json::Value::Null, _) => {}
+            (other, _) => return Err(format!("training options must be an object, got {other}")),
+        }
+        serde_json::from_value(merged).map_err(|e| format!("training options: {e}"))
+    }
+
     /// A message naming the first invalid option, if any.
     pub fn validate(&self) -> Result<(), String> {
         let lr_ok = |lr: f64| lr.is_finite() && lr > 0.0;
@@ -54,10 +74,10 @@ impl TrainOptions {
         if self.batch_size == 0 || self.batch_size > 4096 {
             return Err(format!("batch size must be between 1 and 4096, got {}", self.batch_size));
         }
-        if !lr_ok(self.head_lr) || !lr_ok(self.backbone_lr) {
+        if !lr_ok(self.learning_rate) || !lr_ok(self.backbone_learning_rate) {
             return Err(format!(
                 "learning rates must be positive numbers, got head {} and backbone {}",
-                self.head_lr, self.backbone_lr
+                self.learning_rate, self.backbone_learning_rate
             ));
         }
         if !(self.val_share > 0.0 && self.val_share <= 0.5) {
@@ -66,7 +86,6 @@ impl TrainOptions {
                 self.val_share
             ));
         }
-        check_unfreeze(self.unfreeze)?;
         if self.patience == 0 {
             return Err("patience must be at least 1 epoch".into());
         }
@@ -83,13 +102,24 @@ mod tests {
 
     #[test]
     fn partial_json_takes_defaults_and_bad_values_are_named() {
-        let o: TrainOptions = serde_json::from_str(r#"{"epochs": 3, "unfreeze": "head"}"#).unwrap();
-        assert_eq!((o.epochs, o.unfreeze, o.batch_size), (3, Unfreeze::Head, 32));
+        let o: TrainOptions = serde_json::from_str(r#"{"epochs": 3, "headLr": 0.01}"#).unwrap();
+        assert_eq!((o.epochs, o.learning_rate, o.batch_size), (3, 0.01, 32));
         assert!(o.validate().is_ok());
         let bad = TrainOptions { val_share: 0.0, ..o.clone() };
         assert!(bad.validate().unwrap_err().contains("validation share"));
-        let bad = TrainOptions { head_lr: f64::NAN, ..o };
+        let bad = TrainOptions { learning_rate: f64::NAN, ..o };
         assert!(bad.validate().unwrap_err().contains("learning rates"));
         assert!(serde_json::from_str::<TrainOptions>(r#"{"epoch": 3}"#).is_err());
+        // The cut is a preparation setting now: training options do not take it.
+        assert!(serde_json::from_str::<TrainOptions>(r#"{"unfreeze": 2}"#).is_err());
+    }
+
+    #[test]
+    fn given_options_go_over_a_task_s_defaults() {
+        let defaults = TrainOptions { epochs: 3, ..TrainOptions::default() };
+        let o = TrainOptions::over(&defaults, serde_json::json!({"backboneLr": 1e-5, "seed": 7})).unwrap();
+        assert_eq!((o.epochs, o.backbone_learning_rate, o.seed), (3, 1e-5, 7));
+        assert_eq!(TrainOptions::over(&defaults, serde_json::Value::Null).unwrap(), defaults);
+        assert!(TrainOptions::over(&defaults, serde_json::json!({"epoch": 3})).unwrap_err().contains("epoch"));
     }
 }

@@ -17,8 +17,9 @@ pub trait TrainableTop: Module + 'static {
     /// The device the parameters live on.
     fn device(&self) -> Device;
 
-    /// Applies one optimiser step with the two learning rates.
-    fn step(self, grads: &mut Gradients, optim: &mut TwoRateOptimizer, head_lr: f64, upper_lr: f64) -> Self;
+    /// Applies one optimiser step: the head at `learning_rate`, the upper layers at
+    /// `backbone_learning_rate`.
+    fn step(self, grads: &mut Gradients, optim: &mut TwoRateOptimizer, learning_rate: f64, backbone_learning_rate: f64) -> Self;
 }
 
 /// Cached trunk outputs, one row per example, batched on demand.
@@ -29,6 +30,8 @@ pub trait FeatureSource {
     fn is_empty(&self) -> bool {
         self.len() == 0
     }
+    /// Memory held, in bytes.
+    fn bytes(&self) -> usize;
     /// The examples `indices` as one batch on `device`.
     fn batch(&self, indices: &[usize], device: &Device) -> Self::Input;
 }
@@ -40,12 +43,13 @@ pub struct TwoRateOptimizer {
 }
 
 impl TwoRateOptimizer {
-    /// Steps `head` at `head_lr` and `upper` at `upper_lr` (skipped when it has no parameters).
-    pub fn step<H: Module, U: Module>(&mut self, grads: &mut Gradients, head: H, upper: U, head_lr: f64, upper_lr: f64) -> (H, U) {
+    /// Steps `head` at `learning_rate` and `upper` at `backbone_learning_rate` (skipped when it has
+    /// no parameters).
+    pub fn step<H: Module, U: Module>(&mut self, grads: &mut Gradients, head: H, upper: U, learning_rate: f64, backbone_learning_rate: f64) -> (H, U) {
         let head_grads = GradientsParams::from_module(grads, &head);
         let upper_grads = GradientsParams::from_module(grads, &upper);
-        let head = self.head.step(head_lr, head, head_grads);
-        let upper = if upper.num_params() > 0 { self.upper.step(upper_lr, upper, upper_grads) } else { upper };
+        let head = self.head.step(learning_rate, head, head_grads);
+        let upper = if upper.num_params() > 0 { self.upper.step(backbone_learning_rate, upper, upper_grads) } else { upper };
         (head, upper)
     }
 }

@@ -98,7 +98,7 @@ pub async fn fine_tune<M: TrainableTop, S: FeatureSource<Input = M::Input>>(
                     "Training diverged at epoch {epoch}, step {}: {why}. The weights were rolled back \
                      to the last good ones. Lower the learning rate (try {:.0e} for the head).",
                     batch_no + 1,
-                    opts.head_lr / 10.0
+                    opts.learning_rate / 10.0
                 );
                 break 'epochs;
             }
@@ -109,7 +109,7 @@ pub async fn fine_tune<M: TrainableTop, S: FeatureSource<Input = M::Input>>(
 
             let mut grads = loss.backward();
             let factor = schedule.factor(step);
-            model = model.step(&mut grads, &mut optim, opts.head_lr * factor, opts.backbone_lr * factor);
+            model = model.step(&mut grads, &mut optim, opts.learning_rate * factor, opts.backbone_learning_rate * factor);
             step += 1;
             let seen = (batch_no * opts.batch_size + batch.len()) as f32;
             hooks.on_event(&TrainEvent::Step {
@@ -131,8 +131,10 @@ pub async fn fine_tune<M: TrainableTop, S: FeatureSource<Input = M::Input>>(
             val_loss,
             val_accuracy: confusion.accuracy(),
             val_macro_f1: confusion.macro_f1(),
+            val_per_class: confusion.class_scores(),
             val_confusion: confusion,
-            head_lr: opts.head_lr * schedule.factor(step.saturating_sub(1)),
+            learning_rate: opts.learning_rate * schedule.factor(step.saturating_sub(1)),
+            head_lr: opts.learning_rate * schedule.factor(step.saturating_sub(1)),
             train_examples_per_sec: order.len() as f32 / train_seconds.max(1e-6),
             seconds: started.elapsed().as_secs_f32(),
         };

@@ -1,15 +1,13 @@
 //! The JavaScript API (the only module that touches wasm-bindgen). It runs inside the engine's Web
 //! Worker, `npm/src/worker.ts` (shared by the page and the npm package; `text-jobs.ts` and
-//! `engine-module.ts` beside it), its one caller. `ImageEngine` (`image_engine.rs`) and
-//! `TextEngine` (`text_engine.rs`) wrap the two tasks; `TextTable` (`text_table.rs`) streams a
-//! CSV/TSV/JSONL file in; with the `threads` feature, `thread_pool.rs` runs rayon's pool on the
-//! worker's training threads.
+//! `engine-module.ts` beside it), its one caller. `Engine` (`engine.rs`) is every task's
+//! fine-tuner behind one surface; `TextTable` (`text_table.rs`) streams a CSV/TSV/JSONL file in;
+//! with the `threads` feature, `thread_pool.rs` runs rayon's pool on the worker's training threads.
 //!
 //! Every method that reads GPU data is async (a synchronous read panics in wasm). Long calls hold
 //! the engine through an `Rc<RefCell<..>>` and refuse overlapping calls with a "busy" error.
 
-mod image_engine;
-mod text_engine;
+mod engine;
 mod text_table;
 #[cfg(feature = "threads")]
 mod thread_pool;

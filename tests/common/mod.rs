@@ -31,6 +31,22 @@ pub fn minilm() -> (burn_finetune::model::minilm::MiniLmWeights, burn_finetune::
     (weights, tokenizer)
 }
 
+/// The image task on the pretrained weights.
+pub fn image_task() -> burn_finetune::task::ImageTask {
+    burn_finetune::task::ImageTask { weights: weights() }
+}
+
+/// The text task on the pretrained weights and tokenizer.
+pub fn text_task() -> burn_finetune::task::TextTask {
+    let (weights, tokenizer) = minilm();
+    burn_finetune::task::TextTask { weights, tokenizer }
+}
+
+/// A preparation for the cut `unfreeze` (and `max_length` tokens per text).
+pub fn prep(unfreeze: burn_finetune::model::Unfreeze, max_length: usize) -> burn_finetune::task::Preparation {
+    burn_finetune::task::Preparation { unfreeze, max_length }
+}
+
 /// Every float parameter of a module, flattened, in visiting order.
 #[derive(Default)]
 struct Flatten(Vec<Vec<f32>>);

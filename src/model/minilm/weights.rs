@@ -1,33 +1,17 @@
-//! MiniLM-L6 weights (Hugging Face BERT tensor names) read from safetensors into host memory, and
-//! the modules built from them: the frozen [`TextTrunk`] and the trainable upper layers.
+//! MiniLM-L6 weights read into host memory by their Hugging Face BERT names (the tables below and
+//! in [`super`]), and the modules built from them: the frozen [`MiniLmTrunk`] and the trainable
+//! upper layers.
 
 use burn::module::{Module, Param};
 use burn::nn::{Embedding, LayerNorm, LayerNormConfig, Linear};
 use burn::tensor::{Bool, Device, Int, Tensor, TensorData};
 
 use super::norm::EPS;
+use super::{DROPOUT, FFN, HEADS, HIDDEN, LAYERS, MAX_POSITIONS, VOCAB};
 use super::{Embeddings, EncoderLayer, SelfAttention, mean_pool};
 use crate::model::dropout::SeededDropout;
 use crate::model::Unfreeze;
 use crate::weights::{WeightError, WeightFile};
-
-pub const HIDDEN: usize = 384;
-pub const LAYERS: usize = 6;
-const HEADS: usize = 12;
-const FFN: usize = 1536;
-const VOCAB: usize = 30522;
-/// Position embeddings: the longest sequence the model accepts.
-pub const MAX_POSITIONS: usize = 512;
-/// BERT's fine-tuning dropout, used in the trainable layers only.
-const DROPOUT: f64 = 0.1;
-
-/// `unfreeze` is valid for a 6-layer encoder.
-pub fn check_text_unfreeze(unfreeze: Unfreeze) -> Result<(), String> {
-    match unfreeze {
-        Unfreeze::Blocks(k) if k > LAYERS => Err(format!("cannot unfreeze {k} layers: MiniLM-L6 has {LAYERS}")),
-        _ => Ok(()),
-    }
-}
 
 /// A dense layer, weight stored as burn wants it: `[in, out]`.
 struct LinearWeights {
@@ -75,49 +59,64 @@ impl NormWeights {
     }
 }
 
+/// The dense layers of encoder layer `i`: where each goes in [`EncoderLayer`], the Hugging Face
+/// BERT name after `encoder.layer.{i}.` (`.weight` `[out, in]` + `.bias`), and `[in, out]`.
+const LAYER_LINEARS: [(&str, &str, [usize; 2]); 6] = [
+    ("attention.query", "attention.self.query", [HIDDEN, HIDDEN]),
+    ("attention.key", "attention.self.key", [HIDDEN, HIDDEN]),
+    ("attention.value", "attention.self.value", [HIDDEN, HIDDEN]),
+    ("attention.output", "attention.output.dense", [HIDDEN, HIDDEN]),
+    ("intermediate", "intermediate.dense", [HIDDEN, FFN]),
+    ("output", "output.dense", [FFN, HIDDEN]),
+];
+/// The layer norms of encoder layer `i` (`.weight` = gamma, `.bias` = beta).
+const LAYER_NORMS: [(&str, &str); 2] = [("attention_norm", "attention.output.LayerNorm"), ("output_norm", "output.LayerNorm")];
+
+/// One encoder layer's tensors, in the order of [`LAYER_LINEARS`] and [`LAYER_NORMS`].
 struct LayerWeights {
-    query: LinearWeights,
-    key: LinearWeights,
-    value: LinearWeights,
-    attention_out: LinearWeights,
-    attention_norm: NormWeights,
-    intermediate: LinearWeights,
-    output: LinearWeights,
-    output_norm: NormWeights,
+    linears: Vec<LinearWeights>,
+    norms: Vec<NormWeights>,
 }
 
 impl LayerWeights {
     fn load(file: &WeightFile, i: usize) -> Result<Self, WeightError> {
         let p = format!("encoder.layer.{i}");
-        let lin = |name: &str, d_in, d_out| LinearWeights::load(file, &format!("{p}.{name}"), d_in, d_out);
         Ok(Self {
-            query: lin("attention.self.query", HIDDEN, HIDDEN)?,
-            key: lin("attention.self.key", HIDDEN, HIDDEN)?,
-            value: lin("attention.self.value", HIDDEN, HIDDEN)?,
-            attention_out: lin("attention.output.dense", HIDDEN, HIDDEN)?,
-            attention_norm: NormWeights::load(file, &format!("{p}.attention.output.LayerNorm"))?,
-            intermediate: lin("intermediate.dense", HIDDEN, FFN)?,
-            output: lin("output.dense", FFN, HIDDEN)?,
-            output_norm: NormWeights::load(file, &format!("{p}.output.LayerNorm"))?,
+            linears: LAYER_LINEARS
+                .iter()
+                .map(|&(_, name, [d_in, d_out])| LinearWeights::load(file, &format!("{p}.{name}"), d_in, d_out))
+                .collect::<Result<_, _>>()?,
+            norms: LAYER_NORMS.iter().map(|&(_, name)| NormWeights::load(file, &format!("{p}.{name}"))).collect::<Result<_, _>>()?,
         })
+    }
+
+    /// The dense layer that goes to `place` (a name of [`LAYER_LINEARS`]) on `device`.
+    fn linear(&self, place: &str, device: &Device) -> Linear {
+        let i = LAYER_LINEARS.iter().position(|&(p, _, _)| p == place).expect("a place of LAYER_LINEARS");
+        self.linears[i].init(device)
+    }
+
+    fn norm(&self, place: &str, device: &Device) -> LayerNorm {
+        let i = LAYER_NORMS.iter().position(|&(p, _)| p == place).expect("a place of LAYER_NORMS");
+        self.norms[i].init(device)
     }
 
     /// The layer on `device`; `dropout` is used only where it trains.
     fn init(&self, dropout: f64, device: &Device) -> EncoderLayer {
         let attention = SelfAttention {
-            query: self.query.init(device),
-            key: self.key.init(device),
-            value: self.value.init(device),
-            output: self.attention_out.init(device),
+            query: self.linear("attention.query", device),
+            key: self.linear("attention.key", device),
+            value: self.linear("attention.value", device),
+            output: self.linear("attention.output", device),
             heads: HEADS,
             dropout: SeededDropout::new(dropout),
         };
         EncoderLayer {
             attention,
-            attention_norm: self.attention_norm.init(device),
-            intermediate: self.intermediate.init(device),
-            output: self.output.init(device),
-            output_norm: self.output_norm.init(device),
+            attention_norm: self.norm("attention_norm", device),
+            intermediate: self.linear("intermediate", device),
+            output: self.linear("output", device),
+            output_norm: self.norm("output_norm", device),
             dropout: SeededDropout::new(dropout),
         }
     }
@@ -158,9 +157,9 @@ impl MiniLmWeights {
 
     /// The frozen part below the cut, on `device` (a plain, non-autodiff device). For
     /// [`Unfreeze::Head`] it is the whole encoder and its output is the pooled sentence vector.
-    pub fn trunk(&self, unfreeze: Unfreeze, device: &Device) -> TextTrunk {
+    pub fn trunk(&self, unfreeze: Unfreeze, device: &Device) -> MiniLmTrunk {
         let frozen = LAYERS - unfreeze.blocks();
-        TextTrunk {
+        MiniLmTrunk {
             embeddings: self.embeddings(device),
             layers: self.layers[..frozen].iter().map(|l| l.init(0.0, device)).collect(),
             pool: unfreeze == Unfreeze::Head,
@@ -176,7 +175,7 @@ impl MiniLmWeights {
 
 /// Embeddings and the frozen encoder layers. Runs without autodiff; its outputs are cached.
 #[derive(Module, Debug)]
-pub struct TextTrunk {
+pub struct MiniLmTrunk {
     pub embeddings: Embeddings,
     pub layers: Vec<EncoderLayer>,
     /// Mean-pool the output to one vector per text (the head-only cut).
@@ -184,7 +183,7 @@ pub struct TextTrunk {
     pub pool: bool,
 }
 
-impl TextTrunk {
+impl MiniLmTrunk {
     /// # Shapes
     /// - ids: `[batch, len]`; mask_pad: `[batch, len]`, `true` at padding
     /// - output: `[batch, len, hidden]`, or `[batch, 1, hidden]` (pooled) for the head-only cut

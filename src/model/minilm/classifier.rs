@@ -4,7 +4,7 @@ use burn::module::Module;
 use burn::nn::{Linear, LinearConfig};
 use burn::tensor::{Bool, Device, Tensor};
 
-use super::{EncoderLayer, HIDDEN, MiniLmWeights, mean_pool};
+use super::{DROPOUT, EncoderLayer, HIDDEN, MiniLmWeights, mean_pool};
 use crate::model::Unfreeze;
 use crate::model::dropout::SeededDropout;
 use crate::ops::linear;
@@ -19,7 +19,7 @@ pub struct TextBatch {
 }
 
 #[derive(Module, Debug)]
-pub struct TextClassifier {
+pub struct MiniLmClassifier {
     /// Pretrained layers above the cut (lower learning rate).
     pub upper: Vec<EncoderLayer>,
     pub dropout: SeededDropout,
@@ -27,23 +27,23 @@ pub struct TextClassifier {
 }
 
 #[derive(Clone, Copy, Debug)]
-pub struct TextClassifierConfig {
+pub struct MiniLmClassifierConfig {
     pub classes: usize,
     pub unfreeze: Unfreeze,
 }
 
-impl TextClassifierConfig {
+impl MiniLmClassifierConfig {
     /// Upper layers from the pretrained weights, fresh head. Build it on an autodiff device to train.
-    pub fn init(&self, weights: &MiniLmWeights, device: &Device) -> TextClassifier {
-        TextClassifier {
+    pub fn init(&self, weights: &MiniLmWeights, device: &Device) -> MiniLmClassifier {
+        MiniLmClassifier {
             upper: weights.upper(self.unfreeze, device),
-            dropout: SeededDropout::new(0.1),
+            dropout: SeededDropout::new(DROPOUT),
             head: LinearConfig::new(HIDDEN, self.classes).init(device),
         }
     }
 }
 
-impl TextClassifier {
+impl MiniLmClassifier {
     /// # Shapes
     /// - input: hidden `[batch, len, hidden]`, mask_pad `[batch, len]`
     /// - output: `[batch, classes]` logits

@@ -5,19 +5,19 @@ use burn::nn::{Linear, LinearConfig};
 use burn::tensor::{Device, Tensor};
 
 use super::conv_unit::ConvUnit;
-use super::efficientnet::{EfficientNetWeights, FEATURES};
+use super::{EfficientNetWeights, FEATURES};
 use super::mbconv::MbConv;
-use super::unfreeze::Unfreeze;
+use crate::model::Unfreeze;
 use crate::ops::linear;
 
 /// Pretrained layers above the cut. They train with the lower (backbone) learning rate.
 #[derive(Module, Debug)]
-pub struct UpperLayers {
+pub struct UpperBlocks {
     pub blocks: Vec<MbConv>,
     pub conv_head: Option<ConvUnit>,
 }
 
-impl UpperLayers {
+impl UpperBlocks {
     /// # Shapes
     /// - features: `[batch, h, w, c]` (trunk output, channels-last)
     /// - output: `[batch, 1280]` pooled embedding
@@ -40,31 +40,31 @@ impl UpperLayers {
 
 /// Upper layers + classification head.
 #[derive(Module, Debug)]
-pub struct Classifier {
-    pub upper: UpperLayers,
+pub struct EfficientNetClassifier {
+    pub upper: UpperBlocks,
     pub head: Linear,
 }
 
-/// How to build a [`Classifier`] for a fine-tuning run.
+/// How to build a [`EfficientNetClassifier`] for a fine-tuning run.
 #[derive(Clone, Copy, Debug)]
-pub struct ClassifierConfig {
+pub struct EfficientNetClassifierConfig {
     pub classes: usize,
     pub unfreeze: Unfreeze,
 }
 
-impl ClassifierConfig {
+impl EfficientNetClassifierConfig {
     /// Upper layers from the pretrained weights, fresh head (burn's default init). Build it on an
     /// autodiff device to train it.
-    pub fn init(&self, weights: &EfficientNetWeights, device: &Device) -> Classifier {
+    pub fn init(&self, weights: &EfficientNetWeights, device: &Device) -> EfficientNetClassifier {
         let (blocks, conv_head) = weights.upper(self.unfreeze, device);
-        Classifier {
-            upper: UpperLayers { blocks, conv_head },
+        EfficientNetClassifier {
+            upper: UpperBlocks { blocks, conv_head },
             head: LinearConfig::new(FEATURES, self.classes).init(device),
         }
     }
 }
 
-impl Classifier {
+impl EfficientNetClassifier {
     /// # Shapes
     /// - features: `[batch, h, w, c]` (trunk output, channels-last)
     /// - output: `[batch, classes]` logits

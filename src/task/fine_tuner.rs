@@ -1,0 +1,237 @@
+//! [`FineTuner`]: one task's state between calls — the example set (classes, labels, which are
+//! validation-only), its feature cache for the current [`Preparation`], and the last fine-tuned
+//! model with the class names and preparation it was trained with.
+
+use burn::tensor::Device;
+use burn::tensor::activation::softmax;
+use serde::Serialize;
+
+use super::model_file::{FORMAT, ModelInfo, check_base_model, export_model, load_params, read_info};
+use super::{AddReport, DEFAULT_MAX_LENGTH, Prediction, Preparation, Task, read_f32, top_k};
+use crate::data::Split;
+use crate::error::Error;
+use crate::train::{ClassScores, ConfusionMatrix, FeatureSource, TrainData, TrainHooks, TrainOptions, TrainReport, TrainableTop, fine_tune};
+
+/// A fine-tuned top with what it needs to classify new inputs the same way.
+struct TrainedModel<T: Task> {
+    top: T::Top,
+    classes: Vec<String>,
+    prep: Preparation,
+}
+
+/// Scores of the fine-tuned model on labelled examples.
+#[derive(Clone, Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Evaluation {
+    pub examples: usize,
+    pub accuracy: f32,
+    pub macro_f1: f32,
+    pub classes: Vec<String>,
+    pub confusion: ConfusionMatrix,
+    pub per_class: Vec<ClassScores>,
+}
+
+pub struct FineTuner<T: Task> {
+    task: T,
+    device: Device,
+    prep: Preparation,
+    trunk: T::Trunk,
+    cache: T::Cache,
+    labels: Vec<usize>,
+    /// Per example: `true` when the user supplied it as a validation example.
+    holdout: Vec<bool>,
+    classes: Vec<String>,
+    trained: Option<TrainedModel<T>>,
+}
+
+impl<T: Task> FineTuner<T> {
+    /// `device` is a plain (non-autodiff) device; training uses its autodiff twin.
+    pub fn new(task: T, device: Device) -> Self {
+        let prep = Preparation::default();
+        Self {
+            trunk: task.trunk(&prep, &device),
+            cache: task.empty_cache(&prep),
+            task,
+            device,
+            prep,
+            labels: Vec::new(),
+            holdout: Vec::new(),
+            classes: Vec::new(),
+            trained: None,
+        }
+    }
+
+    /// Starts a new set of examples for these class names, prepared as `prep` says. A trained
+    /// model is kept (for prediction and export) until the next training.
+    pub fn reset(&mut self, classes: Vec<String>, prep: Preparation) -> Result<(), Error> {
+        T::check(&prep).map_err(Error::Options)?;
+        if prep.unfreeze != self.prep.unfreeze {
+            self.trunk = self.task.trunk(&prep, &self.device);
+        }
+        self.prep = prep;
+        self.cache = self.task.empty_cache(&prep);
+        self.labels.clear();
+        self.holdout.clear();
+        self.classes = classes;
+        Ok(())
+    }
+
+    pub fn task(&self) -> &T {
+        &self.task
+    }
+
+    pub fn preparation(&self) -> Preparation {
+        self.prep
+    }
+
+    pub fn classes(&self) -> &[String] {
+        &self.classes
+    }
+
+    /// Examples per class.
+    pub fn class_counts(&self) -> Vec<usize> {
+        crate::data::class_counts(&self.labels, self.classes.len())
+    }
+
+    /// Bytes of the feature cache.
+    pub fn cache_bytes(&self) -> usize {
+        self.cache.bytes()
+    }
+
+    /// Runs the frozen trunk on `inputs` and caches its outputs; `labels[i]` indexes the classes
+    /// of [`Self::reset`]. `holdout`: validation-only examples (once any exist, they replace the
+    /// random split).
+    pub async fn add(&mut self, inputs: T::Inputs<'_>, labels: &[usize], holdout: bool) -> Result<AddReport, Error> {
+        let count = T::count(inputs);
+        if count != labels.len() {
+            return Err(Error::Data(format!("{count} examples but {} labels", labels.len())));
+        }
+        if let Some(&bad) = labels.iter().find(|&&l| l >= self.classes.len()) {
+            return Err(Error::Data(format!("label {bad} is not one of the {} classes", self.classes.len())));
+        }
+        let report = self.task.encode(&self.trunk, &self.prep, inputs, &mut self.cache, &self.device).await?;
+        self.labels.extend_from_slice(labels);
+        self.holdout.extend(labels.iter().map(|_| holdout));
+        Ok(report)
+    }
+
+    /// Why training cannot start yet, if it cannot.
+    pub fn readiness(&self) -> Result<(), String> {
+        let counts = self.class_counts();
+        if counts.iter().all(|&c| c == 0) {
+            return Err(T::NO_EXAMPLES.to_string());
+        }
+        let populated = counts.iter().filter(|&&c| c > 0).count();
+        if populated < 2 {
+            return Err(format!("Need at least 2 classes with examples; found {populated}."));
+        }
+        if let Some((i, c)) = counts.iter().enumerate().find(|&(_, &c)| c < 2) {
+            return Err(format!("Class '{}' has {c} example(s): each class needs at least 2.", self.classes[i]));
+        }
+        Ok(())
+    }
+
+    /// Fine-tunes a new top on the cached examples. On error the previous model is kept.
+    pub async fn train(&mut self, opts: &TrainOptions, hooks: &mut impl TrainHooks) -> Result<TrainReport, Error> {
+        self.readiness().map_err(Error::Data)?;
+        let autodiff = self.device.clone().autodiff();
+        autodiff.seed(opts.seed);
+        crate::ops::dropout::reseed(opts.seed);
+        let top = self.task.top(self.classes.len(), &self.prep, &autodiff);
+        let split = self.holdout.contains(&true).then(|| Split {
+            train: (0..self.labels.len()).filter(|&i| !self.holdout[i]).collect(),
+            val: (0..self.labels.len()).filter(|&i| self.holdout[i]).collect(),
+        });
+        let data = TrainData { features: &self.cache, labels: &self.labels, classes: self.classes.len(), split };
+        let trained = fine_tune(top, data, opts, hooks).await?;
+        self.trained = Some(TrainedModel { top: trained.model, classes: self.classes.clone(), prep: self.prep });
+        Ok(trained.report)
+    }
+
+    /// Top-`k` classes of each input.
+    pub async fn predict(&self, inputs: T::Inputs<'_>, k: usize) -> Result<Vec<Vec<Prediction>>, Error> {
+        let trained = self.trained.as_ref().ok_or(Error::NotTrained)?;
+        let probs = self.probabilities(trained, inputs).await?;
+        Ok(top_k(&probs, &trained.classes, k))
+    }
+
+    /// Accuracy, macro-F1, confusion matrix and per-class scores on labelled inputs (`labels`:
+    /// class names of the fine-tuned model).
+    pub async fn evaluate(&self, inputs: T::Inputs<'_>, labels: &[String]) -> Result<Evaluation, Error> {
+        let trained = self.trained.as_ref().ok_or(Error::NotTrained)?;
+        if T::count(inputs) != labels.len() {
+            return Err(Error::Data(format!("{} examples but {} labels", T::count(inputs), labels.len())));
+        }
+        let actual = labels
+            .iter()
+            .map(|l| {
+                trained.classes.iter().position(|c| c == l).ok_or_else(|| {
+                    Error::Data(format!("The label '{l}' is not one of the model's classes ({}).", trained.classes.join(", ")))
+                })
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        let n = trained.classes.len();
+        let probs = self.probabilities(trained, inputs).await?;
+        let predicted: Vec<usize> = probs
+            .chunks_exact(n)
+            .map(|row| row.iter().enumerate().max_by(|a, b| a.1.total_cmp(b.1)).map_or(0, |(i, _)| i))
+            .collect();
+        let confusion = ConfusionMatrix::from_pairs(n, &actual, &predicted);
+        Ok(Evaluation {
+            examples: labels.len(),
+            accuracy: confusion.accuracy(),
+            macro_f1: confusion.macro_f1(),
+            classes: trained.classes.clone(),
+            per_class: confusion.class_scores(),
+            confusion,
+        })
+    }
+
+    /// Softmax outputs `[inputs, classes]` (row-major) of the trained model.
+    async fn probabilities(&self, trained: &TrainedModel<T>, inputs: T::Inputs<'_>) -> Result<Vec<f32>, Error> {
+        let count = T::count(inputs);
+        if count == 0 {
+            return Ok(Vec::new());
+        }
+        let rebuilt;
+        let trunk = if trained.prep.unfreeze == self.prep.unfreeze {
+            &self.trunk
+        } else {
+            // The examples were prepared for another cut since training.
+            rebuilt = self.task.trunk(&trained.prep, &self.device);
+            &rebuilt
+        };
+        let mut cache = self.task.empty_cache(&trained.prep);
+        self.task.encode(trunk, &trained.prep, inputs, &mut cache, &self.device).await?;
+        let all: Vec<usize> = (0..count).collect();
+        read_f32(softmax(trained.top.forward(cache.batch(&all, &self.device)), 1)).await
+    }
+
+    /// The last fine-tuned model as one file: the trained layers, class names and preparation.
+    pub async fn export_model(&self) -> Result<Vec<u8>, Error> {
+        let trained = self.trained.as_ref().ok_or(Error::NotTrained)?;
+        let info = ModelInfo {
+            format: FORMAT.into(),
+            base_model: T::BASE_MODEL.into(),
+            task: T::NAME.into(),
+            classes: trained.classes.clone(),
+            unfreeze: trained.prep.unfreeze,
+            max_length: T::uses_max_length().then_some(trained.prep.max_length),
+            preprocessing: T::preprocessing(&trained.prep),
+        };
+        export_model(&trained.top, &info).await
+    }
+
+    /// Loads a file made by [`Self::export_model`]: it becomes the model `predict` uses. Files
+    /// of another tool, another base model or a damaged file are refused with the reason, and the
+    /// current model is kept.
+    pub fn import_model(&mut self, bytes: &[u8]) -> Result<ModelInfo, Error> {
+        let info = read_info(bytes)?;
+        check_base_model(&info, T::BASE_MODEL, T::NAME)?;
+        let prep = Preparation { unfreeze: info.unfreeze, max_length: info.max_length.unwrap_or(DEFAULT_MAX_LENGTH) };
+        T::check(&prep).map_err(Error::Options)?;
+        let top = load_params(self.task.top(info.classes.len(), &prep, &self.device), bytes)?;
+        self.trained = Some(TrainedModel { top, classes: info.classes.clone(), prep });
+        Ok(info)
+    }
+}

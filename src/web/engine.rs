@@ -1,0 +1,257 @@
+//! `Engine`: every task's fine-tuner for JavaScript, one surface. The calls all tasks share
+//! (reset, counts, readiness, train, export, import) are written once over [`FineTuner`] through
+//! [`with_tuner!`]; only the calls that take a task's inputs (`addImages` / `addFromTable`,
+//! `predictImages` / `predictTexts`, …) name a task, and they refuse an engine of another task.
+
+use std::cell::{Cell, RefCell};
+use std::rc::Rc;
+
+use js_sys::{Function, Promise};
+use serde::Serialize;
+use wasm_bindgen::prelude::*;
+use wasm_bindgen_futures::future_to_promise;
+use web_sys::AbortSignal;
+
+use super::text_table::TextTable;
+use super::{BusyGuard, JsHooks, device_for, js_err, to_js};
+use crate::backend::BackendChoice;
+use crate::data::{PixelLayout, TextTokenizer};
+use crate::model::{EfficientNetWeights, MiniLmWeights};
+use crate::task::{FineTuner, ImageBatch, ImageFineTuner, ImageTask, Preparation, Task, TextFineTuner, TextTask};
+use crate::train::TrainOptions;
+
+/// One task's fine-tuner.
+enum Tuner {
+    Image(ImageFineTuner),
+    Text(TextFineTuner),
+}
+
+/// Runs `$body` with `$t` bound to the fine-tuner, whatever its task.
+macro_rules! with_tuner {
+    ($tuner:expr, $t:ident => $body:expr) => {
+        match $tuner {
+            Tuner::Image($t) => $body,
+            Tuner::Text($t) => $body,
+        }
+    };
+}
+
+/// The defaults a task starts from, as the page shows them.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Defaults {
+    preparation: Preparation,
+    training: TrainOptions,
+}
+
+fn defaults_of<T: Task>(_: &FineTuner<T>) -> Defaults {
+    Defaults { preparation: Preparation::default(), training: T::train_defaults() }
+}
+
+fn options_of<T: Task>(_: &FineTuner<T>, options: serde_json::Value) -> Result<TrainOptions, JsValue> {
+    TrainOptions::over(&T::train_defaults(), options).map_err(js_err)
+}
+
+fn wrong_task(wanted: &str) -> JsValue {
+    js_err(format!("this call needs the {wanted} task's engine"))
+}
+
+/// The fine-tuning engine as JavaScript sees it.
+#[wasm_bindgen]
+pub struct Engine {
+    tuner: Rc<RefCell<Tuner>>,
+    busy: Rc<Cell<bool>>,
+    backend: BackendChoice,
+}
+
+#[wasm_bindgen]
+impl Engine {
+    /// Loads `task`'s pretrained weights (`"image"`: EfficientNet-Lite0; `"text"`: MiniLM-L6 and
+    /// its `tokenizer.json`) and picks the backend (see `device_for`).
+    pub async fn create(task: String, weights: Vec<u8>, weights_name: String, tokenizer: Option<Vec<u8>>, preference: JsValue, adapter: JsValue) -> Result<Engine, JsValue> {
+        let (device, backend) = device_for(preference, adapter).await?;
+        let tuner = match task.as_str() {
+            "image" => Tuner::Image(FineTuner::new(ImageTask { weights: EfficientNetWeights::from_bytes(&weights_name, &weights).map_err(js_err)? }, device)),
+            "text" => {
+                let weights = MiniLmWeights::from_bytes(&weights_name, &weights).map_err(js_err)?;
+                let tokenizer = TextTokenizer::from_bytes(&tokenizer.ok_or_else(|| js_err("the text task needs its tokenizer.json"))?).map_err(js_err)?;
+                Tuner::Text(FineTuner::new(TextTask { weights, tokenizer }, device))
+            }
+            other => return Err(js_err(format!("no task '{other}': 'image' or 'text'"))),
+        };
+        Ok(Engine { tuner: Rc::new(RefCell::new(tuner)), busy: Rc::default(), backend })
+    }
+
+    /// `{kind: "webgpu" | "cpu", reason}`.
+    pub fn backend(&self) -> Result<JsValue, JsValue> {
+        to_js(&self.backend)
+    }
+
+    /// `{preparation: {unfreeze, maxLength}, training: {epochs, batchSize, learningRate, …}}`:
+    /// what this task uses for every setting left out.
+    pub fn defaults(&self) -> Result<JsValue, JsValue> {
+        to_js(&with_tuner!(&*self.tuner.borrow(), t => defaults_of(t)))
+    }
+
+    /// Starts a new example set: class names and the preparation `{unfreeze, maxLength}` (each
+    /// optional), checked by the task's model.
+    pub fn reset(&self, classes: Vec<String>, preparation: JsValue) -> Result<(), JsValue> {
+        let _busy = BusyGuard::take(&self.busy)?;
+        let prep: Preparation = if preparation.is_undefined() || preparation.is_null() {
+            Preparation::default()
+        } else {
+            serde_wasm_bindgen::from_value(preparation).map_err(js_err)?
+        };
+        with_tuner!(&mut *self.tuner.borrow_mut(), t => t.reset(classes, prep)).map_err(js_err)
+    }
+
+    /// The preparation of the current example set.
+    pub fn preparation(&self) -> Result<JsValue, JsValue> {
+        to_js(&with_tuner!(&*self.tuner.borrow(), t => t.preparation()))
+    }
+
+    /// Images: a batch of 224×224 RGBA images (`labels[i]` indexes the classes of `reset`);
+    /// caches their frozen-trunk outputs. `holdout`: use them only for validation.
+    #[wasm_bindgen(js_name = addImages)]
+    pub fn add_images(&self, rgba: Vec<u8>, labels: Vec<u32>, holdout: bool) -> Promise {
+        let (tuner, busy) = (self.tuner.clone(), self.busy.clone());
+        future_to_promise(async move {
+            let _busy = BusyGuard::take(&busy)?;
+            let Tuner::Image(t) = &mut *tuner.borrow_mut() else { return Err(wrong_task("image")) };
+            let labels: Vec<usize> = labels.into_iter().map(|l| l as usize).collect();
+            let batch = ImageBatch { pixels: &rgba, layout: PixelLayout::Rgba, count: labels.len() };
+            to_js(&t.add(batch, &labels, holdout).await.map_err(js_err)?)
+        })
+    }
+
+    /// Text: tokenizes texts `start..end` of `table`'s chosen columns and caches the frozen
+    /// layers' outputs. Resolves to `{added, truncated, tokens}`.
+    #[wasm_bindgen(js_name = addFromTable)]
+    pub fn add_from_table(&self, table: &TextTable, start: usize, end: usize) -> Promise {
+        let d = &table.dataset;
+        let end = end.min(d.texts.len());
+        let start = start.min(end);
+        let (texts, labels) = (d.texts[start..end].to_vec(), d.labels[start..end].to_vec());
+        let (tuner, busy) = (self.tuner.clone(), self.busy.clone());
+        future_to_promise(async move {
+            let _busy = BusyGuard::take(&busy)?;
+            let Tuner::Text(t) = &mut *tuner.borrow_mut() else { return Err(wrong_task("text")) };
+            to_js(&t.add(&texts, &labels, false).await.map_err(js_err)?)
+        })
+    }
+
+    /// Text: tokenizes every text of `table`'s chosen columns at `max_length` without caching
+    /// anything: `{texts, tokens, truncated}` (for the benchmark and length advice).
+    #[wasm_bindgen(js_name = tokenStats)]
+    pub fn token_stats(&self, table: &TextTable, max_length: usize) -> Result<JsValue, JsValue> {
+        let Tuner::Text(t) = &*self.tuner.borrow() else { return Err(wrong_task("text")) };
+        let encoded = t.task().tokenize(&table.dataset.texts, max_length).map_err(js_err)?;
+        to_js(&serde_json::json!({
+            "texts": encoded.len(),
+            "tokens": encoded.iter().map(|e| e.ids.len()).sum::<usize>(),
+            "truncated": encoded.iter().filter(|e| e.truncated).count(),
+        }))
+    }
+
+    /// Examples per class.
+    #[wasm_bindgen(js_name = classCounts)]
+    pub fn class_counts(&self) -> Vec<u32> {
+        with_tuner!(&*self.tuner.borrow(), t => t.class_counts()).into_iter().map(|c| c as u32).collect()
+    }
+
+    /// Why training cannot start, or `undefined` when it can.
+    pub fn readiness(&self) -> Option<String> {
+        with_tuner!(&*self.tuner.borrow(), t => t.readiness()).err()
+    }
+
+    /// Bytes held by the feature cache.
+    #[wasm_bindgen(js_name = cacheBytes)]
+    pub fn cache_bytes(&self) -> f64 {
+        with_tuner!(&*self.tuner.borrow(), t => t.cache_bytes()) as f64
+    }
+
+    /// Fine-tunes with `options` (each optional, over the task's defaults); `onEvent(event)`
+    /// receives progress events, `signal` cancels within one step, `betweenSteps()` (optional) is
+    /// awaited after each step: a promise that stays pending pauses. Resolves to the report; the
+    /// best weights are kept for prediction.
+    pub fn train(&self, options: JsValue, on_event: Function, signal: Option<AbortSignal>, between_steps: Option<Function>) -> Promise {
+        let (tuner, busy) = (self.tuner.clone(), self.busy.clone());
+        future_to_promise(async move {
+            let _busy = BusyGuard::take(&busy)?;
+            let options: serde_json::Value = serde_wasm_bindgen::from_value(options).map_err(js_err)?;
+            let mut hooks = JsHooks { on_event, signal, between_steps };
+            let report = with_tuner!(&mut *tuner.borrow_mut(), t => {
+                let opts = options_of(t, options)?;
+                t.train(&opts, &mut hooks).await
+            });
+            to_js(&report.map_err(js_err)?)
+        })
+    }
+
+    /// Images: top-`k` `{label, score}` lists for `count` 224×224 RGBA images.
+    #[wasm_bindgen(js_name = predictImages)]
+    pub fn predict_images(&self, rgba: Vec<u8>, count: usize, top_k: usize) -> Promise {
+        let (tuner, busy) = (self.tuner.clone(), self.busy.clone());
+        future_to_promise(async move {
+            let _busy = BusyGuard::take(&busy)?;
+            let Tuner::Image(t) = &*tuner.borrow() else { return Err(wrong_task("image")) };
+            to_js(&t.predict(ImageBatch { pixels: &rgba, layout: PixelLayout::Rgba, count }, top_k).await.map_err(js_err)?)
+        })
+    }
+
+    /// Text: top-`k` `{label, score}` lists, one per text.
+    #[wasm_bindgen(js_name = predictTexts)]
+    pub fn predict_texts(&self, texts: Vec<String>, top_k: usize) -> Promise {
+        let (tuner, busy) = (self.tuner.clone(), self.busy.clone());
+        future_to_promise(async move {
+            let _busy = BusyGuard::take(&busy)?;
+            let Tuner::Text(t) = &*tuner.borrow() else { return Err(wrong_task("text")) };
+            to_js(&t.predict(&texts, top_k).await.map_err(js_err)?)
+        })
+    }
+
+    /// Images: `{examples, accuracy, macroF1, classes, confusion, perClass}` of the fine-tuned
+    /// model on `count` 224×224 RGBA images labelled with its class names.
+    #[wasm_bindgen(js_name = evaluateImages)]
+    pub fn evaluate_images(&self, rgba: Vec<u8>, labels: Vec<String>) -> Promise {
+        let (tuner, busy) = (self.tuner.clone(), self.busy.clone());
+        future_to_promise(async move {
+            let _busy = BusyGuard::take(&busy)?;
+            let Tuner::Image(t) = &*tuner.borrow() else { return Err(wrong_task("image")) };
+            let batch = ImageBatch { pixels: &rgba, layout: PixelLayout::Rgba, count: labels.len() };
+            to_js(&t.evaluate(batch, &labels).await.map_err(js_err)?)
+        })
+    }
+
+    /// Text: as `evaluateImages`, on texts.
+    #[wasm_bindgen(js_name = evaluateTexts)]
+    pub fn evaluate_texts(&self, texts: Vec<String>, labels: Vec<String>) -> Promise {
+        let (tuner, busy) = (self.tuner.clone(), self.busy.clone());
+        future_to_promise(async move {
+            let _busy = BusyGuard::take(&busy)?;
+            let Tuner::Text(t) = &*tuner.borrow() else { return Err(wrong_task("text")) };
+            to_js(&t.evaluate(&texts, &labels).await.map_err(js_err)?)
+        })
+    }
+
+    /// The fine-tuned model as one safetensors file (`Uint8Array`): trained layers, class
+    /// names, preparation. Rejects before any training.
+    #[wasm_bindgen(js_name = exportModel)]
+    pub fn export_model(&self) -> Promise {
+        let (tuner, busy) = (self.tuner.clone(), self.busy.clone());
+        future_to_promise(async move {
+            let _busy = BusyGuard::take(&busy)?;
+            let bytes = with_tuner!(&*tuner.borrow(), t => t.export_model().await).map_err(js_err)?;
+            Ok(js_sys::Uint8Array::from(&bytes[..]).into())
+        })
+    }
+
+    /// Loads a file made by `exportModel`; resolves to its `{baseModel, task, classes, unfreeze,
+    /// maxLength, preprocessing}`. Refuses other files with the reason and keeps the current model.
+    #[wasm_bindgen(js_name = importModel)]
+    pub fn import_model(&self, bytes: Vec<u8>) -> Result<JsValue, JsValue> {
+        let _busy = BusyGuard::take(&self.busy)?;
+        let info = with_tuner!(&mut *self.tuner.borrow_mut(), t => t.import_model(&bytes)).map_err(js_err)?;
+        to_js(&info)
+    }
+}
