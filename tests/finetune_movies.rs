@@ -69,7 +69,7 @@ fn frozen_encoder_layers_stay_bit_identical_and_unfrozen_ones_change() {
     assert_eq!(params(&model.upper[0]), params(&full.layers[4]));
     assert_eq!(params(&model.upper[1]), params(&full.layers[5]));
     let (upper_before, head_before) = (params(&model.upper), params(&model.head));
-    let opts = TrainOptions { epochs: 1, batch_size: 4, val_share: 0.25, ..TrainOptions::default() };
+    let opts = TrainOptions { epochs: 1, batch_size: 4, validation_split: 0.25, ..TrainOptions::default() };
     let data = TrainData { features: &cache, labels: &labels, classes: 2, split: None };
     let trained = block_on(fine_tune(model, data, &opts, &mut CollectEvents::default())).unwrap();
 

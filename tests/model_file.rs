@@ -22,7 +22,7 @@ fn trained_text_tuner() -> TextFineTuner {
     tuner.reset(texts(&["neg", "pos"]), common::prep(Unfreeze::Blocks(1), 32)).unwrap();
     let examples = texts(&["great film", "loved it", "wonderful acting", "a joy", "awful film", "boring plot", "hated it", "a mess"]);
     block_on(tuner.add(&examples, &[1, 1, 1, 1, 0, 0, 0, 0], false)).unwrap();
-    let opts = TrainOptions { epochs: 2, batch_size: 4, val_share: 0.25, ..TrainOptions::default() };
+    let opts = TrainOptions { epochs: 2, batch_size: 4, validation_split: 0.25, ..TrainOptions::default() };
     block_on(tuner.train(&opts, &mut CollectEvents::default())).unwrap();
     tuner
 }
@@ -52,7 +52,7 @@ fn an_image_model_round_trips_and_files_for_the_other_task_are_refused() {
     let image = |v: u8| vec![v; 224 * 224 * 3];
     let pixels: Vec<u8> = [10u8, 20, 30, 40, 200, 210, 220, 230].iter().flat_map(|&v| image(v)).collect();
     block_on(tuner.add(ImageBatch { pixels: &pixels, layout: PixelLayout::Rgb, count: 8 }, &[0, 0, 0, 0, 1, 1, 1, 1], false)).unwrap();
-    let opts = TrainOptions { epochs: 3, batch_size: 4, val_share: 0.25, ..TrainOptions::default() };
+    let opts = TrainOptions { epochs: 3, batch_size: 4, validation_split: 0.25, ..TrainOptions::default() };
     block_on(tuner.train(&opts, &mut CollectEvents::default())).unwrap();
     let probe: Vec<u8> = [25u8, 215].iter().flat_map(|&v| image(v)).collect();
     let before = block_on(tuner.predict(ImageBatch { pixels: &probe, layout: PixelLayout::Rgb, count: 2 }, 2)).unwrap();
@@ -89,7 +89,7 @@ fn files_that_are_not_ours_or_damaged_are_refused() {
     tuner.reset(texts(&["a", "b"]), common::prep(Unfreeze::Head, 128)).unwrap();
     let pixels: Vec<u8> = [0u8, 50, 200, 250].iter().flat_map(|&v| vec![v; 224 * 224 * 3]).collect();
     block_on(tuner.add(ImageBatch { pixels: &pixels, layout: PixelLayout::Rgb, count: 4 }, &[0, 0, 1, 1], false)).unwrap();
-    let opts = TrainOptions { epochs: 1, batch_size: 2, val_share: 0.5, ..TrainOptions::default() };
+    let opts = TrainOptions { epochs: 1, batch_size: 2, validation_split: 0.5, ..TrainOptions::default() };
     block_on(tuner.train(&opts, &mut CollectEvents::default())).unwrap();
     let bytes = block_on(tuner.export_model()).unwrap();
     let e = tuner.import_model(&bytes[..bytes.len() - 100]).unwrap_err().to_string();

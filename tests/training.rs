@@ -35,7 +35,7 @@ fn synthetic(unfreeze: Unfreeze, classes: usize, per_class: usize, signal: f32, 
 }
 
 fn opts() -> TrainOptions {
-    TrainOptions { epochs: 1, batch_size: 8, val_share: 0.25, ..TrainOptions::default() }
+    TrainOptions { epochs: 1, batch_size: 8, validation_split: 0.25, ..TrainOptions::default() }
 }
 
 #[test]

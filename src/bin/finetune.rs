@@ -70,8 +70,8 @@ struct Args {
     #[arg(long, alias = "backbone-lr")]
     backbone_learning_rate: Option<f64>,
     /// Share of each class kept for validation [default: 0.2].
-    #[arg(long)]
-    val_share: Option<f32>,
+    #[arg(long, alias = "val-share")]
+    validation_split: Option<f32>,
     /// Seed of the split, the head's initialisation and the shuffling [default: 0].
     #[arg(long)]
     seed: Option<u64>,
@@ -139,7 +139,7 @@ fn train_options<T: Task>(args: &Args) -> Result<TrainOptions, Error> {
         batch_size: args.batch_size.unwrap_or(d.batch_size),
         learning_rate: args.learning_rate.unwrap_or(d.learning_rate),
         backbone_learning_rate: args.backbone_learning_rate.unwrap_or(d.backbone_learning_rate),
-        val_share: args.val_share.unwrap_or(d.val_share),
+        validation_split: args.validation_split.unwrap_or(d.validation_split),
         seed: args.seed.unwrap_or(d.seed),
         patience: args.patience.unwrap_or(d.patience),
         ..d

@@ -18,10 +18,10 @@ pub fn class_counts(labels: &[usize], classes: usize) -> Vec<usize> {
     counts
 }
 
-/// Splits `labels` (one class index per example) so that every class keeps about `val_share` of
+/// Splits `labels` (one class index per example) so that every class keeps about `validation_split` of
 /// its examples for validation: at least one of each class with two or more examples, never all
 /// of them. The same `seed` gives the same split.
-pub fn stratified_split(labels: &[usize], val_share: f32, seed: u64) -> Split {
+pub fn stratified_split(labels: &[usize], validation_split: f32, seed: u64) -> Split {
     let classes = labels.iter().copied().max().map_or(0, |m| m + 1);
     let mut rng = StdRng::seed_from_u64(seed);
     let mut split = Split { train: Vec::new(), val: Vec::new() };
@@ -29,10 +29,10 @@ pub fn stratified_split(labels: &[usize], val_share: f32, seed: u64) -> Split {
         let mut members: Vec<usize> = (0..labels.len()).filter(|&i| labels[i] == class).collect();
         members.shuffle(&mut rng);
         let n = members.len();
-        let n_val = if n < 2 || val_share <= 0.0 {
+        let n_val = if n < 2 || validation_split <= 0.0 {
             0
         } else {
-            ((n as f32 * val_share).round() as usize).clamp(1, n - 1)
+            ((n as f32 * validation_split).round() as usize).clamp(1, n - 1)
         };
         split.val.extend_from_slice(&members[..n_val]);
         split.train.extend_from_slice(&members[n_val..]);

@@ -117,18 +117,7 @@ impl<T: Task> FineTuner<T> {
 
     /// Why training cannot start yet, if it cannot.
     pub fn readiness(&self) -> Result<(), String> {
-        let counts = self.class_counts();
-        if counts.iter().all(|&c| c == 0) {
-            return Err(T::NO_EXAMPLES.to_string());
-        }
-        let populated = counts.iter().filter(|&&c| c > 0).count();
-        if populated < 2 {
-            return Err(format!("Need at least 2 classes with examples; found {populated}."));
-        }
-        if let Some((i, c)) = counts.iter().enumerate().find(|&(_, &c)| c < 2) {
-            return Err(format!("Class '{}' has {c} example(s): each class needs at least 2.", self.classes[i]));
-        }
-        Ok(())
+        readiness(&self.classes, &self.class_counts(), T::NO_EXAMPLES)
     }
 
     /// Fine-tunes a new top on the cached examples. On error the previous model is kept.
@@ -234,4 +223,20 @@ impl<T: Task> FineTuner<T> {
         self.trained = Some(TrainedModel { top, classes: info.classes.clone(), prep });
         Ok(info)
     }
+}
+
+/// Why examples with these per-class counts cannot train yet, if they cannot: each of at least two
+/// classes needs two examples. `no_examples`: what to say when there are none.
+pub fn readiness(classes: &[String], counts: &[usize], no_examples: &str) -> Result<(), String> {
+    if counts.iter().all(|&c| c == 0) {
+        return Err(no_examples.to_string());
+    }
+    let populated = counts.iter().filter(|&&c| c > 0).count();
+    if populated < 2 {
+        return Err(format!("Need at least 2 classes with examples; found {populated}."));
+    }
+    if let Some((i, c)) = counts.iter().enumerate().find(|&(_, &c)| c < 2) {
+        return Err(format!("Class '{}' has {c} example(s): each class needs at least 2.", classes[i]));
+    }
+    Ok(())
 }

@@ -17,8 +17,9 @@ pub struct TrainOptions {
     #[serde(alias = "backboneLr")]
     pub backbone_learning_rate: f64,
     pub weight_decay: f32,
-    /// Share of each class held out for validation.
-    pub val_share: f32,
+    /// Share of each class held out for validation (`valShare` is accepted as its former name).
+    #[serde(alias = "valShare")]
+    pub validation_split: f32,
     pub seed: u64,
     /// Epochs without validation-loss improvement before stopping early.
     pub patience: usize,
@@ -34,7 +35,7 @@ impl Default for TrainOptions {
             learning_rate: 1e-3,
             backbone_learning_rate: 1e-4,
             weight_decay: 1e-4,
-            val_share: 0.2,
+            validation_split: 0.2,
             seed: 0,
             patience: 3,
             warmup_share: 0.1,
@@ -54,6 +55,7 @@ impl TrainOptions {
                     let name = match name.as_str() {
                         "headLr" => "learningRate".to_string(),
                         "backboneLr" => "backboneLearningRate".to_string(),
+                        "valShare" => "validationSplit".to_string(),
                         _ => name,
                     };
                     all.insert(name, value);
@@ -80,10 +82,10 @@ impl TrainOptions {
                 self.learning_rate, self.backbone_learning_rate
             ));
         }
-        if !(self.val_share > 0.0 && self.val_share <= 0.5) {
+        if !(self.validation_split > 0.0 && self.validation_split <= 0.5) {
             return Err(format!(
                 "validation share must be above 0 and at most 0.5 (a validation set is always kept), got {}",
-                self.val_share
+                self.validation_split
             ));
         }
         if self.patience == 0 {
@@ -105,7 +107,7 @@ mod tests {
         let o: TrainOptions = serde_json::from_str(r#"{"epochs": 3, "headLr": 0.01}"#).unwrap();
         assert_eq!((o.epochs, o.learning_rate, o.batch_size), (3, 0.01, 32));
         assert!(o.validate().is_ok());
-        let bad = TrainOptions { val_share: 0.0, ..o.clone() };
+        let bad = TrainOptions { validation_split: 0.0, ..o.clone() };
         assert!(bad.validate().unwrap_err().contains("validation share"));
         let bad = TrainOptions { learning_rate: f64::NAN, ..o };
         assert!(bad.validate().unwrap_err().contains("learning rates"));

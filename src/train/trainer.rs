@@ -50,7 +50,7 @@ pub async fn fine_tune<M: TrainableTop, S: FeatureSource<Input = M::Input>>(
     hooks: &mut impl TrainHooks,
 ) -> Result<Trained<M>, Error> {
     opts.validate().map_err(Error::Options)?;
-    let split = data.split.clone().unwrap_or_else(|| stratified_split(data.labels, opts.val_share, opts.seed));
+    let split = data.split.clone().unwrap_or_else(|| stratified_split(data.labels, opts.validation_split, opts.seed));
     if split.train.is_empty() || split.val.is_empty() {
         return Err(Error::Data("too few examples to keep a validation set: add at least 2 per class".into()));
     }

@@ -17,6 +17,7 @@ use super::{BusyGuard, JsHooks, device_for, js_err, to_js};
 use crate::backend::BackendChoice;
 use crate::data::{PixelLayout, TextTokenizer};
 use crate::model::{EfficientNetWeights, MiniLmWeights};
+use crate::task::fine_tuner::readiness;
 use crate::task::{FineTuner, ImageBatch, ImageFineTuner, ImageTask, Preparation, Task, TextFineTuner, TextTask};
 use crate::train::TrainOptions;
 
@@ -50,6 +51,10 @@ fn defaults_of<T: Task>(_: &FineTuner<T>) -> Defaults {
 
 fn options_of<T: Task>(_: &FineTuner<T>, options: serde_json::Value) -> Result<TrainOptions, JsValue> {
     TrainOptions::over(&T::train_defaults(), options).map_err(js_err)
+}
+
+fn no_examples<T: Task>(_: &FineTuner<T>) -> &'static str {
+    T::NO_EXAMPLES
 }
 
 fn wrong_task(wanted: &str) -> JsValue {
@@ -162,6 +167,14 @@ impl Engine {
     /// Why training cannot start, or `undefined` when it can.
     pub fn readiness(&self) -> Option<String> {
         with_tuner!(&*self.tuner.borrow(), t => t.readiness()).err()
+    }
+
+    /// Why examples with these per-class counts could not train, or `undefined` when they could
+    /// (the rule `readiness` applies, checked before anything is prepared).
+    #[wasm_bindgen(js_name = readinessOf)]
+    pub fn readiness_of(&self, classes: Vec<String>, counts: Vec<u32>) -> Option<String> {
+        let counts: Vec<usize> = counts.into_iter().map(|c| c as usize).collect();
+        readiness(&classes, &counts, with_tuner!(&*self.tuner.borrow(), t => no_examples(t))).err()
     }
 
     /// Bytes held by the feature cache.
