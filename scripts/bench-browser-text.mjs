@@ -1,5 +1,5 @@
-// The text benchmark in headless Chromium: the page's own worker and engine, driven through the
-// same messages the page sends. Movie-review snippets, stratified 80/20 split (seed 0), max length
+// The text benchmark in headless Chromium: the npm package's API (createFineTuner) on the page's build (index.js),
+// in a page of its own. Movie-review snippets, stratified 80/20 split (seed 0), max length
 // 64, batch 32, 3 epochs. Prints Markdown table rows like `bench_text` (native).
 // Usage: node scripts/bench-browser-text.mjs [--backend cpu|webgpu] [--threads N (CPU; 0: one per core)] [--epochs 3] [--unfreeze head,2] [--limit-per-class 0] [--json]
 import { parseArgs } from 'node:util';
@@ -19,37 +19,32 @@ const { values: args } = parseArgs({ options: {
 
 async function runInPage(page, backend, threads, unfreeze, epochs, maxLength, limitPerClass) {
   return page.evaluate(async ({ backend, threads, unfreeze, epochs, maxLength, limitPerClass }) => {
-    const worker = new Worker('./worker.js', { type: 'module' });
-    const waitFor = (type, onEach = () => {}) => new Promise((ok, fail) => {
-      worker.onmessage = ({ data }) => {
-        if (data.type === 'error') fail(new Error(data.message));
-        else if (data.type === type) ok(data);
-        else onEach(data);
-      };
-    });
+    // The package's API, as an app uses it (build-web.sh emits it as index.js beside the page).
+    const { createFineTuner } = await import('./index.js');
     const started = performance.now();
-    worker.postMessage({ type: 'init', task: 'text', backend, threads, weightsUrl: './minilm-l6/model.safetensors', tokenizerUrl: './minilm-l6/tokenizer.json' });
     const loads = [];
-    const ready = await waitFor('ready', (m) => { if (m.type === 'loading') loads.push(m.fromCache); });
-    const file = await (await fetch('./movie-reviews.csv')).blob();
-    worker.postMessage({ type: 'load-table', file, name: 'movie-reviews.csv' });
-    const table = await waitFor('table');
-    worker.postMessage({ type: 'choose-columns', text: table.summary.guess.text, label: table.summary.guess.label, limitPerClass });
-    const dataset = await waitFor('text-dataset');
-    worker.postMessage({ type: 'token-stats', maxLength });
-    const tokens = await waitFor('token-stats');
-    const trainStart = performance.now();
+    let trainStart = 0;
     let firstStep = null;
-    let prepared = null;
     const epochsSeen = [];
-    worker.postMessage({ type: 'train-text', options: { unfreeze, epochs, batchSize: 32 }, maxLength });
-    const trained = await waitFor('trained', (m) => {
-      if (m.type === 'prepared') { prepared = m; firstStep = null; }
-      if (m.type !== 'progress') return;
-      if (m.event.type === 'step' && firstStep === null) firstStep = (performance.now() - trainStart - prepared.ms) / 1000;
-      if (m.event.type === 'epoch') epochsSeen.push(m.event);
+    let loadMs = 0;
+    const tuner = await createFineTuner({
+      task: 'text', backend, threads, modelUrl: './minilm-l6/model.safetensors', tokenizerUrl: './minilm-l6/tokenizer.json',
+      onProgress: (e) => {
+        if (e.type === 'loading') loads.push(e.fromCache);
+        if (e.type === 'ready') loadMs = e.loadMs;
+        if (e.type === 'step' && firstStep === null && trainStart) firstStep = (performance.now() - trainStart) / 1000;
+        if (e.type === 'epoch') epochsSeen.push(e);
+      },
     });
-    worker.terminate();
+    const file = await (await fetch('./movie-reviews.csv')).blob();
+    const table = await tuner.loadTable(file, 'movie-reviews.csv');
+    const dataset = { summary: await tuner.chooseColumns({ text: table.guess.text, label: table.guess.label, limitPerClass }) };
+    const tokens = await tuner.tokenStats(maxLength);
+    const prepared = await tuner.prepare({ unfreeze, maxLength });
+    trainStart = performance.now();
+    const trained = await tuner.train({ unfreeze, maxLength, epochs, batchSize: 32 });
+    const ready = { backend: tuner.backend, loadMs };
+    tuner.dispose();
     return {
       backend: ready.backend.reason, threads: ready.backend.threads, loadS: ready.loadMs / 1000, texts: dataset.summary.examples,
       loadedFrom: loads.every(Boolean) ? 'kept' : 'network',
@@ -57,7 +52,7 @@ async function runInPage(page, backend, threads, unfreeze, epochs, maxLength, li
       cachingPerS: dataset.summary.examples / (prepared.ms / 1000), firstStepS: firstStep,
       trainPerS: epochsSeen.reduce((a, e) => a + e.trainExamplesPerSec, 0) / Math.max(1, epochsSeen.length),
       wasmMb: trained.wasmMemoryBytes / 1e6, cacheMb: prepared.cacheBytes / 1e6,
-      bestValAcc: trained.report.bestValAccuracy, epochs: trained.report.epochs.length, totalS: (performance.now() - started) / 1000,
+      bestValAcc: trained.bestValAccuracy, epochs: trained.epochs.length, totalS: (performance.now() - started) / 1000,
       epochPerS: epochsSeen.map((e) => e.trainExamplesPerSec),
     };
   }, { backend, threads, unfreeze, epochs, maxLength, limitPerClass });

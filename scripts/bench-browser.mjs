@@ -1,5 +1,5 @@
-// The image benchmark in headless Chromium: the page's own worker and engine, driven through the
-// same messages the page sends. Prints Markdown table rows like `bench` (native).
+// The image benchmark in headless Chromium: the npm package's API (createFineTuner) on the page's build (index.js),
+// in a page of its own. Prints Markdown table rows like `bench` (native).
 // Usage: node scripts/bench-browser.mjs [--backend cpu|webgpu] [--threads N (CPU; 0: one per core)] [--per-class N] [--epochs N] [--unfreeze head|K] [--json]
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
@@ -32,43 +32,41 @@ function listing() {
 
 async function runInPage(page, backend, threads, unfreeze, files, epochs) {
   return page.evaluate(async ({ backend, threads, unfreeze, files, epochs }) => {
-    const worker = new Worker('./worker.js', { type: 'module' });
-    const waitFor = (type, onEach = () => {}) => new Promise((ok, fail) => {
-      worker.onmessage = ({ data }) => {
-        if (data.type === 'error') fail(new Error(data.message));
-        else if (data.type === type) ok(data);
-        else onEach(data);
-      };
-    });
+    // The package's API, as an app uses it (build-web.sh emits it as index.js beside the page).
+    const { createFineTuner } = await import('./index.js');
     const started = performance.now();
-    worker.postMessage({ type: 'init', task: 'image', backend, threads, weightsUrl: './efficientnet-lite0.safetensors' });
     const loads = [];
-    const ready = await waitFor('ready', (m) => { if (m.type === 'loading') loads.push(m.fromCache); });
+    let trainStart = 0;
+    let firstStep = null;
+    const epochsSeen = [];
+    let loadMs = 0;
+    const tuner = await createFineTuner({
+      task: 'image', backend, threads, modelUrl: './efficientnet-lite0.safetensors',
+      onProgress: (e) => {
+        if (e.type === 'loading') loads.push(e.fromCache);
+        if (e.type === 'ready') loadMs = e.loadMs;
+        if (e.type === 'step' && firstStep === null && trainStart) firstStep = (performance.now() - trainStart) / 1000;
+        if (e.type === 'epoch') epochsSeen.push(e);
+      },
+    });
     const examples = [];
     for (let i = 0; i < files.length; i += 50) {  // bounded concurrency: thousands of fetches at once fail
       examples.push(...await Promise.all(files.slice(i, i + 50).map(async (f) => ({
-        image: await (await fetch(`/bench-data/${f.path}`)).blob(), name: f.path, label: f.label, holdout: f.holdout }))));
+        image: await (await fetch(`/bench-data/${f.path}`)).blob(), label: f.label, validation: f.holdout }))));
     }
-    const classes = [...new Set(files.map((f) => f.label))];
-    worker.postMessage({ type: 'prepare', examples, classes, unfreeze });
-    const prepared = await waitFor('prepared');
-    const trainStart = performance.now();
-    let firstStep = null;
-    const epochsSeen = [];
-    worker.postMessage({ type: 'train', options: { unfreeze, epochs, batchSize: 32 } });
-    const trained = await waitFor('trained', (m) => {
-      if (m.type !== 'progress') return;
-      if (m.event.type === 'step' && firstStep === null) firstStep = (performance.now() - trainStart) / 1000;
-      if (m.event.type === 'epoch') epochsSeen.push(m.event);
-    });
-    worker.terminate();
+    tuner.addExamples(examples);
+    const prepared = await tuner.prepare({ unfreeze });
+    trainStart = performance.now();
+    const trained = await tuner.train({ unfreeze, epochs, batchSize: 32 });
+    const ready = { backend: tuner.backend, loadMs };
+    tuner.dispose();
     return {
       backend: ready.backend.reason, threads: ready.backend.threads, loadS: ready.loadMs / 1000, images: examples.length,
       loadedFrom: loads.every(Boolean) ? 'kept' : 'network',
       cachingPerS: examples.length / (prepared.ms / 1000), firstStepS: firstStep,
       trainPerS: epochsSeen.reduce((a, e) => a + e.trainExamplesPerSec, 0) / Math.max(1, epochsSeen.length),
       wasmMb: trained.wasmMemoryBytes / 1e6, cacheMb: prepared.cacheBytes / 1e6,
-      bestValAcc: trained.report.bestValAccuracy, epochs: trained.report.epochs.length, totalS: (performance.now() - started) / 1000,
+      bestValAcc: trained.bestValAccuracy, epochs: trained.epochs.length, totalS: (performance.now() - started) / 1000,
       epochPerS: epochsSeen.map((e) => e.trainExamplesPerSec),
     };
   }, { backend, threads, unfreeze, files, epochs });

@@ -32,7 +32,7 @@ wasm-bindgen --target web --remove-name-section --out-dir npm/pkg-cpu-mt --out-n
 
 echo "== TypeScript (tsc --noEmit, esbuild)"
 node_modules/.bin/tsc --noEmit -p www
-node_modules/.bin/esbuild www/src/main.ts npm/src/worker.ts --bundle --format=esm --target=es2022 \
+node_modules/.bin/esbuild www/src/main.ts npm/src/worker.ts npm/src/index.ts --bundle --format=esm --target=es2022 \
   --sourcemap --entry-names='[name]' --outdir="$OUT" --log-level=warning
 cp www/index.html www/style.css npm/pkg/burn_finetune_bg.wasm npm/pkg-cpu/burn_finetune_cpu_bg.wasm \
   npm/pkg-cpu-mt/burn_finetune_cpu_mt_bg.wasm "$OUT/"

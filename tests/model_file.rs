@@ -32,6 +32,16 @@ fn a_text_model_round_trips_through_one_file() {
     let tuner = trained_text_tuner();
     let probe = texts(&["what a great film", "a boring mess"]);
     let before = block_on(tuner.predict(&probe, 2)).unwrap();
+    // The engine scores labelled inputs itself: accuracy from the same predictions, per-class
+    // support from the labels; a label the model does not know is refused by name.
+    let labels = texts(&["pos", "neg"]);
+    let scores = block_on(tuner.evaluate(&probe, &labels)).unwrap();
+    let right = before.iter().zip(&labels).filter(|(p, l)| &p[0].label == *l).count();
+    assert_eq!((scores.examples, scores.accuracy), (2, right as f32 / 2.0));
+    assert_eq!(scores.per_class.iter().map(|s| s.support).collect::<Vec<_>>(), vec![1, 1]);
+    assert_eq!(scores.confusion.total(), 2);
+    let e = block_on(tuner.evaluate(&probe, &texts(&["pos", "meh"]))).unwrap_err().to_string();
+    assert!(e.contains("'meh' is not one of the model's classes (neg, pos)"), "{e}");
     let bytes = block_on(tuner.export_model()).unwrap();
     // Head (384×2 + 2) + one encoder layer (~1.78 M parameters) in f32, plus a small header.
     println!("text model file: {} bytes", bytes.len());

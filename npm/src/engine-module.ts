@@ -12,9 +12,9 @@ import { type Loaded, loadFile } from './model-cache';
 import type { BackendPreference } from './protocol';
 import { type PoolInit, type PoolReply, startThreadPool, stopThreadPool } from './thread-pool';
 
-export type Engine = typeof full;
+export type EngineModule = typeof full;
 
-let chosen: Engine | null = null;
+let chosen: EngineModule | null = null;
 
 /** Whether this preference, with this adapter, ends on WebGPU. */
 export function wantsWebgpu(preference: BackendPreference, adapter: { available: boolean; isFallback: boolean }): boolean {
@@ -47,7 +47,7 @@ async function engineFile(name: string, beside: URL, files: EngineFiles): Promis
 
 /** Instantiates the module for `webgpu` (or the CPU one with `threads`; the WebGPU module runs
  * one) and returns it with its linear memory and the number of training threads it runs. */
-export async function loadEngine(webgpu: boolean, threads: number, files: EngineFiles): Promise<{ module: Engine; memory: WebAssembly.Memory; threads: number }> {
+export async function loadEngine(webgpu: boolean, threads: number, files: EngineFiles): Promise<{ module: EngineModule; memory: WebAssembly.Memory; threads: number }> {
   if (webgpu) {
     const file = await engineFile('burn_finetune_bg.wasm', new URL('./burn_finetune_bg.wasm', import.meta.url), files);
     const wasm = await initFull({ module_or_path: file });
@@ -60,7 +60,7 @@ export async function loadEngine(webgpu: boolean, threads: number, files: Engine
       const module = await WebAssembly.compile(await file.arrayBuffer());
       const wasm = await initThreaded({ module_or_path: module });
       await startThreadPool(module, wasm.memory, threads, (n) => threaded.buildThreadPool(n));
-      chosen = threaded as unknown as Engine;
+      chosen = threaded as unknown as EngineModule;
       return { module: chosen, memory: wasm.memory, threads };
     } catch (err) {
       // E.g. a browser that refuses a shared memory this large, or cannot start more workers:
@@ -71,7 +71,7 @@ export async function loadEngine(webgpu: boolean, threads: number, files: Engine
   }
   const file = await engineFile('burn_finetune_cpu_bg.wasm', new URL('./burn_finetune_cpu_bg.wasm', import.meta.url), files);
   const wasm = await initCpu({ module_or_path: file });
-  chosen = cpu as unknown as Engine;
+  chosen = cpu as unknown as EngineModule;
   return { module: chosen, memory: wasm.memory, threads: 1 };
 }
 
@@ -90,7 +90,7 @@ export function joinThreadPool(init: PoolInit, reply: (message: PoolReply) => vo
 }
 
 /** The loaded module's API. */
-export function engineModule(): Engine {
+export function engineModule(): EngineModule {
   if (!chosen) throw new Error('The engine is still loading.');
   return chosen;
 }

@@ -1,8 +1,11 @@
-// Scores of a classifier from its confusion matrix: accuracy, macro F1 and per-class precision,
-// recall and F1. Used by `FineTuner.evaluate` and by the demo page's per-class table.
+// Scores of a classifier as the package returns them: accuracy, macro F1, the confusion matrix
+// and per-class precision, recall and F1. The engine computes them (src/train/metrics.rs); this
+// file only shapes them: a training epoch's validation scores, or the engine's `evaluate`.
+
+import type { ClassScores as EngineClassScores, EngineEvaluation, EpochReport } from './protocol';
 
 /** One class's scores. `support`: how many examples of the class there were. */
-export interface ClassScores { label: string; precision: number; recall: number; f1: number; support: number }
+export interface ClassScores extends EngineClassScores { label: string }
 
 /** How well the model classifies a set of labelled examples. */
 export interface Evaluation {
@@ -10,7 +13,7 @@ export interface Evaluation {
   source: 'examples' | 'validation';
   examples: number;
   accuracy: number;
-  /** Mean of the per-class F1 scores. */
+  /** Mean of the per-class F1 scores (classes that occur). */
   macroF1: number;
   classes: string[];
   /** `confusion[actual][predicted]`: counts. */
@@ -18,32 +21,24 @@ export interface Evaluation {
   perClass: ClassScores[];
 }
 
-/** Precision, recall and F1 of each class from a flat n×n confusion matrix (rows: actual). */
-export function perClassScores(counts: readonly number[], n: number): Omit<ClassScores, 'label'>[] {
-  return Array.from({ length: n }, (_, c) => {
-    const tp = counts[c * n + c];
-    const predicted = Array.from({ length: n }, (_, a) => counts[a * n + c]).reduce((x, y) => x + y, 0);
-    const support = counts.slice(c * n, c * n + n).reduce((x, y) => x + y, 0);
-    const precision = predicted ? tp / predicted : 0;
-    const recall = support ? tp / support : 0;
-    const f1 = precision + recall ? (2 * precision * recall) / (precision + recall) : 0;
-    return { precision, recall, f1, support };
-  });
+/** Rows of a flat n×n matrix. */
+function rows(counts: readonly number[], n: number): number[][] {
+  return Array.from({ length: n }, (_, a) => counts.slice(a * n, a * n + n));
 }
 
-/** The evaluation of a flat n×n confusion matrix over `classes`. */
-export function evaluationFromConfusion(source: Evaluation['source'], classes: string[], counts: readonly number[]): Evaluation {
-  const n = classes.length;
-  const examples = counts.reduce((a, b) => a + b, 0);
-  const correct = classes.reduce((sum, _, c) => sum + counts[c * n + c], 0);
-  const perClass = perClassScores(counts, n).map((s, c) => ({ label: classes[c], ...s }));
+/** The engine's scores on given examples. */
+export function evaluationFromEngine(e: EngineEvaluation): Evaluation {
   return {
-    source,
-    examples,
-    accuracy: examples ? correct / examples : 0,
-    macroF1: n ? perClass.reduce((sum, s) => sum + s.f1, 0) / n : 0,
-    classes,
-    confusion: classes.map((_, a) => counts.slice(a * n, a * n + n)),
-    perClass,
+    source: 'examples', examples: e.examples, accuracy: e.accuracy, macroF1: e.macroF1, classes: e.classes,
+    confusion: rows(e.confusion.counts, e.classes.length), perClass: e.perClass.map((s, c) => ({ label: e.classes[c], ...s })),
+  };
+}
+
+/** An epoch's validation scores over `classes`. */
+export function evaluationFromEpoch(classes: string[], epoch: EpochReport): Evaluation {
+  return {
+    source: 'validation', examples: epoch.valConfusion.counts.reduce((a, b) => a + b, 0), accuracy: epoch.valAccuracy,
+    macroF1: epoch.valMacroF1, classes, confusion: rows(epoch.valConfusion.counts, classes.length),
+    perClass: epoch.valPerClass.map((s, c) => ({ label: classes[c], ...s })),
   };
 }

@@ -1,13 +1,20 @@
 // The package's API: `createFineTuner` starts the engine's worker (owned by the package), loads the
 // pretrained weights from the host's URL, and returns a `FineTuner` whose methods are requests to
-// that worker, answered one at a time. Nothing leaves the browser: the worker fetches only the
-// weights (and the tokenizer) it is given. The public types are in types.ts.
+// that worker (worker-client.ts), answered one at a time. The examples stay on the caller's thread
+// (example-set.ts) and are sent when they changed. Nothing leaves the browser: the worker fetches
+// only the weights (and the tokenizer) it is given. The public types are in types.ts.
 
-import { type Evaluation, evaluationFromConfusion } from './evaluation';
-import type { Example, FromWorker, ModelInfo, Prediction, Request, Skipped, Task, ToWorker, TrainOptions, TrainReport, Unfreeze, BackendChoice, EpochReport } from './protocol';
-import { type SentImage, sendableImage } from './images';
+import { evaluationFromEngine, evaluationFromEpoch, type Evaluation } from './evaluation';
+import { ExampleSet } from './example-set';
+import { sendableImage } from './images';
 import { deleteKept, keepModel, type KeptSummary, listKept, loadKept } from './kept-models';
-import type { ExampleOf, FineTuner, FineTunerEvent, FineTunerOptions, ImageExample, InputOf, TextExample, TrainResult, TrainSettings } from './types';
+import type {
+  BackendChoice, Defaults, Example, ExamplesSummary, ModelInfo, Prediction, Prepared, SentInput, TableSummary, Task, TextDatasetSummary, ToWorker, TrainReport,
+} from './protocol';
+import type {
+  ExampleOf, FineTuner, FineTunerOptions, ImageExample, InputOf, PrepareSettings, TextExample, TrainResult, TrainSettings,
+} from './types';
+import { WorkerClient } from './worker-client';
 
 /** Starts a fine-tuner: a worker with the engine and the pretrained weights loaded. */
 export async function createFineTuner<T extends Task>(options: FineTunerOptions<T>): Promise<FineTuner<T>> {
@@ -23,15 +30,13 @@ export async function createFineTuner<T extends Task>(options: FineTunerOptions<
   const worker = options.workerUrl || moved
     ? new Worker(new URL(options.workerUrl ?? moved!, page), { type: 'module' })
     : new Worker(new URL('./worker.js', import.meta.url), { type: 'module' });
-  const tuner = new WorkerFineTuner<T>(options.task, worker, options.onProgress);
-  const common = {
-    type: 'init', backend: options.backend ?? 'auto', weightsUrl: modelUrl, cache: options.cache ?? true,
+  const tuner = new WorkerFineTuner<T>(options.task, new WorkerClient(worker, options.onProgress));
+  const init: ToWorker = {
+    type: 'init', task: options.task, backend: options.backend ?? 'auto', weightsUrl: modelUrl, cache: options.cache ?? true,
+    ...(options.task === 'text' ? { tokenizerUrl: new URL(options.tokenizerUrl ?? 'tokenizer.json', options.tokenizerUrl ? page : modelUrl).href } : {}),
     ...(options.threads === undefined ? {} : { threads: options.threads }),
     ...(options.assetBase === undefined ? {} : { assetBase: new URL(options.assetBase, page).href }),
-  } as const;
-  const init: ToWorker = options.task === 'image'
-    ? { ...common, task: 'image' }
-    : { ...common, task: 'text', tokenizerUrl: new URL(options.tokenizerUrl ?? 'tokenizer.json', options.tokenizerUrl ? page : modelUrl).href };
+  };
   try {
     await tuner.start(init);
   } catch (err) {
@@ -52,136 +57,164 @@ function movedWorkerUrl(): string | null {
 }
 const PACKAGE = 'burn-finetune';
 
-const abortError = () => new DOMException('Training was cancelled before any epoch ran.', 'AbortError');
+const abortError = (what = 'Training') => new DOMException(`${what} was cancelled before it finished.`, 'AbortError');
+const noModel = () => new Error('There is no fine-tuned model yet: train or import one first.');
 
 class WorkerFineTuner<T extends Task> implements FineTuner<T> {
   backend: BackendChoice = { kind: 'cpu', reason: 'not loaded yet', threads: 1 };
   adapter = 'none';
-  private examples: ExampleOf<T>[] = [];
-  /** The worker holds (or caches) exactly `examples`, whose class names (as the engine numbers
-   * them) are `syncedClasses`. */
-  private synced = false;
-  private syncedClasses: string[] = [];
+  defaults!: Defaults;
+  private readonly examples = new ExampleSet<ExampleOf<T>>();
+  /** Where the worker's examples come from: this set (at `version`, with the worker's summary of
+   * it), or a table file (text). */
+  private source: { kind: 'set'; version: number; summary: ExamplesSummary | null } | { kind: 'table' } = { kind: 'set', version: -1, summary: null };
   /** Class names of the model the worker holds (trained or imported). */
   private modelClasses: string[] | null = null;
   private lastReport: TrainReport | null = null;
-  /** Images the last preparation could not decode. */
-  private skipped: Skipped[] = [];
-  private queue: Promise<unknown> = Promise.resolve();
-  private nextId = 1;
-  private pending: { id: number; resolve: () => void; reject: (e: Error) => void; reply: (m: FromWorker) => void } | null = null;
-  private dead: string | null = null;
-  private onEpochEnd: ((epoch: EpochReport) => void) | undefined;
 
-  constructor(readonly task: T, private readonly worker: Worker, private readonly onProgress?: (e: FineTunerEvent) => void) {
-    worker.onmessage = (e: MessageEvent<FromWorker>) => this.onMessage(e.data);
-    worker.onerror = (e: ErrorEvent) => {
-      e.preventDefault?.();
-      this.fail(`The fine-tuner's worker failed: ${e.message || 'its script or the engine could not be loaded'}`);
-    };
-  }
+  constructor(readonly task: T, private readonly client: WorkerClient) {}
 
   async start(init: ToWorker) {
-    await this.request(init, (m) => {
-      if (m.type === 'ready') { this.backend = m.backend; this.adapter = m.adapter; }
-    });
+    const ready = await this.client.ask(init, 'ready');
+    this.backend = ready.backend;
+    this.adapter = ready.adapter;
+    this.defaults = ready.defaults;
   }
 
   addExamples(examples: readonly ExampleOf<T>[]): number {
     if (!Array.isArray(examples)) throw new TypeError('addExamples takes an array of examples');
     const checked = examples.map((ex, i) => this.checked(ex, i));
-    this.examples.push(...checked);
-    this.synced = false;
-    return this.examples.length;
+    this.useSet();
+    return this.examples.add(checked);
   }
 
   countExamples(): Record<string, number> {
-    const counts: Record<string, number> = {};
-    for (const ex of this.examples) counts[ex.label] = (counts[ex.label] ?? 0) + 1;
-    return counts;
+    return this.examples.counts();
+  }
+
+  classes(): string[] {
+    return this.examples.classes();
+  }
+
+  addClass(name: string): boolean {
+    if (typeof name !== 'string' || name.trim() === '') throw new TypeError('a class name is a non-empty string');
+    this.useSet();
+    return this.examples.addClass(name);
+  }
+
+  removeClass(name: string): number {
+    return this.examples.removeClass(name);
+  }
+
+  renameClass(from: string, to: string): boolean {
+    if (typeof to !== 'string' || to.trim() === '') throw new TypeError('a class name is a non-empty string');
+    return this.examples.renameClass(from, to);
+  }
+
+  removeExamples(remove: (example: ExampleOf<T>, index: number) => boolean): number {
+    return this.examples.remove(remove);
   }
 
   clearExamples() {
-    this.examples = [];
-    this.synced = false;
+    this.examples.clear();
+  }
+
+  readiness(): Promise<string | null> {
+    return this.client.serial(async () => {
+      if (this.source.kind === 'table') return null;
+      return (await this.sync()).readiness;
+    });
+  }
+
+  loadTable(file: Blob, name = file instanceof File ? file.name : 'table.csv'): Promise<TableSummary> {
+    if (this.task !== 'text') return Promise.reject(new Error('Table files are for the text task.'));
+    if (!(file instanceof Blob)) return Promise.reject(new TypeError('loadTable takes a File or Blob'));
+    return this.client.serial(async () => {
+      this.examples.clear();
+      this.source = { kind: 'table' };
+      return (await this.client.ask({ type: 'load-table', file, name }, 'table')).summary;
+    });
+  }
+
+  chooseColumns(columns: { text: number; label: number; limitPerClass?: number }): Promise<TextDatasetSummary> {
+    return this.client.serial(async () => {
+      const msg: ToWorker = { type: 'choose-columns', text: columns.text, label: columns.label, limitPerClass: columns.limitPerClass ?? 0 };
+      return (await this.client.ask(msg, 'text-dataset')).summary;
+    });
+  }
+
+  tokenStats(maxLength: number): Promise<{ texts: number; tokens: number; truncated: number; ms: number }> {
+    return this.client.serial(async () => {
+      const { type: _, ...stats } = await this.client.ask({ type: 'token-stats', maxLength }, 'token-stats');
+      return stats;
+    });
+  }
+
+  prepare(settings: PrepareSettings = {}): Promise<Prepared> {
+    const { signal, ...preparation } = settings;
+    return this.client.serial(async () => {
+      if (signal?.aborted) throw abortError('Preparation');
+      const summary = await this.sync();
+      if (summary.readiness) throw new Error(summary.readiness);
+      const prepared = await this.cancellable(signal, () => this.client.ask({ type: 'prepare', preparation }, 'prepared'));
+      const { type: _, ...result } = prepared;
+      if (result.cancelled) throw abortError('Preparation');
+      return result;
+    });
   }
 
   train(settings: TrainSettings = {}): Promise<TrainResult> {
-    return this.serial(async () => {
-      const { signal, onEpochEnd, maxLength = 128, ...rest } = settings;
+    return this.client.serial(async () => {
+      const { signal, onEpochEnd, unfreeze, maxLength, ...options } = settings;
       if (signal?.aborted) throw abortError();
-      // Unset settings are left out (the engine's defaults apply), never sent as `undefined`.
-      const options = Object.fromEntries(Object.entries({
-        unfreeze: rest.unfreeze ?? 2, epochs: rest.epochs, batchSize: rest.batchSize, headLr: rest.learningRate,
-        backboneLr: rest.backboneLearningRate, weightDecay: rest.weightDecay, valShare: rest.validationSplit,
-        seed: rest.seed, patience: rest.patience,
-      }).filter(([, v]) => v !== undefined)) as unknown as TrainOptions & { unfreeze: Unfreeze };
-      const cancel = () => this.worker.postMessage({ type: 'cancel' } satisfies ToWorker);
-      signal?.addEventListener('abort', cancel);
-      this.onEpochEnd = onEpochEnd;
+      const summary = await this.sync();
+      if (summary.readiness) throw new Error(summary.readiness);
+      this.client.onEpoch = onEpochEnd ? (e) => { const { type: _, ...epoch } = e as { type: 'epoch' } & Parameters<typeof onEpochEnd>[0]; onEpochEnd(epoch); } : undefined;
       let report: TrainReport | null = null;
-      let readiness: string | null = null;
-      const collect = (m: FromWorker) => {
-        if (m.type === 'prepared') { readiness = m.readiness; this.skipped = m.skipped; }
-        if (m.type === 'trained') report = m.report;
-      };
+      let classes: string[] = [];
+      let wasmMemoryBytes = 0;
+      let prepared: Prepared | null = null;
       try {
-        if (this.task === 'image') {
-          if (!this.synced) {
-            const examples = (this.examples as ImageExample[]).map((ex, i): Example => (
-              { image: ex.image as SentImage, name: ex.image instanceof File ? ex.image.name : `example ${i + 1}`, label: ex.label, holdout: ex.validation }));
-            const classes = [...new Set(examples.map((ex) => ex.label))].sort();
-            await this.request({ type: 'prepare', examples, classes, unfreeze: options.unfreeze }, collect);
-            if (signal?.aborted) throw abortError();
-            if (readiness) throw new Error(readiness);
-            this.synced = true;
-            this.syncedClasses = classes;
-          }
-          await this.request({ type: 'train', options }, collect);
-        } else {
-          if (!this.synced) {
-            const texts = this.examples as TextExample[];
-            await this.request({ type: 'text-examples', texts: texts.map((t) => t.text), labels: texts.map((t) => t.label) },
-              (m) => { if (m.type === 'text-dataset') this.syncedClasses = m.summary.classes; });
-            this.synced = true;
-          }
-          await this.request({ type: 'train-text', options, maxLength }, collect);
-        }
+        await this.cancellable(signal, () => this.client.request({ type: 'train', preparation: { unfreeze, maxLength }, options }, (m) => {
+          if (m.type === 'prepared') prepared = m;
+          if (m.type === 'trained') { report = m.report; classes = m.classes; wasmMemoryBytes = m.wasmMemoryBytes; }
+        }));
       } catch (err) {
         if (signal?.aborted && !report) throw abortError();
         throw err;
       } finally {
-        signal?.removeEventListener('abort', cancel);
-        this.onEpochEnd = undefined;
+        this.client.onEpoch = undefined;
       }
       const done = report as TrainReport | null;
-      if (!done) throw signal?.aborted ? abortError() : new Error(readiness ?? 'Training did not run.');
+      if (!done) throw signal?.aborted ? abortError() : new Error('Training did not run.');
       this.lastReport = done;
-      this.modelClasses = this.syncedClasses;
-      return { ...done, skipped: this.skipped };
+      this.modelClasses = classes;
+      return { ...done, skipped: (prepared as Prepared | null)?.skipped ?? [], wasmMemoryBytes };
     });
   }
 
   pause() {
-    if (!this.dead) this.worker.postMessage({ type: 'pause' } satisfies ToWorker);
+    this.client.send({ type: 'pause' });
   }
 
   resume() {
-    if (!this.dead) this.worker.postMessage({ type: 'resume' } satisfies ToWorker);
+    this.client.send({ type: 'resume' });
   }
 
   predict(input: InputOf<T>, options?: { topK?: number }): Promise<Prediction[]>;
   predict(inputs: readonly InputOf<T>[], options?: { topK?: number }): Promise<Prediction[][]>;
   predict(input: InputOf<T> | readonly InputOf<T>[], options: { topK?: number } = {}): Promise<Prediction[] | Prediction[][]> {
     const many = Array.isArray(input);
-    let inputs: InputOf<T>[];
+    let inputs: SentInput[];
     try {
       inputs = ((many ? input : [input]) as InputOf<T>[]).map((x, i) => this.sendable(x, many ? `input ${i + 1}` : 'the input'));
     } catch (err) {
       return Promise.reject(err);
     }
-    return this.serial(async () => {
-      const results = await this.predictAll(inputs, options.topK ?? 3);
+    return this.client.serial(async () => {
+      if (!this.modelClasses) throw noModel();
+      if (inputs.length === 0) return [];
+      const { results } = await this.client.ask({ type: 'predict', inputs, topK: options.topK ?? 3 }, 'prediction');
       return many ? results : results[0];
     });
   }
@@ -193,54 +226,42 @@ class WorkerFineTuner<T extends Task> implements FineTuner<T> {
     } catch (err) {
       return Promise.reject(err);
     }
-    return this.serial(async () => {
+    return this.client.serial(async () => {
       const classes = this.modelClasses;
-      if (!classes) throw new Error('There is no fine-tuned model yet: train or import one first.');
+      if (!classes) throw noModel();
       if (!examples) {
         const report = this.lastReport;
         const best = report?.epochs.find((e) => e.epoch === report.bestEpoch);
         if (!best) throw new Error('evaluate() without examples scores the last training run\'s validation split, and there was none: pass labelled examples.');
-        return evaluationFromConfusion('validation', classes, best.valConfusion.counts);
+        return evaluationFromEpoch(classes, best);
       }
-      const unknown = examples.find((ex) => !classes.includes(ex.label));
-      if (unknown) throw new Error(`The label '${unknown.label}' is not one of the model's classes (${classes.join(', ')}).`);
-      const inputs = examples.map((ex) => ('image' in ex ? ex.image : ex.text) as InputOf<T>);
-      const results = await this.predictAll(inputs, 1);
-      const n = classes.length;
-      const counts = new Array<number>(n * n).fill(0);
-      results.forEach((top, i) => { counts[classes.indexOf(examples[i].label) * n + classes.indexOf(top[0].label)] += 1; });
-      return evaluationFromConfusion('examples', classes, counts);
+      const inputs = examples.map((ex) => this.input(ex));
+      const { evaluation } = await this.client.ask({ type: 'evaluate', inputs, labels: examples.map((ex) => ex.label) }, 'evaluation');
+      return evaluationFromEngine(evaluation);
     });
   }
 
   export(): Promise<Uint8Array> {
-    return this.serial(async () => {
-      let bytes: Uint8Array | null = null;
-      await this.request({ type: 'export', purpose: 'download' }, (m) => { if (m.type === 'exported') bytes = m.bytes; });
-      return bytes as unknown as Uint8Array;
-    });
+    return this.client.serial(async () => (await this.client.ask({ type: 'export' }, 'exported')).bytes);
   }
 
   importModel(model: Uint8Array | ArrayBuffer | Blob): Promise<ModelInfo> {
-    return this.serial(async () => {
+    return this.client.serial(async () => {
       const file = model instanceof Blob ? model : new Blob([model instanceof Uint8Array ? model.slice() : model]);
-      let info: ModelInfo | null = null;
-      await this.request({ type: 'import', file }, (m) => { if (m.type === 'imported') info = m.info; });
-      const imported = info as unknown as ModelInfo;
-      this.modelClasses = imported.classes;
+      const { info } = await this.client.ask({ type: 'import', file }, 'imported');
+      this.modelClasses = info.classes;
       this.lastReport = null;
-      return imported;
+      return info;
     });
   }
 
   keep(name: string): Promise<KeptSummary> {
     if (typeof name !== 'string' || name.trim() === '') return Promise.reject(new TypeError('keep(name) needs a name (a non-empty string).'));
-    return this.serial(async () => {
+    return this.client.serial(async () => {
       const classes = this.modelClasses;
-      if (!classes) throw new Error('There is no fine-tuned model yet: train or import one first.');
-      let bytes: Uint8Array | null = null;
-      await this.request({ type: 'export', purpose: 'keep' }, (m) => { if (m.type === 'exported') bytes = m.bytes; });
-      const model = { name, task: this.task, classes, keptAt: new Date().toISOString(), size: bytes!.length, bytes: bytes! };
+      if (!classes) throw noModel();
+      const { bytes } = await this.client.ask({ type: 'export' }, 'exported');
+      const model = { name, task: this.task, classes, keptAt: new Date().toISOString(), size: bytes.length, bytes };
       await keepModel(model);
       const { bytes: _bytes, ...summary } = model;
       return summary;
@@ -262,19 +283,47 @@ class WorkerFineTuner<T extends Task> implements FineTuner<T> {
   }
 
   dispose() {
-    this.worker.terminate();
-    this.fail('This fine-tuner was disposed.', false);
+    this.client.dispose('This fine-tuner was disposed.');
   }
 
-  private async predictAll(inputs: InputOf<T>[], topK: number): Promise<Prediction[][]> {
-    if (!this.modelClasses) throw new Error('There is no fine-tuned model yet: train or import one first.');
-    if (inputs.length === 0) return [];
-    let results: Prediction[][] = [];
-    const msg: ToWorker = this.task === 'image'
-      ? { type: 'predict', inputs: inputs as SentImage[], topK }
-      : { type: 'predict-text', texts: inputs.map((t, i) => { if (typeof t !== 'string') throw new TypeError(`input ${i + 1} is not a string`); return t; }), topK };
-    await this.request(msg, (m) => { if (m.type === 'prediction') results = m.results; });
-    return results;
+  /** Test hook (not public API): makes the engine panic, to check that a crash is survived. */
+  testPanic() {
+    this.client.send({ type: 'test-panic' });
+  }
+
+  /** Sends the examples when the worker does not hold this version of them; their summary. */
+  private async sync(): Promise<{ readiness: string | null }> {
+    if (this.source.kind === 'table') return { readiness: null };
+    if (this.source.summary && this.source.version === this.examples.version) return this.source.summary;
+    const examples: Example[] = this.examples.all().map((ex, i) => ({
+      input: this.input(ex),
+      name: 'image' in ex && ex.image instanceof File ? ex.image.name : `example ${i + 1}`,
+      label: ex.label,
+      ...('validation' in ex && ex.validation ? { holdout: true } : {}),
+    }));
+    const answer = await this.client.ask({ type: 'examples', examples, classes: this.examples.classes() }, 'examples');
+    this.source = { kind: 'set', version: this.examples.version, summary: answer.summary };
+    return answer.summary;
+  }
+
+  /** Runs `work` (a request), sending `cancel` when `signal` aborts meanwhile. */
+  private async cancellable<R>(signal: AbortSignal | undefined, work: () => Promise<R>): Promise<R> {
+    const cancel = () => this.client.send({ type: 'cancel' });
+    signal?.addEventListener('abort', cancel);
+    try {
+      return await work();
+    } finally {
+      signal?.removeEventListener('abort', cancel);
+    }
+  }
+
+  /** The examples come from this set again (not from a table file). */
+  private useSet() {
+    if (this.source.kind === 'table') this.source = { kind: 'set', version: -1, summary: null };
+  }
+
+  private input(ex: ExampleOf<T>): SentInput {
+    return ('image' in ex ? (ex as ImageExample).image : (ex as TextExample).text) as SentInput;
   }
 
   /** `ex` checked, with a page element as image drawn now into pixels the worker can take. */
@@ -290,76 +339,15 @@ class WorkerFineTuner<T extends Task> implements FineTuner<T> {
   }
 
   /** An input the worker can take (images: see `sendableImage`), or a TypeError naming `where`. */
-  private sendable(input: InputOf<T>, where: string): InputOf<T> {
-    if (this.task === 'text') return input;
+  private sendable(input: InputOf<T>, where: string): SentInput {
+    if (this.task === 'text') {
+      if (typeof input !== 'string') throw new TypeError(`${where} is not a string`);
+      return input;
+    }
     try {
-      return sendableImage(input) as InputOf<T>;
+      return sendableImage(input as never);
     } catch (err) {
       throw new TypeError(`${where}: ${(err as Error).message}`);
     }
-  }
-
-  /** Runs `job` after every earlier call has finished (the worker does one thing at a time). */
-  private serial<R>(job: () => Promise<R>): Promise<R> {
-    const run = this.queue.then(() => {
-      if (this.dead) throw new Error(this.dead);
-      return job();
-    });
-    this.queue = run.catch(() => {});
-    return run;
-  }
-
-  private request(msg: ToWorker, reply: (m: FromWorker) => void): Promise<void> {
-    if (this.dead) return Promise.reject(new Error(this.dead));
-    const id = this.nextId++;
-    return new Promise<void>((resolve, reject) => {
-      this.pending = { id, resolve, reject, reply };
-      this.worker.postMessage({ ...msg, id } satisfies Request);
-    });
-  }
-
-  private onMessage(m: FromWorker) {
-    switch (m.type) {
-      case 'settled': {
-        const p = this.pending;
-        if (!p || p.id !== m.id) return;
-        this.pending = null;
-        if (m.error === null) p.resolve();
-        else {
-          this.onProgress?.({ type: 'error', message: m.error, fatal: false });
-          p.reject(new Error(m.error));
-        }
-        return;
-      }
-      case 'error':
-        if (m.fatal) this.fail(`The fine-tuner's engine stopped: ${m.message}. Create a new fine-tuner to go on.`);
-        return;
-      case 'loading':
-        this.onProgress?.(m);
-        return;
-      case 'ready':
-        this.onProgress?.({ type: 'ready', backend: m.backend, adapter: m.adapter, loadMs: m.loadMs });
-        break;
-      case 'progress':
-        this.onProgress?.(m.event);
-        if (m.event.type === 'epoch') {
-          const { type: _, ...epoch } = m.event;
-          this.onEpochEnd?.(epoch);
-        }
-        return;
-      default:
-        break;
-    }
-    this.pending?.reply(m);
-  }
-
-  /** The worker is gone: every waiting and later call fails with `message`. */
-  private fail(message: string, report = true) {
-    if (this.dead) return;
-    this.dead = message;
-    if (report) this.onProgress?.({ type: 'error', message, fatal: true });
-    const p = this.pending;
-    this.pending = null;
-    p?.reject(new Error(message));
   }
 }

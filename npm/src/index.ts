@@ -3,13 +3,14 @@
 
 export { createFineTuner } from './fine-tuner';
 export { clearCache } from './model-cache';
+export { deleteKept, listKept } from './kept-models';
 export type {
-  ExampleOf, FineTuner, FineTunerEvent, FineTunerOptions, ImageExample, InputOf, TextExample, TrainResult, TrainSettings,
+  ExampleOf, FineTuner, FineTunerEvent, FineTunerOptions, ImageExample, InputOf, PrepareSettings, TextExample, TrainResult, TrainSettings,
 } from './types';
 export type { ClassScores, Evaluation } from './evaluation';
 export type { ImageInput } from './images';
 export type { KeptSummary } from './kept-models';
 export type {
-  BackendChoice, BackendPreference, ConfusionMatrix, EpochReport, LoadingEvent, ModelInfo, Prediction, Skipped, Task, TrainEvent, TrainReport,
-  Unfreeze,
+  BackendChoice, BackendPreference, ConfusionMatrix, Defaults, EpochReport, LoadingEvent, ModelInfo, Prediction, Prepared, Preparation, Skipped,
+  SkippedRow, TableSummary, Task, TextDatasetSummary, TrainEvent, TrainOptions, TrainReport, Unfreeze,
 } from './protocol';

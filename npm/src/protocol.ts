@@ -1,27 +1,37 @@
-// Messages between the engine's worker (worker.ts) and its users: the demo page (www/src/main.ts)
-// and the npm package's wrapper (fine-tuner.ts). The engine's report types are public API.
+// Messages between the engine's worker (worker.ts) and the npm package's wrapper (fine-tuner.ts),
+// the worker's one user (the demo page uses the package). Task-neutral: every task answers the
+// same messages; only a table file is text's own. The engine's report types are public API.
 
 import type { SentImage } from './images';
 
 export type BackendPreference = 'auto' | 'webgpu' | 'cpu';
 export type Task = 'image' | 'text';
-/** What an export is for: a download, or keeping it in this browser. */
-export type ExportPurpose = 'download' | 'keep';
 export type Unfreeze = 'head' | number;
 
-/** Training options (all optional; the engine has defaults). Mirrors Rust `TrainOptions`. */
-export interface TrainOptions {
+/** How examples are prepared: what the frozen layers compute once per example and cache
+ * (changing any of these prepares them again). Mirrors Rust `Preparation`; each field optional. */
+export interface Preparation {
+  /** `'head'` or the number of top blocks / encoder layers that train with the head. */
   unfreeze?: Unfreeze;
+  /** Text: tokens per text. */
+  maxLength?: number;
+}
+
+/** Training options (each optional: the task's defaults apply). Mirrors Rust `TrainOptions`. */
+export interface TrainOptions {
   epochs?: number;
   batchSize?: number;
-  headLr?: number;
-  backboneLr?: number;
+  learningRate?: number;
+  backboneLearningRate?: number;
   weightDecay?: number;
-  valShare?: number;
+  validationSplit?: number;
   seed?: number;
   patience?: number;
   warmupShare?: number;
 }
+
+/** What the engine uses for every setting left out, per task. */
+export interface Defaults { preparation: Required<Preparation>; training: Required<TrainOptions> }
 
 /** A file the engine needs is loading: the engine module (one event, once loaded), the
  * pretrained weights or the tokenizer (every 4 MB). `total`: null when the server does not say;
@@ -30,6 +40,9 @@ export interface TrainOptions {
 export interface LoadingEvent { type: 'loading'; file: 'engine' | 'weights' | 'tokenizer'; loaded: number; total: number | null; fromCache: boolean }
 
 export interface ConfusionMatrix { classes: number; counts: number[] }
+
+/** One class's scores; `support`: how many examples of the class there were. */
+export interface ClassScores { precision: number; recall: number; f1: number; support: number }
 
 export interface EpochReport {
   epoch: number;
@@ -40,6 +53,11 @@ export interface EpochReport {
   valAccuracy: number;
   valMacroF1: number;
   valConfusion: ConfusionMatrix;
+  /** Per class, on the validation split. */
+  valPerClass: ClassScores[];
+  /** The head's learning rate at the end of the epoch. */
+  learningRate: number;
+  /** @deprecated The same as `learningRate` (its former name); removed in the next version. */
   headLr: number;
   trainExamplesPerSec: number;
   seconds: number;
@@ -66,6 +84,16 @@ export type TrainEvent =
 
 export interface Prediction { label: string; score: number }
 
+/** The engine's scores of the fine-tuned model on labelled examples (Rust `Evaluation`). */
+export interface EngineEvaluation {
+  examples: number;
+  accuracy: number;
+  macroF1: number;
+  classes: string[];
+  confusion: ConfusionMatrix;
+  perClass: ClassScores[];
+}
+
 /** What an exported model file says about itself (Rust `ModelInfo`). */
 export interface ModelInfo {
   format: string;
@@ -88,7 +116,7 @@ export interface TableSummary {
   skippedTotal: number;
 }
 
-/** The labelled texts of the chosen columns. */
+/** The labelled texts of the chosen columns; `readiness`: why they cannot train yet, or null. */
 export interface TextDatasetSummary {
   classes: string[];
   counts: number[];
@@ -96,68 +124,87 @@ export interface TextDatasetSummary {
   emptyTexts: number;
   skipped: SkippedRow[];
   skippedTotal: number;
+  readiness: string | null;
 }
 
-/** How the text examples are prepared (changing any of these prepares them again). */
-export interface TextPrepareOptions { unfreeze: Unfreeze; maxLength: number }
+/** The examples the worker holds now: classes (as the engine numbers them), counts, and why they
+ * cannot train yet (the engine's rule, checked before anything is prepared), or null. */
+export interface ExamplesSummary { classes: string[]; counts: number[]; readiness: string | null }
+
+/** A preparation's outcome. `cancelled`: stopped part way (the cache is not usable); `skipped`:
+ * inputs that could not be decoded; `truncated`: texts cut to the maximum length. */
+export interface Prepared {
+  cancelled: boolean;
+  classes: string[];
+  counts: number[];
+  skipped: Skipped[];
+  readiness: string | null;
+  cacheBytes: number;
+  ms: number;
+  wasmMemoryBytes: number;
+  truncated: number;
+}
 export interface Skipped { name: string; reason: string }
 /** The backend in use and why; `threads`: training threads (the CPU backend uses one per core on
  * cross-origin isolated pages, else 1; WebGPU: 1). */
 export interface BackendChoice { kind: 'webgpu' | 'cpu'; reason: string; threads: number }
 
-/** One image example as handed to the worker: the image, a name for messages, its class name, and
+/** An input as handed to the worker: an image, or a text. */
+export type SentInput = SentImage | string;
+/** One example as handed to the worker: the input, a name for messages, its class name, and
  * whether it is a fixed validation example (once any is, they replace the random split). */
-export interface Example { image: SentImage; name: string; label: string; holdout?: boolean }
+export interface Example { input: SentInput; name: string; label: string; holdout?: boolean }
 
 export type ToWorker =
   /** `cache`: keep the files loaded in the browser's cache (default true); `assetBase`: where the
-   * engine's .wasm files are (default: beside worker.js). */
-  | ({ type: 'init'; backend: BackendPreference; weightsUrl: string; threads?: number; cache?: boolean; assetBase?: string }
-    & ({ task: 'image' } | { task: 'text'; tokenizerUrl: string }))
-  /** Text: stream a CSV/TSV/JSONL file in. */
+   * engine's .wasm files are (default: beside worker.js); `tokenizerUrl`: text only. */
+  | { type: 'init'; task: Task; backend: BackendPreference; weightsUrl: string; tokenizerUrl?: string; threads?: number; cache?: boolean; assetBase?: string }
+  /** The examples, replacing those held (answered by `examples`); `classes`: class names in the
+   * engine's order, empty classes included (the examples' other labels follow). */
+  | { type: 'examples'; examples: Example[]; classes?: string[] }
+  /** Text: stream a CSV/TSV/JSONL file in (answered by `table`); it replaces the examples. */
   | { type: 'load-table'; file: Blob; name: string }
   /** Text: use these columns (indices), at most `limitPerClass` texts per class (0: all). */
   | { type: 'choose-columns'; text: number; label: number; limitPerClass: number }
-  | { type: 'train-text'; options: TrainOptions; maxLength: number }
-  /** Text: labelled texts given directly instead of a file (then as `load-table` + `choose-columns`). */
-  | { type: 'text-examples'; texts: string[]; labels: string[] }
-  | { type: 'predict-text'; texts: string[]; topK: number }
   /** Text: tokenize the chosen texts without caching (benchmark). */
   | { type: 'token-stats'; maxLength: number }
-  | { type: 'prepare'; examples: Example[]; classes: string[]; unfreeze: Unfreeze }
-  | { type: 'train'; options: TrainOptions }
+  /** Caches the frozen layers' outputs of the examples held, unless they already are for this
+   * preparation (answered by `prepared`). */
+  | { type: 'prepare'; preparation: Preparation }
+  /** Prepares as `prepare` does when needed, then trains (answered by `trained`). */
+  | { type: 'train'; preparation: Preparation; options: TrainOptions }
   | { type: 'cancel' }
   /** Holds training (or preparation) after the current step until `resume` (or `cancel`). */
   | { type: 'pause' }
   | { type: 'resume' }
-  | { type: 'predict'; inputs: SentImage[]; topK: number }
+  | { type: 'predict'; inputs: SentInput[]; topK: number }
+  | { type: 'evaluate'; inputs: SentInput[]; labels: string[] }
   /** The fine-tuned model as one file / a file exported before. */
-  | { type: 'export'; purpose: ExportPurpose }
+  | { type: 'export' }
   | { type: 'import'; file: Blob }
   /** Test hook: makes the engine panic, to check that the page recovers. */
   | { type: 'test-panic' };
 
-/** A message with an `id` is answered, once handled, by `settled` with that id (the package's
- * wrapper numbers its requests; the page does not). */
+/** A message with an `id` is answered, once handled, by `settled` with that id. */
 export type Request = ToWorker & { id?: number };
 
 export type FromWorker =
-  /** A file the engine needs is loading (`total`: null when the server does not say; `fromCache`:
-   * the copy kept in this browser, revalidated with the server or used offline). */
   | LoadingEvent
-  | { type: 'ready'; task: Task; backend: BackendChoice; adapter: string; loadMs: number }
+  | { type: 'ready'; task: Task; backend: BackendChoice; adapter: string; loadMs: number; defaults: Defaults }
+  | { type: 'examples'; summary: ExamplesSummary }
   | { type: 'table-progress'; bytes: number; total: number; rows: number }
   | { type: 'table'; summary: TableSummary; ms: number }
   | { type: 'text-dataset'; summary: TextDatasetSummary }
   | { type: 'token-stats'; texts: number; tokens: number; truncated: number; ms: number }
   | { type: 'progress'; event: TrainEvent }
-  /** Examples cached; `cancelled`: stopped part way (the cache is not usable). */
-  | { type: 'prepared'; cancelled: boolean; counts: number[]; skipped: Skipped[]; readiness: string | null; cacheBytes: number; ms: number; wasmMemoryBytes: number; truncated?: number }
+  | ({ type: 'prepared' } & Prepared)
   | { type: 'paused'; paused: boolean }
-  | { type: 'trained'; report: TrainReport; wasmMemoryBytes: number }
+  /** `classes`: the trained model's class names, in its order. */
+  | { type: 'trained'; report: TrainReport; classes: string[]; wasmMemoryBytes: number }
   /** Top-k per input, in input order. */
   | { type: 'prediction'; results: Prediction[][] }
-  | { type: 'exported'; bytes: Uint8Array; purpose: ExportPurpose }
+  | { type: 'evaluation'; evaluation: EngineEvaluation }
+  | { type: 'exported'; bytes: Uint8Array }
   | { type: 'imported'; info: ModelInfo }
   | { type: 'error'; message: string; fatal: boolean }
   /** Request `id` is handled: `error` says why it failed (null: it succeeded). */

@@ -1,40 +1,29 @@
-// The text task inside the worker: streams a CSV/TSV/JSONL file into the engine's table, builds
-// the labelled texts of the chosen columns, caches the frozen layers' outputs (only when training
-// asks for it: a 50 MB file costs nothing until then), trains and classifies typed text.
+// The text task's jobs in the worker: the examples are a CSV/TSV/JSONL file streamed into the
+// engine's table chunk by chunk (the file is never one buffer, the page thread never parses) and
+// its chosen columns, or texts given directly. Nothing heavy happens until they are prepared: a
+// 50 MB file costs nothing until then.
 
-import type { TextEngine, TextTable } from '../pkg/burn_finetune.js';
+import type { TextTable } from '../pkg/burn_finetune.js';
 import { engineModule } from './engine-module';
-import type { PauseGate } from './pause-gate';
-import type { BackendPreference, FromWorker, TableSummary, TextDatasetSummary, TextPrepareOptions, TrainOptions, Unfreeze } from './protocol';
+import { type Filled, Jobs } from './jobs';
+import type { EngineEvaluation, Example, Prediction, SentInput, TableSummary, TextDatasetSummary } from './protocol';
 
 /** Texts per engine call while preparing (progress and cancel are checked between calls). */
 const CHUNK = 64;
 /** Report reading progress every this many bytes. */
 const PROGRESS_BYTES = 2 * 1024 * 1024;
 
-export class TextJobs {
+export class TextJobs extends Jobs {
   private table: TextTable | null = null;
-  /** The texts of the chosen columns were cached with these options (null: not cached). */
-  private prepared: TextPrepareOptions | null = null;
+  private dataset: TextDatasetSummary | null = null;
 
-  private constructor(
-    readonly engine: TextEngine,
-    private readonly post: (m: FromWorker) => void,
-    private readonly memoryBytes: () => number,
-    private readonly gate: PauseGate,
-  ) {}
-
-  static async create(weights: Uint8Array, name: string, tokenizer: Uint8Array, backend: BackendPreference,
-    adapter: unknown, post: (m: FromWorker) => void, memoryBytes: () => number, gate: PauseGate): Promise<TextJobs> {
-    return new TextJobs(await engineModule().TextEngine.create(weights, name, tokenizer, backend, adapter), post, memoryBytes, gate);
-  }
-
-  /** Streams `file` through the parser chunk by chunk; the file is never one buffer. */
+  /** Streams `file` through the parser chunk by chunk; it replaces the examples. */
   async loadTable(file: Blob, name: string) {
     const started = performance.now();
     this.table?.free();
     this.table = null;
-    this.prepared = null;
+    this.dataset = null;
+    this.changed();
     const reader = file.stream().getReader();
     let table: TextTable | null = null;
     let bytes = 0;
@@ -47,85 +36,77 @@ export class TextJobs {
       bytes += value.length;
       if (bytes - reported >= PROGRESS_BYTES) {
         reported = bytes;
-        this.post({ type: 'table-progress', bytes, total: file.size, rows: table.rowsRead() });
+        this.ctx.post({ type: 'table-progress', bytes, total: file.size, rows: table.rowsRead() });
       }
     }
     table ??= new (engineModule().TextTable)(name, new Uint8Array());
     const summary = table.finish() as TableSummary;
     this.table = table;
-    this.post({ type: 'table', summary, ms: performance.now() - started });
+    this.ctx.post({ type: 'table', summary, ms: performance.now() - started });
   }
 
-  /** Labelled texts given directly (the package's `addExamples`) instead of a file. */
-  useExamples(texts: string[], labels: string[]) {
+  /** Labelled texts given directly instead of a file. */
+  setExamples(examples: Example[]) {
     this.table?.free();
-    this.table = engineModule().TextTable.fromExamples(texts, labels);
+    this.table = engineModule().TextTable.fromExamples(examples.map((ex) => ex.input as string), examples.map((ex) => ex.label));
     this.chooseColumns(0, 1, 0);
   }
 
   chooseColumns(text: number, label: number, limitPerClass: number) {
     const table = this.requireTable();
-    this.prepared = null;
-    const summary = table.chooseColumns(text, label, limitPerClass) as TextDatasetSummary;
-    this.post({ type: 'text-dataset', summary });
+    this.changed();
+    this.dataset = null;
+    const chosen = table.chooseColumns(text, label, limitPerClass) as Omit<TextDatasetSummary, 'readiness'>;
+    this.dataset = { ...chosen, readiness: null };
+    this.dataset.readiness = this.summary().readiness;
+    this.ctx.post({ type: 'text-dataset', summary: this.dataset });
   }
 
-  /** Tokenizes and caches the chosen texts for `unfreeze`/`maxLength`, reporting progress. */
-  private async prepare(unfreeze: Unfreeze, maxLength: number, signal: AbortSignal): Promise<boolean> {
-    const table = this.requireTable();
+  tokenStats(maxLength: number) {
     const started = performance.now();
-    this.prepared = null;
-    this.engine.reset(table.classes(), unfreeze, maxLength);
+    const stats = this.engine.tokenStats(this.requireTable(), maxLength) as { texts: number; tokens: number; truncated: number };
+    this.ctx.post({ type: 'token-stats', ...stats, ms: performance.now() - started });
+  }
+
+  protected classNames(): string[] {
+    return this.dataset?.classes ?? [];
+  }
+
+  protected counts(): number[] {
+    return this.dataset?.counts ?? [];
+  }
+
+  protected async fill(signal: AbortSignal, progress: (done: number, total: number) => void): Promise<Filled> {
+    const table = this.requireTable();
     const total = table.examples();
     let truncated = 0;
     for (let start = 0; start < total; start += CHUNK) {
       if (signal.aborted) break;
       const added = await this.engine.addFromTable(table, start, start + CHUNK) as { truncated: number };
       truncated += added.truncated;
-      const done = Math.min(total, start + CHUNK);
-      const seconds = (performance.now() - started) / 1000;
-      this.post({ type: 'progress', event: { type: 'caching', done, total, examplesPerSec: done / Math.max(seconds, 1e-3) } });
-      await this.gate.between();
+      progress(Math.min(total, start + CHUNK), total);
+      await this.ctx.gate.between();
     }
-    if (!signal.aborted) this.prepared = { unfreeze, maxLength };
-    this.post({
-      type: 'prepared',
-      cancelled: signal.aborted,
-      counts: Array.from(this.engine.classCounts()),
-      skipped: [],
-      readiness: signal.aborted ? 'Preparation was cancelled: train again to prepare the texts.' : (this.engine.readiness() ?? null),
-      cacheBytes: this.engine.cacheBytes(),
-      ms: performance.now() - started,
-      wasmMemoryBytes: this.memoryBytes(),
-      truncated,
-    });
-    return !signal.aborted;
+    return { skipped: [], truncated };
   }
 
-  async train(options: TrainOptions, maxLength: number, signal: AbortSignal) {
-    const unfreeze = options.unfreeze ?? 2;
-    const p = this.prepared;
-    if (!p || p.unfreeze !== unfreeze || p.maxLength !== maxLength) {
-      if (!(await this.prepare(unfreeze, maxLength, signal))) return;
-    }
-    const readiness = this.engine.readiness();
-    if (readiness) throw new Error(readiness);
-    const report = await this.engine.train({ ...options, unfreeze }, (event: unknown) => this.post({ type: 'progress', event: event as never }), signal, this.gate.between);
-    this.post({ type: 'trained', report, wasmMemoryBytes: this.memoryBytes() });
+  protected async predictBatch(inputs: SentInput[], topK: number): Promise<Prediction[][]> {
+    return this.engine.predictTexts(texts(inputs), topK) as Promise<Prediction[][]>;
   }
 
-  tokenStats(maxLength: number) {
-    const started = performance.now();
-    const stats = this.engine.tokenStats(this.requireTable(), maxLength) as { texts: number; tokens: number; truncated: number };
-    this.post({ type: 'token-stats', ...stats, ms: performance.now() - started });
-  }
-
-  async predict(texts: string[], topK: number) {
-    this.post({ type: 'prediction', results: await this.engine.predict(texts, topK) });
+  async evaluate(inputs: SentInput[], labels: string[]): Promise<EngineEvaluation> {
+    return this.engine.evaluateTexts(texts(inputs), labels) as Promise<EngineEvaluation>;
   }
 
   private requireTable(): TextTable {
-    if (!this.table) throw new Error('No text file loaded yet: drop a CSV, TSV or JSON Lines file.');
+    if (!this.table) throw new Error('No texts yet: drop a CSV, TSV or JSON Lines file, or add examples.');
     return this.table;
   }
+}
+
+function texts(inputs: SentInput[]): string[] {
+  return inputs.map((t, i) => {
+    if (typeof t !== 'string') throw new TypeError(`input ${i + 1} is not a string`);
+    return t;
+  });
 }

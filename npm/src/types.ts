@@ -2,7 +2,10 @@
 // results, the progress events, and the `FineTuner` interface.
 
 import type { Evaluation } from './evaluation';
-import type { BackendChoice, BackendPreference, EpochReport, LoadingEvent, ModelInfo, Prediction, Skipped, Task, TrainEvent, TrainReport, Unfreeze } from './protocol';
+import type {
+  BackendChoice, BackendPreference, Defaults, EpochReport, LoadingEvent, ModelInfo, Prediction, Prepared, Skipped, TableSummary, Task, TextDatasetSummary,
+  TrainEvent, TrainReport, Unfreeze,
+} from './protocol';
 import type { ImageInput } from './images';
 import type { KeptSummary } from './kept-models';
 
@@ -22,10 +25,13 @@ export type ExampleOf<T extends Task> = T extends 'image' ? ImageExample : TextE
 /** What a task classifies: an image, or a string. */
 export type InputOf<T extends Task> = T extends 'image' ? ImageInput : string;
 
-/** Progress of the fine-tuner: loading, training, and errors (a discriminated union on `type`). */
+/** Progress of the fine-tuner: loading, reading a table file, preparing, training, and errors (a
+ * discriminated union on `type`). */
 export type FineTunerEvent =
   | LoadingEvent
   | { type: 'ready'; backend: BackendChoice; adapter: string; loadMs: number }
+  /** Text: `loadTable` has read `bytes` of `total`, `rows` rows so far (every 2 MB). */
+  | { type: 'reading'; bytes: number; total: number; rows: number }
   | TrainEvent
   | { type: 'error'; message: string; fatal: boolean };
 
@@ -57,9 +63,20 @@ export interface FineTunerOptions<T extends Task = Task> {
   cache?: boolean;
 }
 
-/** Settings of one training run; every one has a sensible default. */
+/** How the examples are prepared (the frozen layers run once per example; their outputs are
+ * cached). Changing either prepares them again. Defaults: `FineTuner.defaults.preparation`. */
+export interface PrepareSettings {
+  /** What trains: `'head'` or the head plus the last N blocks / layers (default 2). */
+  unfreeze?: Unfreeze;
+  /** Text only: tokens per text, longer texts are cut (default 128). */
+  maxLength?: number;
+  /** Aborting stops the preparation (the call rejects with an AbortError). */
+  signal?: AbortSignal;
+}
+
+/** Settings of one training run; every one has a sensible default (`FineTuner.defaults`). */
 export interface TrainSettings {
-  /** Most epochs to run (default 10; early stopping may end sooner). */
+  /** Most epochs to run (default 10 for images, 3 for text; early stopping may end sooner). */
   epochs?: number;
   /** What trains: `'head'` or the head plus the last N blocks / layers (default 2). */
   unfreeze?: Unfreeze;
@@ -90,6 +107,8 @@ export interface TrainResult extends TrainReport {
   /** Images that could not be decoded when the examples were last prepared (name and reason); they
    * were left out. */
   skipped: Skipped[];
+  /** The engine's memory after training (its peak: wasm memory only grows), in bytes. */
+  wasmMemoryBytes: number;
 }
 
 /** A fine-tuner for one task, running in its own worker. Calls are answered in order. */
@@ -99,12 +118,39 @@ export interface FineTuner<T extends Task = Task> {
   readonly backend: BackendChoice;
   /** The WebGPU adapter found (`'none'` without one). */
   readonly adapter: string;
+  /** What the engine uses for every setting left out: `{preparation: {unfreeze, maxLength},
+   * training: {epochs, batchSize, learningRate, backboneLearningRate, validationSplit, …}}`. */
+  readonly defaults: Defaults;
   /** Adds labelled examples (kept until `clearExamples`); returns how many there are now. */
   addExamples(examples: readonly ExampleOf<T>[]): number;
-  /** Examples per class name. */
+  /** Examples per class name (classes without examples: 0). */
   countExamples(): Record<string, number>;
+  /** Class names in the order they were added (by `addClass` or a first example). */
+  classes(): string[];
+  /** Adds a class without examples yet (e.g. to record into); false when it exists. */
+  addClass(name: string): boolean;
+  /** Removes a class and its examples; returns how many examples went. */
+  removeClass(name: string): number;
+  /** Relabels a class's examples (merged into `to` when it exists); false when there is no `from`. */
+  renameClass(from: string, to: string): boolean;
+  /** Removes the examples `remove(example, index)` picks; returns how many went. */
+  removeExamples(remove: (example: ExampleOf<T>, index: number) => boolean): number;
   clearExamples(): void;
-  /** Prepares the examples (runs the frozen layers once per example, cached) and fine-tunes. */
+  /** Why the examples cannot train yet (e.g. a class with one example), or null; checked by the
+   * engine without preparing anything. */
+  readiness(): Promise<string | null>;
+  /** Text: reads a CSV, TSV or JSON Lines file in the worker (streamed; `reading` events) and
+   * guesses its text and label columns; the file replaces the examples. */
+  loadTable(file: Blob, name?: string): Promise<TableSummary>;
+  /** Text: uses these columns of the table (indices), at most `limitPerClass` texts per class. */
+  chooseColumns(columns: { text: number; label: number; limitPerClass?: number }): Promise<TextDatasetSummary>;
+  /** Text: tokenizes the table's chosen texts at `maxLength` without caching anything. */
+  tokenStats(maxLength: number): Promise<{ texts: number; tokens: number; truncated: number; ms: number }>;
+  /** Prepares the examples now (`caching` events), so that `train` starts at once; `train`
+   * prepares by itself when needed. Nothing is redone when they are already prepared so. */
+  prepare(settings?: PrepareSettings): Promise<Prepared>;
+  /** Prepares the examples when needed (runs the frozen layers once per example, cached) and
+   * fine-tunes. */
   train(settings?: TrainSettings): Promise<TrainResult>;
   /** Holds a running `train` after its current step until `resume` (aborting also resumes). */
   pause(): void;

@@ -1,24 +1,21 @@
-// The engine's Web Worker, used by the demo page and by the npm package's `createFineTuner`: owns
-// the wasm module and one task's engine (images or text), decodes images, runs preparation
-// (feature caching) and training, and reports progress. The page never blocks on any of it. The
-// text task's jobs live in text-jobs.ts.
+// The engine's Web Worker, started by the npm package's `createFineTuner` (the demo page uses the
+// package): owns the wasm module and one task's engine, and routes each message to that task's
+// jobs (jobs.ts: what every task does; image-jobs.ts, text-jobs.ts: how each task's examples and
+// inputs reach the engine). Preparation (feature caching) and training run here; the page never
+// blocks on any of it.
 
-import type { ImageEngine } from '../pkg/burn_finetune.js';
 import { cpuThreads, engineModule, joinThreadPool, loadEngine, wantsWebgpu } from './engine-module';
-import { decodeImage, SIZE, type SentImage } from './images';
+import { ImageJobs } from './image-jobs';
+import type { Jobs } from './jobs';
 import { type Loaded, loadFile } from './model-cache';
-import type { Example, FromWorker, ModelInfo, Request, Skipped, ToWorker, TrainOptions, Unfreeze } from './protocol';
+import type { Defaults, FromWorker, ModelInfo, Request, ToWorker } from './protocol';
 import { PauseGate } from './pause-gate';
 import { TextJobs } from './text-jobs';
 import type { PoolInit } from './thread-pool';
 
-const BATCH = 32;
 const post = (message: FromWorker) => self.postMessage(message);
 
-let engine: ImageEngine | null = null;
-let text: TextJobs | null = null;
-/** What the cache holds now, so a training run can tell whether to prepare again. */
-let prepared: { examples: Example[]; classes: string[]; unfreeze: Unfreeze } | null = null;
+let jobs: Jobs | null = null;
 let abort: AbortController | null = null;
 const gate = new PauseGate();
 /** The wasm linear memory: it only grows, so its size is the engine's peak memory. */
@@ -103,103 +100,26 @@ async function initEngine(msg: Extract<ToWorker, { type: 'init' }>) {
   module.setPanicHandler((message: string) => post({ type: 'error', message, fatal: true }));
   const name = msg.weightsUrl.split('/').pop() ?? msg.weightsUrl;
   const weights = await fetchBytes(msg.weightsUrl, 'weights', cache);
-  let backend;
-  if (msg.task === 'text') {
-    const tokenizer = await fetchBytes(msg.tokenizerUrl, 'tokenizer', cache);
-    text = await TextJobs.create(weights, name, tokenizer, msg.backend, adapter, post, () => memory?.buffer.byteLength ?? 0, gate);
-    backend = text.engine.backend();
-  } else {
-    engine = await module.ImageEngine.create(weights, name, msg.backend, adapter);
-    backend = engine.backend();
-  }
-  backend = { ...backend, threads };
-  post({ type: 'ready', task: msg.task, backend, adapter: adapter.available ? adapter.description : 'none', loadMs: performance.now() - started });
-}
-
-/** Decodes the examples in batches and caches their frozen-trunk features. */
-async function prepare(examples: Example[], classes: string[], unfreeze: Unfreeze, signal: AbortSignal) {
-  const e = requireEngine();
-  const started = performance.now();
-  e.reset(classes, unfreeze);
-  prepared = null;
-  const skipped: Skipped[] = [];
-  let done = 0;
-  // Training examples first, then fixed validation ones: each batch shares one `holdout` flag.
-  const batches: Example[][] = [];
-  for (const group of [examples.filter((ex) => !ex.holdout), examples.filter((ex) => ex.holdout)]) {
-    for (let i = 0; i < group.length; i += BATCH) batches.push(group.slice(i, i + BATCH));
-  }
-  for (const batch of batches) {
-    await gate.between();
-    if (signal.aborted) break;
-    const pixels: Uint8ClampedArray[] = [];
-    const labels: number[] = [];
-    for (const ex of batch) {
-      try {
-        pixels.push(await decodeImage(ex.image));
-        labels.push(classes.indexOf(ex.label));
-      } catch (err) {
-        skipped.push({ name: ex.name, reason: (err as Error).message });
-      }
-    }
-    if (labels.length > 0) {
-      const joined = new Uint8Array(labels.length * SIZE * SIZE * 4);
-      pixels.forEach((p, k) => joined.set(p, k * SIZE * SIZE * 4));
-      await e.addImages(joined, new Uint32Array(labels), Boolean(batch[0].holdout));
-    }
-    done += batch.length;
-    const seconds = (performance.now() - started) / 1000;
-    post({ type: 'progress', event: { type: 'caching', done, total: examples.length, examplesPerSec: done / Math.max(seconds, 1e-3) } });
-  }
-  if (!signal.aborted) prepared = { examples, classes, unfreeze };
+  const tokenizer = msg.task === 'text' ? await fetchBytes(msg.tokenizerUrl ?? '', 'tokenizer', cache) : undefined;
+  const engine = await module.Engine.create(msg.task, weights, name, tokenizer, msg.backend, adapter);
+  const ctx = { engine, post, memoryBytes: () => memory?.buffer.byteLength ?? 0, gate };
+  jobs = msg.task === 'text' ? new TextJobs(ctx) : new ImageJobs(ctx);
+  const backend = { ...engine.backend(), threads };
   post({
-    type: 'prepared',
-    cancelled: signal.aborted,
-    counts: Array.from(e.classCounts()),
-    skipped,
-    readiness: signal.aborted ? 'Preparation was cancelled: prepare the examples again.' : (e.readiness() ?? null),
-    cacheBytes: e.cacheBytes(),
-    ms: performance.now() - started,
-    wasmMemoryBytes: memory?.buffer.byteLength ?? 0,
+    type: 'ready', task: msg.task, backend, adapter: adapter.available ? adapter.description : 'none', loadMs: performance.now() - started,
+    defaults: engine.defaults() as Defaults,
   });
 }
 
-async function train(options: TrainOptions, signal: AbortSignal) {
-  const e = requireEngine();
-  if (!prepared) throw new Error('No examples prepared: add data first.');
-  const unfreeze = options.unfreeze ?? 2;
-  if (prepared.unfreeze !== unfreeze) {
-    // The cache holds features for another cut: compute them again for this one.
-    await prepare(prepared.examples, prepared.classes, unfreeze, signal);
-    if (signal.aborted) throw new Error('Cancelled while the examples were prepared for the new layer choice; nothing was trained.');
-    if (!prepared) return;
-  }
-  const report = await e.train({ ...options, unfreeze }, (event: unknown) => post({ type: 'progress', event: event as never }), signal, gate.between);
-  post({ type: 'trained', report, wasmMemoryBytes: memory?.buffer.byteLength ?? 0 });
-}
-
-/** Top-k predictions for each image, in one engine call. */
-async function predict(inputs: SentImage[], topK: number) {
-  const e = requireEngine();
-  const joined = new Uint8Array(inputs.length * SIZE * SIZE * 4);
-  for (const [k, input] of inputs.entries()) {
-    try {
-      joined.set(await decodeImage(input), k * SIZE * SIZE * 4);
-    } catch (err) {
-      throw new Error(inputs.length > 1 ? `Image ${k + 1}: ${(err as Error).message}` : `This image is ${(err as Error).message}.`);
-    }
-  }
-  post({ type: 'prediction', results: await e.predict(joined, inputs.length, topK) });
-}
-
-function requireEngine(): ImageEngine {
-  if (!engine) throw new Error('The engine is still loading.');
-  return engine;
+function requireJobs(): Jobs {
+  if (!jobs) throw new Error('The engine is still loading.');
+  return jobs;
 }
 
 function requireText(): TextJobs {
-  if (!text) throw new Error('The text engine is still loading.');
-  return text;
+  const j = requireJobs();
+  if (!(j instanceof TextJobs)) throw new Error('Table files are for the text task.');
+  return j;
 }
 
 self.onmessage = async (event: MessageEvent<Request | PoolInit>) => {
@@ -212,32 +132,26 @@ self.onmessage = async (event: MessageEvent<Request | PoolInit>) => {
       case 'init':
         await initEngine(msg);
         break;
+      case 'examples':
+        requireJobs().setExamples(msg.examples, msg.classes);
+        post({ type: 'examples', summary: requireJobs().summary() });
+        break;
       case 'load-table':
         await requireText().loadTable(msg.file, msg.name);
         break;
       case 'choose-columns':
         requireText().chooseColumns(msg.text, msg.label, msg.limitPerClass);
         break;
-      case 'train-text':
-        abort = new AbortController();
-        await requireText().train(msg.options, msg.maxLength, abort.signal);
-        break;
-      case 'text-examples':
-        requireText().useExamples(msg.texts, msg.labels);
-        break;
-      case 'predict-text':
-        await requireText().predict(msg.texts, msg.topK);
-        break;
       case 'token-stats':
         requireText().tokenStats(msg.maxLength);
         break;
       case 'prepare':
         abort = new AbortController();
-        await prepare(msg.examples, msg.classes, msg.unfreeze, abort.signal);
+        await requireJobs().prepare(msg.preparation, abort.signal);
         break;
       case 'train':
         abort = new AbortController();
-        await train(msg.options, abort.signal);
+        await requireJobs().train(msg.preparation, msg.options, abort.signal);
         break;
       case 'cancel':
         abort?.abort();
@@ -252,16 +166,19 @@ self.onmessage = async (event: MessageEvent<Request | PoolInit>) => {
         post({ type: 'paused', paused: false });
         break;
       case 'predict':
-        await predict(msg.inputs, msg.topK);
+        post({ type: 'prediction', results: await requireJobs().predict(msg.inputs, msg.topK) });
+        break;
+      case 'evaluate':
+        post({ type: 'evaluation', evaluation: await requireJobs().evaluate(msg.inputs, msg.labels) });
         break;
       case 'export': {
-        const bytes = (text ? await text.engine.exportModel() : await requireEngine().exportModel()) as Uint8Array;
-        self.postMessage({ type: 'exported', bytes, purpose: msg.purpose } satisfies FromWorker, [bytes.buffer]);
+        const bytes = await requireJobs().engine.exportModel() as Uint8Array;
+        self.postMessage({ type: 'exported', bytes } satisfies FromWorker, [bytes.buffer]);
         break;
       }
       case 'import': {
         const bytes = new Uint8Array(await msg.file.arrayBuffer());
-        post({ type: 'imported', info: (text ? text.engine.importModel(bytes) : requireEngine().importModel(bytes)) as ModelInfo });
+        post({ type: 'imported', info: requireJobs().engine.importModel(bytes) as ModelInfo });
         break;
       }
       case 'test-panic':
@@ -270,7 +187,7 @@ self.onmessage = async (event: MessageEvent<Request | PoolInit>) => {
     }
   } catch (err) {
     error = err instanceof Error ? err.message : String(err);
-    // A numbered request hears of its failure in `settled`; the page hears of it here.
+    // A numbered request hears of its failure in `settled`; others hear of it here.
     if (msg.id === undefined) post({ type: 'error', message: error, fatal: false });
   } finally {
     if (msg.id !== undefined) post({ type: 'settled', id: msg.id, error });

@@ -154,7 +154,7 @@ test('a drop that cannot train disables Train and says why', { timeout: 300_000 
     const lonely = dataset(['Bag', 'Sandal'], 3, false);
     for (const f of readdirSync(join(lonely, 'Sandal')).slice(1)) rmSync(join(lonely, 'Sandal', f));
     await page.setInputFiles('#folder-input', lonely);
-    await page.locator('#train-reason').filter({ hasText: '"Sandal" has 1 example' }).waitFor({ timeout: 30_000 });
+    await page.locator('#train-reason').filter({ hasText: "Class 'Sandal' has 1 example" }).waitFor({ timeout: 30_000 });
     assert.ok(await page.locator('#train-button').isDisabled());
     // The one-click sample replaces the bad drop.
     await page.click('#sample-button');

@@ -4,7 +4,7 @@
 import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
 
-import { perClassScores } from '../../npm/src/evaluation';
+import type { ClassScores } from '../../npm/src/protocol';
 
 /** Live train/validation curves over epochs, drawn by uPlot (a small chart library). */
 export class Curves {
@@ -51,10 +51,10 @@ export function renderConfusion(table: HTMLTableElement, labels: string[], count
 }
 
 /** Renders the per-class precision / recall / F1 table. */
-export function renderPerClass(table: HTMLTableElement, labels: string[], counts: number[]): void {
+export function renderPerClass(table: HTMLTableElement, labels: string[], scores: ClassScores[]): void {
   const pct = (v: number) => `${(v * 100).toFixed(1)}%`;
   table.innerHTML = '<tr><th scope="col">class</th><th scope="col">precision</th><th scope="col">recall</th><th scope="col">F1</th><th scope="col">examples</th></tr>' +
-    perClassScores(counts, labels.length).map((s, i) =>
+    scores.map((s, i) =>
       `<tr><th scope="row">${escape(labels[i])}</th><td>${pct(s.precision)}</td><td>${pct(s.recall)}</td><td>${s.f1.toFixed(3)}</td><td>${s.support}</td></tr>`).join('');
 }
 

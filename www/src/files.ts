@@ -1,7 +1,10 @@
 // Turning what the user drops or picks into labelled examples: the class of a file is the name of
 // the folder that holds it (a dropped folder tree: one subfolder per class).
 
-import type { Example } from '../../npm/src/protocol';
+import type { ImageExample } from '../../npm/src/index';
+
+/** An image example with a name for messages (its path). */
+export type NamedImage = ImageExample & { name: string };
 
 /** Files and their path relative to the dropped/picked root. */
 export interface PathFile { file: File; path: string }
@@ -37,7 +40,7 @@ export function filesFromInput(list: FileList): PathFile[] {
 }
 
 /** Labels files by their parent folder; hidden files are ignored. Sorted by class then path. */
-export function toExamples(files: PathFile[]): Example[] {
+export function toExamples(files: PathFile[]): NamedImage[] {
   return files
     .filter(({ path }) => !path.split('/').some((part) => part.startsWith('.')))
     .map(({ file, path }) => {
@@ -49,18 +52,10 @@ export function toExamples(files: PathFile[]): Example[] {
 }
 
 /** Class names in order and how many files each has. */
-export function classCounts(examples: Example[]): Map<string, number> {
+export function classCounts(examples: NamedImage[]): Map<string, number> {
   const counts = new Map<string, number>();
   for (const ex of examples) counts.set(ex.label, (counts.get(ex.label) ?? 0) + 1);
   return counts;
-}
-
-/** Why these examples cannot train yet, or null. Mirrors the engine's own check. */
-export function readiness(counts: Map<string, number>): string | null {
-  if (counts.size === 0) return 'No examples yet: drop a folder with one subfolder per class.';
-  if (counts.size < 2) return `Need at least 2 classes; found 1 ("${[...counts.keys()][0]}"). Put each class in its own subfolder.`;
-  for (const [label, n] of counts) if (n < 2) return `Class "${label}" has ${n} example: each class needs at least 2.`;
-  return null;
 }
 
 /** Highlights `zone` while something is dragged over it and hands the dropped data to `onDrop`. */

@@ -3,17 +3,16 @@
 // class, rename a class, add a class to fill from the webcam. Every edit calls `onChange`; the page
 // then prepares the examples again.
 
-import type { Example } from '../../npm/src/protocol';
-import { classCounts } from './files';
+import { classCounts, type NamedImage } from './files';
 
 /** Thumbnails shown per class (the rest are counted). */
 const SHOWN = 12;
 
 export class ImageClasses {
-  examples: Example[] = [];
+  examples: NamedImage[] = [];
   /** Classes without examples yet, made to be filled from the webcam. */
   private empty: string[] = [];
-  private readonly urls = new Map<Example['image'], string>();
+  private readonly urls = new Map<NamedImage['image'], string>();
   /** Whether the webcam is on (cards then offer to record frames). */
   camera = false;
   /** The class the shared file picker adds to. */
@@ -60,7 +59,7 @@ export class ImageClasses {
   }
 
   /** Replaces every example (a new drop or the sample). */
-  set(examples: Example[]) {
+  set(examples: NamedImage[]) {
     for (const url of this.urls.values()) URL.revokeObjectURL(url);
     this.urls.clear();
     this.examples = examples;
@@ -68,7 +67,7 @@ export class ImageClasses {
     this.changed();
   }
 
-  add(examples: Example[]) {
+  add(examples: NamedImage[]) {
     this.examples.push(...examples);
     this.empty = this.empty.filter((c) => !examples.some((ex) => ex.label === c));
     this.changed();
@@ -180,7 +179,7 @@ export class ImageClasses {
     return true;
   }
 
-  private url(ex: Example): string {
+  private url(ex: NamedImage): string {
     let url = this.urls.get(ex.image);
     if (!url) {
       url = ex.image instanceof Blob ? URL.createObjectURL(ex.image) : '';
@@ -189,7 +188,7 @@ export class ImageClasses {
     return url;
   }
 
-  private forget(ex: Example | undefined) {
+  private forget(ex: NamedImage | undefined) {
     const url = ex && this.urls.get(ex.image);
     if (url) URL.revokeObjectURL(url);
     if (ex) this.urls.delete(ex.image);

@@ -1,67 +1,112 @@
-// The demo page: collects examples (images, or a text file through text-mode.ts), drives the
-// engine's worker, draws progress. All heavy work happens in the worker; this thread only renders.
+// The demo page: a client of the npm package (`createFineTuner`), like any app that embeds it.
+// Collects examples (images through image-mode.ts, a text file through text-mode.ts), starts
+// preparation and training, draws progress. All heavy work happens in the package's worker; this
+// thread only renders.
 
 import { Curves, escape, renderConfusion, renderPerClass } from './charts';
-import type { BackendPreference, EpochReport, FromWorker, Task, ToWorker, TrainEvent, TrainOptions, Unfreeze } from '../../npm/src/protocol';
+import {
+  type BackendPreference, createFineTuner, type EpochReport, type FineTuner, type FineTunerEvent, type Task, type TrainSettings, type Unfreeze,
+} from '../../npm/src/index';
 import { ImageMode } from './image-mode';
 import { SavedModels } from './saved-models';
 import { TextMode } from './text-mode';
 
 const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
-const IMAGE_WEIGHTS_URL = './efficientnet-lite0.safetensors';
-const TEXT_WEIGHTS_URL = './minilm-l6/model.safetensors';
-const TOKENIZER_URL = './minilm-l6/tokenizer.json';
+const MODEL_URLS: Record<Task, { modelUrl: string; tokenizerUrl?: string }> = {
+  image: { modelUrl: './efficientnet-lite0.safetensors' },
+  text: { modelUrl: './minilm-l6/model.safetensors', tokenizerUrl: './minilm-l6/tokenizer.json' },
+};
 /** Labels of the unfreeze choices per task. */
 const UNFREEZE_LABELS: Record<Task, Record<string, string>> = {
   image: { head: 'head only (fastest)', 1: 'head + last block', 2: 'head + last 2 blocks', 4: 'head + last 4 blocks' },
   text: { head: 'head only (fastest)', 1: 'head + last encoder layer', 2: 'head + last 2 encoder layers', 4: 'head + last 4 encoder layers' },
 };
+/** The settings form: field id → training setting. */
+const FIELDS = {
+  epochs: 'epochs', 'batch-size': 'batchSize', 'learning-rate': 'learningRate', 'backbone-learning-rate': 'backboneLearningRate',
+  'validation-split': 'validationSplit', seed: 'seed', patience: 'patience',
+} as const;
 
 const state = {
   task: 'image' as Task,
+  tuner: null as FineTuner | null,
+  /** Bumped for each fine-tuner started: events of an older one are ignored. */
+  generation: 0,
   /** Class names of the model `predict` uses now (trained or imported). */
   modelClasses: [] as string[],
-  /** A kept model of the other task waits here until that task's engine is ready. */
-  pendingImport: null as Blob | null,
-  worker: null as Worker | null,
-  engineReady: false,
+  /** A kept model of the other task waits here until that task's fine-tuner is ready. */
+  pendingKept: null as string | null,
   busy: false,
   /** A training run is going (not only a preparation). */
   training: false,
   paused: false,
+  /** Cancels the call under way (preparation or training). */
+  abort: null as AbortController | null,
   epochs: [] as EpochReport[],
   /** Where the engine's files came from while it loaded ('cache', 'network'). */
   loadedFrom: new Set<string>(),
 };
 
-function send(msg: ToWorker) {
-  state.worker?.postMessage(msg);
-}
+const host = {
+  tuner: () => state.tuner,
+  busy: () => state.busy,
+  unfreeze: () => unfreezeValue(),
+  maxLength: () => Number($<HTMLInputElement>('max-length').value) || undefined,
+  changed: () => updateTrainButton(),
+  message: showMessage,
+  /** Runs `work` as the page's one long call: busy, cancellable; errors are shown. */
+  run: (work: (signal: AbortSignal) => Promise<void>) => run(work),
+  cancelPreparation: () => { if (!state.training) state.abort?.abort(); },
+};
+const images = new ImageMode(host);
+const text = new TextMode(host);
 
-function startWorker() {
-  state.worker?.terminate();
-  state.engineReady = false;
+/** Starts a fine-tuner for the current task and backend (the previous one is disposed). */
+async function startTuner() {
+  state.tuner?.dispose();
+  state.tuner = null;
+  const generation = ++state.generation;
   state.loadedFrom.clear();
-  const worker = new Worker(new URL('./worker.js', import.meta.url), { type: 'module' });
-  worker.onmessage = (e: MessageEvent<FromWorker>) => onWorkerMessage(e.data);
-  worker.onerror = (e) => fatal(`The engine crashed: ${e.message || 'unknown error'}`);
-  state.worker = worker;
   state.paused = false;
   $('pause-button').textContent = 'Pause';
   $('backend-status').textContent = 'Loading the engine and the pretrained weights…';
-  const backend = $<HTMLSelectElement>('backend').value as BackendPreference;
-  send(state.task === 'text'
-    ? { type: 'init', task: 'text', backend, weightsUrl: TEXT_WEIGHTS_URL, tokenizerUrl: TOKENIZER_URL }
-    : { type: 'init', task: 'image', backend, weightsUrl: IMAGE_WEIGHTS_URL });
+  updateTrainButton();
+  const task = state.task;
+  try {
+    const tuner = await createFineTuner({
+      task, ...MODEL_URLS[task], backend: $<HTMLSelectElement>('backend').value as BackendPreference,
+      onProgress: (event) => { if (generation === state.generation) onProgress(event); },
+    });
+    if (generation !== state.generation) { tuner.dispose(); return; }
+    state.tuner = tuner;
+    showDefaults(tuner);
+    const threads = tuner.backend.kind === 'cpu' ? ` on ${tuner.backend.threads} thread${tuner.backend.threads > 1 ? 's' : ''}` : '';
+    const from = state.loadedFrom.has('network') ? '' : ' from this browser\'s cache';
+    $('backend-status').dataset.kind = tuner.backend.kind;
+    $('backend-status').dataset.threads = String(tuner.backend.threads);
+    $('backend-status').textContent = `Backend: ${tuner.backend.reason}${threads}. WebGPU adapter: ${tuner.adapter}. Loaded${from} in ${(loadMs / 1000).toFixed(1)} s.`;
+    if (state.pendingKept !== null) {
+      const name = state.pendingKept;
+      state.pendingKept = null;
+      void importModel(() => tuner.loadKept(name));
+    }
+    if (task === 'image') images.onReady();
+    else text.onReady();
+  } catch (err) {
+    if (generation === state.generation) showMessage('error', `The engine could not start: ${(err as Error).message}`);
+  }
+  updateTrainButton();
+}
+let loadMs = 0;
+
+/** Fills the settings form with the engine's defaults for this task. */
+function showDefaults(tuner: FineTuner) {
+  for (const [id, key] of Object.entries(FIELDS)) $<HTMLInputElement>(id).value = String(tuner.defaults.training[key]);
+  $<HTMLInputElement>('max-length').value = String(tuner.defaults.preparation.maxLength);
+  $<HTMLSelectElement>('unfreeze').value = String(tuner.defaults.preparation.unfreeze);
 }
 
-const text = new TextMode(send, () => updateTrainButton(), showMessage);
-const images = new ImageMode({
-  send, message: showMessage, engineReady: () => state.engineReady, busy: () => state.busy,
-  setBusy, changed: () => updateTrainButton(), unfreeze: () => unfreezeValue(),
-});
-
-/** Shows the controls of `task` and starts its engine. */
+/** Shows the controls of `task` and starts its fine-tuner. */
 function setTask(task: Task) {
   state.task = task;
   document.body.dataset.task = task;
@@ -69,23 +114,19 @@ function setTask(task: Task) {
   document.querySelectorAll<HTMLElement>('.text-only').forEach((e) => { e.hidden = task !== 'text'; });
   if (task === 'text') $('columns').hidden = true;
   for (const option of Array.from($<HTMLSelectElement>('unfreeze').options)) option.textContent = UNFREEZE_LABELS[task][option.value];
-  $<HTMLInputElement>('epochs').value = task === 'text' ? '3' : '10';
-  $('class-table').innerHTML = '';
-  $('predictions').innerHTML = '';
-  $('confusion').innerHTML = '';
-  $('per-class').innerHTML = '';
+  for (const id of ['class-table', 'predictions', 'confusion', 'per-class']) $(id).innerHTML = '';
   $('data-status').textContent = '';
   $('skipped-box').hidden = true;
   setTrained(false);
   state.epochs = [];
   drawCharts();
-  startWorker();
+  void startTuner();
 }
 
-/** A crash inside the worker: report it, start a fresh worker, keep the page's data. */
+/** The engine crashed: report it, start a fresh fine-tuner, keep the page's data. */
 function fatal(message: string) {
   const backend = $<HTMLSelectElement>('backend');
-  const lostGpu = state.training && document.getElementById('backend-status')?.dataset.kind === 'webgpu';
+  const lostGpu = state.training && $('backend-status').dataset.kind === 'webgpu';
   if (lostGpu) {
     // WebGPU failed mid-training (e.g. the device was lost): go on with the CPU backend.
     backend.value = 'cpu';
@@ -95,120 +136,64 @@ function fatal(message: string) {
   }
   setTrained(false);
   setBusy(false);
-  startWorker();
+  void startTuner();
 }
 
-function onWorkerMessage(msg: FromWorker) {
-  switch (msg.type) {
-    case 'ready':
-      state.engineReady = true;
-      const threads = msg.backend.kind === 'cpu' ? ` on ${msg.backend.threads} thread${msg.backend.threads > 1 ? 's' : ''}` : '';
-      const from = state.loadedFrom.has('network') ? '' : ' from this browser\'s cache';
-      $('backend-status').textContent = `Backend: ${msg.backend.reason}${threads}. WebGPU adapter: ${msg.adapter}. Loaded${from} in ${(msg.loadMs / 1000).toFixed(1)} s.`;
-      $('backend-status').dataset.kind = msg.backend.kind;
-      $('backend-status').dataset.threads = String(msg.backend.threads);
-      if (msg.task === 'image') images.onReady();
-      if (msg.task === 'text') text.reload();
-      if (state.pendingImport) { send({ type: 'import', file: state.pendingImport }); state.pendingImport = null; }
-      updateTrainButton();
-      break;
+function onProgress(event: FineTunerEvent) {
+  const progress = $<HTMLProgressElement>('progress');
+  switch (event.type) {
     case 'loading': {
       const mb = (n: number) => (n / 1e6).toFixed(1);
-      const where = msg.fromCache ? ' (kept in this browser)' : '';
-      $('backend-status').textContent = `Loading the ${msg.file}${where}: ${mb(msg.loaded)}${msg.total ? ` of ${mb(msg.total)}` : ''} MB…`;
-      state.loadedFrom.add(msg.fromCache ? 'cache' : 'network');
+      const where = event.fromCache ? ' (kept in this browser)' : '';
+      $('backend-status').textContent = `Loading the ${event.file}${where}: ${mb(event.loaded)}${event.total ? ` of ${mb(event.total)}` : ''} MB…`;
+      state.loadedFrom.add(event.fromCache ? 'cache' : 'network');
       break;
     }
-    case 'progress':
-      onProgress(msg.event);
+    case 'ready':
+      loadMs = event.loadMs;
       break;
-    case 'prepared': {
-      if (state.task === 'text') {
-        const cut = msg.truncated ? `; ${msg.truncated} long text(s) cut to the max length` : '';
-        $('data-status').textContent = `${msg.counts.reduce((a, b) => a + b, 0)} texts ready (frozen layers cached: ${(msg.cacheBytes / 1e6).toFixed(1)} MB, ${(msg.ms / 1000).toFixed(1)} s${cut}).`;
-        if (msg.readiness) { showMessage('error', msg.readiness); setBusy(false); }
-        break;
-      }
-      images.onPrepared(msg);
-      break;
-    }
-    case 'trained':
-      showMessage(msg.report.stopReason === 'diverged' ? 'error' : 'info', msg.report.message);
-      state.modelClasses = classNames();
-      setTrained(true);
-      setBusy(false);
-      break;
-    case 'exported':
-      if (msg.purpose === 'keep') void saved.keep(msg.bytes);
-      else download(msg.bytes, `finetuned-${state.task}.safetensors`);
-      break;
-    case 'imported':
-      state.modelClasses = msg.info.classes;
-      showMessage('info', `Imported a model fine-tuned from ${msg.info.baseModel} for ${msg.info.classes.length} classes (${msg.info.classes.join(', ')}); trained layers: ${msg.info.unfreeze === 'head' ? 'head only' : `head + last ${msg.info.unfreeze}`}.`);
-      setTrained(true);
-      break;
-    case 'prediction':
-      $('predictions').innerHTML = msg.results[0]
-        .map((p) => `<li><strong>${escape(p.label)}</strong> ${(p.score * 100).toFixed(1)}%</li>`)
-        .join('');
-      if (state.task === 'image') images.onPrediction();
-      break;
-    case 'paused':
-      state.paused = msg.paused;
-      $('pause-button').textContent = msg.paused ? 'Resume' : 'Pause';
-      $('pause-button').setAttribute('aria-pressed', String(msg.paused));
-      if (msg.paused) $('progress-text').textContent = `Paused. ${$('progress-text').textContent}`;
-      break;
-    case 'settled':
-      break;
-    case 'table-progress':
-    case 'table':
-    case 'text-dataset':
-      text.onMessage(msg);
+    case 'reading':
+      text.onReading(event);
       break;
     case 'error':
-      if (msg.fatal) fatal(msg.message);
-      else {
-        showMessage('error', msg.message);
-        if (state.task === 'text') text.failed(msg.message);
-        setBusy(false);
-      }
-      break;
-  }
-}
-
-function onProgress(ev: TrainEvent) {
-  const progress = $<HTMLProgressElement>('progress');
-  switch (ev.type) {
+      if (event.fatal) fatal(event.message);
+      break; // failed calls are reported where they were made
     case 'caching':
-      progress.value = ev.done / ev.total;
-      $('progress-text').textContent = `Preparing examples (frozen layers): ${ev.done}/${ev.total} · ${ev.examplesPerSec.toFixed(1)} ${state.task === 'text' ? 'texts' : 'images'}/s · about ${Math.round((ev.total - ev.done) / Math.max(ev.examplesPerSec, 1e-3))} s left`;
+      progress.value = event.done / event.total;
+      $('progress-text').textContent = `Preparing examples (frozen layers): ${event.done}/${event.total} · ${event.examplesPerSec.toFixed(1)} ${state.task === 'text' ? 'texts' : 'images'}/s · about ${Math.round((event.total - event.done) / Math.max(event.examplesPerSec, 1e-3))} s left`;
       break;
     case 'step': {
       const epochs = Number($<HTMLInputElement>('epochs').value) || 1;
-      const done = (ev.epoch - 1) * ev.stepsPerEpoch + ev.step;
-      progress.value = done / (epochs * ev.stepsPerEpoch);
+      const done = (event.epoch - 1) * event.stepsPerEpoch + event.step;
+      progress.value = done / (epochs * event.stepsPerEpoch);
       const batch = Number($<HTMLInputElement>('batch-size').value) || 32;
-      const etaS = ((epochs * ev.stepsPerEpoch - done) * batch) / Math.max(ev.examplesPerSec, 1e-3);
+      const etaS = ((epochs * event.stepsPerEpoch - done) * batch) / Math.max(event.examplesPerSec, 1e-3);
       const eta = etaS >= 90 ? `${Math.round(etaS / 60)} min` : `${Math.round(etaS)} s`;
-      $('progress-text').textContent = `${state.paused ? 'Paused. ' : ''}Epoch ${ev.epoch}, step ${ev.step}/${ev.stepsPerEpoch} · loss ${ev.loss.toFixed(4)} · ${ev.examplesPerSec.toFixed(1)} examples/s · about ${eta} left (at most; early stopping may end sooner)`;
+      $('progress-text').textContent = `${state.paused ? 'Paused. ' : ''}Epoch ${event.epoch}, step ${event.step}/${event.stepsPerEpoch} · loss ${event.loss.toFixed(4)} · ${event.examplesPerSec.toFixed(1)} examples/s · about ${eta} left (at most; early stopping may end sooner)`;
       break;
     }
-    case 'epoch':
-      state.epochs.push(ev);
+    case 'epoch': {
+      state.epochs.push(event);
       drawCharts();
-      renderConfusion($<HTMLTableElement>('confusion'), classNames(), ev.valConfusion.counts);
-      renderPerClass($<HTMLTableElement>('per-class'), classNames(), ev.valConfusion.counts);
-      $('progress-text').textContent = `Epoch ${ev.epoch}: train accuracy ${(ev.trainAccuracy * 100).toFixed(1)}% (macro-F1 ${ev.trainMacroF1.toFixed(3)}), val accuracy ${(ev.valAccuracy * 100).toFixed(1)}% (macro-F1 ${ev.valMacroF1.toFixed(3)})`;
-      document.body.dataset.valAccuracy = String(ev.valAccuracy);
+      const classes = trainingClasses();
+      renderConfusion($<HTMLTableElement>('confusion'), classes, event.valConfusion.counts);
+      renderPerClass($<HTMLTableElement>('per-class'), classes, event.valPerClass);
+      $('progress-text').textContent = `Epoch ${event.epoch}: train accuracy ${(event.trainAccuracy * 100).toFixed(1)}% (macro-F1 ${event.trainMacroF1.toFixed(3)}), val accuracy ${(event.valAccuracy * 100).toFixed(1)}% (macro-F1 ${event.valMacroF1.toFixed(3)})`;
+      document.body.dataset.valAccuracy = String(event.valAccuracy);
       break;
+    }
     case 'warning':
-      showMessage('warning', ev.message);
+      showMessage('warning', event.message);
       break;
     case 'done':
       progress.value = 1;
       break;
   }
+}
+
+/** Class names of the examples being trained on, as the engine numbers them. */
+function trainingClasses(): string[] {
+  return state.task === 'text' ? text.classes() : images.classes();
 }
 
 let charts: { loss: Curves; accuracy: Curves } | null = null;
@@ -237,30 +222,38 @@ function download(bytes: Uint8Array, name: string) {
   setTimeout(() => URL.revokeObjectURL(url), 10_000);
 }
 
-/** Imports a kept model, switching to its task first when needed. */
-function importKept(task: Task, file: Blob) {
-  if (task === state.task) {
-    send({ type: 'import', file });
+/** Imports a model (a file, or a kept one) and says what it is. */
+async function importModel(load: () => Promise<{ baseModel: string; classes: string[]; unfreeze: Unfreeze }>) {
+  try {
+    const info = await load();
+    state.modelClasses = info.classes;
+    showMessage('info', `Imported a model fine-tuned from ${info.baseModel} for ${info.classes.length} classes (${info.classes.join(', ')}); trained layers: ${info.unfreeze === 'head' ? 'head only' : `head + last ${info.unfreeze}`}.`);
+    setTrained(true);
+  } catch (err) {
+    showMessage('error', (err as Error).message);
+  }
+}
+
+/** Loads a kept model, switching to its task first when needed. */
+function loadKept(task: Task, name: string) {
+  if (task === state.task && state.tuner) {
+    const tuner = state.tuner;
+    void importModel(() => tuner.loadKept(name));
     return;
   }
-  state.pendingImport = file; // sent once the other task's engine is ready
+  state.pendingKept = name; // loaded once the other task's fine-tuner is ready
   document.querySelector<HTMLInputElement>(`input[name="task"][value="${task}"]`)!.checked = true;
   setTask(task);
 }
 
-const saved = new SavedModels(() => state.task, () => state.modelClasses, showMessage, importKept);
+const saved = new SavedModels(() => state.tuner, () => state.modelClasses, showMessage, loadKept);
 
-function showMessage(kind: 'info' | 'warning' | 'error', text: string) {
+function showMessage(kind: 'info' | 'warning' | 'error', message: string) {
   const p = document.createElement('p');
   p.className = kind;
   p.setAttribute('role', kind === 'error' ? 'alert' : 'status');
-  p.textContent = text;
+  p.textContent = message;
   $('messages').prepend(p);
-}
-
-/** Class names as the engine numbers them for the current data. */
-function classNames(): string[] {
-  return state.task === 'text' ? text.classes() : images.names();
 }
 
 function unfreezeValue(): Unfreeze {
@@ -268,25 +261,51 @@ function unfreezeValue(): Unfreeze {
   return v === 'head' ? 'head' : Number(v);
 }
 
-function options(): TrainOptions {
-  const num = (id: string) => Number($<HTMLInputElement>(id).value);
-  return {
-    unfreeze: unfreezeValue(),
-    epochs: num('epochs'),
-    batchSize: num('batch-size'),
-    headLr: num('head-lr'),
-    backboneLr: num('backbone-lr'),
-    valShare: num('val-share'),
-    seed: num('seed'),
-    patience: num('patience'),
-  };
+/** The training settings of the form. */
+function settings(): TrainSettings {
+  const out: Record<string, number> = {};
+  for (const [id, key] of Object.entries(FIELDS)) {
+    const value = $<HTMLInputElement>(id).value;
+    if (value !== '') out[key] = Number(value);
+  }
+  return { ...out, unfreeze: unfreezeValue(), ...(state.task === 'text' ? { maxLength: host.maxLength() } : {}) };
+}
+
+/** Runs the page's one long call (preparation or training): busy meanwhile, cancellable. */
+async function run(work: (signal: AbortSignal) => Promise<void>) {
+  const abort = new AbortController();
+  state.abort = abort;
+  setBusy(true);
+  try {
+    await work(abort.signal);
+  } catch (err) {
+    if ((err as Error).name !== 'AbortError' && state.tuner) showMessage('error', (err as Error).message);
+  } finally {
+    if (state.abort === abort) { state.abort = null; setBusy(false); }
+  }
+}
+
+async function train() {
+  const tuner = state.tuner;
+  if (!tuner) return;
+  state.epochs = [];
+  drawCharts();
+  await run(async (signal) => {
+    state.training = true;
+    const prepare = state.task === 'image' ? images.prepared(signal) : text.prepare(signal);
+    if (!(await prepare)) return;
+    const result = await tuner.train({ ...settings(), signal });
+    showMessage(result.stopReason === 'diverged' ? 'error' : 'info', result.message);
+    state.modelClasses = trainingClasses();
+    setTrained(true);
+  });
 }
 
 function setBusy(busy: boolean) {
   state.busy = busy;
   if (!busy) {
     state.training = false;
-    if (state.paused) send({ type: 'resume' });
+    if (state.paused) { state.paused = false; state.tuner?.resume(); showPaused(); }
   }
   $<HTMLButtonElement>('cancel-button').disabled = !busy;
   $<HTMLButtonElement>('pause-button').disabled = !busy;
@@ -294,8 +313,14 @@ function setBusy(busy: boolean) {
   if (!busy && state.task === 'image') images.onIdle();
 }
 
+function showPaused() {
+  $('pause-button').textContent = state.paused ? 'Resume' : 'Pause';
+  $('pause-button').setAttribute('aria-pressed', String(state.paused));
+  if (state.paused) $('progress-text').textContent = `Paused. ${$('progress-text').textContent}`;
+}
+
 function updateTrainButton() {
-  const reason = !state.engineReady ? 'The engine is loading…'
+  const reason = !state.tuner ? 'The engine is loading…'
     : state.busy ? 'Working…'
     : state.task === 'text' ? text.readiness()
     : images.readiness();
@@ -303,47 +328,62 @@ function updateTrainButton() {
   $('train-reason').textContent = reason ?? '';
 }
 
+/** Shows the top classes of one input. */
+async function classify(input: Blob | string) {
+  const tuner = state.tuner;
+  if (!tuner) return;
+  try {
+    const top = await tuner.predict(input as never, { topK: 3 }); // an image (Blob) or a text, as the task takes
+    $('predictions').innerHTML = top.map((p) => `<li><strong>${escape(p.label)}</strong> ${(p.score * 100).toFixed(1)}%</li>`).join('');
+  } catch (err) {
+    showMessage('error', (err as Error).message);
+  }
+}
+
 function wire() {
-  images.wire();
+  images.wire(classify);
+  text.wire();
   // Buttons that open a hidden file input (a <label for> cannot take keyboard focus).
   document.querySelectorAll<HTMLButtonElement>('button[data-opens]').forEach((b) =>
     b.addEventListener('click', () => $(b.dataset.opens!).click()));
-  $('train-button').addEventListener('click', () => {
-    state.epochs = [];
-    drawCharts();
-    const start = () => {
-      setBusy(true);
-      state.training = true;
-      if (state.task === 'text') send({ type: 'train-text', options: options(), maxLength: Number($<HTMLInputElement>('max-length').value) });
-      else send({ type: 'train', options: options() });
-    };
-    if (state.task === 'image') images.whenPrepared(start);
-    else start();
-  });
+  $('train-button').addEventListener('click', () => void train());
   $('predict-text-form').addEventListener('submit', (e) => {
     e.preventDefault();
     const value = $<HTMLTextAreaElement>('predict-text').value;
-    if (value.trim()) send({ type: 'predict-text', texts: [value], topK: 3 });
+    if (value.trim()) void classify(value);
   });
-  text.wire();
-  $('export-button').addEventListener('click', () => send({ type: 'export', purpose: 'download' }));
-  $('keep-button').addEventListener('click', () => send({ type: 'export', purpose: 'keep' }));
+  $('export-button').addEventListener('click', async () => {
+    try {
+      download(await state.tuner!.export(), `finetuned-${state.task}.safetensors`);
+    } catch (err) {
+      showMessage('error', (err as Error).message);
+    }
+  });
+  $('keep-button').addEventListener('click', () => void saved.keep());
   saved.wire();
   $<HTMLInputElement>('import-input').addEventListener('change', (e) => {
     const input = e.target as HTMLInputElement;
     const f = input.files?.[0];
-    if (f) send({ type: 'import', file: f });
+    const tuner = state.tuner;
+    if (f && tuner) void importModel(() => tuner.importModel(f));
     input.value = '';
   });
   document.querySelectorAll<HTMLInputElement>('input[name="task"]').forEach((radio) =>
     radio.addEventListener('change', () => { if (radio.checked) setTask(radio.value as Task); }));
-  $('cancel-button').addEventListener('click', () => send({ type: 'cancel' }));
-  $('pause-button').addEventListener('click', () => send({ type: state.paused ? 'resume' : 'pause' }));
-  $('backend').addEventListener('change', () => { setTrained(false); startWorker(); });
+  $('cancel-button').addEventListener('click', () => state.abort?.abort());
+  $('pause-button').addEventListener('click', () => {
+    state.paused = !state.paused;
+    if (state.paused) state.tuner?.pause();
+    else state.tuner?.resume();
+    showPaused();
+  });
+  $('backend').addEventListener('change', () => { setTrained(false); void startTuner(); });
   const params = new URLSearchParams(location.search);
   const backend = params.get('backend');
   if (backend === 'auto' || backend === 'webgpu' || backend === 'cpu') $<HTMLSelectElement>('backend').value = backend;
-  if (params.has('testHooks')) window.addEventListener('finetune:test-panic', () => send({ type: 'test-panic' }));
+  if (params.has('testHooks')) {
+    window.addEventListener('finetune:test-panic', () => (state.tuner as unknown as { testPanic(): void } | null)?.testPanic());
+  }
   const task: Task = params.get('task') === 'text' ? 'text' : 'image';
   document.querySelector<HTMLInputElement>(`input[name="task"][value="${task}"]`)!.checked = true;
   setTask(task);

@@ -1,30 +1,28 @@
-// The page's list of models kept in this browser (the package's IndexedDB store,
-// npm/src/kept-models.ts): keep the current model, load one back (switching task when needed),
-// delete one.
+// The page's list of models kept in this browser (the package's IndexedDB store): keep the
+// current model (`keep`), load one back (switching task when needed), delete one.
 
 import { escape } from './charts';
-import { deleteKept, keepModel, listKept, loadKept } from '../../npm/src/kept-models';
-import type { Task } from '../../npm/src/protocol';
+import { type FineTuner, listKept, type Task } from '../../npm/src/index';
 
 const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
 
 export class SavedModels {
   constructor(
-    private readonly task: () => Task,
+    private readonly tuner: () => FineTuner | null,
     private readonly classes: () => string[],
     private readonly message: (kind: 'info' | 'warning' | 'error', text: string) => void,
-    private readonly importFile: (task: Task, file: Blob) => void,
+    private readonly load: (task: Task, name: string) => void,
   ) {}
 
-  /** Keeps the exported bytes of the current model and refreshes the list. */
-  async keep(bytes: Uint8Array) {
-    const task = this.task();
+  /** Keeps the current model under a name saying what it is, and refreshes the list. */
+  async keep() {
+    const tuner = this.tuner();
+    if (!tuner) return;
     const classes = this.classes();
-    const keptAt = new Date();
-    const name = `${task === 'text' ? 'Text' : 'Image'} model: ${classes.slice(0, 4).join(', ')}${classes.length > 4 ? ', …' : ''} (${keptAt.toLocaleString()})`;
+    const name = `${tuner.task === 'text' ? 'Text' : 'Image'} model: ${classes.slice(0, 4).join(', ')}${classes.length > 4 ? ', …' : ''} (${new Date().toLocaleString()})`;
     try {
-      await keepModel({ name, task, classes, keptAt: keptAt.toISOString(), size: bytes.length, bytes });
-      this.message('info', `Kept "${name}" in this browser (${(bytes.length / 1e6).toFixed(1)} MB).`);
+      const kept = await tuner.keep(name);
+      this.message('info', `Kept "${name}" in this browser (${(kept.size / 1e6).toFixed(1)} MB).`);
     } catch (err) {
       this.message('error', (err as Error).message);
     }
@@ -36,7 +34,7 @@ export class SavedModels {
     try {
       const models = await listKept();
       list.innerHTML = models.length === 0 ? '<li>None yet.</li>' : models.map((m) =>
-        `<li data-name="${escape(m.name)}">${escape(m.name)} <small>(${m.task}, ${m.classes.length} classes, ${(m.size / 1e6).toFixed(1)} MB)</small>
+        `<li data-name="${escape(m.name)}" data-task="${m.task}">${escape(m.name)} <small>(${m.task}, ${m.classes.length} classes, ${(m.size / 1e6).toFixed(1)} MB)</small>
           <button type="button" data-action="load">Load</button> <button type="button" data-action="delete">Delete</button></li>`).join('');
     } catch (err) {
       list.innerHTML = `<li>${escape((err as Error).message)}</li>`;
@@ -45,15 +43,12 @@ export class SavedModels {
 
   private async onClick(e: Event) {
     const button = (e.target as HTMLElement).closest('button');
-    const name = button?.closest('li')?.dataset.name;
-    if (!button || name === undefined) return;
+    const item = button?.closest('li');
+    const name = item?.dataset.name;
+    if (!button || !item || name === undefined) return;
     try {
-      if (button.dataset.action === 'delete') {
-        await deleteKept(name);
-      } else {
-        const model = await loadKept(name);
-        this.importFile(model.task, new Blob([model.bytes as Uint8Array<ArrayBuffer>]));
-      }
+      if (button.dataset.action === 'delete') await this.tuner()?.deleteKept(name);
+      else this.load(item.dataset.task as Task, name);
     } catch (err) {
       this.message('error', (err as Error).message);
     }

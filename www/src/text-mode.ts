@@ -1,10 +1,11 @@
-// The page's text mode: a CSV/TSV/JSONL file goes to the worker (streamed there, never parsed on
-// this thread), the columns come back with a guess for text and label, the user can change them,
-// and the per-class counts and skipped rows are shown.
+// The page's text mode: a CSV/TSV/JSONL file goes to the fine-tuner (`loadTable`: streamed into
+// its worker, never parsed on this thread), the columns come back with a guess for text and label,
+// the user can change them (`chooseColumns`), and the per-class counts and skipped rows are shown.
 
 import { escape } from './charts';
-import { dropZone, readiness } from './files';
-import type { FromWorker, TableSummary, TextDatasetSummary, ToWorker } from '../../npm/src/protocol';
+import { dropZone } from './files';
+import type { ModeHost } from './image-mode';
+import type { TableSummary, TextDatasetSummary } from '../../npm/src/index';
 
 const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
 const SAMPLE_URL = './movie-reviews.csv';
@@ -13,15 +14,11 @@ export class TextMode {
   private file: Blob | null = null;
   private name = '';
   private table: TableSummary | null = null;
-  dataset: TextDatasetSummary | null = null;
+  private dataset: TextDatasetSummary | null = null;
   /** The engine's last refusal of this file or these columns. */
   private error: string | null = null;
 
-  constructor(
-    private readonly send: (m: ToWorker) => void,
-    private readonly changed: () => void,
-    private readonly message: (kind: 'info' | 'warning' | 'error', text: string) => void,
-  ) {}
+  constructor(private readonly host: ModeHost) {}
 
   /** Why training cannot start from the text side, or null. */
   readiness(): string | null {
@@ -30,22 +27,26 @@ export class TextMode {
       if (this.table?.guess.problem) return 'Choose the text and label columns.';
       return this.file ? 'Reading the file…' : 'No texts yet: drop a CSV, TSV or JSON Lines file.';
     }
-    return readiness(new Map(this.dataset.classes.map((c, i) => [c, this.dataset!.counts[i]])));
-  }
-
-  /** The worker refused the file or the columns: Train says why until the user changes them. */
-  failed(message: string) {
-    if (!this.dataset) {
-      this.error = message;
-      this.changed();
-    }
+    return this.dataset.readiness;
   }
 
   classes(): string[] {
     return this.dataset?.classes ?? [];
   }
 
-  load(file: Blob, name: string) {
+  /** Prepares the chosen texts (tokenized, frozen layers cached) for the chosen cut and length;
+   * false when they cannot train. */
+  async prepare(signal: AbortSignal): Promise<boolean> {
+    const tuner = this.host.tuner();
+    if (!tuner) return false;
+    const r = await tuner.prepare({ unfreeze: this.host.unfreeze(), maxLength: this.host.maxLength(), signal });
+    const cut = r.truncated ? `; ${r.truncated} long text(s) cut to the max length` : '';
+    $('data-status').textContent = `${r.counts.reduce((a, b) => a + b, 0)} texts ready (frozen layers cached: ${(r.cacheBytes / 1e6).toFixed(1)} MB, ${(r.ms / 1000).toFixed(1)} s${cut}).`;
+    if (r.readiness) this.host.message('error', r.readiness);
+    return r.readiness === null;
+  }
+
+  async load(file: Blob, name: string) {
     this.file = file;
     this.name = name;
     this.table = null;
@@ -55,31 +56,32 @@ export class TextMode {
     $('class-table').innerHTML = '';
     this.renderSkipped([], 0);
     $('data-status').textContent = `Reading ${name}…`;
-    this.send({ type: 'load-table', file, name });
-    this.changed();
-  }
-
-  /** After a worker restart: read the same file again. */
-  reload() {
-    if (this.file) this.load(this.file, this.name);
-  }
-
-  /** Handles the text messages; false for the others. */
-  onMessage(msg: FromWorker): boolean {
-    switch (msg.type) {
-      case 'table-progress':
-        $<HTMLProgressElement>('progress').value = msg.bytes / Math.max(msg.total, 1);
-        $('data-status').textContent = `Reading ${this.name}: ${(msg.bytes / 1e6).toFixed(1)} of ${(msg.total / 1e6).toFixed(1)} MB, ${msg.rows} rows…`;
-        return true;
-      case 'table':
-        this.onTable(msg.summary, msg.ms);
-        return true;
-      case 'text-dataset':
-        this.onDataset(msg.summary);
-        return true;
-      default:
-        return false;
+    this.host.changed();
+    const tuner = this.host.tuner();
+    if (!tuner) return;
+    const started = performance.now();
+    try {
+      this.onTable(await tuner.loadTable(file, name), performance.now() - started);
+    } catch (err) {
+      this.failed((err as Error).message);
     }
+  }
+
+  /** A fresh fine-tuner (task switch, new backend, crash): read the same file again. */
+  onReady() {
+    if (this.file) void this.load(this.file, this.name);
+  }
+
+  onReading(event: { bytes: number; total: number; rows: number }) {
+    $<HTMLProgressElement>('progress').value = event.bytes / Math.max(event.total, 1);
+    $('data-status').textContent = `Reading ${this.name}: ${(event.bytes / 1e6).toFixed(1)} of ${(event.total / 1e6).toFixed(1)} MB, ${event.rows} rows…`;
+  }
+
+  /** The engine refused the file or the columns: Train says why until the user changes them. */
+  private failed(message: string) {
+    this.host.message('error', message);
+    this.error = message;
+    this.host.changed();
   }
 
   private onTable(t: TableSummary, ms: number) {
@@ -94,20 +96,25 @@ export class TextMode {
     $('columns').hidden = false;
     $('data-status').textContent = `${this.name}: ${t.rows} rows, ${t.columns.length} columns (${t.format.toUpperCase()}), read in ${(ms / 1000).toFixed(1)} s.`;
     this.renderSkipped(t.skipped, t.skippedTotal);
-    if (t.guess.problem) this.message('warning', t.guess.problem);
-    this.choose();
+    if (t.guess.problem) this.host.message('warning', t.guess.problem);
+    void this.choose();
   }
 
-  /** Sends the chosen columns (when both are chosen). */
-  choose() {
+  /** Uses the chosen columns (when both are chosen). */
+  private async choose() {
     const text = $<HTMLSelectElement>('text-column').value;
     const label = $<HTMLSelectElement>('label-column').value;
     this.dataset = null;
     this.error = null;
-    this.changed();
-    if (text === '' || label === '' || !this.table) return;
+    this.host.changed();
+    const tuner = this.host.tuner();
+    if (text === '' || label === '' || !this.table || !tuner) return;
     const limitPerClass = Math.max(0, Math.floor(Number($<HTMLInputElement>('limit-per-class').value) || 0));
-    this.send({ type: 'choose-columns', text: Number(text), label: Number(label), limitPerClass });
+    try {
+      this.onDataset(await tuner.chooseColumns({ text: Number(text), label: Number(label), limitPerClass }));
+    } catch (err) {
+      this.failed((err as Error).message);
+    }
   }
 
   private onDataset(d: TextDatasetSummary) {
@@ -117,7 +124,7 @@ export class TextMode {
     const empty = d.emptyTexts > 0 ? ` ${d.emptyTexts} empty text(s) skipped.` : '';
     $('data-status').textContent = `${d.examples} texts in ${d.classes.length} classes.${empty}`;
     this.renderSkipped(d.skipped, d.skippedTotal);
-    this.changed();
+    this.host.changed();
   }
 
   private renderSkipped(rows: { line: number; reason: string }[], total: number) {
@@ -128,22 +135,22 @@ export class TextMode {
   }
 
   wire() {
-    dropZone($('text-dropzone'), (data) => { if (data.files[0]) this.load(data.files[0], data.files[0].name); });
+    dropZone($('text-dropzone'), (data) => { if (data.files[0]) void this.load(data.files[0], data.files[0].name); });
     $<HTMLInputElement>('text-input').addEventListener('change', (e) => {
       const input = e.target as HTMLInputElement;
       const f = input.files?.[0];
-      if (f) this.load(f, f.name);
+      if (f) void this.load(f, f.name);
       input.value = ''; // picking the same (corrected) file again reads it again
     });
     $('text-sample-button').addEventListener('click', async () => {
       try {
         const response = await fetch(SAMPLE_URL);
         if (!response.ok) throw new Error(`HTTP ${response.status}`);
-        this.load(await response.blob(), 'movie-reviews.csv');
+        await this.load(await response.blob(), 'movie-reviews.csv');
       } catch (err) {
-        this.message('error', `The sample could not load: ${err}`);
+        this.host.message('error', `The sample could not load: ${err}`);
       }
     });
-    for (const id of ['text-column', 'label-column', 'limit-per-class']) $(id).addEventListener('change', () => this.choose());
+    for (const id of ['text-column', 'label-column', 'limit-per-class']) $(id).addEventListener('change', () => void this.choose());
   }
 }

@@ -1,0 +1,114 @@
+// What the worker does for a task, written once: keeps track of what the engine's feature cache
+// holds (which version of the examples, for which preparation), prepares only when that changed,
+// trains, predicts in batches. A task's jobs class (image-jobs.ts, text-jobs.ts) supplies how its
+// examples reach the engine and how its inputs are sent.
+
+import type { Engine } from '../pkg/burn_finetune.js';
+import type { PauseGate } from './pause-gate';
+import type {
+  EngineEvaluation, Example, ExamplesSummary, FromWorker, Prediction, Preparation, Prepared, SentInput, Skipped, TrainOptions,
+} from './protocol';
+
+/** Inputs per engine call when predicting or evaluating. */
+export const BATCH = 32;
+
+/** What a task's jobs get from the worker. */
+export interface JobContext {
+  engine: Engine;
+  post(message: FromWorker): void;
+  /** The wasm memory's size: its peak, since it only grows. */
+  memoryBytes(): number;
+  gate: PauseGate;
+}
+
+/** The outcome of adding the examples to the engine. */
+export interface Filled { skipped: Skipped[]; truncated: number }
+
+export abstract class Jobs {
+  /** Bumped on every change of the examples. */
+  private version = 0;
+  /** The engine's cache holds example version `version` prepared as `key` (null: nothing usable). */
+  private prepared: { version: number; key: string } | null = null;
+
+  constructor(protected readonly ctx: JobContext) {}
+
+  get engine(): Engine {
+    return this.ctx.engine;
+  }
+
+  /** Class names of the examples held, in the engine's numbering. */
+  protected abstract classNames(): string[];
+  /** Examples per class, in the order of `classNames`. */
+  protected abstract counts(): number[];
+  /** Adds every example held to the engine (just reset), posting `caching` progress. */
+  protected abstract fill(signal: AbortSignal, progress: (done: number, total: number) => void): Promise<Filled>;
+  /** Replaces the examples. */
+  abstract setExamples(examples: Example[], classes?: string[]): void;
+  /** Top-k of each input of one batch. */
+  protected abstract predictBatch(inputs: SentInput[], topK: number): Promise<Prediction[][]>;
+  abstract evaluate(inputs: SentInput[], labels: string[]): Promise<EngineEvaluation>;
+
+  /** The examples changed: the cache no longer matches them. */
+  protected changed() {
+    this.version += 1;
+    this.prepared = null;
+  }
+
+  summary(): ExamplesSummary {
+    const classes = this.classNames();
+    const counts = this.counts();
+    return { classes, counts, readiness: this.engine.readinessOf(classes, new Uint32Array(counts)) ?? null };
+  }
+
+  /** Caches the examples for `preparation` unless the cache already holds them so; false when
+   * cancelled. Posts `prepared` when it prepared. */
+  async prepare(given: Preparation, signal: AbortSignal): Promise<boolean> {
+    const preparation = defined(given);
+    const key = JSON.stringify({ ...(this.engine.defaults() as { preparation: Preparation }).preparation, ...preparation });
+    if (this.prepared && this.prepared.version === this.version && this.prepared.key === key) return true;
+    const started = performance.now();
+    const classes = this.classNames();
+    this.prepared = null;
+    this.engine.reset(classes, preparation);
+    const { skipped, truncated } = await this.fill(signal, (done, total) => {
+      const seconds = (performance.now() - started) / 1000;
+      this.ctx.post({ type: 'progress', event: { type: 'caching', done, total, examplesPerSec: done / Math.max(seconds, 1e-3) } });
+    });
+    if (!signal.aborted) this.prepared = { version: this.version, key };
+    const prepared: Prepared = {
+      cancelled: signal.aborted,
+      classes,
+      counts: Array.from(this.engine.classCounts()),
+      skipped,
+      readiness: signal.aborted ? 'Preparation was cancelled: prepare the examples again.' : (this.engine.readiness() ?? null),
+      cacheBytes: this.engine.cacheBytes(),
+      ms: performance.now() - started,
+      wasmMemoryBytes: this.ctx.memoryBytes(),
+      truncated,
+    };
+    this.ctx.post({ type: 'prepared', ...prepared });
+    return !signal.aborted;
+  }
+
+  /** Prepares when needed, then fine-tunes and posts `trained`. */
+  async train(preparation: Preparation, options: TrainOptions, signal: AbortSignal) {
+    if (!(await this.prepare(preparation, signal))) throw new Error('Cancelled while the examples were prepared; nothing was trained.');
+    const readiness = this.engine.readiness();
+    if (readiness) throw new Error(readiness);
+    const post = this.ctx.post;
+    const report = await this.engine.train(defined(options), (event: unknown) => post({ type: 'progress', event: event as never }), signal, this.ctx.gate.between);
+    post({ type: 'trained', report, classes: this.classNames(), wasmMemoryBytes: this.ctx.memoryBytes() });
+  }
+
+  /** Top-k of each input, `BATCH` inputs per engine call. */
+  async predict(inputs: SentInput[], topK: number): Promise<Prediction[][]> {
+    const results: Prediction[][] = [];
+    for (let i = 0; i < inputs.length; i += BATCH) results.push(...await this.predictBatch(inputs.slice(i, i + BATCH), topK));
+    return results;
+  }
+}
+
+/** `value` without its undefined fields (the engine reads a missing field as its default). */
+export function defined<T extends object>(value: T): T {
+  return Object.fromEntries(Object.entries(value ?? {}).filter(([, v]) => v !== undefined)) as T;
+}
