@@ -1,6 +1,6 @@
-// The examples a fine-tuner holds on the caller's thread, with its class list: the order classes
-// were added in (explicitly, or by a first example) is the engine's numbering. Every change bumps
-// `version`, so the worker is sent the set again only when it changed.
+// The examples a fine-tuner holds on the caller's thread, with its class list (added explicitly or
+// by a first example; sorted by name, as the engine numbers them). Every change bumps `version`,
+// so the worker is sent the set again only when it changed.
 
 /** An example with a class name (images and texts alike). */
 export interface Labelled { label: string }
@@ -15,8 +15,9 @@ export class ExampleSet<E extends Labelled> {
     return this.list;
   }
 
+  /** Class names, sorted: the engine's (and the trained model's) class order. */
   classes(): string[] {
-    return [...this.names];
+    return [...this.names].sort();
   }
 
   add(examples: readonly E[]): number {

@@ -27,8 +27,9 @@ export interface Filled { skipped: Skipped[]; truncated: number }
 export abstract class Jobs {
   /** Bumped on every change of the examples. */
   private version = 0;
-  /** The engine's cache holds example version `version` prepared as `key` (null: nothing usable). */
-  private prepared: { version: number; key: string } | null = null;
+  /** The engine's cache holds example version `version` prepared as `key`, with that preparation's
+   * outcome (null: nothing usable). */
+  private prepared: { version: number; key: string; outcome: Prepared } | null = null;
 
   constructor(protected readonly ctx: JobContext) {}
 
@@ -61,11 +62,14 @@ export abstract class Jobs {
   }
 
   /** Caches the examples for `preparation` unless the cache already holds them so; false when
-   * cancelled. Posts `prepared` when it prepared. */
+   * cancelled. Posts `prepared` (the outcome of the preparation that filled the cache). */
   async prepare(given: Preparation, signal: AbortSignal): Promise<boolean> {
     const preparation = defined(given);
     const key = JSON.stringify({ ...(this.engine.defaults() as { preparation: Preparation }).preparation, ...preparation });
-    if (this.prepared && this.prepared.version === this.version && this.prepared.key === key) return true;
+    if (this.prepared && this.prepared.version === this.version && this.prepared.key === key) {
+      this.ctx.post({ type: 'prepared', ...this.prepared.outcome });
+      return true;
+    }
     const started = performance.now();
     const classes = this.classNames();
     this.prepared = null;
@@ -74,7 +78,6 @@ export abstract class Jobs {
       const seconds = (performance.now() - started) / 1000;
       this.ctx.post({ type: 'progress', event: { type: 'caching', done, total, examplesPerSec: done / Math.max(seconds, 1e-3) } });
     });
-    if (!signal.aborted) this.prepared = { version: this.version, key };
     const prepared: Prepared = {
       cancelled: signal.aborted,
       classes,
@@ -86,6 +89,7 @@ export abstract class Jobs {
       wasmMemoryBytes: this.ctx.memoryBytes(),
       truncated,
     };
+    if (!signal.aborted) this.prepared = { version: this.version, key, outcome: prepared };
     this.ctx.post({ type: 'prepared', ...prepared });
     return !signal.aborted;
   }

@@ -125,7 +125,7 @@ export interface FineTuner<T extends Task = Task> {
   addExamples(examples: readonly ExampleOf<T>[]): number;
   /** Examples per class name (classes without examples: 0). */
   countExamples(): Record<string, number>;
-  /** Class names in the order they were added (by `addClass` or a first example). */
+  /** Class names (added by `addClass` or by a first example), sorted: the model's class order. */
   classes(): string[];
   /** Adds a class without examples yet (e.g. to record into); false when it exists. */
   addClass(name: string): boolean;

@@ -71,7 +71,7 @@ struct Args {
     backbone_learning_rate: Option<f64>,
     /// Share of each class kept for validation [default: 0.2].
     #[arg(long, alias = "val-share")]
-    validation_split: Option<f32>,
+    validation_split: Option<f64>,
     /// Seed of the split, the head's initialisation and the shuffling [default: 0].
     #[arg(long)]
     seed: Option<u64>,

@@ -1,14 +1,14 @@
 //! The image task: EfficientNet-Lite0. Inputs are 224×224 images; the cache keeps the trunk's
 //! channels-last output per image in f16.
 
-use burn::tensor::{Device, Gradients, Tensor, TensorData};
+use burn::tensor::{Device, Tensor, TensorData};
 
 use super::{AddReport, Preparation, Task, read_f32};
 use crate::data::{FeatureCache, PixelLayout, preprocess};
 use crate::error::Error;
 use crate::model::efficientnet::{INPUT_SIZE, check_unfreeze};
 use crate::model::{EfficientNetClassifier, EfficientNetClassifierConfig, EfficientNetTrunk, EfficientNetWeights, feature_shape};
-use crate::train::{FeatureSource, TrainableTop, TwoRateOptimizer};
+use crate::train::FeatureSource;
 
 /// `count` 224×224 images, pixel after pixel in `layout`.
 #[derive(Clone, Copy, Debug)]
@@ -66,22 +66,7 @@ impl Task for ImageTask {
     }
 }
 
-impl TrainableTop for EfficientNetClassifier {
-    type Input = Tensor<4>;
-
-    fn forward(&self, input: Tensor<4>) -> Tensor<2> {
-        EfficientNetClassifier::forward(self, input)
-    }
-
-    fn device(&self) -> Device {
-        self.head.weight.device()
-    }
-
-    fn step(mut self, grads: &mut Gradients, optim: &mut TwoRateOptimizer, learning_rate: f64, backbone_learning_rate: f64) -> Self {
-        (self.head, self.upper) = optim.step(grads, self.head, self.upper, learning_rate, backbone_learning_rate);
-        self
-    }
-}
+crate::trainable_top!(EfficientNetClassifier, Tensor<4>);
 
 impl FeatureSource for FeatureCache {
     type Input = Tensor<4>;

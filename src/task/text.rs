@@ -1,14 +1,14 @@
 //! The text task: MiniLM-L6 with its WordPiece tokenizer. Inputs are texts, cut to the
 //! preparation's maximum length; the cache keeps each text's per-token trunk output in f16.
 
-use burn::tensor::{Bool, Device, Gradients, Int, Tensor, TensorData};
+use burn::tensor::{Bool, Device, Int, Tensor, TensorData};
 
 use super::{AddReport, Preparation, Task, read_f32};
 use crate::data::{Encoded, TextTokenizer, TokenCache, check_max_length};
 use crate::error::Error;
 use crate::model::minilm::{HIDDEN, TextBatch, check_unfreeze};
 use crate::model::{MiniLmClassifier, MiniLmClassifierConfig, MiniLmTrunk, MiniLmWeights};
-use crate::train::{FeatureSource, TrainOptions, TrainableTop, TwoRateOptimizer};
+use crate::train::{FeatureSource, TrainOptions};
 
 /// Texts per trunk forward pass (sorted by length first, so padding stays small).
 const TRUNK_BATCH: usize = 32;
@@ -81,22 +81,7 @@ impl Task for TextTask {
     }
 }
 
-impl TrainableTop for MiniLmClassifier {
-    type Input = TextBatch;
-
-    fn forward(&self, input: TextBatch) -> Tensor<2> {
-        MiniLmClassifier::forward(self, input)
-    }
-
-    fn device(&self) -> Device {
-        self.head.weight.device()
-    }
-
-    fn step(mut self, grads: &mut Gradients, optim: &mut TwoRateOptimizer, learning_rate: f64, backbone_learning_rate: f64) -> Self {
-        (self.head, self.upper) = optim.step(grads, self.head, self.upper, learning_rate, backbone_learning_rate);
-        self
-    }
-}
+crate::trainable_top!(MiniLmClassifier, TextBatch);
 
 impl FeatureSource for TokenCache {
     type Input = TextBatch;

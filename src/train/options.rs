@@ -16,15 +16,15 @@ pub struct TrainOptions {
     /// (`backboneLr` is accepted as its former name).
     #[serde(alias = "backboneLr")]
     pub backbone_learning_rate: f64,
-    pub weight_decay: f32,
+    pub weight_decay: f64,
     /// Share of each class held out for validation (`valShare` is accepted as its former name).
     #[serde(alias = "valShare")]
-    pub validation_split: f32,
+    pub validation_split: f64,
     pub seed: u64,
     /// Epochs without validation-loss improvement before stopping early.
     pub patience: usize,
     /// Share of the steps spent warming the learning rate up.
-    pub warmup_share: f32,
+    pub warmup_share: f64,
 }
 
 impl Default for TrainOptions {

@@ -53,3 +53,27 @@ impl TwoRateOptimizer {
         (head, upper)
     }
 }
+
+/// Implements [`TrainableTop`] for a classifier with a `head: Linear` and `upper` layers, whose
+/// `forward` takes `$input`: the head steps at the head's rate, the upper layers at the backbone's.
+#[macro_export]
+macro_rules! trainable_top {
+    ($classifier:ty, $input:ty) => {
+        impl $crate::train::TrainableTop for $classifier {
+            type Input = $input;
+
+            fn forward(&self, input: $input) -> burn::tensor::Tensor<2> {
+                <$classifier>::forward(self, input)
+            }
+
+            fn device(&self) -> burn::tensor::Device {
+                self.head.weight.device()
+            }
+
+            fn step(mut self, grads: &mut burn::tensor::Gradients, optim: &mut $crate::train::TwoRateOptimizer, learning_rate: f64, backbone_learning_rate: f64) -> Self {
+                (self.head, self.upper) = optim.step(grads, self.head, self.upper, learning_rate, backbone_learning_rate);
+                self
+            }
+        }
+    };
+}

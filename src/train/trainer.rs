@@ -50,16 +50,16 @@ pub async fn fine_tune<M: TrainableTop, S: FeatureSource<Input = M::Input>>(
     hooks: &mut impl TrainHooks,
 ) -> Result<Trained<M>, Error> {
     opts.validate().map_err(Error::Options)?;
-    let split = data.split.clone().unwrap_or_else(|| stratified_split(data.labels, opts.validation_split, opts.seed));
+    let split = data.split.clone().unwrap_or_else(|| stratified_split(data.labels, opts.validation_split as f32, opts.seed));
     if split.train.is_empty() || split.val.is_empty() {
         return Err(Error::Data("too few examples to keep a validation set: add at least 2 per class".into()));
     }
     let device = model.device();
     let loss_fn = CrossEntropyLossConfig::new().init(&device);
-    let adamw = FusedAdamW::new(opts.weight_decay);
+    let adamw = FusedAdamW::new(opts.weight_decay as f32);
     let mut optim = TwoRateOptimizer { head: adamw.init(), upper: adamw.init() };
     let steps_per_epoch = split.train.len().div_ceil(opts.batch_size);
-    let schedule = WarmupCosine::new(steps_per_epoch * opts.epochs, opts.warmup_share);
+    let schedule = WarmupCosine::new(steps_per_epoch * opts.epochs, opts.warmup_share as f32);
     let mut rng = StdRng::seed_from_u64(opts.seed.wrapping_add(1));
     let mut guard = DivergenceGuard::new(EXPLODE_FACTOR);
     let mut stopping = EarlyStopping::new(opts.patience);

@@ -4,6 +4,7 @@
 //! `predictImages` / `predictTexts`, …) name a task, and they refuse an engine of another task.
 
 use std::cell::{Cell, RefCell};
+use std::future::Future;
 use std::rc::Rc;
 
 use js_sys::{Function, Promise};
@@ -69,6 +70,18 @@ pub struct Engine {
     backend: BackendChoice,
 }
 
+impl Engine {
+    /// Runs `work` as one asynchronous call on the engine; refused ("busy") while another runs.
+    fn call<Fut: Future<Output = Result<JsValue, JsValue>> + 'static>(&self, work: impl FnOnce(Rc<RefCell<Tuner>>) -> Fut) -> Promise {
+        let busy = self.busy.clone();
+        let work = work(self.tuner.clone());
+        future_to_promise(async move {
+            let _busy = BusyGuard::take(&busy)?;
+            work.await
+        })
+    }
+}
+
 #[wasm_bindgen]
 impl Engine {
     /// Loads `task`'s pretrained weights (`"image"`: EfficientNet-Lite0; `"text"`: MiniLM-L6 and
@@ -119,9 +132,7 @@ impl Engine {
     /// caches their frozen-trunk outputs. `holdout`: use them only for validation.
     #[wasm_bindgen(js_name = addImages)]
     pub fn add_images(&self, rgba: Vec<u8>, labels: Vec<u32>, holdout: bool) -> Promise {
-        let (tuner, busy) = (self.tuner.clone(), self.busy.clone());
-        future_to_promise(async move {
-            let _busy = BusyGuard::take(&busy)?;
+        self.call(|tuner| async move {
             let Tuner::Image(t) = &mut *tuner.borrow_mut() else { return Err(wrong_task("image")) };
             let labels: Vec<usize> = labels.into_iter().map(|l| l as usize).collect();
             let batch = ImageBatch { pixels: &rgba, layout: PixelLayout::Rgba, count: labels.len() };
@@ -137,9 +148,7 @@ impl Engine {
         let end = end.min(d.texts.len());
         let start = start.min(end);
         let (texts, labels) = (d.texts[start..end].to_vec(), d.labels[start..end].to_vec());
-        let (tuner, busy) = (self.tuner.clone(), self.busy.clone());
-        future_to_promise(async move {
-            let _busy = BusyGuard::take(&busy)?;
+        self.call(|tuner| async move {
             let Tuner::Text(t) = &mut *tuner.borrow_mut() else { return Err(wrong_task("text")) };
             to_js(&t.add(&texts, &labels, false).await.map_err(js_err)?)
         })
@@ -188,9 +197,7 @@ impl Engine {
     /// awaited after each step: a promise that stays pending pauses. Resolves to the report; the
     /// best weights are kept for prediction.
     pub fn train(&self, options: JsValue, on_event: Function, signal: Option<AbortSignal>, between_steps: Option<Function>) -> Promise {
-        let (tuner, busy) = (self.tuner.clone(), self.busy.clone());
-        future_to_promise(async move {
-            let _busy = BusyGuard::take(&busy)?;
+        self.call(|tuner| async move {
             let options: serde_json::Value = serde_wasm_bindgen::from_value(options).map_err(js_err)?;
             let mut hooks = JsHooks { on_event, signal, between_steps };
             let report = with_tuner!(&mut *tuner.borrow_mut(), t => {
@@ -204,9 +211,7 @@ impl Engine {
     /// Images: top-`k` `{label, score}` lists for `count` 224×224 RGBA images.
     #[wasm_bindgen(js_name = predictImages)]
     pub fn predict_images(&self, rgba: Vec<u8>, count: usize, top_k: usize) -> Promise {
-        let (tuner, busy) = (self.tuner.clone(), self.busy.clone());
-        future_to_promise(async move {
-            let _busy = BusyGuard::take(&busy)?;
+        self.call(|tuner| async move {
             let Tuner::Image(t) = &*tuner.borrow() else { return Err(wrong_task("image")) };
             to_js(&t.predict(ImageBatch { pixels: &rgba, layout: PixelLayout::Rgba, count }, top_k).await.map_err(js_err)?)
         })
@@ -215,9 +220,7 @@ impl Engine {
     /// Text: top-`k` `{label, score}` lists, one per text.
     #[wasm_bindgen(js_name = predictTexts)]
     pub fn predict_texts(&self, texts: Vec<String>, top_k: usize) -> Promise {
-        let (tuner, busy) = (self.tuner.clone(), self.busy.clone());
-        future_to_promise(async move {
-            let _busy = BusyGuard::take(&busy)?;
+        self.call(|tuner| async move {
             let Tuner::Text(t) = &*tuner.borrow() else { return Err(wrong_task("text")) };
             to_js(&t.predict(&texts, top_k).await.map_err(js_err)?)
         })
@@ -227,9 +230,7 @@ impl Engine {
     /// model on `count` 224×224 RGBA images labelled with its class names.
     #[wasm_bindgen(js_name = evaluateImages)]
     pub fn evaluate_images(&self, rgba: Vec<u8>, labels: Vec<String>) -> Promise {
-        let (tuner, busy) = (self.tuner.clone(), self.busy.clone());
-        future_to_promise(async move {
-            let _busy = BusyGuard::take(&busy)?;
+        self.call(|tuner| async move {
             let Tuner::Image(t) = &*tuner.borrow() else { return Err(wrong_task("image")) };
             let batch = ImageBatch { pixels: &rgba, layout: PixelLayout::Rgba, count: labels.len() };
             to_js(&t.evaluate(batch, &labels).await.map_err(js_err)?)
@@ -239,9 +240,7 @@ impl Engine {
     /// Text: as `evaluateImages`, on texts.
     #[wasm_bindgen(js_name = evaluateTexts)]
     pub fn evaluate_texts(&self, texts: Vec<String>, labels: Vec<String>) -> Promise {
-        let (tuner, busy) = (self.tuner.clone(), self.busy.clone());
-        future_to_promise(async move {
-            let _busy = BusyGuard::take(&busy)?;
+        self.call(|tuner| async move {
             let Tuner::Text(t) = &*tuner.borrow() else { return Err(wrong_task("text")) };
             to_js(&t.evaluate(&texts, &labels).await.map_err(js_err)?)
         })
@@ -251,9 +250,7 @@ impl Engine {
     /// names, preparation. Rejects before any training.
     #[wasm_bindgen(js_name = exportModel)]
     pub fn export_model(&self) -> Promise {
-        let (tuner, busy) = (self.tuner.clone(), self.busy.clone());
-        future_to_promise(async move {
-            let _busy = BusyGuard::take(&busy)?;
+        self.call(|tuner| async move {
             let bytes = with_tuner!(&*tuner.borrow(), t => t.export_model().await).map_err(js_err)?;
             Ok(js_sys::Uint8Array::from(&bytes[..]).into())
         })
