@@ -50,7 +50,6 @@ export class ImageMode {
 
   /** Why Train cannot start, or null. */
   readiness(): string | null {
-    if (this.cards.examples.length === 0 && this.cards.classes().length === 0) return 'No examples yet: drop a folder with one subfolder per class.';
     return this.reason === undefined ? 'Checking the examples…' : this.reason;
   }
 
