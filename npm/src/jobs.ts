@@ -31,7 +31,12 @@ export abstract class Jobs {
    * outcome (null: nothing usable). */
   private prepared: { version: number; key: string; outcome: Prepared } | null = null;
 
-  constructor(protected readonly ctx: JobContext) {}
+  /** The engine's preparation defaults: a preparation is compared with its gaps filled. */
+  private readonly defaultPreparation: Preparation;
+
+  constructor(protected readonly ctx: JobContext) {
+    this.defaultPreparation = (ctx.engine.defaults() as { preparation: Preparation }).preparation;
+  }
 
   get engine(): Engine {
     return this.ctx.engine;
@@ -65,7 +70,7 @@ export abstract class Jobs {
    * cancelled. Posts `prepared` (the outcome of the preparation that filled the cache). */
   async prepare(given: Preparation, signal: AbortSignal): Promise<boolean> {
     const preparation = defined(given);
-    const key = JSON.stringify({ ...(this.engine.defaults() as { preparation: Preparation }).preparation, ...preparation });
+    const key = JSON.stringify({ ...this.defaultPreparation, ...preparation });
     if (this.prepared && this.prepared.version === this.version && this.prepared.key === key) {
       this.ctx.post({ type: 'prepared', ...this.prepared.outcome });
       return true;

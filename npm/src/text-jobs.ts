@@ -57,8 +57,7 @@ export class TextJobs extends Jobs {
     this.changed();
     this.dataset = null;
     const chosen = table.chooseColumns(text, label, limitPerClass) as Omit<TextDatasetSummary, 'readiness'>;
-    this.dataset = { ...chosen, readiness: null };
-    this.dataset.readiness = this.summary().readiness;
+    this.dataset = { ...chosen, readiness: this.engine.readinessOf(chosen.classes, new Uint32Array(chosen.counts)) ?? null };
     this.ctx.post({ type: 'text-dataset', summary: this.dataset });
   }
 
