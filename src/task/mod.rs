@@ -1,13 +1,15 @@
 //! Tasks: one generic [`FineTuner`] (classes, labels, the feature cache, readiness, training, the
 //! trained model with its class names and preparation, export/import) over a [`Task`], which
 //! supplies only its model, its input encoding and its cache: [`ImageTask`] (EfficientNet-Lite0)
-//! and [`TextTask`] (MiniLM-L6). Used as they are by the CLI (`src/bin/finetune.rs`) and wrapped
+//! and [`TextTask`] (MiniLM-L6). Transcription is not a classifier: [`SpeechFineTuner`] (Whisper
+//! tiny.en) is the second shape, with the same trunk/cache/top split. Used as they are by the CLI (`src/bin/finetune.rs`) and wrapped
 //! for JavaScript by `src/web/engine.rs`.
 
 pub mod fine_tuner;
 pub mod image;
 pub mod model_file;
 pub mod preparation;
+pub mod speech;
 pub mod text;
 
 use burn::tensor::{Device, Tensor};
@@ -20,6 +22,7 @@ pub use fine_tuner::FineTuner;
 pub use image::{ImageBatch, ImageTask};
 pub use model_file::ModelInfo;
 pub use preparation::{DEFAULT_MAX_LENGTH, Preparation};
+pub use speech::{Clip, SpeechAddReport, SpeechFineTuner, SpeechTask};
 pub use text::TextTask;
 
 /// The image fine-tuner (EfficientNet-Lite0).

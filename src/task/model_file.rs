@@ -26,10 +26,11 @@ pub const FORMAT: &str = "burn-finetune/1";
 #[serde(rename_all = "camelCase")]
 pub struct ModelInfo {
     pub format: String,
-    /// `efficientnet-lite0` or `all-minilm-l6-v2`.
+    /// `efficientnet-lite0`, `all-minilm-l6-v2` or `whisper-tiny.en`.
     pub base_model: String,
-    /// `image` or `text`.
+    /// `image`, `text` or `speech`.
     pub task: String,
+    /// Empty for speech (a transcriber has no classes).
     pub classes: Vec<String>,
     pub unfreeze: Unfreeze,
     /// Text: the maximum length in tokens it was trained with.
@@ -84,7 +85,7 @@ pub fn read_info(bytes: &[u8]) -> Result<ModelInfo, Error> {
     if info.format != FORMAT {
         return Err(Error::Data(format!("This model file has format '{}'; this version reads '{FORMAT}'.", info.format)));
     }
-    if info.classes.len() < 2 {
+    if info.task != super::speech::NAME && info.classes.len() < 2 {
         return Err(not_ours("fewer than 2 classes"));
     }
     Ok(info)

@@ -52,7 +52,54 @@ pub struct TrainReport {
     pub val_examples: usize,
 }
 
-/// Progress events, in order: `caching`* → (`step`* `epoch`)* → `done` (with `warning` anywhere).
+/// A validation clip's transcript beside the user's.
+#[derive(Clone, Debug, Serialize)]
+pub struct TranscriptSample {
+    pub reference: String,
+    pub transcript: String,
+}
+
+/// Metrics of one completed transcription epoch (speech).
+#[derive(Clone, Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SpeechEpochReport {
+    pub epoch: usize,
+    /// Mean token cross-entropy (teacher forcing).
+    pub train_loss: f32,
+    pub val_loss: f32,
+    /// Word error rate of greedy transcripts of the validation clips.
+    pub val_wer: f32,
+    pub val_word_errors: usize,
+    pub val_words: usize,
+    /// The first validation clips' transcripts.
+    pub samples: Vec<TranscriptSample>,
+    /// The final norm's learning rate at the end of the epoch.
+    pub learning_rate: f64,
+    /// The decoder layers' learning rate at the end of the epoch.
+    pub backbone_learning_rate: f64,
+    pub train_examples_per_sec: f32,
+    pub seconds: f32,
+}
+
+/// The summary of a transcription run. The model left behind has the weights of `best_epoch`
+/// (0: the pretrained ones, when no epoch beat their validation WER).
+#[derive(Clone, Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SpeechReport {
+    pub stop_reason: StopReason,
+    pub best_epoch: usize,
+    pub zero_shot_val_wer: f32,
+    pub zero_shot_val_loss: f32,
+    pub best_val_wer: f32,
+    pub message: String,
+    pub warnings: Vec<String>,
+    pub epochs: Vec<SpeechEpochReport>,
+    pub train_examples: usize,
+    pub val_examples: usize,
+}
+
+/// Progress events, in order: `caching`* → (`step`* `epoch`)* → `done` (with `warning` anywhere);
+/// speech runs send `speechEpoch` and `speechDone` instead of `epoch` and `done`.
 #[derive(Clone, Debug, Serialize)]
 #[serde(tag = "type", rename_all = "camelCase")]
 pub enum TrainEvent {
@@ -63,4 +110,6 @@ pub enum TrainEvent {
     Epoch(EpochReport),
     Warning { message: String },
     Done(TrainReport),
+    SpeechEpoch(SpeechEpochReport),
+    SpeechDone(SpeechReport),
 }

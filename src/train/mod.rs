@@ -9,10 +9,14 @@ pub mod options;
 pub mod schedule;
 pub mod top;
 pub mod trainer;
+pub mod transcription;
+pub mod wer;
 
-pub use events::{EpochReport, StopReason, TrainEvent, TrainReport};
+pub use events::{EpochReport, SpeechEpochReport, SpeechReport, StopReason, TrainEvent, TrainReport, TranscriptSample};
 pub use hooks::{CollectEvents, TrainHooks};
 pub use metrics::{ClassScores, ConfusionMatrix};
 pub use options::TrainOptions;
 pub use top::{FeatureSource, TrainableTop, TwoRateOptimizer};
 pub use trainer::{TrainData, Trained, evaluate, fine_tune};
+pub use transcription::{TrainedTranscriber, TranscriptionData, fine_tune_transcriber};
+pub use wer::WordErrors;

@@ -63,3 +63,21 @@ pub fn params(m: &impl Module) -> Vec<Vec<f32>> {
     m.visit(&mut v);
     v.0
 }
+
+/// Whisper tiny.en, its tokenizer and its suppressed tokens (scripts/setup.sh extracts them).
+pub fn whisper() -> (
+    burn_finetune::model::whisper::WhisperWeights,
+    burn_finetune::data::TranscriptTokenizer,
+    burn_finetune::model::whisper::Suppression,
+) {
+    let dir = repo().join("assets/whisper-tiny-en");
+    let read = |name: &str| {
+        std::fs::read(dir.join(name)).unwrap_or_else(|e| panic!("{}/{name} is missing ({e}): run scripts/setup.sh", dir.display()))
+    };
+    let weights = burn_finetune::model::whisper::WhisperWeights::from_bytes("model.safetensors", &read("model.safetensors"))
+        .expect("Whisper weights load");
+    let tokenizer = burn_finetune::data::TranscriptTokenizer::from_bytes(&read("tokenizer.json")).expect("tokenizer loads");
+    let config = String::from_utf8(read("config.json")).unwrap();
+    let suppression = burn_finetune::model::whisper::Suppression::from_config(&config).expect("config loads");
+    (weights, tokenizer, suppression)
+}

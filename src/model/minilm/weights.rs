@@ -3,7 +3,7 @@
 //! upper layers.
 
 use burn::module::{Module, Param};
-use burn::nn::{Embedding, LayerNorm, LayerNormConfig, Linear};
+use burn::nn::{Embedding, LayerNorm, Linear};
 use burn::tensor::{Bool, Device, Int, Tensor, TensorData};
 
 use super::norm::EPS;
@@ -11,53 +11,8 @@ use super::{DROPOUT, FFN, HEADS, HIDDEN, LAYERS, MAX_POSITIONS, VOCAB};
 use super::{Embeddings, EncoderLayer, SelfAttention, mean_pool};
 use crate::model::dropout::SeededDropout;
 use crate::model::Unfreeze;
+use crate::model::pretrained::{LinearWeights, NormWeights};
 use crate::weights::{WeightError, WeightFile};
-
-/// A dense layer, weight stored as burn wants it: `[in, out]`.
-struct LinearWeights {
-    weight: Vec<f32>,
-    bias: Vec<f32>,
-    shape: [usize; 2],
-}
-
-impl LinearWeights {
-    /// Reads `{name}.weight` (`[out, in]`, PyTorch layout) and `{name}.bias`.
-    fn load(file: &WeightFile, name: &str, d_in: usize, d_out: usize) -> Result<Self, WeightError> {
-        let w = file.tensor(&format!("{name}.weight"), &[d_out, d_in])?;
-        let mut weight = vec![0.0; w.len()];
-        for o in 0..d_out {
-            for i in 0..d_in {
-                weight[i * d_out + o] = w[o * d_in + i];
-            }
-        }
-        Ok(Self { weight, bias: file.tensor(&format!("{name}.bias"), &[d_out])?, shape: [d_in, d_out] })
-    }
-
-    fn init(&self, device: &Device) -> Linear {
-        Linear {
-            weight: Param::from_data(TensorData::new(self.weight.clone(), self.shape), device),
-            bias: Some(Param::from_data(TensorData::new(self.bias.clone(), [self.shape[1]]), device)),
-        }
-    }
-}
-
-struct NormWeights {
-    gamma: Vec<f32>,
-    beta: Vec<f32>,
-}
-
-impl NormWeights {
-    fn load(file: &WeightFile, name: &str) -> Result<Self, WeightError> {
-        Ok(Self { gamma: file.tensor(&format!("{name}.weight"), &[HIDDEN])?, beta: file.tensor(&format!("{name}.bias"), &[HIDDEN])? })
-    }
-
-    fn init(&self, device: &Device) -> LayerNorm {
-        let mut norm = LayerNormConfig::new(HIDDEN).with_epsilon(EPS).init(device);
-        norm.gamma = Param::from_data(TensorData::new(self.gamma.clone(), [HIDDEN]), device);
-        norm.beta = Some(Param::from_data(TensorData::new(self.beta.clone(), [HIDDEN]), device));
-        norm
-    }
-}
 
 /// The dense layers of encoder layer `i`: where each goes in [`EncoderLayer`], the Hugging Face
 /// BERT name after `encoder.layer.{i}.` (`.weight` `[out, in]` + `.bias`), and `[in, out]`.
@@ -86,7 +41,7 @@ impl LayerWeights {
                 .iter()
                 .map(|&(_, name, [d_in, d_out])| LinearWeights::load(file, &format!("{p}.{name}"), d_in, d_out))
                 .collect::<Result<_, _>>()?,
-            norms: LAYER_NORMS.iter().map(|&(_, name)| NormWeights::load(file, &format!("{p}.{name}"))).collect::<Result<_, _>>()?,
+            norms: LAYER_NORMS.iter().map(|&(_, name)| NormWeights::load(file, &format!("{p}.{name}"), HIDDEN)).collect::<Result<_, _>>()?,
         })
     }
 
@@ -98,7 +53,7 @@ impl LayerWeights {
 
     fn norm(&self, place: &str, device: &Device) -> LayerNorm {
         let i = LAYER_NORMS.iter().position(|&(p, _)| p == place).expect("a place of LAYER_NORMS");
-        self.norms[i].init(device)
+        self.norms[i].init(EPS, device)
     }
 
     /// The layer on `device`; `dropout` is used only where it trains.
@@ -140,7 +95,7 @@ impl MiniLmWeights {
             word: file.tensor("embeddings.word_embeddings.weight", &[VOCAB, HIDDEN])?,
             position: file.tensor("embeddings.position_embeddings.weight", &[MAX_POSITIONS, HIDDEN])?,
             token_type: types[..HIDDEN].to_vec(),
-            embedding_norm: NormWeights::load(&file, "embeddings.LayerNorm")?,
+            embedding_norm: NormWeights::load(&file, "embeddings.LayerNorm", HIDDEN)?,
             layers: (0..LAYERS).map(|i| LayerWeights::load(&file, i)).collect::<Result<_, _>>()?,
         })
     }
@@ -151,7 +106,7 @@ impl MiniLmWeights {
             word: table(&self.word, VOCAB),
             position: table(&self.position, MAX_POSITIONS),
             token_type: Param::from_data(TensorData::new(self.token_type.clone(), [HIDDEN]), device),
-            norm: self.embedding_norm.init(device),
+            norm: self.embedding_norm.init(EPS, device),
         }
     }
 

@@ -1,0 +1,175 @@
+//! `bench_speech`: the fixed speech benchmark, natively. The Asterisk prompts
+//! (assets/asterisk/manifest.csv: 8 kHz telephone prompts, one speaker), split 80/20 by name with
+//! seed 0; the 80 % fine-tunes the top decoder layers of Whisper tiny.en (its own seeded
+//! validation split picks the epoch), the 20 % is held out. Prints zero-shot and fine-tuned WER on
+//! the held-out part, encoder caching and training speed, first step and peak memory as one
+//! Markdown table row per configuration.
+//!
+//! ```text
+//! cargo run --release --bin bench_speech -- [--epochs 5] [--unfreeze 2] [--limit N] [--json]
+//! ```
+
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
+use std::path::{Path, PathBuf};
+
+use burn::tensor::Device;
+use burn_finetune::Error;
+use burn_finetune::data::{TableFormat, TranscriptTokenizer, read_table, stratified_split};
+use burn_finetune::model::Unfreeze;
+use burn_finetune::model::whisper::{Suppression, WhisperWeights};
+use burn_finetune::native::audio_file::read_audio;
+use burn_finetune::native::bench::{Timing, peak_memory_mb, unfreeze_list};
+use burn_finetune::task::{Clip, Preparation, SpeechFineTuner, SpeechTask};
+use burn_finetune::train::{TrainOptions, WordErrors};
+use clap::Parser;
+use serde::Serialize;
+use web_time::Instant;
+
+#[derive(Parser, Debug)]
+struct Args {
+    #[arg(long, default_value = "assets/asterisk")]
+    data: PathBuf,
+    #[arg(long, default_value = "assets/whisper-tiny-en")]
+    model: PathBuf,
+    #[arg(long, default_value_t = 5)]
+    epochs: usize,
+    #[arg(long, default_value_t = 16)]
+    batch_size: usize,
+    #[arg(long)]
+    learning_rate: Option<f64>,
+    #[arg(long)]
+    backbone_learning_rate: Option<f64>,
+    /// Decoder layers to train (comma-separated configurations).
+    #[arg(long, default_value = "2")]
+    unfreeze: String,
+    /// Use only the first N prompts (by name) — for quick runs.
+    #[arg(long)]
+    limit: Option<usize>,
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Serialize, Default)]
+struct Row {
+    unfreeze: String,
+    train_clips: usize,
+    test_clips: usize,
+    skipped: usize,
+    zero_shot_test_wer: f32,
+    fine_tuned_test_wer: f32,
+    zero_shot_val_wer: f32,
+    best_val_wer: f32,
+    best_epoch: usize,
+    caching_clips_per_s: f32,
+    train_clips_per_s: f32,
+    time_to_first_step_s: f32,
+    transcribe_clips_per_s: f32,
+    peak_memory_mb: f32,
+    cache_mb: f32,
+}
+
+fn read(path: PathBuf) -> Result<Vec<u8>, Error> {
+    std::fs::read(&path).map_err(|e| Error::Data(format!("{}: {e} (run scripts/setup.sh)", path.display())))
+}
+
+fn task(model: &Path) -> Result<SpeechTask, Error> {
+    let weights = WhisperWeights::from_bytes("model.safetensors", &read(model.join("model.safetensors"))?)?;
+    let tokenizer = TranscriptTokenizer::from_bytes(&read(model.join("tokenizer.json"))?).map_err(Error::Data)?;
+    let config = String::from_utf8_lossy(&read(model.join("config.json"))?).to_string();
+    Ok(SpeechTask::new(weights, tokenizer, Suppression::from_config(&config).map_err(Error::Data)?))
+}
+
+/// (16 kHz audio, transcript) of every prompt of the manifest, sorted by name.
+fn prompts(dir: &Path, limit: Option<usize>) -> Result<Vec<(String, Vec<f32>, String)>, Error> {
+    let table = read_table(&read(dir.join("manifest.csv"))?, TableFormat::Csv).map_err(Error::Data)?;
+    let mut rows: Vec<(String, String)> = table.rows.iter().filter_map(|r| Some((r.fields.first()?.clone()?, r.fields.get(1)?.clone()?))).collect();
+    rows.sort();
+    rows.truncate(limit.unwrap_or(usize::MAX));
+    rows.into_iter()
+        .map(|(file, text)| Ok((file.clone(), read_audio(&dir.join(&file)).map_err(|e| Error::Data(format!("{file}: {e}")))?, text)))
+        .collect()
+}
+
+/// WER of the held-out prompts `test` and clips transcribed per second.
+async fn test_wer(tuner: &SpeechFineTuner, prompts: &[(String, Vec<f32>, String)], test: &[usize], fine_tuned: bool) -> Result<(f32, f32), Error> {
+    let mut errors = WordErrors::default();
+    let started = Instant::now();
+    for &i in test {
+        let text = tuner.transcribe(&prompts[i].1, fine_tuned, |_, _| {}).await?;
+        errors.add(&prompts[i].2, &text);
+    }
+    Ok((errors.rate(), test.len() as f32 / started.elapsed().as_secs_f32()))
+}
+
+async fn run(args: &Args, prompts: &[(String, Vec<f32>, String)], unfreeze: Unfreeze) -> Result<Row, Error> {
+    let mut tuner = SpeechFineTuner::new(task(&args.model)?, Device::flex());
+    tuner.reset(Preparation { unfreeze, ..Preparation::default() })?;
+    let split = stratified_split(&vec![0; prompts.len()], 0.2, 0);
+    let (train, test) = (&split.train, &split.val);
+    let clips: Vec<Clip> = train.iter().map(|&i| Clip { audio: &prompts[i].1, text: &prompts[i].2 }).collect();
+
+    let caching = Instant::now();
+    let added = tuner.add(&clips, false).await?;
+    let caching_clips_per_s = added.added as f32 / caching.elapsed().as_secs_f32();
+    for s in &added.skipped {
+        eprintln!("  skipped {}: {}", prompts[train[s.index]].0, s.reason);
+    }
+
+    let (zero_shot_test_wer, transcribe_clips_per_s) = test_wer(&tuner, prompts, test, false).await?;
+    eprintln!("  zero-shot test WER {:.1}%", zero_shot_test_wer * 100.0);
+
+    let defaults = TrainOptions { epochs: args.epochs, batch_size: args.batch_size, ..burn_finetune::task::speech::train_defaults() };
+    let opts = TrainOptions {
+        learning_rate: args.learning_rate.unwrap_or(defaults.learning_rate),
+        backbone_learning_rate: args.backbone_learning_rate.unwrap_or(defaults.backbone_learning_rate),
+        ..defaults
+    };
+    let mut timing = Timing::start();
+    let report = tuner.train(&opts, &mut timing).await?;
+    eprintln!("  {}", report.message);
+    let (fine_tuned_test_wer, _) = test_wer(&tuner, prompts, test, true).await?;
+    Ok(Row {
+        unfreeze: unfreeze.to_string(),
+        train_clips: added.added,
+        test_clips: test.len(),
+        skipped: added.skipped.len(),
+        zero_shot_test_wer,
+        fine_tuned_test_wer,
+        zero_shot_val_wer: report.zero_shot_val_wer,
+        best_val_wer: report.best_val_wer,
+        best_epoch: report.best_epoch,
+        caching_clips_per_s,
+        train_clips_per_s: timing.mean_throughput(),
+        time_to_first_step_s: timing.first_step.unwrap_or(f32::NAN),
+        transcribe_clips_per_s,
+        peak_memory_mb: peak_memory_mb(),
+        cache_mb: tuner.cache_bytes() as f32 / 1e6,
+    })
+}
+
+fn main() -> Result<(), Error> {
+    burn_finetune::native::keep_freed_memory();
+    let args = Args::parse();
+    let prompts = prompts(&args.data, args.limit)?;
+    eprintln!("{} prompts", prompts.len());
+    if !args.json {
+        println!("| decoder layers | train / test clips | zero-shot test WER | fine-tuned test WER | val WER (epoch) | caching clips/s | training clips/s | first step | transcribe clips/s | peak memory |");
+        println!("|---|---|---|---|---|---|---|---|---|---|");
+    }
+    for unfreeze in unfreeze_list(&args.unfreeze)? {
+        let row = futures_lite::future::block_on(run(&args, &prompts, unfreeze))?;
+        if args.json {
+            println!("{}", serde_json::to_string(&row).map_err(|e| Error::Data(e.to_string()))?);
+        } else {
+            println!(
+                "| {} | {} / {} | {:.1}% | {:.1}% | {:.1}% → {:.1}% ({}) | {:.2} | {:.1} | {:.1} s | {:.2} | {:.0} MB |",
+                row.unfreeze, row.train_clips, row.test_clips, row.zero_shot_test_wer * 100.0, row.fine_tuned_test_wer * 100.0,
+                row.zero_shot_val_wer * 100.0, row.best_val_wer * 100.0, row.best_epoch, row.caching_clips_per_s, row.train_clips_per_s,
+                row.time_to_first_step_s, row.transcribe_clips_per_s, row.peak_memory_mb
+            );
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,85 @@
+//! The trainable top for transcription: the upper decoder layers (backbone learning rate) and the
+//! final LayerNorm (the "head": it feeds the logits directly), over the frozen token embedding,
+//! which is also the output projection.
+
+use burn::module::Module;
+use burn::nn::LayerNorm;
+use burn::tensor::{Bool, Device, Gradients, Int, Tensor};
+
+use super::{DECODER_LAYERS, DROPOUT, DecoderLayer, TokenEmbedding, VOCAB, WhisperWeights, normalize};
+use crate::train::{TrainableTop, TwoRateOptimizer};
+
+/// A batch of cached trunk outputs with the teacher-forced targets, padded to its longest
+/// transcript.
+#[derive(Clone, Debug)]
+pub struct TranscriptBatch {
+    /// Encoder output, `[batch, positions, d]`.
+    pub audio: Tensor<3>,
+    /// The frozen decoder part's output on the decoder input tokens, `[batch, len, d]`.
+    pub hidden: Tensor<3>,
+    /// The next token at each position, `[batch · len]`.
+    pub targets: Tensor<1, Int>,
+    /// `[batch · len]`, `true` where the position's prediction counts (transcript tokens and the
+    /// end of text; not the prompt, not padding).
+    pub counted: Tensor<1, Bool>,
+}
+
+#[derive(Module, Debug)]
+pub struct WhisperTop {
+    /// Pretrained decoder layers above the cut (lower learning rate).
+    pub upper: Vec<DecoderLayer>,
+    /// The decoder's final LayerNorm (the head's learning rate).
+    pub norm: LayerNorm,
+    /// Frozen (no gradients): embeds nothing here, projects to the vocabulary.
+    pub embedding: TokenEmbedding,
+}
+
+#[derive(Clone, Copy, Debug)]
+pub struct WhisperTopConfig {
+    /// Decoder layers that train, from the top (1 to 4).
+    pub layers: usize,
+}
+
+impl WhisperTopConfig {
+    /// The pretrained upper layers and norm; build it on an autodiff device to train.
+    pub fn init(&self, weights: &WhisperWeights, device: &Device) -> WhisperTop {
+        WhisperTop {
+            upper: weights.decoder_layers(DECODER_LAYERS - self.layers..DECODER_LAYERS, DROPOUT, device),
+            norm: weights.decoder_norm(device),
+            embedding: weights.embedding(device),
+        }
+    }
+}
+
+impl WhisperTop {
+    /// # Shapes
+    /// - input: audio `[batch, positions, d]`, hidden `[batch, len, d]`
+    /// - output: `[batch · len, vocab]` logits
+    pub fn forward(&self, input: TranscriptBatch) -> Tensor<2> {
+        let mut x = input.hidden;
+        for layer in &self.upper {
+            x = layer.forward(x, input.audio.clone());
+        }
+        let [batch, len, d] = x.dims();
+        let logits = self.embedding.logits(normalize(&self.norm, x).reshape([batch * len, d]));
+        debug_assert_eq!(logits.dims()[1], VOCAB);
+        logits
+    }
+}
+
+impl TrainableTop for WhisperTop {
+    type Input = TranscriptBatch;
+
+    fn forward(&self, input: TranscriptBatch) -> Tensor<2> {
+        WhisperTop::forward(self, input)
+    }
+
+    fn device(&self) -> Device {
+        self.norm.gamma.device()
+    }
+
+    fn step(mut self, grads: &mut Gradients, optim: &mut TwoRateOptimizer, learning_rate: f64, backbone_learning_rate: f64) -> Self {
+        (self.norm, self.upper) = optim.step(grads, self.norm, self.upper, learning_rate, backbone_learning_rate);
+        self
+    }
+}

@@ -1,0 +1,370 @@
+//! The speech task: adapting Whisper tiny.en's transcripts to the user's recordings. Not a
+//! classifier, so not a [`super::Task`]: its examples are (clip, transcript) pairs, its top is
+//! decoder layers trained by teacher forcing ([`crate::train::fine_tune_transcriber`]), and its
+//! output is text. The rest follows the other tasks: a frozen trunk run once per clip (the encoder
+//! and the decoder layers below the cut), cached; validation-only examples or a seeded split;
+//! export of the trained layers only.
+
+use burn::module::Module;
+use burn::tensor::{Device, Int, Tensor, TensorData};
+use serde::Serialize;
+
+use super::model_file::{FORMAT, ModelInfo, check_base_model, export_model, load_params, read_info};
+use super::{Preparation, read_f32};
+use crate::data::mel::{LogMel, SAMPLE_RATE, WINDOW_SAMPLES};
+use crate::data::{SpeechCache, Split, TranscriptTokenizer, stratified_split};
+use crate::error::Error;
+use crate::model::Unfreeze;
+use crate::model::whisper::{
+    AudioEncoder, D, DECODER_LAYERS, DecoderLayer, FRAMES, GreedyDecoder, MAX_TRANSCRIPT_TOKENS, MELS, Suppression, TokenEmbedding,
+    WhisperTop, WhisperTopConfig, WhisperWeights, check_unfreeze, tokens,
+};
+use crate::train::{SpeechReport, TrainHooks, TrainOptions, TranscriptionData, fine_tune_transcriber};
+
+pub const NAME: &str = "speech";
+pub const BASE_MODEL: &str = "whisper-tiny.en";
+/// Clips encoded per encoder call (an encoder pass holds ~60 MB of activations per clip).
+const ENCODE_BATCH: usize = 4;
+/// Below this peak level (−80 dBFS) a clip counts as silent.
+const SILENCE: f32 = 1e-4;
+
+/// Whisper tiny.en with its tokenizer, suppressed tokens and mel filterbank.
+pub struct SpeechTask {
+    pub weights: WhisperWeights,
+    pub tokenizer: TranscriptTokenizer,
+    pub suppression: Suppression,
+    pub mel: LogMel,
+}
+
+impl SpeechTask {
+    pub fn new(weights: WhisperWeights, tokenizer: TranscriptTokenizer, suppression: Suppression) -> Self {
+        let mel = LogMel::new(&weights.mel_filters);
+        Self { weights, tokenizer, suppression, mel }
+    }
+}
+
+/// One training example: 16 kHz mono audio (at most 30 s) and what is said in it.
+#[derive(Clone, Copy, Debug)]
+pub struct Clip<'a> {
+    pub audio: &'a [f32],
+    pub text: &'a str,
+}
+
+/// A clip that was not added, and why.
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct SkippedClip {
+    /// Its position in the call's clips.
+    pub index: usize,
+    pub reason: String,
+}
+
+/// What adding clips did.
+#[derive(Clone, Debug, Default, Serialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct SpeechAddReport {
+    pub added: usize,
+    pub skipped: Vec<SkippedClip>,
+    /// Transcript tokens of the added clips.
+    pub tokens: usize,
+    pub seconds: f32,
+}
+
+/// Why `audio` cannot be a training clip, if it cannot.
+pub fn check_audio(audio: &[f32]) -> Result<(), String> {
+    if audio.is_empty() {
+        return Err("it has no audio samples".into());
+    }
+    if audio.len() > WINDOW_SAMPLES {
+        return Err(format!(
+            "it is {:.1} s long; Whisper hears 30 s at a time: cut it, or give the recording with its subtitles",
+            audio.len() as f32 / SAMPLE_RATE as f32
+        ));
+    }
+    if audio.iter().any(|v| !v.is_finite()) {
+        return Err("its samples are not numbers".into());
+    }
+    if audio.iter().all(|v| v.abs() < SILENCE) {
+        return Err("it is silent".into());
+    }
+    Ok(())
+}
+
+/// The fine-tuned layers, with the cut they were trained at.
+struct Trained {
+    top: WhisperTop,
+    layers: usize,
+}
+
+pub struct SpeechFineTuner {
+    task: SpeechTask,
+    device: Device,
+    /// Decoder layers that train (the cut).
+    layers: usize,
+    encoder: AudioEncoder,
+    embedding: TokenEmbedding,
+    /// The frozen decoder layers below the cut.
+    lower: Vec<DecoderLayer>,
+    cache: SpeechCache,
+    references: Vec<String>,
+    holdout: Vec<bool>,
+    trained: Option<Trained>,
+}
+
+/// The decoder layers a preparation trains (`unfreeze`: 1 to 4; "head" has nothing to train here).
+fn layers_of(prep: &Preparation) -> Result<usize, String> {
+    check_unfreeze(prep.unfreeze)?;
+    match prep.unfreeze {
+        Unfreeze::Head => Err(format!("transcription trains decoder layers: unfreeze 1 to {DECODER_LAYERS} of them (2 is the default)")),
+        Unfreeze::Blocks(k) => Ok(k),
+    }
+}
+
+impl SpeechFineTuner {
+    /// `device` is a plain (non-autodiff) device; training uses its autodiff twin. Trains the top
+    /// 2 decoder layers until [`Self::reset`] says otherwise.
+    pub fn new(task: SpeechTask, device: Device) -> Self {
+        let layers = 2;
+        Self {
+            encoder: task.weights.encoder(&device),
+            embedding: task.weights.embedding(&device),
+            lower: task.weights.decoder_layers(0..DECODER_LAYERS - layers, 0.0, &device),
+            task,
+            device,
+            layers,
+            cache: SpeechCache::default(),
+            references: Vec::new(),
+            holdout: Vec::new(),
+            trained: None,
+        }
+    }
+
+    /// Starts a new set of clips, prepared for the cut `prep.unfreeze`. A trained model is kept.
+    pub fn reset(&mut self, prep: Preparation) -> Result<(), Error> {
+        let layers = layers_of(&prep).map_err(Error::Options)?;
+        if layers != self.layers {
+            self.lower = self.task.weights.decoder_layers(0..DECODER_LAYERS - layers, 0.0, &self.device);
+            self.layers = layers;
+        }
+        self.cache = SpeechCache::default();
+        self.references.clear();
+        self.holdout.clear();
+        Ok(())
+    }
+
+    pub fn task(&self) -> &SpeechTask {
+        &self.task
+    }
+
+    pub fn clips(&self) -> usize {
+        self.references.len()
+    }
+
+    pub fn cache_bytes(&self) -> usize {
+        use crate::train::FeatureSource;
+        self.cache.bytes()
+    }
+
+    /// Checks each clip, runs the frozen encoder and lower decoder layers on the good ones and
+    /// caches their outputs. Bad clips (no audio, silent, over 30 s, no transcript, too many
+    /// tokens) are skipped and listed; the others are kept. `holdout`: validation-only clips.
+    pub async fn add(&mut self, clips: &[Clip<'_>], holdout: bool) -> Result<SpeechAddReport, Error> {
+        let mut report = SpeechAddReport::default();
+        let mut good = Vec::new();
+        for (index, clip) in clips.iter().enumerate() {
+            let checked = check_audio(clip.audio).and_then(|()| {
+                if clip.text.trim().is_empty() {
+                    Err("it has no transcript".to_string())
+                } else {
+                    self.task.tokenizer.encode(clip.text)
+                }
+            });
+            match checked {
+                Ok(ids) => good.push((clip, ids)),
+                Err(reason) => report.skipped.push(SkippedClip { index, reason }),
+            }
+        }
+        for chunk in good.chunks(ENCODE_BATCH) {
+            let audio: Vec<&[f32]> = chunk.iter().map(|(c, _)| c.audio).collect();
+            let encoded = self.encode(&audio);
+            let ids: Vec<&[u32]> = chunk.iter().map(|(_, ids)| ids.as_slice()).collect();
+            let hidden = self.lower_hidden(&ids, encoded.clone());
+            let audio_values = read_f32(encoded).await?;
+            let hidden_values = read_f32(hidden).await?;
+            let len = hidden_values.len() / chunk.len() / D;
+            for (b, (clip, ids)) in chunk.iter().enumerate() {
+                let per = audio_values.len() / chunk.len();
+                let rows = (ids.len() + tokens::PROMPT.len()) * D;
+                let h = hidden_values[b * len * D..b * len * D + rows].to_vec();
+                self.cache.push(&audio_values[b * per..(b + 1) * per], h, ids.clone());
+                self.references.push(clip.text.trim().to_string());
+                self.holdout.push(holdout);
+                report.added += 1;
+                report.tokens += ids.len();
+                report.seconds += clip.audio.len() as f32 / SAMPLE_RATE as f32;
+            }
+        }
+        Ok(report)
+    }
+
+    /// The encoder output of each clip's first 30 s.
+    ///
+    /// # Shapes
+    /// - output: `[clips, positions, d]`
+    fn encode(&self, clips: &[&[f32]]) -> Tensor<3> {
+        let mels: Vec<f32> = clips.iter().flat_map(|a| self.task.mel.compute(a)).collect();
+        self.encoder.forward(Tensor::from_data(TensorData::new(mels, [clips.len(), MELS, FRAMES]), &self.device))
+    }
+
+    /// The frozen decoder part (embedding + lower layers) on each clip's decoder input (prompt +
+    /// transcript), padded to the longest.
+    ///
+    /// # Shapes
+    /// - audio: `[clips, positions, d]`
+    /// - output: `[clips, longest input, d]`
+    fn lower_hidden(&self, transcripts: &[&[u32]], audio: Tensor<3>) -> Tensor<3> {
+        let len = transcripts.iter().map(|t| t.len()).max().unwrap_or(0) + tokens::PROMPT.len();
+        let ids: Vec<i64> = transcripts
+            .iter()
+            .flat_map(|t| {
+                let mut row: Vec<i64> = tokens::PROMPT.iter().chain(t.iter()).map(|&x| x as i64).collect();
+                row.resize(len, tokens::END_OF_TEXT as i64);
+                row
+            })
+            .collect();
+        let ids = Tensor::<2, Int>::from_data(TensorData::new(ids, [transcripts.len(), len]), &self.device);
+        let mut x = self.embedding.embed(ids, 0);
+        for layer in &self.lower {
+            x = layer.forward(x, audio.clone());
+        }
+        x
+    }
+
+    /// Why training cannot start yet, if it cannot.
+    pub fn readiness(&self) -> Result<(), String> {
+        readiness(self.references.len(), self.holdout.iter().filter(|&&h| h).count())
+    }
+
+    /// Fine-tunes the top decoder layers on the cached clips. On error the previous model is kept.
+    pub async fn train(&mut self, opts: &TrainOptions, hooks: &mut impl TrainHooks) -> Result<SpeechReport, Error> {
+        self.readiness().map_err(Error::Data)?;
+        let autodiff = self.device.clone().autodiff();
+        autodiff.seed(opts.seed);
+        crate::ops::dropout::reseed(opts.seed);
+        let top = WhisperTopConfig { layers: self.layers }.init(&self.task.weights, &autodiff);
+        let split = if self.holdout.contains(&true) {
+            Split { train: (0..self.holdout.len()).filter(|&i| !self.holdout[i]).collect(), val: (0..self.holdout.len()).filter(|&i| self.holdout[i]).collect() }
+        } else {
+            stratified_split(&vec![0; self.references.len()], opts.validation_split as f32, opts.seed)
+        };
+        let data = TranscriptionData {
+            cache: &self.cache,
+            references: &self.references,
+            split,
+            lower: &self.lower,
+            suppression: &self.task.suppression,
+            tokenizer: &self.task.tokenizer,
+            device: self.device.clone(),
+        };
+        let trained = fine_tune_transcriber(top, data, opts, hooks).await?;
+        self.trained = Some(Trained { top: trained.model, layers: self.layers });
+        Ok(trained.report)
+    }
+
+    /// Whether a fine-tuned model exists (trained or imported).
+    pub fn is_trained(&self) -> bool {
+        self.trained.is_some()
+    }
+
+    /// The transcript of a recording of any length (16 kHz mono), in consecutive 30-s windows;
+    /// `fine_tuned`: with the fine-tuned layers (else the pretrained model). `on_window(done,
+    /// total)` after each window.
+    pub async fn transcribe(&self, audio: &[f32], fine_tuned: bool, mut on_window: impl FnMut(usize, usize)) -> Result<String, Error> {
+        if audio.is_empty() {
+            return Err(Error::Data("the recording has no audio samples".into()));
+        }
+        let pretrained;
+        let (top, layers) = match (&self.trained, fine_tuned) {
+            (Some(t), true) => (&t.top, t.layers),
+            (None, true) => return Err(Error::NotTrained),
+            (_, false) => {
+                pretrained = WhisperTopConfig { layers: self.layers }.init(&self.task.weights, &self.device).no_grad();
+                (&pretrained, self.layers)
+            }
+        };
+        let rebuilt;
+        let lower = if layers == self.layers {
+            &self.lower
+        } else {
+            rebuilt = self.task.weights.decoder_layers(0..DECODER_LAYERS - layers, 0.0, &self.device);
+            &rebuilt
+        };
+        let decoder = GreedyDecoder { embedding: &self.embedding, layers: lower.iter().chain(&top.upper).collect(), norm: &top.norm, suppression: &self.task.suppression };
+        let windows: Vec<&[f32]> = audio.chunks(WINDOW_SAMPLES).collect();
+        let mut text = Vec::new();
+        for (i, window) in windows.iter().enumerate() {
+            if window.iter().all(|v| v.abs() < SILENCE) {
+                on_window(i + 1, windows.len());
+                continue;
+            }
+            let ids = decoder.transcribe(self.encode(&[window]), MAX_TRANSCRIPT_TOKENS).await?;
+            text.push(self.task.tokenizer.decode(&ids[0]).map_err(Error::Data)?);
+            on_window(i + 1, windows.len());
+        }
+        Ok(text.join(" ").trim().to_string())
+    }
+
+    /// The last fine-tuned model as one file: the trained decoder layers and final norm.
+    pub async fn export_model(&self) -> Result<Vec<u8>, Error> {
+        let trained = self.trained.as_ref().ok_or(Error::NotTrained)?;
+        export_model(&TrainedLayers { upper: trained.top.upper.clone(), norm: trained.top.norm.clone() }, &model_info(trained.layers)).await
+    }
+
+    /// Loads a file made by [`Self::export_model`]; other files are refused with the reason and the
+    /// current model is kept.
+    pub fn import_model(&mut self, bytes: &[u8]) -> Result<ModelInfo, Error> {
+        let info = read_info(bytes)?;
+        check_base_model(&info, BASE_MODEL, NAME)?;
+        let layers = layers_of(&Preparation { unfreeze: info.unfreeze, ..Preparation::default() }).map_err(Error::Data)?;
+        let mut top = WhisperTopConfig { layers }.init(&self.task.weights, &self.device);
+        let loaded = load_params(TrainedLayers { upper: top.upper, norm: top.norm }, bytes)?;
+        (top.upper, top.norm) = (loaded.upper, loaded.norm);
+        self.trained = Some(Trained { top: top.no_grad(), layers });
+        Ok(info)
+    }
+}
+
+/// What an exported speech model stores: the trained decoder layers and the final norm (the
+/// embedding is the pretrained one).
+#[derive(Module, Debug)]
+struct TrainedLayers {
+    upper: Vec<DecoderLayer>,
+    norm: burn::nn::LayerNorm,
+}
+
+fn model_info(layers: usize) -> ModelInfo {
+    ModelInfo {
+        format: FORMAT.into(),
+        base_model: BASE_MODEL.into(),
+        task: NAME.into(),
+        classes: Vec::new(),
+        unfreeze: Unfreeze::Blocks(layers),
+        max_length: None,
+        preprocessing: "16 kHz mono, 30-s windows, 80-bin log-mel (Whisper)".into(),
+    }
+}
+
+/// Why `clips` clips (`holdout` of them validation-only) cannot train yet, if they cannot.
+pub fn readiness(clips: usize, holdout: usize) -> Result<(), String> {
+    match clips {
+        0 => Err("Add recordings with their transcripts first.".into()),
+        n if n < 4 => Err(format!("{n} clip(s) so far: add at least 4 (some are kept aside to measure the word error rate).")),
+        n if holdout > 0 && holdout == n => Err("Every clip is marked for validation: add some to train on.".into()),
+        _ => Ok(()),
+    }
+}
+
+/// The speech task's training defaults: the decoder layers are pretrained (a low rate), a few
+/// epochs suffice on a few hundred clips.
+pub fn train_defaults() -> TrainOptions {
+    TrainOptions { epochs: 5, batch_size: 16, learning_rate: 1e-4, backbone_learning_rate: 1e-4, ..TrainOptions::default() }
+}
