@@ -7,7 +7,7 @@
 //! [`data`] (preprocessing, tokenizer, split, feature caches) → [`train`] (the async loop and its
 //! guard rails) → [`task`] (one generic [`task::FineTuner`] over each [`task::Task`]:
 //! [`ImageFineTuner`], [`TextFineTuner`]; model files) → `web` (`src/web/`, the only wasm-bindgen module) /
-//! `native` and `src/bin/finetune.rs` (the CLI). [`backend`] chooses WebGPU or the CPU.
+//! `native` and `src/bin/finetune/` (the CLI). [`backend`] chooses WebGPU or the CPU.
 
 pub mod backend;
 pub mod data;

@@ -4,6 +4,7 @@
 pub mod audio_file;
 pub mod bench;
 pub mod folder;
+pub mod speech_data;
 pub mod text_file;
 
 use burn::tensor::Device;

@@ -2,7 +2,7 @@
 //! trained model with its class names and preparation, export/import) over a [`Task`], which
 //! supplies only its model, its input encoding and its cache: [`ImageTask`] (EfficientNet-Lite0)
 //! and [`TextTask`] (MiniLM-L6). Transcription is not a classifier: [`SpeechFineTuner`] (Whisper
-//! tiny.en) is the second shape, with the same trunk/cache/top split. Used as they are by the CLI (`src/bin/finetune.rs`) and wrapped
+//! tiny.en) is the second shape, with the same trunk/cache/top split. Used as they are by the CLI (`src/bin/finetune/`) and wrapped
 //! for JavaScript by `src/web/engine.rs`.
 
 pub mod fine_tuner;

@@ -1,10 +1,15 @@
-//! `finetune`: fine-tune EfficientNet-Lite0 on a folder of images (one subfolder per class), or
-//! MiniLM-L6 on a CSV/TSV/JSON Lines file of texts and labels, natively.
+//! `finetune`: fine-tune EfficientNet-Lite0 on a folder of images (one subfolder per class),
+//! MiniLM-L6 on a CSV/TSV/JSON Lines file of texts and labels, or Whisper tiny.en on recordings
+//! with their transcripts, natively; transcribe with a fine-tuned Whisper.
 //!
 //! ```text
 //! finetune --data photos/ [--val-data held-out/] [--unfreeze head|K] [--epochs N] [--json]
 //! finetune --text reviews.csv [--text-column text] [--label-column label] [--max-length 128]
+//! finetune --speech clips/|manifest.csv|recording.mp3 [--subtitles recording.vtt] [--val-data …] [--export m.safetensors]
+//! finetune --transcribe recording.wav [--model m.safetensors]
 //! ```
+
+mod speech_cli;
 
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
@@ -27,7 +32,7 @@ use web_time::Instant;
 #[derive(Parser, Debug)]
 #[command(about = "Fine-tune EfficientNet-Lite0 on a folder-per-class image set, or MiniLM-L6 on a text file \
 (head + upper layers)")]
-#[command(group = clap::ArgGroup::new("input").required(true).args(["data", "text"]))]
+#[command(group = clap::ArgGroup::new("input").required(true).args(["data", "text", "speech", "transcribe"]))]
 struct Args {
     /// Folder with one subfolder of images per class.
     #[arg(long)]
@@ -35,6 +40,22 @@ struct Args {
     /// CSV, TSV or JSON Lines file of texts and labels (with a header line for CSV/TSV).
     #[arg(long)]
     text: Option<PathBuf>,
+    /// Speech: a folder of clips with transcripts beside them (x.wav + x.txt), a CSV/TSV/JSON
+    /// Lines manifest (file, text), or one recording with --subtitles.
+    #[arg(long)]
+    speech: Option<PathBuf>,
+    /// WebVTT or SRT subtitles of the --speech recording (or of the --val-data recording).
+    #[arg(long)]
+    subtitles: Option<PathBuf>,
+    /// Transcribe this recording (any length) with Whisper tiny.en, fine-tuned by --model.
+    #[arg(long)]
+    transcribe: Option<PathBuf>,
+    /// A fine-tuned speech model exported by --export (for --transcribe).
+    #[arg(long)]
+    model: Option<PathBuf>,
+    /// Whisper tiny.en folder (model.safetensors, tokenizer.json, config.json; scripts/setup.sh).
+    #[arg(long, default_value = "assets/whisper-tiny-en")]
+    speech_model: PathBuf,
     /// Text column (default: guessed from the header, e.g. "text", "sentence", "review").
     #[arg(long)]
     text_column: Option<String>,
@@ -47,14 +68,15 @@ struct Args {
     /// MiniLM-L6 folder with model.safetensors and tokenizer.json (made by scripts/setup.sh).
     #[arg(long, default_value = "assets/minilm-l6")]
     text_model: PathBuf,
-    /// Optional separate validation folder (same class subfolders); default: a stratified split.
+    /// Optional separate validation folder (same class subfolders; speech: clips in any of the
+    /// --speech shapes); default: a seeded split.
     #[arg(long)]
     val_data: Option<PathBuf>,
     /// EfficientNet-Lite0 weights (made by scripts/setup.sh).
     #[arg(long, default_value = "assets/efficientnet-lite0.safetensors")]
     weights: PathBuf,
-    /// "head", or the number of top MBConv blocks (images, with `_conv_head`) or encoder layers
-    /// (text) to unfreeze with the head [default: 2].
+    /// "head", or the number of top MBConv blocks (images, with `_conv_head`), encoder layers
+    /// (text) or decoder layers (speech) to unfreeze with the head [default: 2].
     #[arg(long)]
     unfreeze: Option<Unfreeze>,
     /// Most epochs (early stopping may end sooner) [default: 10 for images, 3 for text].
@@ -98,6 +120,12 @@ struct Printer {
     json: bool,
 }
 
+impl Printer {
+    fn new(json: bool) -> Self {
+        Self { json }
+    }
+}
+
 impl TrainHooks for Printer {
     fn on_event(&mut self, event: &TrainEvent) {
         if self.json {
@@ -112,6 +140,11 @@ impl TrainHooks for Printer {
                 e.epoch, e.train_loss, e.train_accuracy * 100.0, e.val_loss, e.val_accuracy * 100.0,
                 e.val_macro_f1, e.train_examples_per_sec, e.seconds
             ),
+            TrainEvent::SpeechEpoch(e) => println!(
+                "{:>5} {:>10.4} {:>9.4} {:>8.1}% {:>9.1} {:>7.1}",
+                e.epoch, e.train_loss, e.val_loss, e.val_wer * 100.0, e.train_examples_per_sec, e.seconds
+            ),
+            TrainEvent::SpeechDone(r) => println!("{}", r.message),
             TrainEvent::Warning { message } => println!("warning: {message}"),
             TrainEvent::Done(r) => println!("{}", r.message),
             _ => {}
@@ -197,10 +230,16 @@ fn device(args: &Args) -> Result<burn::tensor::Device, Error> {
 }
 
 async fn run(args: &Args) -> Result<(), Error> {
+    if let Some(speech) = &args.speech {
+        return speech_cli::run_speech(args, speech).await;
+    }
+    if let Some(recording) = &args.transcribe {
+        return speech_cli::run_transcribe(args, recording).await;
+    }
     match (&args.data, &args.text) {
         (Some(data), _) => run_images(args, data).await,
         (_, Some(text)) => run_text(args, text).await,
-        _ => unreachable!("clap requires --data or --text"),
+        _ => unreachable!("clap requires --data, --text, --speech or --transcribe"),
     }
 }
 

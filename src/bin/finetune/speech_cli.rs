@@ -1,0 +1,107 @@
+//! `finetune --speech` and `finetune --transcribe`: Whisper tiny.en on the user's recordings.
+
+use std::path::Path;
+
+use burn_finetune::Error;
+use burn_finetune::data::TranscriptTokenizer;
+use burn_finetune::model::whisper::{Suppression, WhisperWeights};
+use burn_finetune::native::audio_file::read_audio;
+use burn_finetune::native::speech_data::{SpeechSet, read_speech};
+use burn_finetune::task::speech::train_defaults;
+use burn_finetune::task::{Clip, Preparation, SpeechFineTuner, SpeechTask};
+use burn_finetune::train::TrainOptions;
+use web_time::Instant;
+
+use super::{Args, Printer, device, read, skipped, write_model};
+
+fn speech_task(args: &Args) -> Result<SpeechTask, Error> {
+    let dir = &args.speech_model;
+    let weights = WhisperWeights::from_bytes("model.safetensors", &read(&dir.join("model.safetensors"))?)?;
+    let tokenizer = TranscriptTokenizer::from_bytes(&read(&dir.join("tokenizer.json"))?).map_err(Error::Data)?;
+    let config = String::from_utf8_lossy(&read(&dir.join("config.json"))?).to_string();
+    Ok(SpeechTask::new(weights, tokenizer, Suppression::from_config(&config).map_err(Error::Data)?))
+}
+
+fn options(args: &Args) -> Result<TrainOptions, Error> {
+    let d = train_defaults();
+    let opts = TrainOptions {
+        epochs: args.epochs.unwrap_or(d.epochs),
+        batch_size: args.batch_size.unwrap_or(d.batch_size),
+        learning_rate: args.learning_rate.unwrap_or(d.learning_rate),
+        backbone_learning_rate: args.backbone_learning_rate.unwrap_or(d.backbone_learning_rate),
+        validation_split: args.validation_split.unwrap_or(d.validation_split),
+        seed: args.seed.unwrap_or(d.seed),
+        patience: args.patience.unwrap_or(d.patience),
+        ..d
+    };
+    opts.validate().map_err(Error::Options)?;
+    Ok(opts)
+}
+
+/// Adds `set`'s clips, listing the skipped ones (reading and checking); returns the number added.
+async fn add(args: &Args, tuner: &mut SpeechFineTuner, set: &SpeechSet, holdout: bool) -> Result<usize, Error> {
+    for (what, why) in &set.skipped {
+        skipped(args, what, why);
+    }
+    let clips: Vec<Clip> = set.clips.iter().map(|c| Clip { audio: &c.audio, text: &c.text }).collect();
+    let report = tuner.add(&clips, holdout).await?;
+    for s in &report.skipped {
+        skipped(args, &set.clips[s.index].name, &s.reason);
+    }
+    Ok(report.added)
+}
+
+pub async fn run_speech(args: &Args, path: &Path) -> Result<(), Error> {
+    let opts = options(args)?;
+    let prep = Preparation { unfreeze: args.unfreeze.unwrap_or(Preparation::default().unfreeze), ..Preparation::default() };
+    let train = read_speech(path, args.subtitles.as_deref())?;
+    let val = match &args.val_data {
+        Some(v) => Some(read_speech(v, None)?),
+        None => None,
+    };
+    let mut tuner = SpeechFineTuner::new(speech_task(args)?, device(args)?);
+    tuner.reset(prep)?;
+    let started = Instant::now();
+    let mut added = add(args, &mut tuner, &train, false).await?;
+    if let Some(val) = &val {
+        added += add(args, &mut tuner, val, true).await?;
+    }
+    tuner.readiness().map_err(Error::Data)?;
+    let secs = started.elapsed().as_secs_f32();
+    if args.json {
+        println!("{}", serde_json::json!({"type": "prepared", "examples": added, "seconds": secs}));
+    } else {
+        println!("{added} clips prepared in {secs:.1} s ({:.2}/s)", added as f32 / secs.max(1e-6));
+        println!("training: {}", prep.unfreeze.describe("decoder layers"));
+        println!("{:>5} {:>10} {:>9} {:>9} {:>9} {:>7}", "epoch", "train_loss", "val_loss", "val_wer", "clips/s", "sec");
+    }
+    tuner.train(&opts, &mut Printer::new(args.json)).await?;
+    if let Some(path) = &args.export {
+        write_model(path, tuner.export_model().await?)?;
+    }
+    Ok(())
+}
+
+pub async fn run_transcribe(args: &Args, path: &Path) -> Result<(), Error> {
+    let audio = read_audio(path).map_err(|e| Error::Data(format!("'{}': {e}", path.display())))?;
+    let mut tuner = SpeechFineTuner::new(speech_task(args)?, device(args)?);
+    if let Some(model) = &args.model {
+        tuner.import_model(&read(model)?)?;
+    }
+    let json = args.json;
+    let text = tuner
+        .transcribe(&audio, args.model.is_some(), |done, total| {
+            if json {
+                println!("{}", serde_json::json!({"type": "progress", "done": done, "total": total}));
+            } else if total > 1 {
+                eprintln!("window {done}/{total}");
+            }
+        })
+        .await?;
+    if json {
+        println!("{}", serde_json::json!({"type": "transcript", "text": text}));
+    } else {
+        println!("{text}");
+    }
+    Ok(())
+}
