@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Builds the demo page into build/web and the npm package into npm/dist: the wasm engine
 # (cargo → wasm-bindgen into npm/pkg), the TypeScript page and the engine's worker (type-checked,
-# bundled by esbuild), the weights (EfficientNet-Lite0, MiniLM-L6 + tokenizer) and the sample data
-# sets (Fashion-MNIST images, movie-review CSV).
+# bundled by esbuild), the weights (EfficientNet-Lite0, MiniLM-L6 + tokenizer, Whisper tiny.en +
+# tokenizer + config) and the sample data sets (Fashion-MNIST images, movie-review CSV, the
+# Asterisk speech prompts).
 # Usage: scripts/build-web.sh   (output: build/web, or $DIST; the package: scripts/build-npm.sh)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -41,5 +42,8 @@ rm -rf "$OUT/sample" && cp -r assets/sample "$OUT/sample"
 mkdir -p "$OUT/minilm-l6"
 cp assets/minilm-l6/model.safetensors assets/minilm-l6/tokenizer.json "$OUT/minilm-l6/"
 cp assets/movie-reviews.csv "$OUT/"
+mkdir -p "$OUT/whisper-tiny-en"
+cp assets/whisper-tiny-en/model.safetensors assets/whisper-tiny-en/tokenizer.json assets/whisper-tiny-en/config.json "$OUT/whisper-tiny-en/"
+rm -rf "$OUT/asterisk" && cp -r assets/asterisk "$OUT/asterisk"
 echo "== built $OUT/ ($(du -sh "$OUT" | cut -f1))"
 bash scripts/build-npm.sh

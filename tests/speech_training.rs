@@ -19,9 +19,11 @@ fn tuner() -> SpeechFineTuner {
     SpeechFineTuner::new(SpeechTask::new(weights, tokenizer, suppression), Device::flex())
 }
 
-/// The first `n` prompts of the Asterisk manifest (sorted by name), at 16 kHz.
-fn prompts(n: usize) -> SpeechSet {
+/// The first `n` prompts of the Asterisk manifest (sorted by name) whose path contains `part`,
+/// at 16 kHz.
+fn prompts(part: &str, n: usize) -> SpeechSet {
     let mut set = read_speech(&common::repo().join("assets/asterisk/manifest.csv"), None).expect("run scripts/setup.sh");
+    set.clips.retain(|c| c.name.contains(part));
     set.clips.sort_by(|a, b| a.name.cmp(&b.name));
     set.clips.truncate(n);
     set
@@ -33,7 +35,9 @@ fn clips(set: &SpeechSet) -> Vec<Clip<'_>> {
 
 #[test]
 fn fine_tuning_lowers_the_validation_word_error_rate() {
-    let set = prompts(60);
+    // Numbers, times and dates read out one by one ("digits/"): the prompts' transcripts spell
+    // them out ("fourteen", "A.M."), which the pretrained model writes as figures ("14", "AM").
+    let set = prompts("/digits/", 60);
     let mut tuner = tuner();
     tuner.reset(Preparation { unfreeze: Unfreeze::Blocks(2), ..Preparation::default() }).unwrap();
     let added = block_on(tuner.add(&clips(&set), false)).unwrap();
@@ -62,7 +66,7 @@ fn fine_tuning_lowers_the_validation_word_error_rate() {
 
 #[test]
 fn cancel_keeps_the_pretrained_model_and_a_huge_rate_rolls_back() {
-    let set = prompts(12);
+    let set = prompts("", 12);
     let mut tuner = tuner();
     block_on(tuner.add(&clips(&set), false)).unwrap();
     let mut events = CollectEvents { cancel_after_steps: Some(1), ..Default::default() };
@@ -79,7 +83,7 @@ fn cancel_keeps_the_pretrained_model_and_a_huge_rate_rolls_back() {
 
 #[test]
 fn bad_clips_are_listed_and_the_good_ones_kept() {
-    let set = prompts(4);
+    let set = prompts("", 4);
     let good = &set.clips[0];
     let silent = vec![0.0f32; 16_000];
     let long = vec![0.1f32; 31 * 16_000];
@@ -114,7 +118,7 @@ fn bad_clips_are_listed_and_the_good_ones_kept() {
 
 #[test]
 fn a_long_recording_is_transcribed_in_thirty_second_windows() {
-    let set = prompts(40);
+    let set = prompts("", 40);
     // Prompts back to back with half a second of silence: about 70 s.
     let mut recording = Vec::new();
     let mut said = Vec::new();

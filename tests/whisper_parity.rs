@@ -118,3 +118,25 @@ fn transcripts_round_trip_through_the_tokenizer() {
     let e = tokenizer.encode(&long).unwrap_err();
     assert!(e.contains("445") && e.contains("split"), "{e}");
 }
+
+/// Where the encoder's time goes on a batch of 4 windows (run with `--ignored --nocapture`).
+#[test]
+#[ignore]
+fn encoder_time_by_part() {
+    let (weights, _, _) = common::whisper();
+    let device = Device::flex();
+    let encoder = weights.encoder(&device);
+    let mel = Tensor::<3>::random([4, MELS, FRAMES], burn::tensor::Distribution::Normal(0.0, 1.0), &device);
+    let time = |what: &str, f: &dyn Fn() -> Tensor<3>| {
+        let _ = f().into_data();
+        let started = std::time::Instant::now();
+        let _ = f().into_data();
+        eprintln!("{what}: {:.0} ms", started.elapsed().as_secs_f64() * 1e3);
+    };
+    time("conv1", &|| encoder.conv1.forward(mel.clone()));
+    let x1 = burn_finetune::ops::gelu(encoder.conv1.forward(mel.clone()));
+    time("conv2", &|| encoder.conv2.forward(x1.clone()));
+    let x = burn_finetune::ops::gelu(encoder.conv2.forward(x1.clone())).swap_dims(1, 2);
+    time("one layer", &|| encoder.layers[0].forward(x.clone()));
+    time("whole encoder", &|| encoder.forward(mel.clone()));
+}

@@ -1,6 +1,7 @@
 // The package's API: `createFineTuner` starts the engine's worker (owned by the package), loads the
-// pretrained weights from the host's URL, and returns a `FineTuner` whose methods are requests to
-// that worker (worker-client.ts), answered one at a time. The examples stay on the caller's thread
+// pretrained weights from the host's URL, and returns a `FineTuner` (a classifier) or a
+// `SpeechFineTuner` (speech-tuner.ts) whose methods are requests to that worker
+// (worker-client.ts), answered one at a time. The examples stay on the caller's thread
 // (example-set.ts) and are sent when they changed. Nothing leaves the browser: the worker fetches
 // only the weights (and the tokenizer) it is given. The public types are in types.ts.
 
@@ -9,17 +10,19 @@ import { ExampleSet } from './example-set';
 import { sendableImage } from './images';
 import { deleteKept, keepModel, type KeptSummary, listKept, loadKept } from './kept-models';
 import type {
-  BackendChoice, Defaults, Example, ExamplesSummary, ModelInfo, Prediction, Prepared, SentInput, TableSummary, Task, TextDatasetSummary, ToWorker, TrainReport,
+  BackendChoice, ClassifierTask, Defaults, Example, ExamplesSummary, ModelInfo, Prediction, Prepared, SentInput, TableSummary, Task, TextDatasetSummary, ToWorker,
+  TrainReport,
 } from './protocol';
+import { WorkerSpeechFineTuner } from './speech-tuner';
 import type {
-  ExampleOf, FineTuner, FineTunerOptions, ImageExample, InputOf, PrepareSettings, TextExample, TrainResult, TrainSettings,
+  ExampleOf, FineTuner, FineTunerFor, FineTunerOptions, ImageExample, InputOf, PrepareSettings, TextExample, TrainResult, TrainSettings,
 } from './types';
 import { WorkerClient } from './worker-client';
 
 /** Starts a fine-tuner: a worker with the engine and the pretrained weights loaded. */
-export async function createFineTuner<T extends Task>(options: FineTunerOptions<T>): Promise<FineTuner<T>> {
-  if (options.task !== 'image' && options.task !== 'text') {
-    throw new TypeError(`task must be 'image' or 'text', not ${JSON.stringify(options.task)}`);
+export async function createFineTuner<T extends Task>(options: FineTunerOptions<T>): Promise<FineTunerFor<T>> {
+  if (options.task !== 'image' && options.task !== 'text' && options.task !== 'speech') {
+    throw new TypeError(`task must be 'image', 'text' or 'speech', not ${JSON.stringify(options.task)}`);
   }
   if (!options.modelUrl) throw new TypeError('modelUrl is required: the URL of the pretrained weights');
   const page = globalThis.location?.href;
@@ -30,10 +33,13 @@ export async function createFineTuner<T extends Task>(options: FineTunerOptions<
   const worker = options.workerUrl || moved
     ? new Worker(new URL(options.workerUrl ?? moved!, page), { type: 'module' })
     : new Worker(new URL('./worker.js', import.meta.url), { type: 'module' });
-  const tuner = new WorkerFineTuner<T>(options.task, new WorkerClient(worker, options.onProgress));
+  const client = new WorkerClient(worker, options.onProgress);
+  const tuner = options.task === 'speech' ? new WorkerSpeechFineTuner(client) : new WorkerFineTuner(options.task as ClassifierTask, client);
+  const beside = (given: string | URL | undefined, name: string) => new URL(given ?? name, given ? page : modelUrl).href;
   const init: ToWorker = {
     type: 'init', task: options.task, backend: options.backend ?? 'auto', weightsUrl: modelUrl, cache: options.cache ?? true,
-    ...(options.task === 'text' ? { tokenizerUrl: new URL(options.tokenizerUrl ?? 'tokenizer.json', options.tokenizerUrl ? page : modelUrl).href } : {}),
+    ...(options.task !== 'image' ? { tokenizerUrl: beside(options.tokenizerUrl, 'tokenizer.json') } : {}),
+    ...(options.task === 'speech' ? { configUrl: beside(options.configUrl, 'config.json') } : {}),
     ...(options.threads === undefined ? {} : { threads: options.threads }),
     ...(options.assetBase === undefined ? {} : { assetBase: new URL(options.assetBase, page).href }),
   };
@@ -43,7 +49,7 @@ export async function createFineTuner<T extends Task>(options: FineTunerOptions<
     tuner.dispose();
     throw err;
   }
-  return tuner;
+  return tuner as unknown as FineTunerFor<T>;
 }
 
 /** Where worker.js is when a dev server moved this module away from it, else null. Vite's dev
@@ -60,7 +66,7 @@ const PACKAGE = 'burn-finetune';
 const abortError = (what = 'Training') => new DOMException(`${what} was cancelled before it finished.`, 'AbortError');
 const noModel = () => new Error('There is no fine-tuned model yet: train or import one first.');
 
-class WorkerFineTuner<T extends Task> implements FineTuner<T> {
+class WorkerFineTuner<T extends ClassifierTask> implements FineTuner<T> {
   backend: BackendChoice = { kind: 'cpu', reason: 'not loaded yet', threads: 1 };
   adapter = 'none';
   defaults!: Defaults;
@@ -177,7 +183,7 @@ class WorkerFineTuner<T extends Task> implements FineTuner<T> {
       try {
         await this.cancellable(signal, () => this.client.request({ type: 'train', preparation: { unfreeze, maxLength }, options }, (m) => {
           if (m.type === 'prepared') prepared = m;
-          if (m.type === 'trained') { report = m.report; classes = m.classes; wasmMemoryBytes = m.wasmMemoryBytes; }
+          if (m.type === 'trained') { report = m.report as TrainReport; classes = m.classes; wasmMemoryBytes = m.wasmMemoryBytes; }
         }));
       } catch (err) {
         if (signal?.aborted && !report) throw abortError();

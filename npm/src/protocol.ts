@@ -5,7 +5,10 @@
 import type { SentImage } from './images';
 
 export type BackendPreference = 'auto' | 'webgpu' | 'cpu';
-export type Task = 'image' | 'text';
+/** The classifiers' tasks. */
+export type ClassifierTask = 'image' | 'text';
+/** `'speech'`: transcription (Whisper tiny.en), not a classifier. */
+export type Task = ClassifierTask | 'speech';
 export type Unfreeze = 'head' | number;
 
 /** How examples are prepared: what the frozen layers compute once per example and cache
@@ -37,7 +40,7 @@ export interface Defaults { preparation: Required<Preparation>; training: Requir
  * pretrained weights or the tokenizer (every 4 MB). `total`: null when the server does not say;
  * `fromCache`: the bytes come from the copy kept in this browser (unchanged on the server, or the
  * server unreachable), not from the network. */
-export interface LoadingEvent { type: 'loading'; file: 'engine' | 'weights' | 'tokenizer'; loaded: number; total: number | null; fromCache: boolean }
+export interface LoadingEvent { type: 'loading'; file: 'engine' | 'weights' | 'tokenizer' | 'config'; loaded: number; total: number | null; fromCache: boolean }
 
 export interface ConfusionMatrix { classes: number; counts: number[] }
 
@@ -74,13 +77,53 @@ export interface TrainReport {
   valExamples: number;
 }
 
+/** A validation clip's transcript beside the user's. */
+export interface TranscriptSample { reference: string; transcript: string }
+
+/** Speech: one epoch's metrics (Rust `SpeechEpochReport`). */
+export interface SpeechEpochReport {
+  epoch: number;
+  /** Mean token cross-entropy (teacher forcing). */
+  trainLoss: number;
+  valLoss: number;
+  /** Word error rate of greedy transcripts of the validation clips (0–1). */
+  valWer: number;
+  valWordErrors: number;
+  valWords: number;
+  /** The first validation clips' transcripts. */
+  samples: TranscriptSample[];
+  /** The final norm's learning rate at the end of the epoch. */
+  learningRate: number;
+  /** The decoder layers' learning rate at the end of the epoch. */
+  backboneLearningRate: number;
+  trainExamplesPerSec: number;
+  seconds: number;
+}
+
+/** Speech: a run's summary (Rust `SpeechReport`). `bestEpoch` 0: no epoch beat the pretrained
+ * model's validation WER, so its weights were kept. */
+export interface SpeechReport {
+  stopReason: 'completed' | 'earlyStopped' | 'cancelled' | 'diverged';
+  bestEpoch: number;
+  zeroShotValWer: number;
+  zeroShotValLoss: number;
+  bestValWer: number;
+  message: string;
+  warnings: string[];
+  epochs: SpeechEpochReport[];
+  trainExamples: number;
+  valExamples: number;
+}
+
 /** Progress events of the Rust engine (`TrainEvent`), plus the worker's own preparation phase. */
 export type TrainEvent =
   | { type: 'caching'; done: number; total: number; examplesPerSec: number }
   | { type: 'step'; epoch: number; step: number; stepsPerEpoch: number; loss: number; examplesPerSec: number }
   | ({ type: 'epoch' } & EpochReport)
   | { type: 'warning'; message: string }
-  | ({ type: 'done' } & TrainReport);
+  | ({ type: 'done' } & TrainReport)
+  | ({ type: 'speechEpoch' } & SpeechEpochReport)
+  | ({ type: 'speechDone' } & SpeechReport);
 
 export interface Prediction { label: string; score: number }
 
@@ -149,16 +192,26 @@ export interface Skipped { name: string; reason: string }
  * cross-origin isolated pages, else 1; WebGPU: 1). */
 export interface BackendChoice { kind: 'webgpu' | 'cpu'; reason: string; threads: number }
 
-/** An input as handed to the worker: an image, or a text. */
-export type SentInput = SentImage | string;
-/** One example as handed to the worker: the input, a name for messages, its class name, and
- * whether it is a fixed validation example (once any is, they replace the random split). */
-export interface Example { input: SentInput; name: string; label: string; holdout?: boolean }
+/** Audio as handed to the worker: 16 kHz mono samples (the package decodes and resamples). */
+export interface SentAudio { samples: Float32Array }
+/** An input as handed to the worker: an image, a text, or audio. */
+export type SentInput = SentImage | string | SentAudio;
+/** One example as handed to the worker: the input, a name for messages, its class name (speech:
+ * empty) or transcript (speech), and whether it is a fixed validation example (once any is, they
+ * replace the random split). */
+export interface Example { input: SentInput; name: string; label: string; text?: string; holdout?: boolean }
+
+/** A recording's subtitles cut into segments of at most 30 s (Rust `subtitles::segments`). */
+export interface SubtitleSegments {
+  segments: { start: number; end: number; text: string }[];
+  skipped: { line: number; reason: string }[];
+}
 
 export type ToWorker =
   /** `cache`: keep the files loaded in the browser's cache (default true); `assetBase`: where the
-   * engine's .wasm files are (default: beside worker.js); `tokenizerUrl`: text only. */
-  | { type: 'init'; task: Task; backend: BackendPreference; weightsUrl: string; tokenizerUrl?: string; threads?: number; cache?: boolean; assetBase?: string }
+   * engine's .wasm files are (default: beside worker.js); `tokenizerUrl`: text and speech;
+   * `configUrl`: speech (Whisper's config.json: the tokens decoding never picks). */
+  | { type: 'init'; task: Task; backend: BackendPreference; weightsUrl: string; tokenizerUrl?: string; configUrl?: string; threads?: number; cache?: boolean; assetBase?: string }
   /** The examples, replacing those held (answered by `examples`); `classes`: class names in the
    * engine's order, empty classes included (the examples' other labels follow). */
   | { type: 'examples'; examples: Example[]; classes?: string[] }
@@ -179,6 +232,11 @@ export type ToWorker =
   | { type: 'resume' }
   | { type: 'predict'; inputs: SentInput[]; topK: number }
   | { type: 'evaluate'; inputs: SentInput[]; labels: string[] }
+  /** Speech: the transcript of 16 kHz audio of any length (answered by `transcript`, with
+   * `transcribe-progress` per 30-s window); `fineTuned`: else the pretrained model. */
+  | { type: 'transcribe'; audio: Float32Array; fineTuned: boolean }
+  /** Speech: a recording's WebVTT/SRT subtitles cut into segments (answered by `subtitles`). */
+  | { type: 'subtitles'; text: string }
   /** The fine-tuned model as one file / a file exported before. */
   | { type: 'export' }
   | { type: 'import'; file: Blob }
@@ -200,7 +258,10 @@ export type FromWorker =
   | ({ type: 'prepared' } & Prepared)
   | { type: 'paused'; paused: boolean }
   /** `classes`: the trained model's class names, in its order. */
-  | { type: 'trained'; report: TrainReport; classes: string[]; wasmMemoryBytes: number }
+  | { type: 'trained'; report: TrainReport | SpeechReport; classes: string[]; wasmMemoryBytes: number }
+  | { type: 'transcript'; text: string }
+  | { type: 'transcribe-progress'; done: number; total: number }
+  | ({ type: 'subtitles' } & SubtitleSegments)
   /** Top-k per input, in input order. */
   | { type: 'prediction'; results: Prediction[][] }
   | { type: 'evaluation'; evaluation: EngineEvaluation }

@@ -2,9 +2,10 @@
 // results, the progress events, and the `FineTuner` interface.
 
 import type { Evaluation } from './evaluation';
+import type { AudioInput } from './audio';
 import type {
-  BackendChoice, BackendPreference, Defaults, EpochReport, LoadingEvent, ModelInfo, Prediction, Prepared, Skipped, TableSummary, Task, TextDatasetSummary,
-  TrainEvent, TrainReport, Unfreeze,
+  BackendChoice, BackendPreference, ClassifierTask, Defaults, EpochReport, LoadingEvent, ModelInfo, Prediction, Prepared, Skipped, SpeechEpochReport,
+  SpeechReport, TableSummary, Task, TextDatasetSummary, TrainEvent, TrainReport, Unfreeze,
 } from './protocol';
 import type { ImageInput } from './images';
 import type { KeptSummary } from './kept-models';
@@ -20,10 +21,23 @@ export interface ImageExample {
 /** A text example: the text and its class name. */
 export interface TextExample { text: string; label: string }
 
-/** The example type of a task. */
-export type ExampleOf<T extends Task> = T extends 'image' ? ImageExample : TextExample;
-/** What a task classifies: an image, or a string. */
-export type InputOf<T extends Task> = T extends 'image' ? ImageInput : string;
+/** A speech example: a clip of at most 30 s (a file, its bytes, an `AudioBuffer`, or 16 kHz mono
+ * samples) and what is said in it. */
+export interface SpeechExample {
+  audio: AudioInput;
+  text: string;
+  /** Keep this clip for validation only (once any clip is, these replace the random split). */
+  validation?: boolean;
+  /** A name for messages (default: the file's name, or "clip N"). */
+  name?: string;
+}
+
+/** The example type of a classifier task. */
+export type ExampleOf<T extends ClassifierTask> = T extends 'image' ? ImageExample : TextExample;
+/** What a classifier task classifies: an image, or a string. */
+export type InputOf<T extends ClassifierTask> = T extends 'image' ? ImageInput : string;
+/** The fine-tuner `createFineTuner` returns for a task. */
+export type FineTunerFor<T extends Task> = T extends 'speech' ? SpeechFineTuner : T extends ClassifierTask ? FineTuner<T> : never;
 
 /** Progress of the fine-tuner: loading, reading a table file, preparing, training, and errors (a
  * discriminated union on `type`). */
@@ -36,13 +50,16 @@ export type FineTunerEvent =
   | { type: 'error'; message: string; fatal: boolean };
 
 export interface FineTunerOptions<T extends Task = Task> {
-  /** `'image'`: EfficientNet-Lite0 (ImageNet). `'text'`: all-MiniLM-L6-v2. */
+  /** `'image'`: EfficientNet-Lite0 (ImageNet). `'text'`: all-MiniLM-L6-v2. `'speech'`: Whisper
+   * tiny.en (transcription). */
   task: T;
   /** URL of the pretrained weights (`efficientnet-lite0.safetensors`, or MiniLM's `model.safetensors`);
    * relative URLs are resolved against the page. The package does not embed weights. */
   modelUrl: string | URL;
-  /** Text only: the model's `tokenizer.json` (default: `tokenizer.json` next to `modelUrl`). */
+  /** Text and speech: the model's `tokenizer.json` (default: `tokenizer.json` next to `modelUrl`). */
   tokenizerUrl?: string | URL;
+  /** Speech only: Whisper's `config.json` (default: `config.json` next to `modelUrl`). */
+  configUrl?: string | URL;
   /** `'auto'` (default: WebGPU on a hardware adapter, else the CPU), `'webgpu'` or `'cpu'`. */
   backend?: BackendPreference;
   /** Training threads on the CPU backend (default: one per core). More than one needs a cross-origin
@@ -111,8 +128,83 @@ export interface TrainResult extends TrainReport {
   wasmMemoryBytes: number;
 }
 
+/** Speech: how the clips are prepared (the frozen encoder and lower decoder layers run once per
+ * clip; their outputs are cached). */
+export interface SpeechPrepareSettings {
+  /** Decoder layers that train, from the top (1 to 4, default 2). */
+  unfreeze?: number;
+  signal?: AbortSignal;
+}
+
+/** Speech: one training run's settings (defaults: `SpeechFineTuner.defaults`). */
+export interface SpeechTrainSettings {
+  /** Most epochs (default 5; early stopping on the validation WER may end sooner). */
+  epochs?: number;
+  /** Decoder layers that train, from the top (1 to 4, default 2). */
+  unfreeze?: number;
+  /** Learning rate of the decoder's final norm (default 1e-4). */
+  learningRate?: number;
+  /** Learning rate of the trained decoder layers (default 1e-4). */
+  backboneLearningRate?: number;
+  /** Share of the clips kept for validation when none is marked `validation` (default 0.2). */
+  validationSplit?: number;
+  seed?: number;
+  /** Clips per step (default 16). */
+  batchSize?: number;
+  /** Epochs without a better validation WER before stopping (default 3). */
+  patience?: number;
+  weightDecay?: number;
+  /** Aborting stops training after the current step and keeps the best weights so far. */
+  signal?: AbortSignal;
+  /** Called after each epoch with its losses, validation WER and sample transcripts. */
+  onEpochEnd?: (epoch: SpeechEpochReport) => void;
+}
+
+/** Speech: a run's report, with the clips that could not be used. */
+export interface SpeechTrainResult extends SpeechReport {
+  /** Clips left out (no audio, silent, over 30 s, not decodable, no transcript, …) and why. */
+  skipped: Skipped[];
+  wasmMemoryBytes: number;
+}
+
+/** Whisper tiny.en adapted to your recordings, in its own worker. Calls are answered in order. */
+export interface SpeechFineTuner {
+  readonly task: 'speech';
+  readonly backend: BackendChoice;
+  readonly adapter: string;
+  readonly defaults: Defaults;
+  /** Adds clips with their transcripts; returns how many there are now. */
+  addExamples(examples: readonly SpeechExample[]): number;
+  /** Adds a long recording cut at its subtitles' cues (WebVTT or SRT) into clips of at most 30 s;
+   * bad cues are listed, the rest kept. */
+  addRecording(recording: AudioInput, subtitles: string | Blob, options?: { validation?: boolean; name?: string }): Promise<{ added: number; skipped: { line: number; reason: string }[] }>;
+  countExamples(): number;
+  removeExamples(remove: (example: SpeechExample, index: number) => boolean): number;
+  clearExamples(): void;
+  /** Why the clips cannot train yet, or null. */
+  readiness(): Promise<string | null>;
+  /** Prepares the clips now (`caching` events); `train` prepares by itself when needed. */
+  prepare(settings?: SpeechPrepareSettings): Promise<Prepared>;
+  /** Fine-tunes the top decoder layers (teacher forcing); `speechEpoch` events carry the
+   * validation WER. The model kept is the best epoch's, or the pretrained one if none beat it. */
+  train(settings?: SpeechTrainSettings): Promise<SpeechTrainResult>;
+  pause(): void;
+  resume(): void;
+  /** The transcript of a recording of any length (30-s windows, `onProgress(done, total)`);
+   * `fineTuned` (default: once there is a fine-tuned model) or the pretrained model. */
+  transcribe(audio: AudioInput, options?: { fineTuned?: boolean; onProgress?: (done: number, total: number) => void }): Promise<string>;
+  /** The fine-tuned decoder layers as one file (safetensors + JSON metadata). */
+  export(): Promise<Uint8Array>;
+  importModel(model: Uint8Array | ArrayBuffer | Blob): Promise<ModelInfo>;
+  keep(name: string): Promise<KeptSummary>;
+  listKept(): Promise<KeptSummary[]>;
+  loadKept(name: string): Promise<ModelInfo>;
+  deleteKept(name: string): Promise<boolean>;
+  dispose(): void;
+}
+
 /** A fine-tuner for one task, running in its own worker. Calls are answered in order. */
-export interface FineTuner<T extends Task = Task> {
+export interface FineTuner<T extends ClassifierTask = ClassifierTask> {
   readonly task: T;
   /** The backend in use and why it was chosen. */
   readonly backend: BackendChoice;

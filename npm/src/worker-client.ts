@@ -87,7 +87,7 @@ export class WorkerClient {
         break;
       case 'progress':
         this.onProgress?.(m.event);
-        if (m.event.type === 'epoch') this.onEpoch?.(m.event);
+        if (m.event.type === 'epoch' || m.event.type === 'speechEpoch') this.onEpoch?.(m.event);
         return;
       default:
         break;

@@ -1,15 +1,16 @@
 // The engine's Web Worker, started by the npm package's `createFineTuner` (the demo page uses the
 // package): owns the wasm module and one task's engine, and routes each message to that task's
-// jobs (jobs.ts: what every task does; image-jobs.ts, text-jobs.ts: how each task's examples and
-// inputs reach the engine). Preparation (feature caching) and training run here; the page never
+// jobs (jobs.ts: what every task does; image-jobs.ts, text-jobs.ts, speech-jobs.ts: how each
+// task's examples and inputs reach the engine). Preparation (feature caching) and training run here; the page never
 // blocks on any of it.
 
 import { cpuThreads, engineModule, joinThreadPool, loadEngine, wantsWebgpu } from './engine-module';
 import { ImageJobs } from './image-jobs';
 import type { Jobs } from './jobs';
 import { type Loaded, loadFile } from './model-cache';
-import type { Defaults, FromWorker, ModelInfo, Request, ToWorker } from './protocol';
+import type { Defaults, FromWorker, ModelInfo, Request, SubtitleSegments, ToWorker } from './protocol';
 import { PauseGate } from './pause-gate';
+import { SpeechJobs } from './speech-jobs';
 import { TextJobs } from './text-jobs';
 import type { PoolInit } from './thread-pool';
 
@@ -54,7 +55,7 @@ function reportKeeping(file: Loaded) {
 
 /** Loads a file the engine needs (through the browser's cache unless `cache` is off), reporting
  * `loading` progress every 4 MB. */
-async function fetchBytes(url: string, file: 'weights' | 'tokenizer', cache: boolean): Promise<Uint8Array> {
+async function fetchBytes(url: string, file: 'weights' | 'tokenizer' | 'config', cache: boolean): Promise<Uint8Array> {
   const loaded = await loadFile(url, `${file} file`, cache);
   reportKeeping(loaded);
   const { response, fromCache } = loaded;
@@ -100,10 +101,11 @@ async function initEngine(msg: Extract<ToWorker, { type: 'init' }>) {
   module.setPanicHandler((message: string) => post({ type: 'error', message, fatal: true }));
   const name = msg.weightsUrl.split('/').pop() ?? msg.weightsUrl;
   const weights = await fetchBytes(msg.weightsUrl, 'weights', cache);
-  const tokenizer = msg.task === 'text' ? await fetchBytes(msg.tokenizerUrl ?? '', 'tokenizer', cache) : undefined;
-  const engine = await module.Engine.create(msg.task, weights, name, tokenizer, msg.backend, adapter);
+  const tokenizer = msg.task !== 'image' ? await fetchBytes(msg.tokenizerUrl ?? '', 'tokenizer', cache) : undefined;
+  const config = msg.task === 'speech' ? new TextDecoder().decode(await fetchBytes(msg.configUrl ?? '', 'config', cache)) : undefined;
+  const engine = await module.Engine.create(msg.task, weights, name, tokenizer, msg.backend, adapter, config);
   const ctx = { engine, post, memoryBytes: () => memory?.buffer.byteLength ?? 0, gate };
-  jobs = msg.task === 'text' ? new TextJobs(ctx) : new ImageJobs(ctx);
+  jobs = msg.task === 'text' ? new TextJobs(ctx) : msg.task === 'speech' ? new SpeechJobs(ctx) : new ImageJobs(ctx);
   const backend = { ...engine.backend(), threads };
   post({
     type: 'ready', task: msg.task, backend, adapter: adapter.available ? adapter.description : 'none', loadMs: performance.now() - started,
@@ -114,6 +116,12 @@ async function initEngine(msg: Extract<ToWorker, { type: 'init' }>) {
 function requireJobs(): Jobs {
   if (!jobs) throw new Error('The engine is still loading.');
   return jobs;
+}
+
+function requireSpeech(): SpeechJobs {
+  const j = requireJobs();
+  if (!(j instanceof SpeechJobs)) throw new Error('Transcription is the speech task\'s.');
+  return j;
 }
 
 function requireText(): TextJobs {
@@ -170,6 +178,12 @@ self.onmessage = async (event: MessageEvent<Request | PoolInit>) => {
         break;
       case 'evaluate':
         post({ type: 'evaluation', evaluation: await requireJobs().evaluate(msg.inputs, msg.labels) });
+        break;
+      case 'transcribe':
+        post({ type: 'transcript', text: await requireSpeech().transcribe(msg.audio, msg.fineTuned) });
+        break;
+      case 'subtitles':
+        post({ type: 'subtitles', ...engineModule().subtitleSegments(msg.text) as SubtitleSegments });
         break;
       case 'export': {
         const bytes = await requireJobs().engine.exportModel() as Uint8Array;

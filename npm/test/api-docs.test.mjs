@@ -44,6 +44,7 @@ test('the option, method, setting and result tables list exactly the types\' mem
   assert.deepEqual(documented('member'), members('FineTuner'));
   assert.deepEqual(documented('setting'), members('TrainSettings'));
   assert.deepEqual(documented('field'), members('TrainResult'));
+  assert.deepEqual(documented('speech member'), members('SpeechFineTuner'));
 });
 
 test('the events table lists exactly the event types and their fields', () => {
@@ -54,12 +55,12 @@ test('the events table lists exactly the event types and their fields', () => {
     return [kind.value, checker.getPropertiesOfType(t).map((p) => p.name).filter((n) => n !== 'type')];
   }));
   assert.deepEqual(documented('type'), [...events.keys()].sort());
-  const rows = README.split('\n').filter((l) => /^\| `[a-z]+` \|/.test(l));
+  const rows = README.split("\n").filter((l) => /^\| `[A-Za-z]+` \|/.test(l));
   for (const [type, fields] of events) {
     const row = rows.find((l) => l.startsWith(`| \`${type}\` |`));
     const cell = row.split(/(?<!\\)\|/)[2];
     // A row names each field, or the report type whose fields they are.
-    const named = cell.includes('EpochReport') || cell.includes('TrainReport');
+    const named = cell.includes('EpochReport') || cell.includes('TrainReport') || cell.includes('SpeechReport');
     for (const field of fields) assert.ok(named || cell.includes(`\`${field}\``), `event ${type}: field ${field} documented`);
   }
 });

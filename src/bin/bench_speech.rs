@@ -6,7 +6,7 @@
 //! Markdown table row per configuration.
 //!
 //! ```text
-//! cargo run --release --bin bench_speech -- [--epochs 5] [--unfreeze 2] [--limit N] [--json]
+//! cargo run --release --bin bench_speech -- [--epochs 5] [--unfreeze 2] [--backbone-learning-rates 1e-4,3e-4] [--limit N] [--errors] [--json]
 //! ```
 
 #[global_allocator]
@@ -37,10 +37,16 @@ struct Args {
     epochs: usize,
     #[arg(long, default_value_t = 16)]
     batch_size: usize,
+    /// The final norm's learning rate (default: the speech task's).
     #[arg(long)]
     learning_rate: Option<f64>,
+    /// The decoder layers' learning rates to try, comma-separated (default: the speech task's);
+    /// each trains on the same cached clips.
     #[arg(long)]
-    backbone_learning_rate: Option<f64>,
+    backbone_learning_rates: Option<String>,
+    /// Print the held-out prompts the fine-tuned model still gets wrong.
+    #[arg(long)]
+    errors: bool,
     /// Decoder layers to train (comma-separated configurations).
     #[arg(long, default_value = "2")]
     unfreeze: String,
@@ -54,6 +60,7 @@ struct Args {
 #[derive(Serialize, Default)]
 struct Row {
     unfreeze: String,
+    backbone_learning_rate: f64,
     train_clips: usize,
     test_clips: usize,
     skipped: usize,
@@ -92,18 +99,30 @@ fn prompts(dir: &Path, limit: Option<usize>) -> Result<Vec<(String, Vec<f32>, St
         .collect()
 }
 
-/// WER of the held-out prompts `test` and clips transcribed per second.
-async fn test_wer(tuner: &SpeechFineTuner, prompts: &[(String, Vec<f32>, String)], test: &[usize], fine_tuned: bool) -> Result<(f32, f32), Error> {
-    let mut errors = WordErrors::default();
+/// Transcripts of the held-out prompts `test`, and clips transcribed per second.
+async fn transcripts(
+    tuner: &SpeechFineTuner,
+    prompts: &[(String, Vec<f32>, String)],
+    test: &[usize],
+    fine_tuned: bool,
+) -> Result<(Vec<String>, f32), Error> {
     let started = Instant::now();
+    let mut out = Vec::new();
     for &i in test {
-        let text = tuner.transcribe(&prompts[i].1, fine_tuned, |_, _| {}).await?;
-        errors.add(&prompts[i].2, &text);
+        out.push(tuner.transcribe(&prompts[i].1, fine_tuned, |_, _| {}).await?);
     }
-    Ok((errors.rate(), test.len() as f32 / started.elapsed().as_secs_f32()))
+    Ok((out, test.len() as f32 / started.elapsed().as_secs_f32()))
 }
 
-async fn run(args: &Args, prompts: &[(String, Vec<f32>, String)], unfreeze: Unfreeze) -> Result<Row, Error> {
+fn wer(prompts: &[(String, Vec<f32>, String)], test: &[usize], hypotheses: &[String]) -> f32 {
+    let mut errors = WordErrors::default();
+    for (&i, h) in test.iter().zip(hypotheses) {
+        errors.add(&prompts[i].2, h);
+    }
+    errors.rate()
+}
+
+async fn run(args: &Args, prompts: &[(String, Vec<f32>, String)], unfreeze: Unfreeze) -> Result<Vec<Row>, Error> {
     let mut tuner = SpeechFineTuner::new(task(&args.model)?, Device::flex());
     tuner.reset(Preparation { unfreeze, ..Preparation::default() })?;
     let split = stratified_split(&vec![0; prompts.len()], 0.2, 0);
@@ -117,36 +136,55 @@ async fn run(args: &Args, prompts: &[(String, Vec<f32>, String)], unfreeze: Unfr
         eprintln!("  skipped {}: {}", prompts[train[s.index]].0, s.reason);
     }
 
-    let (zero_shot_test_wer, transcribe_clips_per_s) = test_wer(&tuner, prompts, test, false).await?;
+    let (zero_shot, transcribe_clips_per_s) = transcripts(&tuner, prompts, test, false).await?;
+    let zero_shot_test_wer = wer(prompts, test, &zero_shot);
     eprintln!("  zero-shot test WER {:.1}%", zero_shot_test_wer * 100.0);
 
     let defaults = TrainOptions { epochs: args.epochs, batch_size: args.batch_size, ..burn_finetune::task::speech::train_defaults() };
-    let opts = TrainOptions {
-        learning_rate: args.learning_rate.unwrap_or(defaults.learning_rate),
-        backbone_learning_rate: args.backbone_learning_rate.unwrap_or(defaults.backbone_learning_rate),
-        ..defaults
+    let rates: Vec<f64> = match &args.backbone_learning_rates {
+        Some(list) => list
+            .split(',')
+            .map(|r| r.trim().parse().map_err(|_| Error::Options(format!("--backbone-learning-rates: '{r}' is not a number"))))
+            .collect::<Result<_, _>>()?,
+        None => vec![defaults.backbone_learning_rate],
     };
-    let mut timing = Timing::start();
-    let report = tuner.train(&opts, &mut timing).await?;
-    eprintln!("  {}", report.message);
-    let (fine_tuned_test_wer, _) = test_wer(&tuner, prompts, test, true).await?;
-    Ok(Row {
-        unfreeze: unfreeze.to_string(),
-        train_clips: added.added,
-        test_clips: test.len(),
-        skipped: added.skipped.len(),
-        zero_shot_test_wer,
-        fine_tuned_test_wer,
-        zero_shot_val_wer: report.zero_shot_val_wer,
-        best_val_wer: report.best_val_wer,
-        best_epoch: report.best_epoch,
-        caching_clips_per_s,
-        train_clips_per_s: timing.mean_throughput(),
-        time_to_first_step_s: timing.first_step.unwrap_or(f32::NAN),
-        transcribe_clips_per_s,
-        peak_memory_mb: peak_memory_mb(),
-        cache_mb: tuner.cache_bytes() as f32 / 1e6,
-    })
+    let mut rows = Vec::new();
+    for rate in rates {
+        let opts =
+            TrainOptions { learning_rate: args.learning_rate.unwrap_or(defaults.learning_rate), backbone_learning_rate: rate, ..defaults.clone() };
+        eprintln!("  decoder layers' learning rate {rate:e}");
+        let mut timing = Timing::start();
+        let report = tuner.train(&opts, &mut timing).await?;
+        eprintln!("  {}", report.message);
+        let (fine_tuned, _) = transcripts(&tuner, prompts, test, true).await?;
+        let fine_tuned_test_wer = wer(prompts, test, &fine_tuned);
+        if args.errors {
+            for ((&i, z), f) in test.iter().zip(&zero_shot).zip(&fine_tuned) {
+                if wer(prompts, &[i], std::slice::from_ref(f)) > 0.0 || wer(prompts, &[i], std::slice::from_ref(z)) > 0.0 {
+                    eprintln!("  {}\n    truth:      {}\n    zero-shot:  {z}\n    fine-tuned: {f}", prompts[i].0, prompts[i].2);
+                }
+            }
+        }
+        rows.push(Row {
+            unfreeze: unfreeze.to_string(),
+            backbone_learning_rate: rate,
+            train_clips: added.added,
+            test_clips: test.len(),
+            skipped: added.skipped.len(),
+            zero_shot_test_wer,
+            fine_tuned_test_wer,
+            zero_shot_val_wer: report.zero_shot_val_wer,
+            best_val_wer: report.best_val_wer,
+            best_epoch: report.best_epoch,
+            caching_clips_per_s,
+            train_clips_per_s: timing.mean_throughput(),
+            time_to_first_step_s: timing.first_step.unwrap_or(f32::NAN),
+            transcribe_clips_per_s,
+            peak_memory_mb: peak_memory_mb(),
+            cache_mb: tuner.cache_bytes() as f32 / 1e6,
+        });
+    }
+    Ok(rows)
 }
 
 fn main() -> Result<(), Error> {
@@ -155,20 +193,34 @@ fn main() -> Result<(), Error> {
     let prompts = prompts(&args.data, args.limit)?;
     eprintln!("{} prompts", prompts.len());
     if !args.json {
-        println!("| decoder layers | train / test clips | zero-shot test WER | fine-tuned test WER | val WER (epoch) | caching clips/s | training clips/s | first step | transcribe clips/s | peak memory |");
-        println!("|---|---|---|---|---|---|---|---|---|---|");
+        println!(
+            "| decoder layers | learning rate | train / test clips | zero-shot test WER | fine-tuned test WER | val WER (epoch) | caching clips/s | training clips/s | first step | transcribe clips/s | peak memory |"
+        );
+        println!("|---|---|---|---|---|---|---|---|---|---|---|");
     }
     for unfreeze in unfreeze_list(&args.unfreeze)? {
-        let row = futures_lite::future::block_on(run(&args, &prompts, unfreeze))?;
-        if args.json {
-            println!("{}", serde_json::to_string(&row).map_err(|e| Error::Data(e.to_string()))?);
-        } else {
-            println!(
-                "| {} | {} / {} | {:.1}% | {:.1}% | {:.1}% → {:.1}% ({}) | {:.2} | {:.1} | {:.1} s | {:.2} | {:.0} MB |",
-                row.unfreeze, row.train_clips, row.test_clips, row.zero_shot_test_wer * 100.0, row.fine_tuned_test_wer * 100.0,
-                row.zero_shot_val_wer * 100.0, row.best_val_wer * 100.0, row.best_epoch, row.caching_clips_per_s, row.train_clips_per_s,
-                row.time_to_first_step_s, row.transcribe_clips_per_s, row.peak_memory_mb
-            );
+        for row in futures_lite::future::block_on(run(&args, &prompts, unfreeze))? {
+            if args.json {
+                println!("{}", serde_json::to_string(&row).map_err(|e| Error::Data(e.to_string()))?);
+            } else {
+                println!(
+                    "| {} | {:e} | {} / {} | {:.1}% | {:.1}% | {:.1}% → {:.1}% ({}) | {:.2} | {:.1} | {:.1} s | {:.2} | {:.0} MB |",
+                    row.unfreeze,
+                    row.backbone_learning_rate,
+                    row.train_clips,
+                    row.test_clips,
+                    row.zero_shot_test_wer * 100.0,
+                    row.fine_tuned_test_wer * 100.0,
+                    row.zero_shot_val_wer * 100.0,
+                    row.best_val_wer * 100.0,
+                    row.best_epoch,
+                    row.caching_clips_per_s,
+                    row.train_clips_per_s,
+                    row.time_to_first_step_s,
+                    row.transcribe_clips_per_s,
+                    row.peak_memory_mb
+                );
+            }
         }
     }
     Ok(())

@@ -104,6 +104,8 @@ pub struct SpeechFineTuner {
     embedding: TokenEmbedding,
     /// The frozen decoder layers below the cut.
     lower: Vec<DecoderLayer>,
+    /// The pretrained decoder layers above the cut and final norm (zero-shot transcripts).
+    pretrained: (Vec<DecoderLayer>, burn::nn::LayerNorm),
     cache: SpeechCache,
     references: Vec<String>,
     holdout: Vec<bool>,
@@ -128,6 +130,7 @@ impl SpeechFineTuner {
             encoder: task.weights.encoder(&device),
             embedding: task.weights.embedding(&device),
             lower: task.weights.decoder_layers(0..DECODER_LAYERS - layers, 0.0, &device),
+            pretrained: (task.weights.decoder_layers(DECODER_LAYERS - layers..DECODER_LAYERS, 0.0, &device), task.weights.decoder_norm(&device)),
             task,
             device,
             layers,
@@ -143,6 +146,7 @@ impl SpeechFineTuner {
         let layers = layers_of(&prep).map_err(Error::Options)?;
         if layers != self.layers {
             self.lower = self.task.weights.decoder_layers(0..DECODER_LAYERS - layers, 0.0, &self.device);
+            self.pretrained.0 = self.task.weights.decoder_layers(DECODER_LAYERS - layers..DECODER_LAYERS, 0.0, &self.device);
             self.layers = layers;
         }
         self.cache = SpeechCache::default();
@@ -153,6 +157,11 @@ impl SpeechFineTuner {
 
     pub fn task(&self) -> &SpeechTask {
         &self.task
+    }
+
+    /// The preparation of the current clips (the cut; there is no maximum length).
+    pub fn preparation(&self) -> Preparation {
+        Preparation { unfreeze: Unfreeze::Blocks(self.layers), ..Preparation::default() }
     }
 
     pub fn clips(&self) -> usize {
@@ -282,14 +291,10 @@ impl SpeechFineTuner {
         if audio.is_empty() {
             return Err(Error::Data("the recording has no audio samples".into()));
         }
-        let pretrained;
-        let (top, layers) = match (&self.trained, fine_tuned) {
-            (Some(t), true) => (&t.top, t.layers),
+        let ((upper, norm), layers) = match (&self.trained, fine_tuned) {
+            (Some(t), true) => ((&t.top.upper, &t.top.norm), t.layers),
             (None, true) => return Err(Error::NotTrained),
-            (_, false) => {
-                pretrained = WhisperTopConfig { layers: self.layers }.init(&self.task.weights, &self.device).no_grad();
-                (&pretrained, self.layers)
-            }
+            (_, false) => ((&self.pretrained.0, &self.pretrained.1), self.layers),
         };
         let rebuilt;
         let lower = if layers == self.layers {
@@ -298,7 +303,7 @@ impl SpeechFineTuner {
             rebuilt = self.task.weights.decoder_layers(0..DECODER_LAYERS - layers, 0.0, &self.device);
             &rebuilt
         };
-        let decoder = GreedyDecoder { embedding: &self.embedding, layers: lower.iter().chain(&top.upper).collect(), norm: &top.norm, suppression: &self.task.suppression };
+        let decoder = GreedyDecoder { embedding: &self.embedding, layers: lower.iter().chain(upper).collect(), norm, suppression: &self.task.suppression };
         let windows: Vec<&[f32]> = audio.chunks(WINDOW_SAMPLES).collect();
         let mut text = Vec::new();
         for (i, window) in windows.iter().enumerate() {

@@ -1,7 +1,9 @@
 //! `Engine`: every task's fine-tuner for JavaScript, one surface. The calls all tasks share
-//! (reset, counts, readiness, train, export, import) are written once over [`FineTuner`] through
-//! [`with_tuner!`]; only the calls that take a task's inputs (`addImages` / `addFromTable`,
-//! `predictImages` / `predictTexts`, …) name a task, and they refuse an engine of another task.
+//! (reset, counts, readiness, train, export, import) are written once through [`with_tuner!`]
+//! over [`Shared`] (the classifiers' [`FineTuner`] and the transcriber, [`SpeechFineTuner`]);
+//! only the calls that take a task's inputs (`addImages` / `addFromTable` / `addClips`,
+//! `predictImages` / `predictTexts` / `transcribe`, …) name a task, and they refuse an engine of
+//! another task.
 
 use std::cell::{Cell, RefCell};
 use std::future::Future;
@@ -16,16 +18,21 @@ use web_sys::AbortSignal;
 use super::text_table::TextTable;
 use super::{BusyGuard, JsHooks, device_for, js_err, to_js};
 use crate::backend::BackendChoice;
-use crate::data::{PixelLayout, TextTokenizer};
+use crate::data::{PixelLayout, TextTokenizer, TranscriptTokenizer};
+use crate::error::Error;
+use crate::model::whisper::{Suppression, WhisperWeights};
 use crate::model::{EfficientNetWeights, MiniLmWeights};
 use crate::task::fine_tuner::readiness;
-use crate::task::{FineTuner, ImageBatch, ImageFineTuner, ImageTask, Preparation, Task, TextFineTuner, TextTask};
-use crate::train::TrainOptions;
+use crate::task::model_file::ModelInfo;
+use crate::task::speech::{self, Clip};
+use crate::task::{FineTuner, ImageBatch, ImageFineTuner, ImageTask, Preparation, SpeechFineTuner, SpeechTask, Task, TextFineTuner, TextTask};
+use crate::train::{TrainHooks, TrainOptions};
 
 /// One task's fine-tuner.
 enum Tuner {
     Image(ImageFineTuner),
     Text(TextFineTuner),
+    Speech(SpeechFineTuner),
 }
 
 /// Runs `$body` with `$t` bound to the fine-tuner, whatever its task.
@@ -34,6 +41,7 @@ macro_rules! with_tuner {
         match $tuner {
             Tuner::Image($t) => $body,
             Tuner::Text($t) => $body,
+            Tuner::Speech($t) => $body,
         }
     };
 }
@@ -46,16 +54,91 @@ struct Defaults {
     training: TrainOptions,
 }
 
-fn defaults_of<T: Task>(_: &FineTuner<T>) -> Defaults {
-    Defaults { preparation: Preparation::default(), training: T::train_defaults() }
+/// What every task's fine-tuner answers, as the engine's shared calls use it.
+#[allow(async_fn_in_trait)]
+trait Shared {
+    fn train_defaults(&self) -> TrainOptions;
+    fn no_examples(&self) -> &'static str;
+    /// A new example set; `classes` are the classifiers' (the transcriber has none).
+    fn start(&mut self, classes: Vec<String>, prep: Preparation) -> Result<(), Error>;
+    fn preparation(&self) -> Preparation;
+    /// Examples per class (the transcriber: its clips, as one count).
+    fn counts(&self) -> Vec<usize>;
+    fn readiness(&self) -> Result<(), String>;
+    fn cache_bytes(&self) -> usize;
+    /// Trains and serialises the report.
+    async fn train_to_js(&mut self, opts: &TrainOptions, hooks: &mut impl TrainHooks) -> Result<JsValue, JsValue>;
+    async fn export_model(&self) -> Result<Vec<u8>, Error>;
+    fn import_model(&mut self, bytes: &[u8]) -> Result<ModelInfo, Error>;
 }
 
-fn options_of<T: Task>(_: &FineTuner<T>, options: serde_json::Value) -> Result<TrainOptions, JsValue> {
-    TrainOptions::over(&T::train_defaults(), options).map_err(js_err)
+impl<T: Task> Shared for FineTuner<T> {
+    fn train_defaults(&self) -> TrainOptions {
+        T::train_defaults()
+    }
+    fn no_examples(&self) -> &'static str {
+        T::NO_EXAMPLES
+    }
+    fn start(&mut self, classes: Vec<String>, prep: Preparation) -> Result<(), Error> {
+        self.reset(classes, prep)
+    }
+    fn preparation(&self) -> Preparation {
+        FineTuner::preparation(self)
+    }
+    fn counts(&self) -> Vec<usize> {
+        self.class_counts()
+    }
+    fn readiness(&self) -> Result<(), String> {
+        FineTuner::readiness(self)
+    }
+    fn cache_bytes(&self) -> usize {
+        FineTuner::cache_bytes(self)
+    }
+    async fn train_to_js(&mut self, opts: &TrainOptions, hooks: &mut impl TrainHooks) -> Result<JsValue, JsValue> {
+        to_js(&self.train(opts, hooks).await.map_err(js_err)?)
+    }
+    async fn export_model(&self) -> Result<Vec<u8>, Error> {
+        FineTuner::export_model(self).await
+    }
+    fn import_model(&mut self, bytes: &[u8]) -> Result<ModelInfo, Error> {
+        FineTuner::import_model(self, bytes)
+    }
 }
 
-fn no_examples<T: Task>(_: &FineTuner<T>) -> &'static str {
-    T::NO_EXAMPLES
+impl Shared for SpeechFineTuner {
+    fn train_defaults(&self) -> TrainOptions {
+        speech::train_defaults()
+    }
+    fn no_examples(&self) -> &'static str {
+        "Add recordings with their transcripts first."
+    }
+    fn start(&mut self, classes: Vec<String>, prep: Preparation) -> Result<(), Error> {
+        if !classes.is_empty() {
+            return Err(Error::Options("the speech task transcribes: it has no classes".into()));
+        }
+        self.reset(prep)
+    }
+    fn preparation(&self) -> Preparation {
+        SpeechFineTuner::preparation(self)
+    }
+    fn counts(&self) -> Vec<usize> {
+        vec![self.clips()]
+    }
+    fn readiness(&self) -> Result<(), String> {
+        SpeechFineTuner::readiness(self)
+    }
+    fn cache_bytes(&self) -> usize {
+        SpeechFineTuner::cache_bytes(self)
+    }
+    async fn train_to_js(&mut self, opts: &TrainOptions, hooks: &mut impl TrainHooks) -> Result<JsValue, JsValue> {
+        to_js(&self.train(opts, hooks).await.map_err(js_err)?)
+    }
+    async fn export_model(&self) -> Result<Vec<u8>, Error> {
+        SpeechFineTuner::export_model(self).await
+    }
+    fn import_model(&mut self, bytes: &[u8]) -> Result<ModelInfo, Error> {
+        SpeechFineTuner::import_model(self, bytes)
+    }
 }
 
 fn wrong_task(wanted: &str) -> JsValue {
@@ -85,8 +168,9 @@ impl Engine {
 #[wasm_bindgen]
 impl Engine {
     /// Loads `task`'s pretrained weights (`"image"`: EfficientNet-Lite0; `"text"`: MiniLM-L6 and
-    /// its `tokenizer.json`) and picks the backend (see `device_for`).
-    pub async fn create(task: String, weights: Vec<u8>, weights_name: String, tokenizer: Option<Vec<u8>>, preference: JsValue, adapter: JsValue) -> Result<Engine, JsValue> {
+    /// its `tokenizer.json`; `"speech"`: Whisper tiny.en, its `tokenizer.json` and its
+    /// `config.json` text) and picks the backend (see `device_for`).
+    pub async fn create(task: String, weights: Vec<u8>, weights_name: String, tokenizer: Option<Vec<u8>>, preference: JsValue, adapter: JsValue, config: Option<String>) -> Result<Engine, JsValue> {
         let (device, backend) = device_for(preference, adapter).await?;
         let tuner = match task.as_str() {
             "image" => Tuner::Image(FineTuner::new(ImageTask { weights: EfficientNetWeights::from_bytes(&weights_name, &weights).map_err(js_err)? }, device)),
@@ -95,7 +179,13 @@ impl Engine {
                 let tokenizer = TextTokenizer::from_bytes(&tokenizer.ok_or_else(|| js_err("the text task needs its tokenizer.json"))?).map_err(js_err)?;
                 Tuner::Text(FineTuner::new(TextTask { weights, tokenizer }, device))
             }
-            other => return Err(js_err(format!("no task '{other}': 'image' or 'text'"))),
+            "speech" => {
+                let weights = WhisperWeights::from_bytes(&weights_name, &weights).map_err(js_err)?;
+                let tokenizer = TranscriptTokenizer::from_bytes(&tokenizer.ok_or_else(|| js_err("the speech task needs its tokenizer.json"))?).map_err(js_err)?;
+                let suppression = Suppression::from_config(&config.ok_or_else(|| js_err("the speech task needs its config.json"))?).map_err(js_err)?;
+                Tuner::Speech(SpeechFineTuner::new(SpeechTask::new(weights, tokenizer, suppression), device))
+            }
+            other => return Err(js_err(format!("no task '{other}': 'image', 'text' or 'speech'"))),
         };
         Ok(Engine { tuner: Rc::new(RefCell::new(tuner)), busy: Rc::default(), backend })
     }
@@ -108,7 +198,8 @@ impl Engine {
     /// `{preparation: {unfreeze, maxLength}, training: {epochs, batchSize, learningRate, …}}`:
     /// what this task uses for every setting left out.
     pub fn defaults(&self) -> Result<JsValue, JsValue> {
-        to_js(&with_tuner!(&*self.tuner.borrow(), t => defaults_of(t)))
+        let training = with_tuner!(&*self.tuner.borrow(), t => t.train_defaults());
+        to_js(&Defaults { preparation: Preparation::default(), training })
     }
 
     /// Starts a new example set: class names and the preparation `{unfreeze, maxLength}` (each
@@ -120,12 +211,12 @@ impl Engine {
         } else {
             serde_wasm_bindgen::from_value(preparation).map_err(js_err)?
         };
-        with_tuner!(&mut *self.tuner.borrow_mut(), t => t.reset(classes, prep)).map_err(js_err)
+        with_tuner!(&mut *self.tuner.borrow_mut(), t => t.start(classes, prep)).map_err(js_err)
     }
 
     /// The preparation of the current example set.
     pub fn preparation(&self) -> Result<JsValue, JsValue> {
-        to_js(&with_tuner!(&*self.tuner.borrow(), t => t.preparation()))
+        to_js(&with_tuner!(&*self.tuner.borrow(), t => Shared::preparation(t)))
     }
 
     /// Images: a batch of 224×224 RGBA images (`labels[i]` indexes the classes of `reset`);
@@ -170,12 +261,12 @@ impl Engine {
     /// Examples per class.
     #[wasm_bindgen(js_name = classCounts)]
     pub fn class_counts(&self) -> Vec<u32> {
-        with_tuner!(&*self.tuner.borrow(), t => t.class_counts()).into_iter().map(|c| c as u32).collect()
+        with_tuner!(&*self.tuner.borrow(), t => t.counts()).into_iter().map(|c| c as u32).collect()
     }
 
     /// Why training cannot start, or `undefined` when it can.
     pub fn readiness(&self) -> Option<String> {
-        with_tuner!(&*self.tuner.borrow(), t => t.readiness()).err()
+        with_tuner!(&*self.tuner.borrow(), t => Shared::readiness(t)).err()
     }
 
     /// Why examples with these per-class counts could not train, or `undefined` when they could
@@ -183,13 +274,16 @@ impl Engine {
     #[wasm_bindgen(js_name = readinessOf)]
     pub fn readiness_of(&self, classes: Vec<String>, counts: Vec<u32>) -> Option<String> {
         let counts: Vec<usize> = counts.into_iter().map(|c| c as usize).collect();
-        readiness(&classes, &counts, with_tuner!(&*self.tuner.borrow(), t => no_examples(t))).err()
+        match &*self.tuner.borrow() {
+            Tuner::Speech(_) => speech::readiness(counts.iter().sum(), 0).err(),
+            tuner => readiness(&classes, &counts, with_tuner!(tuner, t => t.no_examples())).err(),
+        }
     }
 
     /// Bytes held by the feature cache.
     #[wasm_bindgen(js_name = cacheBytes)]
     pub fn cache_bytes(&self) -> f64 {
-        with_tuner!(&*self.tuner.borrow(), t => t.cache_bytes()) as f64
+        with_tuner!(&*self.tuner.borrow(), t => Shared::cache_bytes(t)) as f64
     }
 
     /// Fine-tunes with `options` (each optional, over the task's defaults); `onEvent(event)`
@@ -200,11 +294,10 @@ impl Engine {
         self.call(|tuner| async move {
             let options: serde_json::Value = serde_wasm_bindgen::from_value(options).map_err(js_err)?;
             let mut hooks = JsHooks { on_event, signal, between_steps };
-            let report = with_tuner!(&mut *tuner.borrow_mut(), t => {
-                let opts = options_of(t, options)?;
-                t.train(&opts, &mut hooks).await
-            });
-            to_js(&report.map_err(js_err)?)
+            with_tuner!(&mut *tuner.borrow_mut(), t => {
+                let opts = TrainOptions::over(&t.train_defaults(), options).map_err(js_err)?;
+                t.train_to_js(&opts, &mut hooks).await
+            })
         })
     }
 
@@ -246,12 +339,50 @@ impl Engine {
         })
     }
 
+    /// Speech: clips (16 kHz mono, concatenated in `audio`, `lengths[i]` samples each) with their
+    /// transcripts; caches the frozen encoder's and lower decoder layers' outputs. `holdout`:
+    /// validation-only clips. Resolves to `{added, skipped: [{index, reason}], tokens, seconds}`.
+    #[wasm_bindgen(js_name = addClips)]
+    pub fn add_clips(&self, audio: Vec<f32>, lengths: Vec<u32>, texts: Vec<String>, holdout: bool) -> Promise {
+        self.call(|tuner| async move {
+            let Tuner::Speech(t) = &mut *tuner.borrow_mut() else { return Err(wrong_task("speech")) };
+            if lengths.len() != texts.len() || lengths.iter().map(|&l| l as usize).sum::<usize>() != audio.len() {
+                return Err(js_err("addClips: the lengths do not match the audio or the transcripts"));
+            }
+            let mut clips = Vec::with_capacity(texts.len());
+            let mut at = 0;
+            for (len, text) in lengths.iter().zip(&texts) {
+                clips.push(Clip { audio: &audio[at..at + *len as usize], text });
+                at += *len as usize;
+            }
+            to_js(&t.add(&clips, holdout).await.map_err(js_err)?)
+        })
+    }
+
+    /// Speech: the transcript of a recording of any length (16 kHz mono), in consecutive 30-s
+    /// windows; `fineTuned`: with the fine-tuned layers, else the pretrained model.
+    /// `onProgress(done, total)` after each window.
+    pub fn transcribe(&self, audio: Vec<f32>, fine_tuned: bool, on_progress: Option<Function>) -> Promise {
+        self.call(|tuner| async move {
+            let Tuner::Speech(t) = &*tuner.borrow() else { return Err(wrong_task("speech")) };
+            let text = t
+                .transcribe(&audio, fine_tuned, |done, total| {
+                    if let Some(f) = &on_progress {
+                        let _ = f.call2(&JsValue::NULL, &JsValue::from(done as u32), &JsValue::from(total as u32));
+                    }
+                })
+                .await
+                .map_err(js_err)?;
+            Ok(JsValue::from(text))
+        })
+    }
+
     /// The fine-tuned model as one safetensors file (`Uint8Array`): trained layers, class
     /// names, preparation. Rejects before any training.
     #[wasm_bindgen(js_name = exportModel)]
     pub fn export_model(&self) -> Promise {
         self.call(|tuner| async move {
-            let bytes = with_tuner!(&*tuner.borrow(), t => t.export_model().await).map_err(js_err)?;
+            let bytes = with_tuner!(&*tuner.borrow(), t => Shared::export_model(t).await).map_err(js_err)?;
             Ok(js_sys::Uint8Array::from(&bytes[..]).into())
         })
     }
@@ -261,7 +392,7 @@ impl Engine {
     #[wasm_bindgen(js_name = importModel)]
     pub fn import_model(&self, bytes: Vec<u8>) -> Result<JsValue, JsValue> {
         let _busy = BusyGuard::take(&self.busy)?;
-        let info = with_tuner!(&mut *self.tuner.borrow_mut(), t => t.import_model(&bytes)).map_err(js_err)?;
+        let info = with_tuner!(&mut *self.tuner.borrow_mut(), t => Shared::import_model(t, &bytes)).map_err(js_err)?;
         to_js(&info)
     }
 }

@@ -60,6 +60,14 @@ pub fn set_panic_handler(handler: Function) {
 }
 
 /// Panics on purpose: lets the browser tests check that a panic is reported and survived.
+/// The segments (at most 30 s, cut at cue boundaries) of a recording's WebVTT or SRT subtitles:
+/// `{segments: [{start, end, text}], skipped: [{line, reason}]}`; rejects a file with no cues.
+#[wasm_bindgen(js_name = subtitleSegments)]
+pub fn subtitle_segments(text: &str) -> Result<JsValue, JsValue> {
+    let subs = crate::data::subtitles::parse(text).map_err(js_err)?;
+    to_js(&serde_json::json!({ "segments": crate::data::subtitles::segments(&subs.cues), "skipped": subs.skipped }))
+}
+
 #[wasm_bindgen(js_name = testPanic)]
 pub fn test_panic() {
     panic!("test panic requested by the page");

@@ -5,7 +5,8 @@
 
 import { Curves, escape, renderConfusion, renderPerClass } from './charts';
 import {
-  type BackendPreference, createFineTuner, type EpochReport, type FineTuner, type FineTunerEvent, type Task, type TrainSettings, type Unfreeze,
+  type BackendPreference, type ClassifierTask as Task, createFineTuner, type EpochReport, type FineTuner, type FineTunerEvent, type TrainSettings,
+  type Unfreeze,
 } from '../../npm/src/index';
 import { ImageMode } from './image-mode';
 import { SavedModels } from './saved-models';

@@ -2,7 +2,7 @@
 // current model (`keep`), load one back (switching task when needed), delete one.
 
 import { escape } from './charts';
-import { type FineTuner, listKept, type Task } from '../../npm/src/index';
+import { type ClassifierTask as Task, type FineTuner, listKept } from '../../npm/src/index';
 
 const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
 
