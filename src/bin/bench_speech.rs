@@ -44,6 +44,10 @@ struct Args {
     /// each trains on the same cached clips.
     #[arg(long)]
     backbone_learning_rates: Option<String>,
+    /// Out-of-domain clips (`manifest.csv` + audio; scripts/setup.sh speaks movie-review sentences
+    /// with flite): WER before and after fine-tuning, which should not get worse.
+    #[arg(long, default_value = "assets/ood-speech")]
+    ood: PathBuf,
     /// Print the held-out prompts the fine-tuned model still gets wrong.
     #[arg(long)]
     errors: bool,
@@ -67,6 +71,8 @@ struct Row {
     zero_shot_test_wer: f32,
     fine_tuned_test_wer: f32,
     zero_shot_val_wer: f32,
+    zero_shot_ood_wer: f32,
+    fine_tuned_ood_wer: f32,
     best_val_wer: f32,
     best_epoch: usize,
     caching_clips_per_s: f32,
@@ -122,7 +128,8 @@ fn wer(prompts: &[(String, Vec<f32>, String)], test: &[usize], hypotheses: &[Str
     errors.rate()
 }
 
-async fn run(args: &Args, prompts: &[(String, Vec<f32>, String)], unfreeze: Unfreeze) -> Result<Vec<Row>, Error> {
+async fn run(args: &Args, prompts: &[(String, Vec<f32>, String)], ood: &[(String, Vec<f32>, String)], unfreeze: Unfreeze) -> Result<Vec<Row>, Error> {
+    let every_ood: Vec<usize> = (0..ood.len()).collect();
     let mut tuner = SpeechFineTuner::new(task(&args.model)?, Device::flex());
     tuner.reset(Preparation { unfreeze, ..Preparation::default() })?;
     let split = stratified_split(&vec![0; prompts.len()], 0.2, 0);
@@ -138,6 +145,7 @@ async fn run(args: &Args, prompts: &[(String, Vec<f32>, String)], unfreeze: Unfr
 
     let (zero_shot, transcribe_clips_per_s) = transcripts(&tuner, prompts, test, false).await?;
     let zero_shot_test_wer = wer(prompts, test, &zero_shot);
+    let zero_shot_ood_wer = wer(ood, &every_ood, &transcripts(&tuner, ood, &every_ood, false).await?.0);
     eprintln!("  zero-shot test WER {:.1}%", zero_shot_test_wer * 100.0);
 
     let defaults = TrainOptions { epochs: args.epochs, batch_size: args.batch_size, ..burn_finetune::task::speech::train_defaults() };
@@ -158,6 +166,7 @@ async fn run(args: &Args, prompts: &[(String, Vec<f32>, String)], unfreeze: Unfr
         eprintln!("  {}", report.message);
         let (fine_tuned, _) = transcripts(&tuner, prompts, test, true).await?;
         let fine_tuned_test_wer = wer(prompts, test, &fine_tuned);
+        let fine_tuned_ood_wer = wer(ood, &every_ood, &transcripts(&tuner, ood, &every_ood, true).await?.0);
         if args.errors {
             for ((&i, z), f) in test.iter().zip(&zero_shot).zip(&fine_tuned) {
                 if wer(prompts, &[i], std::slice::from_ref(f)) > 0.0 || wer(prompts, &[i], std::slice::from_ref(z)) > 0.0 {
@@ -174,6 +183,8 @@ async fn run(args: &Args, prompts: &[(String, Vec<f32>, String)], unfreeze: Unfr
             zero_shot_test_wer,
             fine_tuned_test_wer,
             zero_shot_val_wer: report.zero_shot_val_wer,
+            zero_shot_ood_wer,
+            fine_tuned_ood_wer,
             best_val_wer: report.best_val_wer,
             best_epoch: report.best_epoch,
             caching_clips_per_s,
@@ -191,20 +202,26 @@ fn main() -> Result<(), Error> {
     burn_finetune::native::keep_freed_memory();
     let args = Args::parse();
     let prompts = prompts(&args.data, args.limit)?;
+    let ood = if args.ood.join("manifest.csv").is_file() {
+        self::prompts(&args.ood, None)?
+    } else {
+        eprintln!("no out-of-domain clips in {} (scripts/setup.sh makes them with flite): that column stays empty", args.ood.display());
+        Vec::new()
+    };
     eprintln!("{} prompts", prompts.len());
     if !args.json {
         println!(
-            "| decoder layers | learning rate | train / test clips | zero-shot test WER | fine-tuned test WER | val WER (epoch) | caching clips/s | training clips/s | first step | transcribe clips/s | peak memory |"
+            "| decoder layers | learning rate | train / test clips | zero-shot test WER | fine-tuned test WER | val WER (epoch) | out-of-domain WER | caching clips/s | training clips/s | first step | transcribe clips/s | peak memory |"
         );
-        println!("|---|---|---|---|---|---|---|---|---|---|---|");
+        println!("|---|---|---|---|---|---|---|---|---|---|---|---|");
     }
     for unfreeze in unfreeze_list(&args.unfreeze)? {
-        for row in futures_lite::future::block_on(run(&args, &prompts, unfreeze))? {
+        for row in futures_lite::future::block_on(run(&args, &prompts, &ood, unfreeze))? {
             if args.json {
                 println!("{}", serde_json::to_string(&row).map_err(|e| Error::Data(e.to_string()))?);
             } else {
                 println!(
-                    "| {} | {:e} | {} / {} | {:.1}% | {:.1}% | {:.1}% → {:.1}% ({}) | {:.2} | {:.1} | {:.1} s | {:.2} | {:.0} MB |",
+                    "| {} | {:e} | {} / {} | {:.1}% | {:.1}% | {:.1}% → {:.1}% ({}) | {:.1}% → {:.1}% | {:.2} | {:.1} | {:.1} s | {:.2} | {:.0} MB |",
                     row.unfreeze,
                     row.backbone_learning_rate,
                     row.train_clips,
@@ -214,6 +231,8 @@ fn main() -> Result<(), Error> {
                     row.zero_shot_val_wer * 100.0,
                     row.best_val_wer * 100.0,
                     row.best_epoch,
+                    row.zero_shot_ood_wer * 100.0,
+                    row.fine_tuned_ood_wer * 100.0,
                     row.caching_clips_per_s,
                     row.train_clips_per_s,
                     row.time_to_first_step_s,
