@@ -51,6 +51,12 @@ export class WorkerSpeechFineTuner implements SpeechFineTuner {
   }
 
   async addRecording(recording: AudioInput, subtitles: string | Blob, options: { validation?: boolean; name?: string } = {}) {
+    const { examples, skipped } = await this.cutRecording(recording, subtitles, options);
+    this.addExamples(examples);
+    return { added: examples.length, skipped };
+  }
+
+  async cutRecording(recording: AudioInput, subtitles: string | Blob, options: { validation?: boolean; name?: string } = {}) {
     const text = typeof subtitles === 'string' ? subtitles : await subtitles.text();
     const name = options.name ?? (recording instanceof File ? recording.name : 'recording');
     const samples = await decodeAudio(recording).catch((err: Error) => { throw new Error(`${name}: ${err.message}`); });
@@ -66,8 +72,7 @@ export class WorkerSpeechFineTuner implements SpeechFineTuner {
       const audio = samples.slice(Math.floor(seg.start * 16_000), Math.min(samples.length, Math.floor(seg.end * 16_000)));
       added.push({ audio, text: seg.text, name: `${name} ${seg.start.toFixed(2)}–${seg.end.toFixed(2)} s`, ...(options.validation ? { validation: true } : {}) });
     }
-    this.addExamples(added);
-    return { added: added.length, skipped };
+    return { examples: added, skipped };
   }
 
   countExamples(): number {

@@ -178,6 +178,8 @@ export interface SpeechFineTuner {
   /** Adds a long recording cut at its subtitles' cues (WebVTT or SRT) into clips of at most 30 s;
    * bad cues are listed, the rest kept. */
   addRecording(recording: AudioInput, subtitles: string | Blob, options?: { validation?: boolean; name?: string }): Promise<{ added: number; skipped: { line: number; reason: string }[] }>;
+  /** The clips `addRecording` would add, without adding them (e.g. to list them first). */
+  cutRecording(recording: AudioInput, subtitles: string | Blob, options?: { validation?: boolean; name?: string }): Promise<{ examples: SpeechExample[]; skipped: { line: number; reason: string }[] }>;
   countExamples(): number;
   removeExamples(remove: (example: SpeechExample, index: number) => boolean): number;
   clearExamples(): void;

@@ -10,6 +10,7 @@ import {
 } from '../../npm/src/index';
 import { ImageMode } from './image-mode';
 import { SavedModels } from './saved-models';
+import { SpeechPage } from './speech-page';
 import { TextMode } from './text-mode';
 
 const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
@@ -61,6 +62,7 @@ const host = {
 };
 const images = new ImageMode(host);
 const text = new TextMode(host);
+let speech: SpeechPage | null = null;
 
 /** Starts a fine-tuner for the current task and backend (the previous one is disposed). */
 async function startTuner() {
@@ -107,8 +109,22 @@ function showDefaults(tuner: FineTuner) {
   $<HTMLSelectElement>('unfreeze').value = String(tuner.defaults.preparation.unfreeze);
 }
 
-/** Shows the controls of `task` and starts its fine-tuner. */
-function setTask(task: Task) {
+/** Shows the controls of `task` and starts its fine-tuner (speech: the speech panel's own). */
+function setTask(task: Task | 'speech') {
+  const isSpeech = task === 'speech';
+  document.querySelectorAll<HTMLElement>('.classifier-only').forEach((e) => { e.hidden = isSpeech; });
+  document.querySelectorAll<HTMLElement>('.speech-only').forEach((e) => { e.hidden = !isSpeech; });
+  if (isSpeech) {
+    document.body.dataset.task = task;
+    state.tuner?.dispose();
+    state.tuner = null;
+    state.generation += 1;
+    $('backend-status').textContent = 'Speech: see below.';
+    $('backend-status').dataset.kind = 'speech';
+    void speech!.start($<HTMLSelectElement>('backend').value as BackendPreference);
+    return;
+  }
+  speech?.stop();
   state.task = task;
   document.body.dataset.task = task;
   document.querySelectorAll<HTMLElement>('.image-only').forEach((e) => { e.hidden = task !== 'image'; });
@@ -344,6 +360,8 @@ async function classify(input: Blob | string) {
 function wire() {
   images.wire(classify);
   text.wire();
+  speech = new SpeechPage();
+  speech.wire();
   // Buttons that open a hidden file input (a <label for> cannot take keyboard focus).
   document.querySelectorAll<HTMLButtonElement>('button[data-opens]').forEach((b) =>
     b.addEventListener('click', () => $(b.dataset.opens!).click()));
@@ -370,7 +388,7 @@ function wire() {
     input.value = '';
   });
   document.querySelectorAll<HTMLInputElement>('input[name="task"]').forEach((radio) =>
-    radio.addEventListener('change', () => { if (radio.checked) setTask(radio.value as Task); }));
+    radio.addEventListener('change', () => { if (radio.checked) setTask(radio.value as Task | 'speech'); }));
   $('cancel-button').addEventListener('click', () => state.abort?.abort());
   $('pause-button').addEventListener('click', () => {
     state.paused = !state.paused;
@@ -378,14 +396,19 @@ function wire() {
     else state.tuner?.resume();
     showPaused();
   });
-  $('backend').addEventListener('change', () => { setTrained(false); void startTuner(); });
+  $('backend').addEventListener('change', () => {
+    if (document.body.dataset.task === 'speech') { void speech!.start($<HTMLSelectElement>('backend').value as BackendPreference); return; }
+    setTrained(false);
+    void startTuner();
+  });
   const params = new URLSearchParams(location.search);
   const backend = params.get('backend');
   if (backend === 'auto' || backend === 'webgpu' || backend === 'cpu') $<HTMLSelectElement>('backend').value = backend;
   if (params.has('testHooks')) {
     window.addEventListener('finetune:test-panic', () => (state.tuner as unknown as { testPanic(): void } | null)?.testPanic());
   }
-  const task: Task = params.get('task') === 'text' ? 'text' : 'image';
+  const asked = params.get('task');
+  const task: Task | 'speech' = asked === 'text' || asked === 'speech' ? asked : 'image';
   document.querySelector<HTMLInputElement>(`input[name="task"][value="${task}"]`)!.checked = true;
   setTask(task);
   updateTrainButton();
