@@ -2,7 +2,7 @@
 //! a clip instead of 2.3), the frozen decoder part's output on the clip's teacher-forced tokens,
 //! and the tokens themselves.
 
-use burn::tensor::{Bool, Device, Int, Tensor, TensorData};
+use burn::tensor::{Device, Int, Tensor, TensorData};
 use half::f16;
 
 use crate::model::whisper::{AUDIO_POSITIONS, D, TranscriptBatch, tokens};
@@ -56,31 +56,28 @@ impl FeatureSource for SpeechCache {
         self.audio.len() * 2 + self.hidden.iter().map(|h| h.len() * 4).sum::<usize>() + self.transcripts.iter().map(|t| t.len() * 4).sum::<usize>()
     }
 
-    /// Decoder inputs `[prompt, t1 … tn]` padded to the batch's longest, with targets
-    /// `[·, t1 … tn, end of text]` counted from the second position on.
+    /// Decoder inputs `[prompt, t1 … tn]` padded to the batch's longest, with the targets
+    /// `t1 … tn, end of text` of the positions from the prompt's last on.
     fn batch(&self, indices: &[usize], device: &Device) -> TranscriptBatch {
         let prompt = tokens::PROMPT.len();
         let len = indices.iter().map(|&i| self.transcripts[i].len() + prompt).max().unwrap_or(prompt);
-        let rows = indices.len() * len;
-        let mut hidden = vec![0.0f32; rows * D];
-        let mut targets = vec![0i64; rows];
-        let mut counted = vec![false; rows];
+        let mut hidden = vec![0.0f32; indices.len() * len * D];
+        let (mut rows, mut targets) = (Vec::new(), Vec::new());
         for (b, &i) in indices.iter().enumerate() {
             let h = &self.hidden[i];
             hidden[b * len * D..b * len * D + h.len()].copy_from_slice(h);
-            let t = &self.transcripts[i];
             // Position p predicts the token after it: the prompt's last predicts t1, tn predicts end of text.
-            for (k, &next) in t.iter().chain(std::iter::once(&tokens::END_OF_TEXT)).enumerate() {
-                let p = prompt - 1 + k;
-                targets[b * len + p] = next as i64;
-                counted[b * len + p] = true;
+            for (k, &next) in self.transcripts[i].iter().chain(std::iter::once(&tokens::END_OF_TEXT)).enumerate() {
+                rows.push((b * len + prompt - 1 + k) as i64);
+                targets.push(next as i64);
             }
         }
+        let counted = rows.len();
         TranscriptBatch {
             audio: self.audio(indices, device),
             hidden: Tensor::from_data(TensorData::new(hidden, [indices.len(), len, D]), device),
-            targets: Tensor::<1, Int>::from_data(TensorData::new(targets, [rows]), device),
-            counted: Tensor::<1, Bool>::from_data(TensorData::new(counted, [rows]), device),
+            rows: Tensor::<1, Int>::from_data(TensorData::new(rows, [counted]), device),
+            targets: Tensor::<1, Int>::from_data(TensorData::new(targets, [counted]), device),
         }
     }
 }

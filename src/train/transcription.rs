@@ -57,12 +57,10 @@ pub struct TrainedTranscriber {
 /// Mean cross-entropy of the counted positions.
 ///
 /// # Shapes
-/// - logits: `[rows, vocab]`; batch targets and counted: `[rows]`
+/// - logits: `[counted, vocab]`; batch targets: `[counted]`
 fn token_loss(logits: Tensor<2>, batch: &TranscriptBatch) -> Tensor<1> {
     let rows = logits.dims()[0];
-    let picked = log_softmax(logits, 1).gather(1, batch.targets.clone().reshape([rows, 1])).reshape([rows]);
-    let weights = batch.counted.clone().float();
-    -(picked * weights.clone()).sum() / weights.sum()
+    -log_softmax(logits, 1).gather(1, batch.targets.clone().reshape([rows, 1])).mean()
 }
 
 async fn read_scalar(t: Tensor<1>) -> Result<f32, Error> {

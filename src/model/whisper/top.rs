@@ -4,7 +4,7 @@
 
 use burn::module::Module;
 use burn::nn::LayerNorm;
-use burn::tensor::{Bool, Device, Gradients, Int, Tensor};
+use burn::tensor::{Device, Gradients, Int, Tensor};
 
 use super::{DECODER_LAYERS, DROPOUT, DecoderLayer, TokenEmbedding, VOCAB, WhisperWeights, normalize};
 use crate::train::{TrainableTop, TwoRateOptimizer};
@@ -17,11 +17,11 @@ pub struct TranscriptBatch {
     pub audio: Tensor<3>,
     /// The frozen decoder part's output on the decoder input tokens, `[batch, len, d]`.
     pub hidden: Tensor<3>,
-    /// The next token at each position, `[batch · len]`.
+    /// The positions whose prediction counts (transcript tokens and the end of text; not the
+    /// prompt, not padding), as indices into `batch · len`: `[counted]`.
+    pub rows: Tensor<1, Int>,
+    /// The next token at each counted position, `[counted]`.
     pub targets: Tensor<1, Int>,
-    /// `[batch · len]`, `true` where the position's prediction counts (transcript tokens and the
-    /// end of text; not the prompt, not padding).
-    pub counted: Tensor<1, Bool>,
 }
 
 #[derive(Module, Debug)]
@@ -52,16 +52,20 @@ impl WhisperTopConfig {
 }
 
 impl WhisperTop {
+    /// Logits of the counted positions only (the vocabulary projection is the costliest part of a
+    /// step: padding and the prompt are left out).
+    ///
     /// # Shapes
-    /// - input: audio `[batch, positions, d]`, hidden `[batch, len, d]`
-    /// - output: `[batch · len, vocab]` logits
+    /// - input: audio `[batch, positions, d]`, hidden `[batch, len, d]`, rows `[counted]`
+    /// - output: `[counted, vocab]` logits
     pub fn forward(&self, input: TranscriptBatch) -> Tensor<2> {
         let mut x = input.hidden;
         for layer in &self.upper {
             x = layer.forward(x, input.audio.clone());
         }
         let [batch, len, d] = x.dims();
-        let logits = self.embedding.logits(normalize(&self.norm, x).reshape([batch * len, d]));
+        let counted = x.reshape([batch * len, d]).select(0, input.rows);
+        let logits = self.embedding.logits(normalize(&self.norm, counted));
         debug_assert_eq!(logits.dims()[1], VOCAB);
         logits
     }
