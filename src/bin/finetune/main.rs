@@ -166,7 +166,11 @@ fn main() -> ExitCode {
 
 /// The options given, over the task's defaults.
 fn train_options<T: Task>(args: &Args) -> Result<TrainOptions, Error> {
-    let d = T::train_defaults();
+    train_options_over(args, T::train_defaults())
+}
+
+/// The options given, over `d`.
+fn train_options_over(args: &Args, d: TrainOptions) -> Result<TrainOptions, Error> {
     let opts = TrainOptions {
         epochs: args.epochs.unwrap_or(d.epochs),
         batch_size: args.batch_size.unwrap_or(d.batch_size),

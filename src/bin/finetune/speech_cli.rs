@@ -9,10 +9,9 @@ use burn_finetune::native::audio_file::read_audio;
 use burn_finetune::native::speech_data::{SpeechSet, read_speech};
 use burn_finetune::task::speech::train_defaults;
 use burn_finetune::task::{Clip, Preparation, SpeechFineTuner, SpeechTask};
-use burn_finetune::train::TrainOptions;
 use web_time::Instant;
 
-use super::{Args, Printer, device, read, skipped, write_model};
+use super::{Args, Printer, device, read, skipped, train_options_over, write_model};
 
 fn speech_task(args: &Args) -> Result<SpeechTask, Error> {
     let dir = &args.speech_model;
@@ -20,22 +19,6 @@ fn speech_task(args: &Args) -> Result<SpeechTask, Error> {
     let tokenizer = TranscriptTokenizer::from_bytes(&read(&dir.join("tokenizer.json"))?).map_err(Error::Data)?;
     let config = String::from_utf8_lossy(&read(&dir.join("config.json"))?).to_string();
     Ok(SpeechTask::new(weights, tokenizer, Suppression::from_config(&config).map_err(Error::Data)?))
-}
-
-fn options(args: &Args) -> Result<TrainOptions, Error> {
-    let d = train_defaults();
-    let opts = TrainOptions {
-        epochs: args.epochs.unwrap_or(d.epochs),
-        batch_size: args.batch_size.unwrap_or(d.batch_size),
-        learning_rate: args.learning_rate.unwrap_or(d.learning_rate),
-        backbone_learning_rate: args.backbone_learning_rate.unwrap_or(d.backbone_learning_rate),
-        validation_split: args.validation_split.unwrap_or(d.validation_split),
-        seed: args.seed.unwrap_or(d.seed),
-        patience: args.patience.unwrap_or(d.patience),
-        ..d
-    };
-    opts.validate().map_err(Error::Options)?;
-    Ok(opts)
 }
 
 /// Adds `set`'s clips, listing the skipped ones (reading and checking); returns the number added.
@@ -52,7 +35,7 @@ async fn add(args: &Args, tuner: &mut SpeechFineTuner, set: &SpeechSet, holdout:
 }
 
 pub async fn run_speech(args: &Args, path: &Path) -> Result<(), Error> {
-    let opts = options(args)?;
+    let opts = train_options_over(args, train_defaults())?;
     let prep = Preparation { unfreeze: args.unfreeze.unwrap_or(Preparation::default().unfreeze), ..Preparation::default() };
     let train = read_speech(path, args.subtitles.as_deref())?;
     let val = match &args.val_data {
