@@ -1,7 +1,12 @@
-//! The text feature cache: frozen-trunk outputs per text, `[len, hidden]` with each text's own
-//! length, stored as f16 and padded only when a batch is built.
+//! The sequence feature cache: frozen-trunk outputs per example, `[len, width]` with each
+//! example's own length (a text's tokens, an audio clip's frames), stored as f16 and padded only
+//! when a batch is built.
 
+use burn::tensor::{Device, Tensor, TensorData};
 use half::f16;
+
+use crate::model::sequence::SequenceBatch;
+use crate::train::FeatureSource;
 
 #[derive(Clone, Debug)]
 pub struct TokenCache {
@@ -61,6 +66,27 @@ impl TokenCache {
             pad[b * len..b * len + n].iter_mut().for_each(|p| *p = false);
         }
         PaddedBatch { values, pad, len }
+    }
+}
+
+impl FeatureSource for TokenCache {
+    type Input = SequenceBatch;
+
+    fn len(&self) -> usize {
+        TokenCache::len(self)
+    }
+
+    fn bytes(&self) -> usize {
+        TokenCache::bytes(self)
+    }
+
+    fn batch(&self, indices: &[usize], device: &Device) -> SequenceBatch {
+        let b = self.gather(indices);
+        let n = indices.len();
+        SequenceBatch {
+            hidden: Tensor::from_data(TensorData::new(b.values, [n, b.len, self.width()]), device),
+            mask_pad: Tensor::from_data(TensorData::new(b.pad, [n, b.len]), device),
+        }
     }
 }
 

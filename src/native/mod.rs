@@ -1,7 +1,8 @@
-//! Native-only helpers for the CLI and benchmarks: reading a folder-per-class image set, a text
-//! file or an audio file from disk, and choosing a native device.
+//! Native-only helpers for the CLI and benchmarks: reading a folder-per-class image or sound set,
+//! a text file or an audio file from disk, and choosing a native device.
 
 pub mod audio_file;
+pub mod audio_folder;
 pub mod bench;
 pub mod folder;
 pub mod speech_data;

@@ -47,7 +47,7 @@ pub struct FineTuner<T: Task> {
 impl<T: Task> FineTuner<T> {
     /// `device` is a plain (non-autodiff) device; training uses its autodiff twin.
     pub fn new(task: T, device: Device) -> Self {
-        let prep = Preparation::default();
+        let prep = T::default_preparation();
         Self {
             trunk: task.trunk(&prep, &device),
             cache: task.empty_cache(&prep),

@@ -1,10 +1,11 @@
 //! Tasks: one generic [`FineTuner`] (classes, labels, the feature cache, readiness, training, the
 //! trained model with its class names and preparation, export/import) over a [`Task`], which
-//! supplies only its model, its input encoding and its cache: [`ImageTask`] (EfficientNet-Lite0)
-//! and [`TextTask`] (MiniLM-L6). Transcription is not a classifier: [`SpeechFineTuner`] (Whisper
+//! supplies only its model, its input encoding and its cache: [`ImageTask`] (EfficientNet-Lite0),
+//! [`TextTask`] (MiniLM-L6) and [`AudioTask`] (sound classes on Whisper tiny.en's encoder). Transcription is not a classifier: [`SpeechFineTuner`] (Whisper
 //! tiny.en) is the second shape, with the same trunk/cache/top split. Used as they are by the CLI (`src/bin/finetune/`) and wrapped
 //! for JavaScript by `src/web/engine.rs`.
 
+pub mod audio;
 pub mod fine_tuner;
 pub mod image;
 pub mod model_file;
@@ -16,8 +17,10 @@ use burn::tensor::{Device, Tensor};
 use serde::Serialize;
 
 use crate::error::Error;
+use crate::model::Unfreeze;
 use crate::train::{FeatureSource, TrainOptions, TrainableTop};
 
+pub use audio::{AudioClips, AudioTask};
 pub use fine_tuner::FineTuner;
 pub use image::{ImageBatch, ImageTask};
 pub use model_file::ModelInfo;
@@ -29,12 +32,14 @@ pub use text::TextTask;
 pub type ImageFineTuner = FineTuner<ImageTask>;
 /// The text fine-tuner (MiniLM-L6).
 pub type TextFineTuner = FineTuner<TextTask>;
+/// The audio-classes fine-tuner (Whisper tiny.en's encoder).
+pub type AudioFineTuner = FineTuner<AudioTask>;
 
 /// What a kind of data brings to the shared [`FineTuner`]: its pretrained model (frozen trunk +
 /// trainable top), how its inputs become trunk outputs, and the cache that keeps them.
 #[allow(async_fn_in_trait)] // single-threaded hosts (wasm, the CLI's block_on): no Send bound needed
 pub trait Task {
-    /// The task's name in model files and messages (`"image"`, `"text"`).
+    /// The task's name in model files and messages (`"image"`, `"text"`, `"audio"`).
     const NAME: &'static str;
     /// The base model's name in model files.
     const BASE_MODEL: &'static str;
@@ -67,6 +72,14 @@ pub trait Task {
     fn uses_max_length() -> bool {
         false
     }
+    /// The cut used when the caller names none.
+    fn default_unfreeze() -> Unfreeze {
+        Unfreeze::default()
+    }
+    /// The preparation used when the caller names none.
+    fn default_preparation() -> Preparation {
+        Preparation { unfreeze: Self::default_unfreeze(), ..Preparation::default() }
+    }
     /// This task's training defaults.
     fn train_defaults() -> TrainOptions {
         TrainOptions::default()
@@ -78,7 +91,8 @@ pub trait Task {
 #[serde(rename_all = "camelCase")]
 pub struct AddReport {
     pub added: usize,
-    /// Text: texts longer than the maximum length (cut to it).
+    /// Text: texts longer than the maximum length (cut to it). Audio: clips over 30 s (their
+    /// first 30 s are used).
     pub truncated: usize,
     /// Text: tokens (with `[CLS]`/`[SEP]`) of the added texts.
     pub tokens: usize,

@@ -99,6 +99,12 @@ pub fn check_base_model(info: &ModelInfo, base_model: &str, task: &str) -> Resul
             info.base_model, info.task, info.task
         )));
     }
+    if info.task != task {
+        return Err(Error::Data(format!(
+            "This is a {} model of {base_model}; this is the {task} task: switch to the {} task to import it.",
+            info.task, info.task
+        )));
+    }
     Ok(())
 }
 

@@ -24,3 +24,31 @@ impl Default for Preparation {
         Self { unfreeze: Unfreeze::default(), max_length: DEFAULT_MAX_LENGTH }
     }
 }
+
+impl Preparation {
+    /// `partial` (a JSON object of some settings, camelCase; `null` ones left out) over
+    /// `defaults`; unknown names are refused with their name.
+    pub fn over(defaults: &Preparation, partial: serde_json::Value) -> Result<Preparation, String> {
+        let mut merged = serde_json::to_value(defaults).map_err(|e| e.to_string())?;
+        match (partial, merged.as_object_mut()) {
+            (serde_json::Value::Null, _) => {}
+            (serde_json::Value::Object(given), Some(all)) => all.extend(given.into_iter().filter(|(_, v)| !v.is_null())),
+            (other, _) => return Err(format!("the preparation is an object of settings, not {other}")),
+        }
+        serde_json::from_value(merged).map_err(|e| format!("preparation: {e}"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn settings_left_out_keep_the_tasks_default() {
+        let audio = Preparation { unfreeze: Unfreeze::Head, ..Preparation::default() };
+        assert_eq!(Preparation::over(&audio, serde_json::json!({"maxLength": 64, "unfreeze": null})).unwrap(), Preparation { max_length: 64, ..audio });
+        assert_eq!(Preparation::over(&audio, serde_json::Value::Null).unwrap(), audio);
+        assert_eq!(Preparation::over(&audio, serde_json::json!({"unfreeze": 1})).unwrap().unfreeze, Unfreeze::Blocks(1));
+        assert!(Preparation::over(&audio, serde_json::json!({"unfrezze": 1})).unwrap_err().contains("unfrezze"));
+    }
+}

@@ -6,9 +6,10 @@ use burn::tensor::{Bool, Device, Int, Tensor, TensorData};
 use super::{AddReport, Preparation, Task, read_f32};
 use crate::data::{Encoded, TextTokenizer, TokenCache, check_max_length};
 use crate::error::Error;
-use crate::model::minilm::{HIDDEN, TextBatch, check_unfreeze};
+use crate::model::minilm::{HIDDEN, check_unfreeze};
+use crate::model::sequence::SequenceBatch;
 use crate::model::{MiniLmClassifier, MiniLmClassifierConfig, MiniLmTrunk, MiniLmWeights};
-use crate::train::{FeatureSource, TrainOptions};
+use crate::train::TrainOptions;
 
 /// Texts per trunk forward pass (sorted by length first, so padding stays small).
 const TRUNK_BATCH: usize = 32;
@@ -81,28 +82,7 @@ impl Task for TextTask {
     }
 }
 
-crate::trainable_top!(MiniLmClassifier, TextBatch);
-
-impl FeatureSource for TokenCache {
-    type Input = TextBatch;
-
-    fn len(&self) -> usize {
-        TokenCache::len(self)
-    }
-
-    fn bytes(&self) -> usize {
-        TokenCache::bytes(self)
-    }
-
-    fn batch(&self, indices: &[usize], device: &Device) -> TextBatch {
-        let b = self.gather(indices);
-        let n = indices.len();
-        TextBatch {
-            hidden: Tensor::from_data(TensorData::new(b.values, [n, b.len, self.width()]), device),
-            mask_pad: Tensor::from_data(TensorData::new(b.pad, [n, b.len]), device),
-        }
-    }
-}
+crate::trainable_top!(MiniLmClassifier, SequenceBatch);
 
 /// The trunk's output for each encoded text, in input order: `[len, hidden]` values (`len` = the
 /// text's token count, or 1 when the trunk pools). Padding rows are dropped.

@@ -1,9 +1,8 @@
 //! `Engine`: every task's fine-tuner for JavaScript, one surface. The calls all tasks share
 //! (reset, counts, readiness, train, export, import) are written once through [`with_tuner!`]
-//! over [`Shared`] (the classifiers' [`FineTuner`] and the transcriber, [`SpeechFineTuner`]);
-//! only the calls that take a task's inputs (`addImages` / `addFromTable` / `addClips`,
-//! `predictImages` / `predictTexts` / `transcribe`, …) name a task, and they refuse an engine of
-//! another task.
+//! over [`Shared`] (`shared.rs`); only the calls that take a task's inputs (`addImages` /
+//! `addFromTable` / `addAudio` / `addClips`, `predictImages` / `predictTexts` / `predictAudio` /
+//! `transcribe`, …) name a task, and they refuse an engine of another task.
 
 use std::cell::{Cell, RefCell};
 use std::future::Future;
@@ -15,23 +14,25 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::future_to_promise;
 use web_sys::AbortSignal;
 
+use super::shared::Shared;
 use super::text_table::TextTable;
 use super::{BusyGuard, JsHooks, device_for, js_err, to_js};
 use crate::backend::BackendChoice;
 use crate::data::{PixelLayout, TextTokenizer, TranscriptTokenizer};
-use crate::error::Error;
 use crate::model::whisper::{Suppression, WhisperWeights};
 use crate::model::{EfficientNetWeights, MiniLmWeights};
 use crate::task::fine_tuner::readiness;
-use crate::task::model_file::ModelInfo;
 use crate::task::speech::{self, Clip};
-use crate::task::{FineTuner, ImageBatch, ImageFineTuner, ImageTask, Preparation, SpeechFineTuner, SpeechTask, Task, TextFineTuner, TextTask};
-use crate::train::{TrainHooks, TrainOptions};
+use crate::task::{
+    AudioClips, AudioFineTuner, AudioTask, FineTuner, ImageBatch, ImageFineTuner, ImageTask, Preparation, SpeechFineTuner, SpeechTask, TextFineTuner, TextTask,
+};
+use crate::train::TrainOptions;
 
 /// One task's fine-tuner.
 enum Tuner {
     Image(ImageFineTuner),
     Text(TextFineTuner),
+    Audio(AudioFineTuner),
     Speech(SpeechFineTuner),
 }
 
@@ -41,6 +42,7 @@ macro_rules! with_tuner {
         match $tuner {
             Tuner::Image($t) => $body,
             Tuner::Text($t) => $body,
+            Tuner::Audio($t) => $body,
             Tuner::Speech($t) => $body,
         }
     };
@@ -54,91 +56,8 @@ struct Defaults {
     training: TrainOptions,
 }
 
-/// What every task's fine-tuner answers, as the engine's shared calls use it.
-#[allow(async_fn_in_trait)]
-trait Shared {
-    fn train_defaults(&self) -> TrainOptions;
-    fn no_examples(&self) -> &'static str;
-    /// A new example set; `classes` are the classifiers' (the transcriber has none).
-    fn start(&mut self, classes: Vec<String>, prep: Preparation) -> Result<(), Error>;
-    fn preparation(&self) -> Preparation;
-    /// Examples per class (the transcriber: its clips, as one count).
-    fn counts(&self) -> Vec<usize>;
-    fn readiness(&self) -> Result<(), String>;
-    fn cache_bytes(&self) -> usize;
-    /// Trains and serialises the report.
-    async fn train_to_js(&mut self, opts: &TrainOptions, hooks: &mut impl TrainHooks) -> Result<JsValue, JsValue>;
-    async fn export_model(&self) -> Result<Vec<u8>, Error>;
-    fn import_model(&mut self, bytes: &[u8]) -> Result<ModelInfo, Error>;
-}
-
-impl<T: Task> Shared for FineTuner<T> {
-    fn train_defaults(&self) -> TrainOptions {
-        T::train_defaults()
-    }
-    fn no_examples(&self) -> &'static str {
-        T::NO_EXAMPLES
-    }
-    fn start(&mut self, classes: Vec<String>, prep: Preparation) -> Result<(), Error> {
-        self.reset(classes, prep)
-    }
-    fn preparation(&self) -> Preparation {
-        FineTuner::preparation(self)
-    }
-    fn counts(&self) -> Vec<usize> {
-        self.class_counts()
-    }
-    fn readiness(&self) -> Result<(), String> {
-        FineTuner::readiness(self)
-    }
-    fn cache_bytes(&self) -> usize {
-        FineTuner::cache_bytes(self)
-    }
-    async fn train_to_js(&mut self, opts: &TrainOptions, hooks: &mut impl TrainHooks) -> Result<JsValue, JsValue> {
-        to_js(&self.train(opts, hooks).await.map_err(js_err)?)
-    }
-    async fn export_model(&self) -> Result<Vec<u8>, Error> {
-        FineTuner::export_model(self).await
-    }
-    fn import_model(&mut self, bytes: &[u8]) -> Result<ModelInfo, Error> {
-        FineTuner::import_model(self, bytes)
-    }
-}
-
-impl Shared for SpeechFineTuner {
-    fn train_defaults(&self) -> TrainOptions {
-        speech::train_defaults()
-    }
-    fn no_examples(&self) -> &'static str {
-        "Add recordings with their transcripts first."
-    }
-    fn start(&mut self, classes: Vec<String>, prep: Preparation) -> Result<(), Error> {
-        if !classes.is_empty() {
-            return Err(Error::Options("the speech task transcribes: it has no classes".into()));
-        }
-        self.reset(prep)
-    }
-    fn preparation(&self) -> Preparation {
-        SpeechFineTuner::preparation(self)
-    }
-    fn counts(&self) -> Vec<usize> {
-        vec![self.clips()]
-    }
-    fn readiness(&self) -> Result<(), String> {
-        SpeechFineTuner::readiness(self)
-    }
-    fn cache_bytes(&self) -> usize {
-        SpeechFineTuner::cache_bytes(self)
-    }
-    async fn train_to_js(&mut self, opts: &TrainOptions, hooks: &mut impl TrainHooks) -> Result<JsValue, JsValue> {
-        to_js(&self.train(opts, hooks).await.map_err(js_err)?)
-    }
-    async fn export_model(&self) -> Result<Vec<u8>, Error> {
-        SpeechFineTuner::export_model(self).await
-    }
-    fn import_model(&mut self, bytes: &[u8]) -> Result<ModelInfo, Error> {
-        SpeechFineTuner::import_model(self, bytes)
-    }
+fn widened(values: Vec<u32>) -> Vec<usize> {
+    values.into_iter().map(|v| v as usize).collect()
 }
 
 fn wrong_task(wanted: &str) -> JsValue {
@@ -168,8 +87,8 @@ impl Engine {
 #[wasm_bindgen]
 impl Engine {
     /// Loads `task`'s pretrained weights (`"image"`: EfficientNet-Lite0; `"text"`: MiniLM-L6 and
-    /// its `tokenizer.json`; `"speech"`: Whisper tiny.en, its `tokenizer.json` and its
-    /// `config.json` text) and picks the backend (see `device_for`).
+    /// its `tokenizer.json`; `"audio"`: Whisper tiny.en; `"speech"`: Whisper tiny.en, its
+    /// `tokenizer.json` and its `config.json` text) and picks the backend (see `device_for`).
     pub async fn create(task: String, weights: Vec<u8>, weights_name: String, tokenizer: Option<Vec<u8>>, preference: JsValue, adapter: JsValue, config: Option<String>) -> Result<Engine, JsValue> {
         let (device, backend) = device_for(preference, adapter).await?;
         let tuner = match task.as_str() {
@@ -179,13 +98,14 @@ impl Engine {
                 let tokenizer = TextTokenizer::from_bytes(&tokenizer.ok_or_else(|| js_err("the text task needs its tokenizer.json"))?).map_err(js_err)?;
                 Tuner::Text(FineTuner::new(TextTask { weights, tokenizer }, device))
             }
+            "audio" => Tuner::Audio(FineTuner::new(AudioTask::new(WhisperWeights::from_bytes(&weights_name, &weights).map_err(js_err)?), device)),
             "speech" => {
                 let weights = WhisperWeights::from_bytes(&weights_name, &weights).map_err(js_err)?;
                 let tokenizer = TranscriptTokenizer::from_bytes(&tokenizer.ok_or_else(|| js_err("the speech task needs its tokenizer.json"))?).map_err(js_err)?;
                 let suppression = Suppression::from_config(&config.ok_or_else(|| js_err("the speech task needs its config.json"))?).map_err(js_err)?;
                 Tuner::Speech(SpeechFineTuner::new(SpeechTask::new(weights, tokenizer, suppression), device))
             }
-            other => return Err(js_err(format!("no task '{other}': 'image', 'text' or 'speech'"))),
+            other => return Err(js_err(format!("no task '{other}': 'image', 'text', 'audio' or 'speech'"))),
         };
         Ok(Engine { tuner: Rc::new(RefCell::new(tuner)), busy: Rc::default(), backend })
     }
@@ -198,20 +118,24 @@ impl Engine {
     /// `{preparation: {unfreeze, maxLength}, training: {epochs, batchSize, learningRate, …}}`:
     /// what this task uses for every setting left out.
     pub fn defaults(&self) -> Result<JsValue, JsValue> {
-        let training = with_tuner!(&*self.tuner.borrow(), t => t.train_defaults());
-        to_js(&Defaults { preparation: Preparation::default(), training })
+        let (preparation, training) = with_tuner!(&*self.tuner.borrow(), t => (t.default_preparation(), t.train_defaults()));
+        to_js(&Defaults { preparation, training })
     }
 
     /// Starts a new example set: class names and the preparation `{unfreeze, maxLength}` (each
-    /// optional), checked by the task's model.
+    /// optional: the task's default), checked by the task's model.
     pub fn reset(&self, classes: Vec<String>, preparation: JsValue) -> Result<(), JsValue> {
         let _busy = BusyGuard::take(&self.busy)?;
-        let prep: Preparation = if preparation.is_undefined() || preparation.is_null() {
-            Preparation::default()
+        let given: serde_json::Value = if preparation.is_undefined() || preparation.is_null() {
+            serde_json::Value::Null
         } else {
             serde_wasm_bindgen::from_value(preparation).map_err(js_err)?
         };
-        with_tuner!(&mut *self.tuner.borrow_mut(), t => t.start(classes, prep)).map_err(js_err)
+        with_tuner!(&mut *self.tuner.borrow_mut(), t => {
+            let prep = Preparation::over(&t.default_preparation(), given).map_err(js_err)?;
+            t.start(classes, prep)
+        })
+        .map_err(js_err)
     }
 
     /// The preparation of the current example set.
@@ -336,6 +260,38 @@ impl Engine {
         self.call(|tuner| async move {
             let Tuner::Text(t) = &*tuner.borrow() else { return Err(wrong_task("text")) };
             to_js(&t.evaluate(&texts, &labels).await.map_err(js_err)?)
+        })
+    }
+
+    /// Audio: clips (16 kHz mono, concatenated in `audio`, `lengths[i]` samples each; `labels[i]`
+    /// indexes the classes of `reset`); caches the frozen encoder's output. `holdout`: use them
+    /// only for validation. Resolves to `{added, truncated}` (clips over 30 s: their first 30 s).
+    #[wasm_bindgen(js_name = addAudio)]
+    pub fn add_audio(&self, audio: Vec<f32>, lengths: Vec<u32>, labels: Vec<u32>, holdout: bool) -> Promise {
+        self.call(|tuner| async move {
+            let Tuner::Audio(t) = &mut *tuner.borrow_mut() else { return Err(wrong_task("audio")) };
+            let (lengths, labels) = (widened(lengths), widened(labels));
+            to_js(&t.add(AudioClips { audio: &audio, lengths: &lengths }, &labels, holdout).await.map_err(js_err)?)
+        })
+    }
+
+    /// Audio: top-`k` `{label, score}` lists, one per clip (as `addAudio`).
+    #[wasm_bindgen(js_name = predictAudio)]
+    pub fn predict_audio(&self, audio: Vec<f32>, lengths: Vec<u32>, top_k: usize) -> Promise {
+        self.call(|tuner| async move {
+            let Tuner::Audio(t) = &*tuner.borrow() else { return Err(wrong_task("audio")) };
+            let lengths = widened(lengths);
+            to_js(&t.predict(AudioClips { audio: &audio, lengths: &lengths }, top_k).await.map_err(js_err)?)
+        })
+    }
+
+    /// Audio: as `evaluateImages`, on clips (as `addAudio`).
+    #[wasm_bindgen(js_name = evaluateAudio)]
+    pub fn evaluate_audio(&self, audio: Vec<f32>, lengths: Vec<u32>, labels: Vec<String>) -> Promise {
+        self.call(|tuner| async move {
+            let Tuner::Audio(t) = &*tuner.borrow() else { return Err(wrong_task("audio")) };
+            let lengths = widened(lengths);
+            to_js(&t.evaluate(AudioClips { audio: &audio, lengths: &lengths }, &labels).await.map_err(js_err)?)
         })
     }
 

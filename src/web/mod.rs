@@ -8,6 +8,7 @@
 //! the engine through an `Rc<RefCell<..>>` and refuse overlapping calls with a "busy" error.
 
 mod engine;
+mod shared;
 mod text_table;
 #[cfg(feature = "threads")]
 mod thread_pool;

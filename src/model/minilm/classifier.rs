@@ -2,21 +2,13 @@
 
 use burn::module::Module;
 use burn::nn::{Linear, LinearConfig};
-use burn::tensor::{Bool, Device, Tensor};
+use burn::tensor::{Device, Tensor};
 
-use super::{DROPOUT, EncoderLayer, HIDDEN, MiniLmWeights, mean_pool};
+use super::{DROPOUT, EncoderLayer, HIDDEN, MiniLmWeights};
 use crate::model::Unfreeze;
+use crate::model::sequence::{SequenceBatch, mean_pool};
 use crate::model::dropout::SeededDropout;
 use crate::ops::linear;
-
-/// A batch of cached trunk outputs, padded to the batch's longest text.
-#[derive(Clone, Debug)]
-pub struct TextBatch {
-    /// `[batch, len, hidden]`
-    pub hidden: Tensor<3>,
-    /// `[batch, len]`, `true` at padding
-    pub mask_pad: Tensor<2, Bool>,
-}
 
 #[derive(Module, Debug)]
 pub struct MiniLmClassifier {
@@ -47,7 +39,7 @@ impl MiniLmClassifier {
     /// # Shapes
     /// - input: hidden `[batch, len, hidden]`, mask_pad `[batch, len]`
     /// - output: `[batch, classes]` logits
-    pub fn forward(&self, input: TextBatch) -> Tensor<2> {
+    pub fn forward(&self, input: SequenceBatch) -> Tensor<2> {
         let mut x = input.hidden;
         for layer in &self.upper {
             x = layer.forward(x, input.mask_pad.clone());

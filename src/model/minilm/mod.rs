@@ -13,14 +13,12 @@ pub mod classifier;
 pub mod embeddings;
 pub mod encoder_layer;
 pub mod norm;
-pub mod pooling;
 pub mod self_attention;
 pub mod weights;
 
-pub use classifier::{MiniLmClassifier, MiniLmClassifierConfig, TextBatch};
+pub use classifier::{MiniLmClassifier, MiniLmClassifierConfig};
 pub use embeddings::Embeddings;
 pub use encoder_layer::EncoderLayer;
-pub use pooling::mean_pool;
 pub use self_attention::SelfAttention;
 pub use weights::{MiniLmTrunk, MiniLmWeights};
 

@@ -8,7 +8,8 @@ use burn::tensor::{Bool, Device, Int, Tensor, TensorData};
 
 use super::norm::EPS;
 use super::{DROPOUT, FFN, HEADS, HIDDEN, LAYERS, MAX_POSITIONS, VOCAB};
-use super::{Embeddings, EncoderLayer, SelfAttention, mean_pool};
+use super::{Embeddings, EncoderLayer, SelfAttention};
+use crate::model::sequence::mean_pool;
 use crate::model::dropout::SeededDropout;
 use crate::model::Unfreeze;
 use crate::model::pretrained::{LinearWeights, NormWeights};

@@ -5,7 +5,7 @@
 use burn::module::Module;
 use burn::nn::Linear;
 use burn::tensor::activation::softmax;
-use burn::tensor::{Bool, Int, Tensor};
+use burn::tensor::{Bool, Tensor};
 
 use crate::ops::{dense, linear, self_attention};
 
@@ -20,17 +20,17 @@ pub struct Attention {
 }
 
 impl Attention {
-    /// Self-attention over every position (the encoder: no padding), through the fused op.
+    /// Self-attention over the positions that are not padding (the encoder), through the fused op.
     ///
     /// # Shapes
     /// - x, output: `[batch, len, d]`
-    pub fn forward_self(&self, x: Tensor<3>) -> Tensor<3> {
+    /// - pad: `[batch, len]`, `true` at padding (keys no query attends to)
+    pub fn forward_self(&self, x: Tensor<3>, pad: Tensor<2, Bool>) -> Tensor<3> {
         let [batch, len, d] = x.dims();
         let weight = Tensor::cat(vec![self.query.weight.val(), self.key.weight.val(), self.value.weight.val()], 1);
         let bias = |l: &Linear| l.bias.as_ref().expect("query and value projections have a bias").val();
         let bias = Tensor::cat(vec![bias(&self.query), Tensor::zeros([d], &x.device()), bias(&self.value)], 0);
         let qkv = dense(x.reshape([batch * len, d]), weight, bias).reshape([batch, len, 3 * d]);
-        let pad = Tensor::<2, Int>::zeros([batch, len], &qkv.device()).bool();
         linear(&self.output, self_attention(qkv, pad, 0.0, self.heads))
     }
 

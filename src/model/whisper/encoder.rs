@@ -4,7 +4,7 @@
 use burn::module::{Module, Param};
 use burn::nn::conv::Conv1d;
 use burn::nn::{LayerNorm, Linear};
-use burn::tensor::Tensor;
+use burn::tensor::{Bool, Int, Tensor};
 
 use super::{Attention, normalize};
 use crate::ops::{gelu, linear};
@@ -23,14 +23,17 @@ pub struct EncoderLayer {
 impl EncoderLayer {
     /// # Shapes
     /// - x, output: `[batch, positions, d]`
-    pub fn forward(&self, x: Tensor<3>) -> Tensor<3> {
-        let x = x.clone() + self.attention.forward_self(normalize(&self.attention_norm, x));
+    /// - pad: `[batch, positions]`, `true` at positions no one attends to (the 30-s window's
+    ///   padding when a clip's frames are cut out of it; all `false` in the encoder)
+    pub fn forward(&self, x: Tensor<3>, pad: Tensor<2, Bool>) -> Tensor<3> {
+        let x = x.clone() + self.attention.forward_self(normalize(&self.attention_norm, x), pad);
         let h = linear(&self.fc2, gelu(linear(&self.fc1, normalize(&self.ffn_norm, x.clone()))));
         x + h
     }
 }
 
-/// The frozen encoder; its outputs are what the speech and audio tasks cache.
+/// The frozen encoder (for audio classes: its layers below the cut); its outputs are what the
+/// speech and audio tasks cache.
 #[derive(Module, Debug)]
 pub struct AudioEncoder {
     pub conv1: Conv1d,
@@ -47,12 +50,35 @@ impl AudioEncoder {
     /// - mel: `[batch, mels, frames]` (80 × 3 000: one 30-s window)
     /// - output: `[batch, positions, d]` (1 500 × 384)
     pub fn forward(&self, mel: Tensor<3>) -> Tensor<3> {
+        normalize(&self.norm, self.hidden(mel))
+    }
+
+    /// The last layer's output, before the final norm.
+    ///
+    /// # Shapes
+    /// - mel: `[batch, mels, frames]` (80 × 3 000)
+    /// - output: `[batch, positions, d]`
+    pub fn hidden(&self, mel: Tensor<3>) -> Tensor<3> {
+        let [batch, _, frames] = mel.dims();
+        let pad = Tensor::<2, Int>::zeros([batch, frames.div_ceil(2)], &mel.device()).bool();
+        self.hidden_masked(mel, pad)
+    }
+
+    /// As [`Self::hidden`] on the first `frames` of the window (up to 3 000), attending only to
+    /// the positions `pad` leaves open.
+    ///
+    /// # Shapes
+    /// - mel: `[batch, mels, frames]`
+    /// - pad: `[batch, frames / 2]`, `true` at positions no one attends to
+    /// - output: `[batch, frames / 2, d]`
+    pub fn hidden_masked(&self, mel: Tensor<3>, pad: Tensor<2, Bool>) -> Tensor<3> {
         let x = gelu(self.conv1.forward(mel));
         let x = gelu(self.conv2.forward(x)).swap_dims(1, 2);
-        let mut x = x + self.positions.val().unsqueeze::<3>();
+        let positions = x.dims()[1];
+        let mut x = x + self.positions.val().slice([0..positions]).unsqueeze::<3>();
         for layer in &self.layers {
-            x = layer.forward(x);
+            x = layer.forward(x, pad.clone());
         }
-        normalize(&self.norm, x)
+        x
     }
 }

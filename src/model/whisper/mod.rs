@@ -2,9 +2,11 @@
 //! positions = 30 s) and a text decoder (4 layers of causal self-attention + cross-attention on the
 //! encoder output, output tied to the token embedding), as in Radford et al. 2022.
 //!
-//! Fine-tuning cuts it like the other models: the encoder (and the decoder layers below the cut)
+//! Transcription cuts it like the other models: the encoder (and the decoder layers below the cut)
 //! stay frozen and their outputs are cached; the top `K` decoder layers train (teacher forcing).
-//! The token embedding, which is also the output projection, stays frozen.
+//! The token embedding, which is also the output projection, stays frozen. Audio classes use the
+//! encoder alone ([`classifier`]): frozen below the cut, mean-pooled over the clip's frames, a new
+//! head.
 //!
 //! | source name (Hugging Face `WhisperForConditionalGeneration`)           | here                          |
 //! |-------------------------------------------------------------------------|-------------------------------|
@@ -19,6 +21,7 @@
 //! | `mel_filters` (openai-whisper's `mel_80`, added at set-up)              | [`crate::data::mel`]          |
 
 pub mod attention;
+pub mod classifier;
 pub mod decoder;
 pub mod encoder;
 pub mod greedy;
@@ -26,6 +29,7 @@ pub mod top;
 pub mod weights;
 
 pub use attention::Attention;
+pub use classifier::{AudioClassifier, AudioClassifierConfig, AudioTrunk, check_encoder_cut, real_positions};
 pub use decoder::{DecoderLayer, DecoderState, TokenEmbedding};
 pub use encoder::{AudioEncoder, EncoderLayer};
 pub use greedy::{GreedyDecoder, Suppression};

@@ -170,14 +170,29 @@ impl WhisperWeights {
 
     /// The encoder on `device`, frozen.
     pub fn encoder(&self, device: &Device) -> AudioEncoder {
+        self.encoder_below(ENCODER_LAYERS, device)
+    }
+
+    /// The encoder with only its first `layers` layers (and the final norm) on `device`, frozen.
+    pub fn encoder_below(&self, layers: usize, device: &Device) -> AudioEncoder {
         AudioEncoder {
             conv1: self.conv1.init(1, device),
             conv2: self.conv2.init(2, device),
             positions: Param::from_data(TensorData::new(self.audio_positions.clone(), [AUDIO_POSITIONS, D]), device),
-            layers: self.encoder_layers.iter().map(|l| l.encoder_layer(device)).collect(),
-            norm: self.encoder_norm.init(EPS, device),
+            layers: self.encoder_layers(0..layers, device),
+            norm: self.encoder_norm(device),
         }
         .no_grad()
+    }
+
+    /// Encoder layers `range` on `device`.
+    pub fn encoder_layers(&self, range: std::ops::Range<usize>, device: &Device) -> Vec<EncoderLayer> {
+        self.encoder_layers[range].iter().map(|l| l.encoder_layer(device)).collect()
+    }
+
+    /// The encoder's final LayerNorm on `device`.
+    pub fn encoder_norm(&self, device: &Device) -> LayerNorm {
+        self.encoder_norm.init(EPS, device)
     }
 
     /// The token embedding and positions on `device`, frozen.
