@@ -1,6 +1,7 @@
-//! `finetune --speech` and `finetune --transcribe` as a user runs them: a manifest of real clips
+//! `finetune --speech`, `--transcribe` and `--audio` as a user runs them: a manifest of real clips
 //! (one naming a missing file), JSON events with the WER per epoch, an exported model that
-//! `--transcribe` then uses, and a recording without subtitles refused with what to do.
+//! `--transcribe` then uses, a recording without subtitles refused with what to do; a folder of
+//! sound classes with a file that is not audio.
 
 mod common;
 
@@ -41,4 +42,29 @@ fn train_from_a_manifest_export_and_transcribe() {
     let (ok, _, err) = finetune(&["--speech", clips.join("1.wav").to_str().unwrap()]);
     assert!(!ok);
     assert!(err.contains("--subtitles"), "{err}");
+}
+
+#[test]
+fn sound_classes_from_a_folder_per_class() {
+    let dir = std::env::temp_dir().join(format!("audio-cli-{}", std::process::id()));
+    let asterisk = common::repo().join("assets/asterisk");
+    for class in ["digits", "phonetic"] {
+        std::fs::create_dir_all(dir.join(class)).unwrap();
+        let mut files: Vec<_> = std::fs::read_dir(asterisk.join(class)).unwrap().map(|e| e.unwrap().path()).collect();
+        files.sort();
+        for f in files.iter().take(6) {
+            std::fs::copy(f, dir.join(class).join(f.file_name().unwrap())).unwrap();
+        }
+    }
+    std::fs::write(dir.join("digits/notes.txt"), "not audio").unwrap();
+    let model = dir.join("sounds.safetensors");
+    let (ok, out, err) = finetune(&["--audio", dir.to_str().unwrap(), "--epochs", "3", "--json", "--export", model.to_str().unwrap()]);
+    assert!(ok, "{out}\n{err}");
+    let events: Vec<serde_json::Value> = out.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let skipped = events.iter().find(|e| e["type"] == "skipped").expect("the text file is listed");
+    assert!(skipped["item"].as_str().unwrap().ends_with("notes.txt"), "{skipped}");
+    let prepared = events.iter().find(|e| e["type"] == "prepared").unwrap();
+    assert_eq!(prepared["counts"], serde_json::json!([6, 6]), "{prepared}");
+    assert_eq!(events.iter().filter(|e| e["type"] == "epoch").count(), 3, "{out}");
+    assert!(model.is_file());
 }

@@ -1,10 +1,12 @@
 //! `finetune`: fine-tune EfficientNet-Lite0 on a folder of images (one subfolder per class),
-//! MiniLM-L6 on a CSV/TSV/JSON Lines file of texts and labels, or Whisper tiny.en on recordings
-//! with their transcripts, natively; transcribe with a fine-tuned Whisper.
+//! MiniLM-L6 on a CSV/TSV/JSON Lines file of texts and labels, Whisper tiny.en's encoder on a
+//! folder of sound clips (one subfolder per class), or Whisper tiny.en on recordings with their
+//! transcripts, natively; transcribe with a fine-tuned Whisper.
 //!
 //! ```text
 //! finetune --data photos/ [--val-data held-out/] [--unfreeze head|K] [--epochs N] [--json]
 //! finetune --text reviews.csv [--text-column text] [--label-column label] [--max-length 128]
+//! finetune --audio sounds/ [--val-data held-out/] [--unfreeze head|K] [--export m.safetensors]
 //! finetune --speech clips/|manifest.csv|recording.mp3 [--subtitles recording.vtt] [--val-data …] [--export m.safetensors]
 //! finetune --transcribe recording.wav [--model m.safetensors]
 //! ```
@@ -32,7 +34,7 @@ use web_time::Instant;
 #[derive(Parser, Debug)]
 #[command(about = "Fine-tune EfficientNet-Lite0 on a folder-per-class image set, or MiniLM-L6 on a text file \
 (head + upper layers)")]
-#[command(group = clap::ArgGroup::new("input").required(true).args(["data", "text", "speech", "transcribe"]))]
+#[command(group = clap::ArgGroup::new("input").required(true).args(["data", "text", "audio", "speech", "transcribe"]))]
 struct Args {
     /// Folder with one subfolder of images per class.
     #[arg(long)]
@@ -40,6 +42,10 @@ struct Args {
     /// CSV, TSV or JSON Lines file of texts and labels (with a header line for CSV/TSV).
     #[arg(long)]
     text: Option<PathBuf>,
+    /// Sound classes: a folder with one subfolder of audio clips (WAV, MP3, FLAC, Ogg, M4A) per
+    /// class, on Whisper tiny.en's encoder (--speech-model).
+    #[arg(long)]
+    audio: Option<PathBuf>,
     /// Speech: a folder of clips with transcripts beside them (x.wav + x.txt), a CSV/TSV/JSON
     /// Lines manifest (file, text), or one recording with --subtitles.
     #[arg(long)]
@@ -76,10 +82,12 @@ struct Args {
     #[arg(long, default_value = "assets/efficientnet-lite0.safetensors")]
     weights: PathBuf,
     /// "head", or the number of top MBConv blocks (images, with `_conv_head`), encoder layers
-    /// (text) or decoder layers (speech) to unfreeze with the head [default: 2].
+    /// (text, audio) or decoder layers (speech) to unfreeze with the head [default: 2; audio:
+    /// head].
     #[arg(long)]
     unfreeze: Option<Unfreeze>,
-    /// Most epochs (early stopping may end sooner) [default: 10 for images, 3 for text].
+    /// Most epochs (early stopping may end sooner) [default: 10 for images, 3 for text, 20 for
+    /// audio, 5 for speech].
     #[arg(long)]
     epochs: Option<usize>,
     /// Examples per step [default: 32].
@@ -185,9 +193,9 @@ fn train_options_over(args: &Args, d: TrainOptions) -> Result<TrainOptions, Erro
     Ok(opts)
 }
 
-/// The preparation given, over the defaults; checked by the task's model.
+/// The preparation given, over the task's defaults; checked by the task's model.
 fn preparation<T: Task>(args: &Args) -> Result<Preparation, Error> {
-    let d = Preparation::default();
+    let d = T::default_preparation();
     let prep = Preparation { unfreeze: args.unfreeze.unwrap_or(d.unfreeze), max_length: args.max_length.unwrap_or(d.max_length) };
     T::check(&prep).map_err(Error::Options)?;
     Ok(prep)
@@ -234,6 +242,9 @@ fn device(args: &Args) -> Result<burn::tensor::Device, Error> {
 }
 
 async fn run(args: &Args) -> Result<(), Error> {
+    if let Some(audio) = &args.audio {
+        return speech_cli::run_audio(args, audio).await;
+    }
     if let Some(speech) = &args.speech {
         return speech_cli::run_speech(args, speech).await;
     }

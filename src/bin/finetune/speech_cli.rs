@@ -1,4 +1,5 @@
-//! `finetune --speech` and `finetune --transcribe`: Whisper tiny.en on the user's recordings.
+//! `finetune --audio`, `--speech` and `--transcribe`: Whisper tiny.en on the user's recordings
+//! (sound classes on its encoder; transcripts).
 
 use std::path::Path;
 
@@ -6,12 +7,42 @@ use burn_finetune::Error;
 use burn_finetune::data::TranscriptTokenizer;
 use burn_finetune::model::whisper::{Suppression, WhisperWeights};
 use burn_finetune::native::audio_file::read_audio;
+use burn_finetune::native::audio_folder::{add_clips, read_audio_folder};
 use burn_finetune::native::speech_data::{SpeechSet, read_speech};
 use burn_finetune::task::speech::train_defaults;
-use burn_finetune::task::{Clip, Preparation, SpeechFineTuner, SpeechTask};
+use burn_finetune::task::{AudioFineTuner, AudioTask, Clip, Preparation, SpeechFineTuner, SpeechTask};
 use web_time::Instant;
 
-use super::{Args, Printer, device, read, skipped, train_options_over, write_model};
+use super::{Args, Printer, device, preparation, read, skipped, train_and_export, train_options, train_options_over, write_model};
+
+/// Sound classes: a folder per class (and optionally a validation folder of the same classes).
+pub async fn run_audio(args: &Args, path: &Path) -> Result<(), Error> {
+    let opts = train_options::<AudioTask>(args)?;
+    let prep = preparation::<AudioTask>(args)?;
+    let train = read_audio_folder(path, &[])?;
+    let val = args.val_data.as_deref().map(|v| read_audio_folder(v, &train.classes)).transpose()?;
+    let weights = WhisperWeights::from_bytes("model.safetensors", &read(&args.speech_model.join("model.safetensors"))?)?;
+    let mut tuner = AudioFineTuner::new(AudioTask::new(weights), device(args)?);
+    tuner.reset(train.classes.clone(), prep)?;
+    let started = Instant::now();
+    let mut added = 0;
+    for (set, holdout) in std::iter::once((&train, false)).chain(val.iter().map(|v| (v, true))) {
+        for (file, reason) in &set.skipped {
+            skipped(args, &file.display().to_string(), reason);
+        }
+        let mut clips: Vec<_> = set.clips.iter().collect();
+        if args.limit_per_class > 0 {
+            let mut seen = vec![0; set.classes.len()];
+            clips.retain(|c| { seen[c.label] += 1; seen[c.label] <= args.limit_per_class });
+        }
+        let report = add_clips(&mut tuner, &set.classes, &clips, holdout).await?;
+        if report.truncated > 0 {
+            skipped(args, &format!("{} clips", report.truncated), "longer than 30 s: their first 30 s are used (not skipped)");
+        }
+        added += report.added;
+    }
+    train_and_export(args, &mut tuner, &opts, "clips", added, started.elapsed().as_secs_f32()).await
+}
 
 fn speech_task(args: &Args) -> Result<SpeechTask, Error> {
     let dir = &args.speech_model;
