@@ -5,24 +5,25 @@
 // (example-set.ts) and are sent when they changed. Nothing leaves the browser: the worker fetches
 // only the weights (and the tokenizer) it is given. The public types are in types.ts.
 
+import { type AudioInput, decodeAudio } from './audio';
 import { evaluationFromEngine, evaluationFromEpoch, type Evaluation } from './evaluation';
 import { ExampleSet } from './example-set';
 import { sendableImage } from './images';
 import { deleteKept, keepModel, type KeptSummary, listKept, loadKept } from './kept-models';
 import type {
-  BackendChoice, ClassifierTask, Defaults, Example, ExamplesSummary, ModelInfo, Prediction, Prepared, SentInput, TableSummary, Task, TextDatasetSummary, ToWorker,
+  BackendChoice, ClassifierTask, Defaults, Example, ExamplesSummary, ModelInfo, Prediction, Prepared, SentAudio, SentInput, TableSummary, Task, TextDatasetSummary, ToWorker,
   TrainReport,
 } from './protocol';
 import { WorkerSpeechFineTuner } from './speech-tuner';
 import type {
-  ExampleOf, FineTuner, FineTunerFor, FineTunerOptions, ImageExample, InputOf, PrepareSettings, TextExample, TrainResult, TrainSettings,
+  AudioExample, ExampleOf, FineTuner, FineTunerFor, FineTunerOptions, ImageExample, InputOf, PrepareSettings, TextExample, TrainResult, TrainSettings,
 } from './types';
 import { WorkerClient } from './worker-client';
 
 /** Starts a fine-tuner: a worker with the engine and the pretrained weights loaded. */
 export async function createFineTuner<T extends Task>(options: FineTunerOptions<T>): Promise<FineTunerFor<T>> {
-  if (options.task !== 'image' && options.task !== 'text' && options.task !== 'speech') {
-    throw new TypeError(`task must be 'image', 'text' or 'speech', not ${JSON.stringify(options.task)}`);
+  if (!['image', 'text', 'audio', 'speech'].includes(options.task)) {
+    throw new TypeError(`task must be 'image', 'text', 'audio' or 'speech', not ${JSON.stringify(options.task)}`);
   }
   if (!options.modelUrl) throw new TypeError('modelUrl is required: the URL of the pretrained weights');
   const page = globalThis.location?.href;
@@ -38,7 +39,7 @@ export async function createFineTuner<T extends Task>(options: FineTunerOptions<
   const beside = (given: string | URL | undefined, name: string) => new URL(given ?? name, given ? page : modelUrl).href;
   const init: ToWorker = {
     type: 'init', task: options.task, backend: options.backend ?? 'auto', weightsUrl: modelUrl, cache: options.cache ?? true,
-    ...(options.task !== 'image' ? { tokenizerUrl: beside(options.tokenizerUrl, 'tokenizer.json') } : {}),
+    ...(options.task === 'text' || options.task === 'speech' ? { tokenizerUrl: beside(options.tokenizerUrl, 'tokenizer.json') } : {}),
     ...(options.task === 'speech' ? { configUrl: beside(options.configUrl, 'config.json') } : {}),
     ...(options.threads === undefined ? {} : { threads: options.threads }),
     ...(options.assetBase === undefined ? {} : { assetBase: new URL(options.assetBase, page).href }),
@@ -220,6 +221,7 @@ class WorkerFineTuner<T extends ClassifierTask> implements FineTuner<T> {
     return this.client.serial(async () => {
       if (!this.modelClasses) throw noModel();
       if (inputs.length === 0) return [];
+      inputs = await this.decodedAll(inputs);
       const { results } = await this.client.ask({ type: 'predict', inputs, topK: options.topK ?? 3 }, 'prediction');
       return many ? results : results[0];
     });
@@ -241,7 +243,7 @@ class WorkerFineTuner<T extends ClassifierTask> implements FineTuner<T> {
         if (!best) throw new Error('evaluate() without examples scores the last training run\'s validation split, and there was none: pass labelled examples.');
         return evaluationFromEpoch(classes, best);
       }
-      const inputs = examples.map((ex) => this.input(ex));
+      const inputs = await this.decodedAll(examples.map((ex) => this.input(ex)));
       const { evaluation } = await this.client.ask({ type: 'evaluate', inputs, labels: examples.map((ex) => ex.label) }, 'evaluation');
       return evaluationFromEngine(evaluation);
     });
@@ -280,7 +282,7 @@ class WorkerFineTuner<T extends ClassifierTask> implements FineTuner<T> {
 
   async loadKept(name: string): Promise<ModelInfo> {
     const model = await loadKept(name);
-    if (model.task !== this.task) throw new Error(`The kept model '${name}' classifies ${model.task === 'text' ? 'texts' : 'images'}: load it into a fine-tuner for that task.`);
+    if (model.task !== this.task) throw new Error(`The kept model '${name}' is for the ${model.task} task: load it into a fine-tuner for that task.`);
     return this.importModel(model.bytes);
   }
 
@@ -301,12 +303,15 @@ class WorkerFineTuner<T extends ClassifierTask> implements FineTuner<T> {
   private async sync(): Promise<{ readiness: string | null }> {
     if (this.source.kind === 'table') return { readiness: null };
     if (this.source.summary && this.source.version === this.examples.version) return this.source.summary;
-    const examples: Example[] = this.examples.all().map((ex, i) => ({
-      input: this.input(ex),
-      name: 'image' in ex && ex.image instanceof File ? ex.image.name : `example ${i + 1}`,
-      label: ex.label,
-      ...('validation' in ex && ex.validation ? { holdout: true } : {}),
-    }));
+    const examples: Example[] = [];
+    for (const [i, ex] of this.examples.all().entries()) {
+      examples.push({
+        input: this.task === 'audio' ? await this.decoded((ex as AudioExample).audio) : this.input(ex),
+        name: exampleName(ex, i),
+        label: ex.label,
+        ...('validation' in ex && ex.validation ? { holdout: true } : {}),
+      });
+    }
     const answer = await this.client.ask({ type: 'examples', examples, classes: this.examples.classes() }, 'examples');
     this.source = { kind: 'set', version: this.examples.version, summary: answer.summary };
     return answer.summary;
@@ -329,7 +334,32 @@ class WorkerFineTuner<T extends ClassifierTask> implements FineTuner<T> {
   }
 
   private input(ex: ExampleOf<T>): SentInput {
+    if ('audio' in ex) return (ex as AudioExample).audio as unknown as SentInput; // decoded before sending
     return ('image' in ex ? (ex as ImageExample).image : (ex as TextExample).text) as SentInput;
+  }
+
+  /** Audio: `input` decoded to 16 kHz mono on this thread (workers have no Web Audio), once per
+   * input object; an undecodable one carries the reason. */
+  private async decoded(input: AudioInput): Promise<SentAudio> {
+    const known = this.decodedAudio.get(input);
+    if (known) return known;
+    let sent: SentAudio;
+    try {
+      sent = { samples: await decodeAudio(input) };
+    } catch (err) {
+      sent = { samples: new Float32Array(0), error: (err as Error).message };
+    }
+    this.decodedAudio.set(input, sent);
+    return sent;
+  }
+  private readonly decodedAudio = new WeakMap<object, SentAudio>();
+
+  /** The inputs as the worker takes them (audio: decoded; others as they are). */
+  private async decodedAll(inputs: SentInput[]): Promise<SentInput[]> {
+    if (this.task !== 'audio') return inputs;
+    const out: SentInput[] = [];
+    for (const input of inputs) out.push(await this.decoded(input as unknown as AudioInput));
+    return out;
   }
 
   /** `ex` checked, with a page element as image drawn now into pixels the worker can take. */
@@ -341,6 +371,10 @@ class WorkerFineTuner<T extends ClassifierTask> implements FineTuner<T> {
       if (typeof (ex as TextExample).text !== 'string') throw new TypeError(`${where} has no text (a string)`);
       return ex;
     }
+    if (this.task === 'audio') {
+      checkAudio((ex as AudioExample).audio, `${where}'s audio`);
+      return ex;
+    }
     return { ...ex, image: this.sendable((ex as ImageExample).image as InputOf<T>, where) } as ExampleOf<T>;
   }
 
@@ -350,10 +384,31 @@ class WorkerFineTuner<T extends ClassifierTask> implements FineTuner<T> {
       if (typeof input !== 'string') throw new TypeError(`${where} is not a string`);
       return input;
     }
+    if (this.task === 'audio') {
+      checkAudio(input as AudioInput, where);
+      return input as unknown as SentInput; // decoded before sending
+    }
     try {
       return sendableImage(input as never);
     } catch (err) {
       throw new TypeError(`${where}: ${(err as Error).message}`);
     }
   }
+}
+
+/** A name for an example in messages: its file's name, its own `name`, or its position. */
+function exampleName(ex: object, i: number): string {
+  if ('image' in ex && ex.image instanceof File) return ex.image.name;
+  if ('audio' in ex) {
+    const { audio, name } = ex as AudioExample;
+    return name ?? (audio instanceof File ? audio.name : `clip ${i + 1}`);
+  }
+  return `example ${i + 1}`;
+}
+
+/** Throws a TypeError naming `where` unless `audio` is something `decodeAudio` takes. */
+function checkAudio(audio: unknown, where: string) {
+  const ok = audio instanceof Blob || audio instanceof ArrayBuffer || audio instanceof Uint8Array || audio instanceof Float32Array
+    || (typeof AudioBuffer !== 'undefined' && audio instanceof AudioBuffer);
+  if (!ok) throw new TypeError(`${where} is not audio: give a File/Blob, an ArrayBuffer or Uint8Array of a file, an AudioBuffer, or 16 kHz mono samples (Float32Array)`);
 }

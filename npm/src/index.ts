@@ -1,12 +1,13 @@
-// burn-finetune: fine-tune a pretrained image (EfficientNet-Lite0) or text (MiniLM-L6) classifier,
-// or adapt a speech recogniser (Whisper tiny.en) to your recordings, in the browser, on WebGPU or
-// the CPU, in a worker the package owns. Data never leaves the page.
+// burn-finetune: fine-tune a pretrained image (EfficientNet-Lite0), text (MiniLM-L6) or sound
+// (Whisper tiny.en's encoder) classifier, or adapt a speech recogniser (Whisper tiny.en) to your
+// recordings, in the browser, on WebGPU or the CPU, in a worker the package owns. Data never
+// leaves the page.
 
 export { createFineTuner } from './fine-tuner';
 export { clearCache } from './model-cache';
 export { deleteKept, listKept } from './kept-models';
 export type {
-  ExampleOf, FineTuner, FineTunerEvent, FineTunerFor, FineTunerOptions, ImageExample, InputOf, PrepareSettings, SpeechExample, SpeechFineTuner,
+  AudioExample, ExampleOf, FineTuner, FineTunerEvent, FineTunerFor, FineTunerOptions, ImageExample, InputOf, PrepareSettings, SpeechExample, SpeechFineTuner,
   SpeechPrepareSettings, SpeechTrainResult, SpeechTrainSettings, TextExample, TrainResult, TrainSettings,
 } from './types';
 export type { AudioInput } from './audio';

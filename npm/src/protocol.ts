@@ -6,7 +6,7 @@ import type { SentImage } from './images';
 
 export type BackendPreference = 'auto' | 'webgpu' | 'cpu';
 /** The classifiers' tasks. */
-export type ClassifierTask = 'image' | 'text';
+export type ClassifierTask = 'image' | 'text' | 'audio';
 /** `'speech'`: transcription (Whisper tiny.en), not a classifier. */
 export type Task = ClassifierTask | 'speech';
 export type Unfreeze = 'head' | number;
@@ -192,8 +192,9 @@ export interface Skipped { name: string; reason: string }
  * cross-origin isolated pages, else 1; WebGPU: 1). */
 export interface BackendChoice { kind: 'webgpu' | 'cpu'; reason: string; threads: number }
 
-/** Audio as handed to the worker: 16 kHz mono samples (the package decodes and resamples). */
-export interface SentAudio { samples: Float32Array }
+/** Audio as handed to the worker: 16 kHz mono samples (the package decodes and resamples);
+ * `error`: why the package could not decode it (the worker lists it as skipped). */
+export interface SentAudio { samples: Float32Array; error?: string }
 /** An input as handed to the worker: an image, a text, or audio. */
 export type SentInput = SentImage | string | SentAudio;
 /** One example as handed to the worker: the input, a name for messages, its class name (speech:

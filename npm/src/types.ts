@@ -21,6 +21,17 @@ export interface ImageExample {
 /** A text example: the text and its class name. */
 export interface TextExample { text: string; label: string }
 
+/** A sound example: a clip (a file, its bytes, an `AudioBuffer` such as a recording, or 16 kHz mono
+ * samples; the first 30 s count) and its class name. */
+export interface AudioExample {
+  audio: AudioInput;
+  label: string;
+  /** Keep this example for validation only (once any example is, these replace the random split). */
+  validation?: boolean;
+  /** A name for messages (default: the file's name, or "clip N"). */
+  name?: string;
+}
+
 /** A speech example: a clip of at most 30 s (a file, its bytes, an `AudioBuffer`, or 16 kHz mono
  * samples) and what is said in it. */
 export interface SpeechExample {
@@ -33,9 +44,9 @@ export interface SpeechExample {
 }
 
 /** The example type of a classifier task. */
-export type ExampleOf<T extends ClassifierTask> = T extends 'image' ? ImageExample : TextExample;
-/** What a classifier task classifies: an image, or a string. */
-export type InputOf<T extends ClassifierTask> = T extends 'image' ? ImageInput : string;
+export type ExampleOf<T extends ClassifierTask> = T extends 'image' ? ImageExample : T extends 'audio' ? AudioExample : TextExample;
+/** What a classifier task classifies: an image, a sound clip, or a string. */
+export type InputOf<T extends ClassifierTask> = T extends 'image' ? ImageInput : T extends 'audio' ? AudioInput : string;
 /** The fine-tuner `createFineTuner` returns for a task. */
 export type FineTunerFor<T extends Task> = T extends 'speech' ? SpeechFineTuner : T extends ClassifierTask ? FineTuner<T> : never;
 
@@ -50,10 +61,10 @@ export type FineTunerEvent =
   | { type: 'error'; message: string; fatal: boolean };
 
 export interface FineTunerOptions<T extends Task = Task> {
-  /** `'image'`: EfficientNet-Lite0 (ImageNet). `'text'`: all-MiniLM-L6-v2. `'speech'`: Whisper
-   * tiny.en (transcription). */
+  /** `'image'`: EfficientNet-Lite0 (ImageNet). `'text'`: all-MiniLM-L6-v2. `'audio'`: sound
+   * classes on Whisper tiny.en's encoder. `'speech'`: Whisper tiny.en (transcription). */
   task: T;
-  /** URL of the pretrained weights (`efficientnet-lite0.safetensors`, or MiniLM's `model.safetensors`);
+  /** URL of the pretrained weights (`efficientnet-lite0.safetensors`, or MiniLM's or Whisper's `model.safetensors`);
    * relative URLs are resolved against the page. The package does not embed weights. */
   modelUrl: string | URL;
   /** Text and speech: the model's `tokenizer.json` (default: `tokenizer.json` next to `modelUrl`). */
@@ -83,7 +94,7 @@ export interface FineTunerOptions<T extends Task = Task> {
 /** How the examples are prepared (the frozen layers run once per example; their outputs are
  * cached). Changing either prepares them again. Defaults: `FineTuner.defaults.preparation`. */
 export interface PrepareSettings {
-  /** What trains: `'head'` or the head plus the last N blocks / layers (default 2). */
+  /** What trains: `'head'` or the head plus the last N blocks / layers (default 2; audio: `'head'`). */
   unfreeze?: Unfreeze;
   /** Text only: tokens per text, longer texts are cut (default 128). */
   maxLength?: number;
@@ -93,11 +104,11 @@ export interface PrepareSettings {
 
 /** Settings of one training run; every one has a sensible default (`FineTuner.defaults`). */
 export interface TrainSettings {
-  /** Most epochs to run (default 10 for images, 3 for text; early stopping may end sooner). */
+  /** Most epochs to run (default 10 for images, 3 for text, 20 for audio; early stopping may end sooner). */
   epochs?: number;
-  /** What trains: `'head'` or the head plus the last N blocks / layers (default 2). */
+  /** What trains: `'head'` or the head plus the last N blocks / layers (default 2; audio: `'head'`). */
   unfreeze?: Unfreeze;
-  /** Learning rate of the new head (default 1e-3). */
+  /** Learning rate of the new head (default 1e-3; audio: 1e-2). */
   learningRate?: number;
   /** Learning rate of the unfrozen pretrained layers (default 1e-4: lower than the head's). */
   backboneLearningRate?: number;
@@ -105,7 +116,7 @@ export interface TrainSettings {
   validationSplit?: number;
   /** Seed of the split, the head's initialisation and the shuffling (default 0). */
   seed?: number;
-  /** Examples per step (default 32). */
+  /** Examples per step (default 32; audio: 16). */
   batchSize?: number;
   /** Epochs without a better validation loss before stopping (default 3). */
   patience?: number;
@@ -121,8 +132,8 @@ export interface TrainSettings {
 
 /** A training run's report, with the examples that could not be used. */
 export interface TrainResult extends TrainReport {
-  /** Images that could not be decoded when the examples were last prepared (name and reason); they
-   * were left out. */
+  /** Images or sound clips that could not be decoded when the examples were last prepared (name
+   * and reason); they were left out. */
   skipped: Skipped[];
   /** The engine's memory after training (its peak: wasm memory only grows), in bytes. */
   wasmMemoryBytes: number;

@@ -1,10 +1,11 @@
 // The engine's Web Worker, started by the npm package's `createFineTuner` (the demo page uses the
 // package): owns the wasm module and one task's engine, and routes each message to that task's
-// jobs (jobs.ts: what every task does; image-jobs.ts, text-jobs.ts, speech-jobs.ts: how each
+// jobs (jobs.ts: what every task does; image-jobs.ts, text-jobs.ts, audio-jobs.ts, speech-jobs.ts: how each
 // task's examples and inputs reach the engine). Preparation (feature caching) and training run here; the page never
 // blocks on any of it.
 
 import { cpuThreads, engineModule, joinThreadPool, loadEngine, wantsWebgpu } from './engine-module';
+import { AudioJobs } from './audio-jobs';
 import { ImageJobs } from './image-jobs';
 import type { Jobs } from './jobs';
 import { type Loaded, loadFile } from './model-cache';
@@ -101,11 +102,11 @@ async function initEngine(msg: Extract<ToWorker, { type: 'init' }>) {
   module.setPanicHandler((message: string) => post({ type: 'error', message, fatal: true }));
   const name = msg.weightsUrl.split('/').pop() ?? msg.weightsUrl;
   const weights = await fetchBytes(msg.weightsUrl, 'weights', cache);
-  const tokenizer = msg.task !== 'image' ? await fetchBytes(msg.tokenizerUrl ?? '', 'tokenizer', cache) : undefined;
+  const tokenizer = msg.task === 'text' || msg.task === 'speech' ? await fetchBytes(msg.tokenizerUrl ?? '', 'tokenizer', cache) : undefined;
   const config = msg.task === 'speech' ? new TextDecoder().decode(await fetchBytes(msg.configUrl ?? '', 'config', cache)) : undefined;
   const engine = await module.Engine.create(msg.task, weights, name, tokenizer, msg.backend, adapter, config);
   const ctx = { engine, post, memoryBytes: () => memory?.buffer.byteLength ?? 0, gate };
-  jobs = msg.task === 'text' ? new TextJobs(ctx) : msg.task === 'speech' ? new SpeechJobs(ctx) : new ImageJobs(ctx);
+  jobs = msg.task === 'text' ? new TextJobs(ctx) : msg.task === 'speech' ? new SpeechJobs(ctx) : msg.task === 'audio' ? new AudioJobs(ctx) : new ImageJobs(ctx);
   const backend = { ...engine.backend(), threads };
   post({
     type: 'ready', task: msg.task, backend, adapter: adapter.available ? adapter.description : 'none', loadMs: performance.now() - started,

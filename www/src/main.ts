@@ -1,13 +1,14 @@
 // The demo page: a client of the npm package (`createFineTuner`), like any app that embeds it.
-// Collects examples (images through image-mode.ts, a text file through text-mode.ts), starts
-// preparation and training, draws progress. All heavy work happens in the package's worker; this
-// thread only renders.
+// Collects examples (images through image-mode.ts, a text file through text-mode.ts, sound clips
+// through audio-mode.ts), starts preparation and training, draws progress. All heavy work happens
+// in the package's worker; this thread only renders. Speech has its own panel (speech-page.ts).
 
 import { Curves, escape, renderConfusion, renderPerClass } from './charts';
 import {
   type BackendPreference, type ClassifierTask as Task, createFineTuner, type EpochReport, type FineTuner, type FineTunerEvent, type TrainSettings,
   type Unfreeze,
 } from '../../npm/src/index';
+import { AudioMode } from './audio-mode';
 import { ImageMode } from './image-mode';
 import { SavedModels } from './saved-models';
 import { SpeechPage } from './speech-page';
@@ -17,12 +18,16 @@ const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as 
 const MODEL_URLS: Record<Task, { modelUrl: string; tokenizerUrl?: string }> = {
   image: { modelUrl: './efficientnet-lite0.safetensors' },
   text: { modelUrl: './minilm-l6/model.safetensors', tokenizerUrl: './minilm-l6/tokenizer.json' },
+  audio: { modelUrl: './whisper-tiny-en/model.safetensors' },
 };
 /** Labels of the unfreeze choices per task. */
 const UNFREEZE_LABELS: Record<Task, Record<string, string>> = {
   image: { head: 'head only (fastest)', 1: 'head + last block', 2: 'head + last 2 blocks', 4: 'head + last 4 blocks' },
   text: { head: 'head only (fastest)', 1: 'head + last encoder layer', 2: 'head + last 2 encoder layers', 4: 'head + last 4 encoder layers' },
+  audio: { head: 'head only (fastest)', 1: 'head + last encoder layer', 2: 'head + last 2 encoder layers', 4: 'head + all 4 encoder layers' },
 };
+/** What each task's examples are called. */
+const NOUNS: Record<Task, string> = { image: 'images', text: 'texts', audio: 'clips' };
 /** The settings form: field id → training setting. */
 const FIELDS = {
   epochs: 'epochs', 'batch-size': 'batchSize', 'learning-rate': 'learningRate', 'backbone-learning-rate': 'backboneLearningRate',
@@ -62,6 +67,11 @@ const host = {
 };
 const images = new ImageMode(host);
 const text = new TextMode(host);
+const audio = new AudioMode(host);
+/** The examples of each classifier task as the page collects them. */
+const modes: Record<Task, { classes(): string[]; readiness(): string | null; onReady(): void; prepared(signal: AbortSignal): Promise<boolean>; onIdle?(): void }> = {
+  image: images, text, audio,
+};
 let speech: SpeechPage | null = null;
 
 /** Starts a fine-tuner for the current task and backend (the previous one is disposed). */
@@ -93,8 +103,7 @@ async function startTuner() {
       state.pendingKept = null;
       void importModel(() => tuner.loadKept(name));
     }
-    if (task === 'image') images.onReady();
-    else text.onReady();
+    modes[task].onReady();
   } catch (err) {
     if (generation === state.generation) showMessage('error', `The engine could not start: ${(err as Error).message}`);
   }
@@ -129,6 +138,7 @@ function setTask(task: Task | 'speech') {
   document.body.dataset.task = task;
   document.querySelectorAll<HTMLElement>('.image-only').forEach((e) => { e.hidden = task !== 'image'; });
   document.querySelectorAll<HTMLElement>('.text-only').forEach((e) => { e.hidden = task !== 'text'; });
+  document.querySelectorAll<HTMLElement>('.audio-only').forEach((e) => { e.hidden = task !== 'audio'; });
   if (task === 'text') $('columns').hidden = true;
   for (const option of Array.from($<HTMLSelectElement>('unfreeze').options)) option.textContent = UNFREEZE_LABELS[task][option.value];
   for (const id of ['class-table', 'predictions', 'confusion', 'per-class']) $(id).innerHTML = '';
@@ -177,7 +187,7 @@ function onProgress(event: FineTunerEvent) {
       break; // failed calls are reported where they were made
     case 'caching':
       progress.value = event.done / event.total;
-      $('progress-text').textContent = `Preparing examples (frozen layers): ${event.done}/${event.total} · ${event.examplesPerSec.toFixed(1)} ${state.task === 'text' ? 'texts' : 'images'}/s · about ${Math.round((event.total - event.done) / Math.max(event.examplesPerSec, 1e-3))} s left`;
+      $('progress-text').textContent = `Preparing examples (frozen layers): ${event.done}/${event.total} · ${event.examplesPerSec.toFixed(1)} ${NOUNS[state.task]}/s · about ${Math.round((event.total - event.done) / Math.max(event.examplesPerSec, 1e-3))} s left`;
       break;
     case 'step': {
       const epochs = Number($<HTMLInputElement>('epochs').value) || 1;
@@ -210,7 +220,7 @@ function onProgress(event: FineTunerEvent) {
 
 /** Class names of the examples being trained on, as the engine numbers them. */
 function trainingClasses(): string[] {
-  return state.task === 'text' ? text.classes() : images.classes();
+  return modes[state.task].classes();
 }
 
 let charts: { loss: Curves; accuracy: Curves } | null = null;
@@ -309,8 +319,7 @@ async function train() {
   drawCharts();
   await run(async (signal) => {
     state.training = true;
-    const prepare = state.task === 'image' ? images.prepared(signal) : text.prepare(signal);
-    if (!(await prepare)) return;
+    if (!(await modes[state.task].prepared(signal))) return;
     const result = await tuner.train({ ...settings(), signal });
     showMessage(result.stopReason === 'diverged' ? 'error' : 'info', result.message);
     state.modelClasses = trainingClasses();
@@ -327,7 +336,7 @@ function setBusy(busy: boolean) {
   $<HTMLButtonElement>('cancel-button').disabled = !busy;
   $<HTMLButtonElement>('pause-button').disabled = !busy;
   updateTrainButton();
-  if (!busy && state.task === 'image') images.onIdle();
+  if (!busy) modes[state.task].onIdle?.();
 }
 
 function showPaused() {
@@ -339,8 +348,7 @@ function showPaused() {
 function updateTrainButton() {
   const reason = !state.tuner ? 'The engine is loading…'
     : state.busy ? 'Working…'
-    : state.task === 'text' ? text.readiness()
-    : images.readiness();
+    : modes[state.task].readiness();
   $<HTMLButtonElement>('train-button').disabled = reason !== null;
   $('train-reason').textContent = reason ?? '';
 }
@@ -350,7 +358,7 @@ async function classify(input: Blob | string) {
   const tuner = state.tuner;
   if (!tuner) return;
   try {
-    const top = await tuner.predict(input as never, { topK: 3 }); // an image (Blob) or a text, as the task takes
+    const top = await tuner.predict(input as never, { topK: 3 }); // an image or a clip (Blob), or a text, as the task takes
     $('predictions').innerHTML = top.map((p) => `<li><strong>${escape(p.label)}</strong> ${(p.score * 100).toFixed(1)}%</li>`).join('');
   } catch (err) {
     showMessage('error', (err as Error).message);
@@ -360,6 +368,7 @@ async function classify(input: Blob | string) {
 function wire() {
   images.wire(classify);
   text.wire();
+  audio.wire(classify);
   speech = new SpeechPage();
   speech.wire();
   // Buttons that open a hidden file input (a <label for> cannot take keyboard focus).
@@ -408,7 +417,7 @@ function wire() {
     window.addEventListener('finetune:test-panic', () => (state.tuner as unknown as { testPanic(): void } | null)?.testPanic());
   }
   const asked = params.get('task');
-  const task: Task | 'speech' = asked === 'text' || asked === 'speech' ? asked : 'image';
+  const task: Task | 'speech' = asked === 'text' || asked === 'speech' || asked === 'audio' ? asked : 'image';
   document.querySelector<HTMLInputElement>(`input[name="task"][value="${task}"]`)!.checked = true;
   setTask(task);
   updateTrainButton();

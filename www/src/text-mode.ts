@@ -4,7 +4,7 @@
 
 import { escape } from './charts';
 import { dropZone } from './files';
-import type { ModeHost } from './image-mode';
+import type { ModeHost } from './example-mode';
 import type { TableSummary, TextDatasetSummary } from '../../npm/src/index';
 
 const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
@@ -36,7 +36,7 @@ export class TextMode {
 
   /** Prepares the chosen texts (tokenized, frozen layers cached) for the chosen cut and length;
    * false when they cannot train. */
-  async prepare(signal: AbortSignal): Promise<boolean> {
+  async prepared(signal: AbortSignal): Promise<boolean> {
     const tuner = this.host.tuner();
     if (!tuner) return false;
     const r = await tuner.prepare({ unfreeze: this.host.unfreeze(), maxLength: this.host.maxLength(), signal });
