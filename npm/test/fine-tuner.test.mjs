@@ -364,3 +364,21 @@ test('a crashed engine fails the waiting call and every later one; dispose stops
   assert.equal(FakeWorker.last.terminated, true);
   await assert.rejects(third.export(), /disposed/);
 });
+
+test('audio: clips are checked, sent decoded (16 kHz samples) once per clip, and predicted the same way', async () => {
+  const tuner = await createFineTuner({ task: 'audio', modelUrl: MODEL });
+  const w = FakeWorker.last;
+  assert.equal(w.sent[0].tokenizerUrl, undefined, 'the audio task loads no tokenizer');
+  assert.throws(() => tuner.addExamples([{ audio: new Float32Array(4), label: 'a' }, { audio: 'hello.wav', label: 'b' }]),
+    /example 2's audio is not audio: give a File\/Blob/);
+  const clip = new Float32Array([0.1, -0.2, 0.3]);
+  tuner.addExamples([{ audio: clip, label: 'knock' }, { audio: new Float32Array(8), label: 'knock' }, { audio: new Float32Array(2), label: 'silence', name: 'quiet' }]);
+  await tuner.train({ epochs: 1 });
+  const examples = w.sent.find((m) => m.type === 'examples').examples;
+  assert.deepEqual(examples.map((e) => [e.name, e.label, e.input.samples.length]), [['clip 1', 'knock', 3], ['clip 2', 'knock', 8], ['quiet', 'silence', 2]]);
+  assert.deepEqual(Array.from(examples[0].input.samples), Array.from(clip));
+  await tuner.predict(clip);
+  const predict = w.sent.find((m) => m.type === 'predict');
+  assert.deepEqual(predict.inputs.map((i) => i.samples.length), [3]);
+  await assert.rejects(tuner.predict(42), /the input is not audio/);
+});

@@ -1,4 +1,4 @@
-// Privacy and safety: once the pretrained weights are loaded, preparing data, training,
+// Privacy and safety (text, images, sounds): once the pretrained weights are loaded, preparing data, training,
 // prediction, export and import make zero network requests (the worker's requests included),
 // and the page runs under its Content-Security-Policy without a single violation.
 import { test } from 'node:test';
@@ -99,6 +99,32 @@ test('images: no request after the weights are loaded, no CSP violation', { time
     assert.deepEqual(requests.slice(loaded), [], 'requests after the weights were loaded');
     assert.deepEqual(await page.evaluate(() => window.cspViolations), []);
     await page.screenshot({ path: join('test-results', 'privacy-images.png'), fullPage: true });
+  } finally {
+    stop();
+    await page.close();
+  }
+});
+
+test('sounds: no request after the weights are loaded, no CSP violation', { timeout: 900_000 }, async () => {
+  const { page, requests, stop } = await recordedPage('audio');
+  try {
+    assert.ok(requests.some((u) => u.endsWith('/whisper-tiny-en/model.safetensors')), `the worker's weight fetch was not seen: ${requests}`);
+    const loaded = requests.length;
+    const root = mkdtempSync(join(tmpdir(), 'finetune-private-'));
+    for (const c of ['digits', 'phonetic']) {
+      mkdirSync(join(root, c));
+      for (const f of readdirSync(join(WEB, 'asterisk', c)).slice(0, 4)) cpSync(join(WEB, 'asterisk', c, f), join(root, c, f));
+    }
+    await page.fill('#epochs', '2');
+    await page.setInputFiles('#audio-folder-input', root);
+    const probe = join(root, 'digits', readdirSync(join(root, 'digits'))[0]);
+    await offlineFlow(page, async () => {
+      await page.setInputFiles('#audio-predict-input', probe);
+      await page.locator('#predictions li').nth(1).waitFor({ timeout: 60_000 });
+      await page.evaluate(() => { document.getElementById('predictions').innerHTML = ''; });
+    });
+    assert.deepEqual(requests.slice(loaded), [], 'requests after the weights were loaded');
+    assert.deepEqual(await page.evaluate(() => window.cspViolations), [], 'the clips\' players (blob: URLs) are allowed');
   } finally {
     stop();
     await page.close();

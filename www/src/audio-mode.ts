@@ -97,13 +97,13 @@ export class AudioMode extends ExampleMode {
       const title = document.createElement('h3');
       title.textContent = `${label} (${clips.length})`;
       const record = button(`Record ${RECORD_MS / 1000} s`, () => void this.record(label));
-      record.setAttribute('aria-label', `Record ${RECORD_MS / 1000} seconds into ${label}`);
+      record.setAttribute('aria-label', `Record ${RECORD_MS / 1000} s into ${label}`);
       const remove = button('Remove class', () => {
         this.clips = this.clips.filter((c) => c.label !== label);
         this.empty = this.empty.filter((c) => c !== label);
         this.edited();
       });
-      remove.setAttribute('aria-label', `Remove the class ${label}`);
+      remove.setAttribute('aria-label', `Remove class ${label}`);
       const players = clips.slice(0, SHOWN).map((clip) => {
         const audio = document.createElement('audio');
         audio.controls = true;
