@@ -101,7 +101,7 @@ async function startTuner() {
     if (state.pendingKept !== null) {
       const name = state.pendingKept;
       state.pendingKept = null;
-      void importModel(() => tuner.loadKept(name));
+      void saved.importModel(() => tuner.loadKept(name));
     }
     modes[task].onReady();
   } catch (err) {
@@ -239,33 +239,11 @@ function setTrained(trained: boolean) {
   $<HTMLButtonElement>('keep-button').disabled = !trained;
 }
 
-/** Saves `bytes` as a file through the browser's download (nothing is uploaded). */
-function download(bytes: Uint8Array, name: string) {
-  const url = URL.createObjectURL(new Blob([bytes as Uint8Array<ArrayBuffer>], { type: 'application/octet-stream' }));
-  const a = document.createElement('a');
-  a.href = url;
-  a.download = name;
-  a.click();
-  setTimeout(() => URL.revokeObjectURL(url), 10_000);
-}
-
-/** Imports a model (a file, or a kept one) and says what it is. */
-async function importModel(load: () => Promise<{ baseModel: string; classes: string[]; unfreeze: Unfreeze }>) {
-  try {
-    const info = await load();
-    state.modelClasses = info.classes;
-    showMessage('info', `Imported a model fine-tuned from ${info.baseModel} for ${info.classes.length} classes (${info.classes.join(', ')}); trained layers: ${info.unfreeze === 'head' ? 'head only' : `head + last ${info.unfreeze}`}.`);
-    setTrained(true);
-  } catch (err) {
-    showMessage('error', (err as Error).message);
-  }
-}
-
 /** Loads a kept model, switching to its task first when needed. */
 function loadKept(task: Task, name: string) {
   if (task === state.task && state.tuner) {
     const tuner = state.tuner;
-    void importModel(() => tuner.loadKept(name));
+    void saved.importModel(() => tuner.loadKept(name));
     return;
   }
   state.pendingKept = name; // loaded once the other task's fine-tuner is ready
@@ -273,7 +251,10 @@ function loadKept(task: Task, name: string) {
   setTask(task);
 }
 
-const saved = new SavedModels(() => state.tuner, () => state.modelClasses, showMessage, loadKept);
+const saved = new SavedModels(() => state.tuner, () => state.modelClasses, showMessage, loadKept, (classes) => {
+  state.modelClasses = classes;
+  setTrained(true);
+});
 
 function showMessage(kind: 'info' | 'warning' | 'error', message: string) {
   const p = document.createElement('p');
@@ -380,22 +361,7 @@ function wire() {
     const value = $<HTMLTextAreaElement>('predict-text').value;
     if (value.trim()) void classify(value);
   });
-  $('export-button').addEventListener('click', async () => {
-    try {
-      download(await state.tuner!.export(), `finetuned-${state.task}.safetensors`);
-    } catch (err) {
-      showMessage('error', (err as Error).message);
-    }
-  });
-  $('keep-button').addEventListener('click', () => void saved.keep());
   saved.wire();
-  $<HTMLInputElement>('import-input').addEventListener('change', (e) => {
-    const input = e.target as HTMLInputElement;
-    const f = input.files?.[0];
-    const tuner = state.tuner;
-    if (f && tuner) void importModel(() => tuner.importModel(f));
-    input.value = '';
-  });
   document.querySelectorAll<HTMLInputElement>('input[name="task"]').forEach((radio) =>
     radio.addEventListener('change', () => { if (radio.checked) setTask(radio.value as Task | 'speech'); }));
   $('cancel-button').addEventListener('click', () => state.abort?.abort());
