@@ -2,30 +2,15 @@
 // caller's thread: workers have no Web Audio) with their class names reach the engine a few at a
 // time; clips the package could not decode arrive with the reason and are skipped and listed.
 
-import { type Filled, Jobs } from './jobs';
+import { type Filled, LabelledJobs } from './jobs';
 import type { EngineEvaluation, Example, Prediction, SentAudio, SentInput } from './protocol';
 
 /** Clips per engine call while preparing (progress and cancel are checked between calls). */
 const CHUNK = 16;
 
-export class AudioJobs extends Jobs {
-  private examples: Example[] = [];
-  private classes: string[] = [];
-
-  setExamples(examples: Example[], classes: string[] = []) {
-    this.examples = examples;
-    this.classes = [...new Set([...classes, ...examples.map((ex) => ex.label)])];
-    this.changed();
-  }
-
-  protected classNames(): string[] {
-    return this.classes;
-  }
-
-  protected counts(): number[] {
-    const counts = this.classes.map(() => 0);
-    for (const ex of this.examples) if (!(ex.input as SentAudio).error) counts[this.classes.indexOf(ex.label)] += 1;
-    return counts;
+export class AudioJobs extends LabelledJobs {
+  protected usable(ex: Example): boolean {
+    return !(ex.input as SentAudio).error;
   }
 
   protected async fill(signal: AbortSignal, progress: (done: number, total: number) => void): Promise<Filled> {

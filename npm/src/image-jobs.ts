@@ -2,30 +2,11 @@
 // here in batches — createImageBitmap + OffscreenCanvas, see images.ts — and sent to the engine as
 // 224×224 RGBA; undecodable ones are skipped and listed.
 
-import { BATCH, type Filled, Jobs } from './jobs';
+import { BATCH, type Filled, LabelledJobs } from './jobs';
 import { decodeImage, SIZE, type SentImage } from './images';
 import type { EngineEvaluation, Example, Prediction, SentInput } from './protocol';
 
-export class ImageJobs extends Jobs {
-  private examples: Example[] = [];
-  private classes: string[] = [];
-
-  setExamples(examples: Example[], classes: string[] = []) {
-    this.examples = examples;
-    this.classes = [...new Set([...classes, ...examples.map((ex) => ex.label)])];
-    this.changed();
-  }
-
-  protected classNames(): string[] {
-    return this.classes;
-  }
-
-  protected counts(): number[] {
-    const counts = this.classes.map(() => 0);
-    for (const ex of this.examples) counts[this.classes.indexOf(ex.label)] += 1;
-    return counts;
-  }
-
+export class ImageJobs extends LabelledJobs {
   protected async fill(signal: AbortSignal, progress: (done: number, total: number) => void): Promise<Filled> {
     const skipped: Filled['skipped'] = [];
     // Training examples first, then fixed validation ones: each batch shares one `holdout` flag.

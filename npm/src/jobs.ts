@@ -121,3 +121,32 @@ export abstract class Jobs {
 export function defined<T extends object>(value: T): T {
   return Object.fromEntries(Object.entries(value ?? {}).filter(([, v]) => v !== undefined)) as T;
 }
+
+/** A classifier task's jobs whose examples arrive as a list with class names (images, sounds; text
+ * streams a table instead). */
+export abstract class LabelledJobs extends Jobs {
+  protected examples: Example[] = [];
+  protected classes: string[] = [];
+
+  setExamples(examples: Example[], classes: string[] = []) {
+    this.examples = examples;
+    this.classes = [...new Set([...classes, ...examples.map((ex) => ex.label)])];
+    this.changed();
+  }
+
+  protected classNames(): string[] {
+    return this.classes;
+  }
+
+  protected counts(): number[] {
+    const counts = this.classes.map(() => 0);
+    for (const ex of this.examples) if (this.usable(ex)) counts[this.classes.indexOf(ex.label)] += 1;
+    return counts;
+  }
+
+  /** Whether `ex` can reach the engine (sounds: the package could decode it). */
+  protected usable(_ex: Example): boolean {
+    return true;
+  }
+}
+
