@@ -1,6 +1,7 @@
 // The speech benchmark in headless Chromium: the npm package's SpeechFineTuner on the page's build
 // (index.js). The Asterisk prompts (assets/asterisk/manifest.csv) sorted by name, the first
-// `--limit` of them (all by default); every 5th is held out as the test set, the rest fine-tunes
+// `--limit` of them (all by default); the test set is held out as bench_speech holds it out (FNV-1a of
+// "0/name" a multiple of 5: the same clips natively and here), the rest fine-tunes
 // the top decoder layers with the speech task's defaults (its own seeded validation split picks the
 // epoch). Clips are decoded by the page (decodeAudioData + OfflineAudioContext) before the clock
 // starts. Prints zero-shot and fine-tuned WER on the held-out clips (words lower-cased, punctuation
@@ -46,7 +47,12 @@ async function runInPage(page, options) {
     };
     const train = [];
     const test = [];
-    for (const [i, r] of used.entries()) (i % 5 === 4 ? test : train).push({ audio: await decode(r.file), text: r.text, name: r.file });
+    const heldOut = (name) => {
+      let h = 0x811c9dc5;
+      for (const b of new TextEncoder().encode(`0/${name}`)) h = Math.imul(h ^ b, 0x01000193) >>> 0;
+      return h % 5 === 0;
+    };
+    for (const r of used) (heldOut(r.file) ? test : train).push({ audio: await decode(r.file), text: r.text, name: r.file });
     const words = (t) => t.replace(/['’]/g, '').replace(/[^\p{L}\p{N}]+/gu, ' ').toLowerCase().split(' ').filter(Boolean);
     const edits = (r, h) => {
       let row = Array.from({ length: h.length + 1 }, (_, j) => j);

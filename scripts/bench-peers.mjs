@@ -1,13 +1,15 @@
 // The benchmark beside the peers, in one run on this machine: the same fine-tuning work for
 // everyone — EfficientNet-Lite0 at 224×224 with the last 2 blocks + `_conv_head` + head trained on
 // the Fashion-MNIST 1 000/1 000 set-up, and MiniLM-L6 with the last 2 layers + head trained on the
-// movie-review set-up (max length 64) — batch 32, the same epochs for all, each run `--runs` times.
+// movie-review set-up (max length 64) — batch 32, the same epochs for all, each run `--runs` times;
+// and (`--tasks speech`) Whisper tiny.en with the top 2 decoder layers trained on the Asterisk
+// prompts (bench_speech's split, batch 16) against Hugging Face transformers' Whisper modules.
 // Prints one Markdown table: medians with the spread (min–max), train throughput without the first
 // epoch (warm-up), ratios ours/PyTorch, and the training step's achieved GFLOP/s against the
 // machine's nominal peak.
 //
 // Usage: node scripts/bench-peers.mjs [--runs 3] [--epochs 3] [--tasks image,text]
-//          [--paths native,browser-cpu,pytorch,tfjs-wasm]
+//          [--paths native,browser-cpu,pytorch,tfjs-wasm]   (speech: native,pytorch)
 //          (also: browser-cpu-1 = the browser CPU engine on one thread, browser-webgpu, tfjs-webgpu)
 // Needs: scripts/build-web.sh for the browser paths; the PyTorch venv is made on first use
 // (scripts/peers/setup-torch.sh).
@@ -29,12 +31,13 @@ const common = ['--epochs', args.epochs, '--unfreeze', '2'];
 /** Our page's engine in headless Chromium (scripts/bench-browser*.mjs). */
 const browser = (task, ...options) => ['node', [`scripts/bench-browser${task === 'image' ? '' : '-text'}.mjs`, '--json', ...options, ...common]];
 /** The command of each path for a task; each prints its result as the last JSON line. */
+const BINARIES = { image: 'bench', text: 'bench_text', speech: 'bench_speech' };
 const COMMANDS = {
-  native: (task) => [`${target}/release/${task === 'image' ? 'bench' : 'bench_text'}`, ['--json', ...common]],
+  native: (task) => [`${target}/release/${BINARIES[task]}`, ['--json', ...common, ...(task === 'speech' ? ['--speed-only'] : [])]],
   'browser-cpu': (task) => browser(task, '--backend', 'cpu'),
   'browser-cpu-1': (task) => browser(task, '--backend', 'cpu', '--threads', '1'),
   'browser-webgpu': (task) => browser(task, '--backend', 'webgpu'),
-  pytorch: (task) => [python(), ['scripts/peers/torch_peer.py', task, '--epochs', args.epochs]],
+  pytorch: (task) => [python(), task === 'speech' ? ['scripts/peers/torch_speech_peer.py', '--epochs', args.epochs] : ['scripts/peers/torch_peer.py', task, '--epochs', args.epochs]],
   'tfjs-wasm': (task) => ['node', ['scripts/peers/tfjs_peer.mjs', task, '--backend', 'wasm', '--epochs', args.epochs]],
   'tfjs-webgpu': (task) => ['node', ['scripts/peers/tfjs_peer.mjs', task, '--backend', 'webgpu', '--epochs', args.epochs]],
 };
@@ -68,6 +71,7 @@ function nominalPeak() {
 const results = [];
 for (const task of args.tasks.split(',')) {
   for (const path of args.paths.split(',')) {
+    if (task === 'speech' && !['native', 'pytorch'].includes(path)) { console.error(`== speech · ${path}: not a speech path (scripts/bench-browser-speech.mjs measures the browser)`); continue; }
     const rows = [];
     for (let i = 0; i < runs; i++) {
       console.error(`== ${task} · ${path} · run ${i + 1}/${runs}`);
@@ -82,7 +86,7 @@ const fmt = (xs, digits) => {
   const m = median(xs);
   return xs.length > 1 ? `${m.toFixed(digits)} (${Math.min(...xs).toFixed(digits)}–${Math.max(...xs).toFixed(digits)})` : m.toFixed(digits);
 };
-console.log(`Runs per row: ${runs} (median, min–max); ${args.epochs} epochs, batch 32; train ex/s without the first epoch.`);
+console.log(`Runs per row: ${runs} (median, min–max); ${args.epochs} epochs, batch 32 (speech: 16); train ex/s without the first epoch.`);
 console.log(`Nominal peak: ${peak.how} = ${peak.gflops.toFixed(0)} GFLOP/s. Training-step FLOPs: 3 × the forward pass's matmul + convolution FLOPs, counted by PyTorch's FlopCounterMode on the same layers.\n`);
 console.log('| task | path | threads | caching ex/s | first step s | train ex/s | train GFLOP/s (% of peak) | peak MB | best val acc | train × PyTorch | caching × PyTorch | train × best TF.js |');
 console.log('|---|---|---|---|---|---|---|---|---|---|---|---|');
@@ -100,5 +104,5 @@ for (const { task, path, rows } of results) {
   const vsTfjs = path.startsWith('browser') && tfjs ? `${(median(train) / tfjs).toFixed(2)}×` : '—';
   console.log(`| ${task} | ${path} | ${threads} | ${fmt(caching, 1)} | ${fmt(rows.map((r) => r.time_to_first_step_s), 2)} | ${fmt(train, 1)} | `
     + `${gflops ? `${gflops.toFixed(1)} (${((gflops / peak.gflops) * 100).toFixed(0)} %)` : '—'} | ${fmt(rows.map((r) => r.peak_memory_mb), 0)} | `
-    + `${fmt(rows.map((r) => r.best_val_accuracy * 100), 1)} % | ${ratio(train, torch?.rows.map(steady))} | ${ratio(caching, torch?.rows.map((r) => r.caching_examples_per_s))} | ${vsTfjs} |`);
+    + `${rows[0].best_val_accuracy === undefined ? '—' : `${fmt(rows.map((r) => r.best_val_accuracy * 100), 1)} %`} | ${ratio(train, torch?.rows.map(steady))} | ${ratio(caching, torch?.rows.map((r) => r.caching_examples_per_s))} | ${vsTfjs} |`);
 }

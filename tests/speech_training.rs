@@ -138,3 +138,31 @@ fn a_long_recording_is_transcribed_in_thirty_second_windows() {
     // Cuts at window edges cost a few words; the rest is heard.
     assert!(errors.rate() < 0.25, "WER {:.2}: {text}", errors.rate());
 }
+
+#[test]
+fn own_frames_cache_less_and_a_model_trained_on_them_keeps_hearing_them() {
+    // Short prompts ("digits/": 1 s or so) fill a few dozen of the window's 1 500 positions.
+    let set = prompts("/digits/", 40);
+    let mut window = tuner();
+    block_on(window.add(&clips(&set), false)).unwrap();
+    let mut tuner = tuner();
+    tuner.hear_own_frames(true);
+    block_on(tuner.add(&clips(&set), false)).unwrap();
+    assert!(tuner.cache_bytes() * 5 < window.cache_bytes(), "{} vs {} bytes", tuner.cache_bytes(), window.cache_bytes());
+
+    let mut events = CollectEvents::default();
+    let report = block_on(tuner.train(&TrainOptions { epochs: 3, backbone_learning_rate: 3e-4, ..train_defaults() }, &mut events)).unwrap();
+    eprintln!("{}", report.message);
+    // The baseline is the pretrained model on whole windows, transcribed before the first step.
+    let baseline = events.events.iter().position(|e| matches!(e, TrainEvent::Baseline { done, total } if done == total));
+    let first_step = events.events.iter().position(|e| matches!(e, TrainEvent::Step { .. }));
+    assert!(baseline.is_some() && baseline < first_step, "{baseline:?} {first_step:?}");
+    assert!(report.best_epoch >= 1 && report.best_val_wer < report.zero_shot_val_wer, "{report:?}");
+
+    // Export → import: the file says how the model hears, and it transcribes the same.
+    let bytes = block_on(tuner.export_model()).unwrap();
+    let mut other = self::tuner();
+    assert!(other.import_model(&bytes).unwrap().preprocessing.contains("own frames"));
+    let clip = &set.clips[5].audio;
+    assert_eq!(block_on(other.transcribe(clip, true, |_, _| {})).unwrap(), block_on(tuner.transcribe(clip, true, |_, _| {})).unwrap());
+}

@@ -123,7 +123,10 @@ export type TrainEvent =
   | { type: 'warning'; message: string }
   | ({ type: 'done' } & TrainReport)
   | ({ type: 'speechEpoch' } & SpeechEpochReport)
-  | ({ type: 'speechDone' } & SpeechReport);
+  | ({ type: 'speechDone' } & SpeechReport)
+  /** Speech: the pretrained model transcribed `done` of the `total` validation clips it had not
+   * heard yet (on 30-s windows, as it was trained): the score fine-tuning must beat. */
+  | { type: 'baseline'; done: number; total: number };
 
 export interface Prediction { label: string; score: number }
 

@@ -1,6 +1,7 @@
 //! `bench_speech`: the fixed speech benchmark, natively. The Asterisk prompts
 //! (assets/asterisk/manifest.csv: 8 kHz telephone prompts, one speaker), split 80/20 by name with
-//! seed 0; the 80 % fine-tunes the top decoder layers of Whisper tiny.en (its own seeded
+//! seed 0 ([`held_out`], the rule scripts/bench-browser-speech.mjs and the PyTorch peer use too);
+//! the 80 % fine-tunes the top decoder layers of Whisper tiny.en (its own seeded
 //! validation split picks the epoch), the 20 % is held out. Prints zero-shot and fine-tuned WER on
 //! the held-out part, encoder caching and training speed, first step and peak memory as one
 //! Markdown table row per configuration.
@@ -16,7 +17,7 @@ use std::path::{Path, PathBuf};
 
 use burn::tensor::Device;
 use burn_finetune::Error;
-use burn_finetune::data::{TableFormat, TranscriptTokenizer, read_table, stratified_split};
+use burn_finetune::data::{TableFormat, TranscriptTokenizer, read_table};
 use burn_finetune::model::Unfreeze;
 use burn_finetune::model::whisper::{Suppression, WhisperWeights};
 use burn_finetune::native::audio_file::read_audio;
@@ -57,6 +58,12 @@ struct Args {
     /// Use only the first N prompts (by name) — for quick runs.
     #[arg(long)]
     limit: Option<usize>,
+    /// Cache and fine-tune the encoder on each clip's own frames instead of its 30-s window.
+    #[arg(long)]
+    own_frames: bool,
+    /// Speeds only (for scripts/bench-peers.mjs): no test or out-of-domain transcripts.
+    #[arg(long)]
+    speed_only: bool,
     #[arg(long)]
     json: bool,
 }
@@ -77,7 +84,13 @@ struct Row {
     best_epoch: usize,
     caching_clips_per_s: f32,
     train_clips_per_s: f32,
+    /// The pretrained model transcribing the validation clips on 30-s windows (the baseline).
+    baseline_s: f32,
+    /// From the baseline's end.
     time_to_first_step_s: f32,
+    /// For scripts/bench-peers.mjs.
+    caching_examples_per_s: f32,
+    epoch_examples_per_s: Vec<f32>,
     transcribe_clips_per_s: f32,
     peak_memory_mb: f32,
     cache_mb: f32,
@@ -120,6 +133,13 @@ async fn transcripts(
     Ok((out, test.len() as f32 / started.elapsed().as_secs_f32()))
 }
 
+/// The benchmark's split, reproducible in any language: a prompt is held out when the 32-bit
+/// FNV-1a hash of "seed/name" is a multiple of 5.
+fn held_out(name: &str, seed: u32) -> bool {
+    let hash = format!("{seed}/{name}").bytes().fold(0x811c_9dc5u32, |h, b| (h ^ b as u32).wrapping_mul(0x0100_0193));
+    hash % 5 == 0
+}
+
 fn wer(prompts: &[(String, Vec<f32>, String)], test: &[usize], hypotheses: &[String]) -> f32 {
     let mut errors = WordErrors::default();
     for (&i, h) in test.iter().zip(hypotheses) {
@@ -132,8 +152,9 @@ async fn run(args: &Args, prompts: &[(String, Vec<f32>, String)], ood: &[(String
     let every_ood: Vec<usize> = (0..ood.len()).collect();
     let mut tuner = SpeechFineTuner::new(task(&args.model)?, Device::flex());
     tuner.reset(Preparation { unfreeze, ..Preparation::default() })?;
-    let split = stratified_split(&vec![0; prompts.len()], 0.2, 0);
-    let (train, test) = (&split.train, &split.val);
+    tuner.hear_own_frames(args.own_frames);
+    let (test, train): (Vec<usize>, Vec<usize>) = (0..prompts.len()).partition(|&i| held_out(&prompts[i].0, 0));
+    let (train, test) = (&train, &test);
     let clips: Vec<Clip> = train.iter().map(|&i| Clip { audio: &prompts[i].1, text: &prompts[i].2 }).collect();
 
     let caching = Instant::now();
@@ -143,6 +164,7 @@ async fn run(args: &Args, prompts: &[(String, Vec<f32>, String)], ood: &[(String
         eprintln!("  skipped {}: {}", prompts[train[s.index]].0, s.reason);
     }
 
+    let (test, every_ood) = if args.speed_only { (&Vec::new(), Vec::new()) } else { (test, every_ood) };
     let (zero_shot, transcribe_clips_per_s) = transcripts(&tuner, prompts, test, false).await?;
     let zero_shot_test_wer = wer(prompts, test, &zero_shot);
     let zero_shot_ood_wer = wer(ood, &every_ood, &transcripts(&tuner, ood, &every_ood, false).await?.0);
@@ -189,7 +211,10 @@ async fn run(args: &Args, prompts: &[(String, Vec<f32>, String)], ood: &[(String
             best_epoch: report.best_epoch,
             caching_clips_per_s,
             train_clips_per_s: timing.mean_throughput(),
-            time_to_first_step_s: timing.first_step.unwrap_or(f32::NAN),
+            baseline_s: timing.baseline.unwrap_or(0.0),
+            time_to_first_step_s: timing.first_step.unwrap_or(f32::NAN) - timing.baseline.unwrap_or(0.0),
+            caching_examples_per_s: caching_clips_per_s,
+            epoch_examples_per_s: timing.throughput.clone(),
             transcribe_clips_per_s,
             peak_memory_mb: peak_memory_mb(),
             cache_mb: tuner.cache_bytes() as f32 / 1e6,
@@ -211,9 +236,9 @@ fn main() -> Result<(), Error> {
     eprintln!("{} prompts", prompts.len());
     if !args.json {
         println!(
-            "| decoder layers | learning rate | train / test clips | zero-shot test WER | fine-tuned test WER | val WER (epoch) | out-of-domain WER | caching clips/s | training clips/s | first step | transcribe clips/s | peak memory |"
+            "| decoder layers | learning rate | train / test clips | zero-shot test WER | fine-tuned test WER | val WER (epoch) | out-of-domain WER | caching clips/s | training clips/s | baseline | first step | transcribe clips/s | peak memory |"
         );
-        println!("|---|---|---|---|---|---|---|---|---|---|---|---|");
+        println!("|---|---|---|---|---|---|---|---|---|---|---|---|---|");
     }
     for unfreeze in unfreeze_list(&args.unfreeze)? {
         for row in futures_lite::future::block_on(run(&args, &prompts, &ood, unfreeze))? {
@@ -221,7 +246,7 @@ fn main() -> Result<(), Error> {
                 println!("{}", serde_json::to_string(&row).map_err(|e| Error::Data(e.to_string()))?);
             } else {
                 println!(
-                    "| {} | {:e} | {} / {} | {:.1}% | {:.1}% | {:.1}% → {:.1}% ({}) | {:.1}% → {:.1}% | {:.2} | {:.1} | {:.1} s | {:.2} | {:.0} MB |",
+                    "| {} | {:e} | {} / {} | {:.1}% | {:.1}% | {:.1}% → {:.1}% ({}) | {:.1}% → {:.1}% | {:.2} | {:.1} | {:.1} s | {:.1} s | {:.2} | {:.0} MB |",
                     row.unfreeze,
                     row.backbone_learning_rate,
                     row.train_clips,
@@ -235,6 +260,7 @@ fn main() -> Result<(), Error> {
                     row.fine_tuned_ood_wer * 100.0,
                     row.caching_clips_per_s,
                     row.train_clips_per_s,
+                    row.baseline_s,
                     row.time_to_first_step_s,
                     row.transcribe_clips_per_s,
                     row.peak_memory_mb

@@ -17,11 +17,13 @@ pub struct Timing {
     pub started: Instant,
     pub first_step: Option<f32>,
     pub throughput: Vec<f32>,
+    /// Speech: when the pretrained model had transcribed the validation clips (seconds).
+    pub baseline: Option<f32>,
 }
 
 impl Timing {
     pub fn start() -> Self {
-        Self { started: Instant::now(), first_step: None, throughput: Vec::new() }
+        Self { started: Instant::now(), first_step: None, throughput: Vec::new(), baseline: None }
     }
 
     /// Mean training examples per second over the epochs.
@@ -34,6 +36,7 @@ impl TrainHooks for Timing {
     fn on_event(&mut self, event: &TrainEvent) {
         match event {
             TrainEvent::Step { .. } if self.first_step.is_none() => self.first_step = Some(self.started.elapsed().as_secs_f32()),
+            TrainEvent::Baseline { done, total } if done == total => self.baseline = Some(self.started.elapsed().as_secs_f32()),
             TrainEvent::SpeechEpoch(e) => {
                 self.throughput.push(e.train_examples_per_sec);
                 eprintln!(

@@ -3,7 +3,7 @@
 //! frozen encoder on its own frames, and the cache keeps the encoder's output per frame (or, with
 //! nothing unfrozen, its mean) in f16.
 
-use burn::tensor::{Bool, Device, Tensor, TensorData};
+use burn::tensor::Device;
 
 use super::{AddReport, Preparation, Task, read_f32};
 use crate::data::TokenCache;
@@ -11,7 +11,7 @@ use crate::data::mel::{LogMel, SAMPLE_RATE, WINDOW_SAMPLES};
 use crate::error::Error;
 use crate::model::Unfreeze;
 use crate::model::sequence::SequenceBatch;
-use crate::model::whisper::{AudioClassifier, AudioClassifierConfig, AudioTrunk, D, FRAMES, MELS, WhisperWeights, check_encoder_cut, real_positions};
+use crate::model::whisper::{AudioClassifier, AudioClassifierConfig, AudioTrunk, ClipFrames, D, WhisperWeights, check_encoder_cut};
 use crate::train::TrainOptions;
 
 /// Clips per encoder call (an encoder pass holds ~60 MB of activations per clip).
@@ -95,23 +95,9 @@ impl Task for AudioTask {
         order.sort_by_key(|&i| clips[i].len());
         let mut features = vec![Vec::new(); clips.len()];
         for chunk in order.chunks(ENCODE_BATCH) {
-            let real: Vec<usize> = chunk.iter().map(|&i| real_positions(clips[i].len())).collect();
-            let positions = real.iter().copied().max().unwrap_or(1);
-            let frames = (2 * positions).min(FRAMES);
-            let mut mels = Vec::with_capacity(chunk.len() * MELS * frames);
-            for (&i, &r) in chunk.iter().zip(&real) {
-                // Past a clip's own frames its row is zeros, as the convolutions pad a clip alone:
-                // its features do not depend on the clips it shares a pass with.
-                let own = (2 * r).min(frames);
-                for band in self.mel.compute(clips[i]).chunks_exact(FRAMES) {
-                    mels.extend_from_slice(&band[..own]);
-                    mels.resize(mels.len() + frames - own, 0.0);
-                }
-            }
-            let pad: Vec<bool> = real.iter().flat_map(|&r| (0..positions).map(move |p| p >= r)).collect();
-            let mel = Tensor::from_data(TensorData::new(mels, [chunk.len(), MELS, frames]), device);
-            let mask_pad = Tensor::<2, Bool>::from_data(TensorData::new(pad, [chunk.len(), positions]), device);
-            let out = trunk.forward(mel, mask_pad);
+            let audio: Vec<&[f32]> = chunk.iter().map(|&i| clips[i]).collect();
+            let ClipFrames { mel, pad, positions: real } = ClipFrames::new(&self.mel, &audio, device);
+            let out = trunk.forward(mel, pad);
             let len = out.dims()[1];
             let values = read_f32(out).await?;
             for (b, (&i, &r)) in chunk.iter().zip(&real).enumerate() {

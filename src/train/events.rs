@@ -112,4 +112,7 @@ pub enum TrainEvent {
     Done(TrainReport),
     SpeechEpoch(SpeechEpochReport),
     SpeechDone(SpeechReport),
+    /// The pretrained transcriber (what fine-tuning must beat) transcribed `done` of the `total`
+    /// validation clips it had not heard yet.
+    Baseline { done: usize, total: usize },
 }

@@ -18,5 +18,5 @@ pub use metrics::{ClassScores, ConfusionMatrix};
 pub use options::TrainOptions;
 pub use top::{FeatureSource, TrainableTop, TwoRateOptimizer};
 pub use trainer::{TrainData, Trained, evaluate, fine_tune};
-pub use transcription::{TrainedTranscriber, TranscriptionData, fine_tune_transcriber};
+pub use transcription::{Baseline, TrainedTranscriber, TranscriptionData, fine_tune_transcriber};
 pub use wer::WordErrors;

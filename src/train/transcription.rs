@@ -34,8 +34,26 @@ const OVERFIT_RISE: f32 = 1.25;
 /// Validation transcripts shown per epoch.
 const SAMPLES: usize = 3;
 
+/// The pretrained transcriber's validation scores, as it hears audio (30-s windows): what
+/// fine-tuning must beat.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Baseline {
+    pub errors: WordErrors,
+    /// Cross-entropy summed over the counted tokens, and their number.
+    pub loss_sum: f64,
+    pub counted: usize,
+}
+
+impl Baseline {
+    pub fn loss(&self) -> f32 {
+        (self.loss_sum / self.counted.max(1) as f64) as f32
+    }
+}
+
 /// Everything a run reads besides the top.
 pub struct TranscriptionData<'a> {
+    /// The pretrained transcriber on the validation clips (epoch 0).
+    pub baseline: Baseline,
     pub cache: &'a SpeechCache,
     /// The user's transcript of each cached clip (WER references).
     pub references: &'a [String],
@@ -80,7 +98,7 @@ pub async fn validate(top: &WhisperTop, data: &TranscriptionData<'_>, indices: &
         loss_sum += read_scalar(token_loss(top.forward(input.clone()), &input)).await? as f64 * counted as f64;
         weight += counted;
         let longest = batch.iter().map(|&i| data.cache.transcript(i).len()).max().unwrap_or(0);
-        let hypotheses = decoder.transcribe(audio, (longest * 2 + 10).min(MAX_TRANSCRIPT_TOKENS)).await?;
+        let hypotheses = decoder.transcribe(&audio, (longest * 2 + 10).min(MAX_TRANSCRIPT_TOKENS)).await?;
         for (&i, tokens) in batch.iter().zip(&hypotheses) {
             let text = data.tokenizer.decode(tokens).map_err(Error::Data)?;
             errors.add(&data.references[i], &text);
@@ -108,7 +126,7 @@ pub async fn fine_tune_transcriber(top: WhisperTop, data: TranscriptionData<'_>,
     let mut guard = DivergenceGuard::new(EXPLODE_FACTOR);
     let mut stopping = EarlyStopping::new(opts.patience);
 
-    let (zero_shot_loss, zero_shot, _) = validate(&top.valid(), &data, &split.val, opts.batch_size).await?;
+    let (zero_shot_loss, zero_shot) = (data.baseline.loss(), data.baseline.errors);
     stopping.update(zero_shot.rate());
     let mut model = top;
     let mut best = model.clone();

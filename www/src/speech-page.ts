@@ -44,6 +44,7 @@ export class SpeechPage {
         onProgress: (e) => {
           if (generation !== this.generation) return;
           if (e.type === 'caching') this.progress(`Encoding clips: ${e.done} / ${e.total} (${e.examplesPerSec.toFixed(2)} clips/s)`, e.done / Math.max(1, e.total));
+          if (e.type === 'baseline') this.progress(`Transcribing the validation clips with the pretrained model (what fine-tuning must beat): ${e.done} / ${e.total}`, e.done / Math.max(1, e.total));
           if (e.type === 'step') this.progress(`Epoch ${e.epoch}, step ${e.step} / ${e.stepsPerEpoch}: loss ${e.loss.toFixed(3)}`, e.step / e.stepsPerEpoch);
           if (e.type === 'warning') this.message('warning', e.message);
           if (e.type === 'error' && e.fatal) { this.message('error', `${e.message}`); void this.start(backend); }

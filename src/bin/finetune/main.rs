@@ -153,6 +153,7 @@ impl TrainHooks for Printer {
                 e.epoch, e.train_loss, e.val_loss, e.val_wer * 100.0, e.train_examples_per_sec, e.seconds
             ),
             TrainEvent::SpeechDone(r) => println!("{}", r.message),
+            TrainEvent::Baseline { done, total } if done == total => println!("the pretrained model transcribed {total} validation clips (epoch 0)"),
             TrainEvent::Warning { message } => println!("warning: {message}"),
             TrainEvent::Done(r) => println!("{}", r.message),
             _ => {}

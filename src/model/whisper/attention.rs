@@ -44,25 +44,27 @@ impl Attention {
     }
 
     /// Attention of the queries of `x` over `keys`/`values`; `causal`: query `i` (the last
-    /// `len_q` of the `len_k` positions) sees keys up to its own position only.
+    /// `len_q` of the `len_k` positions) sees keys up to its own position only; `pad`: keys no
+    /// query attends to.
     ///
     /// # Shapes
-    /// - x: `[batch, len_q, d]`; keys, values: `[batch, len_k, d]`
+    /// - x: `[batch, len_q, d]`; keys, values: `[batch, len_k, d]`; pad: `[batch, len_k]`
     /// - output: `[batch, len_q, d]`
-    pub fn attend(&self, x: Tensor<3>, keys: Tensor<3>, values: Tensor<3>, causal: bool) -> Tensor<3> {
+    pub fn attend(&self, x: Tensor<3>, keys: Tensor<3>, values: Tensor<3>, causal: bool, pad: Option<&Tensor<2, Bool>>) -> Tensor<3> {
         let [batch, len_q, d] = x.dims();
         let len_k = keys.dims()[1];
         let head_dim = d / self.heads;
         let split = |t: Tensor<3>, len| t.reshape([batch, len, self.heads, head_dim]).swap_dims(1, 2);
         let q = split(linear(&self.query, x), len_q);
-        let scores = q.matmul(split(keys, len_k).swap_dims(2, 3)) * (1.0 / (head_dim as f64).sqrt());
-        let scores = if causal && len_q > 1 {
+        let mut scores = q.matmul(split(keys, len_k).swap_dims(2, 3)) * (1.0 / (head_dim as f64).sqrt());
+        if causal && len_q > 1 {
             // `true` above the diagonal shifted by the cached keys: the positions after each query's own.
             let future = Tensor::<2, Bool>::tril_mask([len_q, len_k], (len_k - len_q) as i64, &scores.device());
-            scores.mask_fill(future.unsqueeze::<4>().expand([batch, self.heads, len_q, len_k]), f32::NEG_INFINITY)
-        } else {
-            scores
-        };
+            scores = scores.mask_fill(future.unsqueeze::<4>().expand([batch, self.heads, len_q, len_k]), f32::NEG_INFINITY);
+        }
+        if let Some(pad) = pad {
+            scores = scores.mask_fill(pad.clone().reshape([batch, 1, 1, len_k]).expand([batch, self.heads, len_q, len_k]), f32::NEG_INFINITY);
+        }
         let context = softmax(scores, 3).matmul(split(values, len_k));
         linear(&self.output, context.swap_dims(1, 2).reshape([batch, len_q, d]))
     }

@@ -12,17 +12,10 @@ use burn::nn::{LayerNorm, Linear, LinearConfig};
 use burn::tensor::{Bool, Device, Tensor};
 
 use super::{AudioEncoder, D, DROPOUT, ENCODER_LAYERS, EncoderLayer, WhisperWeights, normalize};
-use crate::data::mel::{HOP, WINDOW_SAMPLES};
 use crate::model::Unfreeze;
 use crate::model::dropout::SeededDropout;
 use crate::model::sequence::{SequenceBatch, mean_pool};
 use crate::ops::linear;
-
-/// Encoder positions that hold a clip of `samples` (16 kHz) rather than the window's padding:
-/// one per two mel frames, at least one.
-pub fn real_positions(samples: usize) -> usize {
-    samples.min(WINDOW_SAMPLES).div_ceil(2 * HOP).clamp(1, super::AUDIO_POSITIONS)
-}
 
 /// `Err` with a message when the encoder has no such cut.
 pub fn check_encoder_cut(unfreeze: Unfreeze) -> Result<(), String> {
@@ -114,15 +107,6 @@ impl AudioClassifier {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn a_clip_fills_one_position_per_320_samples() {
-        assert_eq!(real_positions(0), 1);
-        assert_eq!(real_positions(320), 1);
-        assert_eq!(real_positions(321), 2);
-        assert_eq!(real_positions(16_000), 50);
-        assert_eq!(real_positions(10 * WINDOW_SAMPLES), 1500);
-    }
 
     #[test]
     fn the_encoder_has_four_cuts() {

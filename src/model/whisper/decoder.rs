@@ -4,7 +4,7 @@
 
 use burn::module::{Module, Param};
 use burn::nn::{LayerNorm, Linear};
-use burn::tensor::{Int, Tensor};
+use burn::tensor::{Bool, Int, Tensor};
 
 use super::{Attention, normalize};
 use crate::model::dropout::SeededDropout;
@@ -43,6 +43,23 @@ impl TokenEmbedding {
     }
 }
 
+/// The encoder output a decoder attends to.
+#[derive(Clone, Debug)]
+pub struct EncodedAudio {
+    /// `[batch, positions, d]`
+    pub states: Tensor<3>,
+    /// `[batch, positions]`, `true` past a clip's own positions; `None`: every position counts
+    /// (one clip, or a whole 30-s window each).
+    pub pad: Option<Tensor<2, Bool>>,
+}
+
+impl EncodedAudio {
+    /// Every position counts.
+    pub fn whole(states: Tensor<3>) -> Self {
+        Self { states, pad: None }
+    }
+}
+
 /// Keys and values one decoder layer keeps while decoding token by token.
 #[derive(Clone, Debug)]
 pub struct LayerCache {
@@ -52,6 +69,7 @@ pub struct LayerCache {
     /// Cross-attention keys and values of the encoder output, `[batch, positions, d]`.
     pub audio_keys: Tensor<3>,
     pub audio_values: Tensor<3>,
+    pub audio_pad: Option<Tensor<2, Bool>>,
 }
 
 /// The key/value caches of a decoder stack, one per layer.
@@ -81,18 +99,18 @@ impl DecoderLayer {
     /// # Shapes
     /// - x: `[batch, len, d]`; audio: `[batch, positions, d]` (the encoder output)
     /// - output: `[batch, len, d]`
-    pub fn forward(&self, x: Tensor<3>, audio: Tensor<3>) -> Tensor<3> {
+    pub fn forward(&self, x: Tensor<3>, audio: &EncodedAudio) -> Tensor<3> {
         let h = normalize(&self.self_attention_norm, x.clone());
         let (keys, values) = self.self_attention.keys_values(h.clone());
-        let x = x + self.dropout.forward(self.self_attention.attend(h, keys, values, true));
-        let (audio_keys, audio_values) = self.cross_attention.keys_values(audio);
-        self.finish(x, audio_keys, audio_values)
+        let x = x + self.dropout.forward(self.self_attention.attend(h, keys, values, true, None));
+        let (audio_keys, audio_values) = self.cross_attention.keys_values(audio.states.clone());
+        self.finish(x, audio_keys, audio_values, audio.pad.as_ref())
     }
 
     /// The cross-attention keys and values of `audio` for [`Self::forward_cached`].
-    pub fn start(&self, audio: Tensor<3>) -> LayerCache {
-        let (audio_keys, audio_values) = self.cross_attention.keys_values(audio);
-        LayerCache { keys: None, values: None, audio_keys, audio_values }
+    pub fn start(&self, audio: &EncodedAudio) -> LayerCache {
+        let (audio_keys, audio_values) = self.cross_attention.keys_values(audio.states.clone());
+        LayerCache { keys: None, values: None, audio_keys, audio_values, audio_pad: audio.pad.clone() }
     }
 
     /// The next tokens given the cached keys and values of the earlier ones (appended to).
@@ -109,15 +127,15 @@ impl DecoderLayer {
         };
         let keys = grow(cache.keys.take(), k);
         let values = grow(cache.values.take(), v);
-        let x = x + self.self_attention.attend(h, keys.clone(), values.clone(), true);
+        let x = x + self.self_attention.attend(h, keys.clone(), values.clone(), true, None);
         (cache.keys, cache.values) = (Some(keys), Some(values));
-        self.finish(x, cache.audio_keys.clone(), cache.audio_values.clone())
+        self.finish(x, cache.audio_keys.clone(), cache.audio_values.clone(), cache.audio_pad.as_ref())
     }
 
     /// Cross-attention and feed-forward.
-    fn finish(&self, x: Tensor<3>, audio_keys: Tensor<3>, audio_values: Tensor<3>) -> Tensor<3> {
+    fn finish(&self, x: Tensor<3>, audio_keys: Tensor<3>, audio_values: Tensor<3>, audio_pad: Option<&Tensor<2, Bool>>) -> Tensor<3> {
         let h = normalize(&self.cross_attention_norm, x.clone());
-        let x = x + self.dropout.forward(self.cross_attention.attend(h, audio_keys, audio_values, false));
+        let x = x + self.dropout.forward(self.cross_attention.attend(h, audio_keys, audio_values, false, audio_pad));
         let h = linear(&self.fc2, gelu(linear(&self.fc1, normalize(&self.ffn_norm, x.clone()))));
         x + self.dropout.forward(h)
     }

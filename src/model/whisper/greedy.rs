@@ -8,7 +8,7 @@ use burn::nn::LayerNorm;
 use burn::tensor::{Int, Tensor, TensorData};
 
 use super::decoder::LayerCache;
-use super::{DecoderLayer, DecoderState, MAX_TRANSCRIPT_TOKENS, TokenEmbedding, VOCAB, normalize, tokens};
+use super::{DecoderLayer, DecoderState, EncodedAudio, MAX_TRANSCRIPT_TOKENS, TokenEmbedding, VOCAB, normalize, tokens};
 use crate::error::Error;
 
 /// Tokens greedy decoding never picks: every special token but `<|endoftext|>`, the model's list
@@ -68,11 +68,11 @@ impl GreedyDecoder<'_> {
     /// - ids: `[batch, len]` (the prompt and the transcript's tokens)
     /// - audio: `[batch, positions, d]` (the encoder output)
     /// - output: `[batch, len, vocab]`
-    pub fn logits(&self, ids: Tensor<2, Int>, audio: Tensor<3>) -> Tensor<3> {
+    pub fn logits(&self, ids: Tensor<2, Int>, audio: &EncodedAudio) -> Tensor<3> {
         let [batch, len] = ids.dims();
         let mut x = self.embedding.embed(ids, 0);
         for layer in &self.layers {
-            x = layer.forward(x, audio.clone());
+            x = layer.forward(x, audio);
         }
         let d = x.dims()[2];
         let x = normalize(self.norm, x).reshape([batch * len, d]);
@@ -84,14 +84,14 @@ impl GreedyDecoder<'_> {
     ///
     /// # Shapes
     /// - audio: `[batch, positions, d]` (the encoder output)
-    pub async fn transcribe(&self, audio: Tensor<3>, max_tokens: usize) -> Result<Vec<Vec<u32>>, Error> {
-        let [batch, _, d] = audio.dims();
-        let device = audio.device();
+    pub async fn transcribe(&self, audio: &EncodedAudio, max_tokens: usize) -> Result<Vec<Vec<u32>>, Error> {
+        let [batch, _, d] = audio.states.dims();
+        let device = audio.states.device();
         let (later, first) = self.suppression.masks();
         let later = Tensor::<1>::from_data(TensorData::new(later, [VOCAB]), &device).unsqueeze::<2>();
         let first = Tensor::<1>::from_data(TensorData::new(first, [VOCAB]), &device).unsqueeze::<2>();
         let mut state = DecoderState {
-            layers: self.layers.iter().map(|l| l.start(audio.clone())).collect::<Vec<LayerCache>>(),
+            layers: self.layers.iter().map(|l| l.start(audio)).collect::<Vec<LayerCache>>(),
             offset: 0,
         };
         let prompt: Vec<i64> = (0..batch).flat_map(|_| tokens::PROMPT.map(i64::from)).collect();

@@ -24,14 +24,16 @@ pub mod attention;
 pub mod classifier;
 pub mod decoder;
 pub mod encoder;
+pub mod frames;
 pub mod greedy;
 pub mod top;
 pub mod weights;
 
 pub use attention::Attention;
-pub use classifier::{AudioClassifier, AudioClassifierConfig, AudioTrunk, check_encoder_cut, real_positions};
-pub use decoder::{DecoderLayer, DecoderState, TokenEmbedding};
+pub use classifier::{AudioClassifier, AudioClassifierConfig, AudioTrunk, check_encoder_cut};
+pub use decoder::{DecoderLayer, DecoderState, EncodedAudio, TokenEmbedding};
 pub use encoder::{AudioEncoder, EncoderLayer};
+pub use frames::{ClipFrames, real_positions};
 pub use greedy::{GreedyDecoder, Suppression};
 pub use top::{TranscriptBatch, WhisperTop, WhisperTopConfig};
 pub use weights::WhisperWeights;

@@ -6,15 +6,15 @@ use burn::module::Module;
 use burn::nn::LayerNorm;
 use burn::tensor::{Device, Gradients, Int, Tensor};
 
-use super::{DECODER_LAYERS, DROPOUT, DecoderLayer, TokenEmbedding, VOCAB, WhisperWeights, normalize};
+use super::{DECODER_LAYERS, DROPOUT, DecoderLayer, EncodedAudio, TokenEmbedding, VOCAB, WhisperWeights, normalize};
 use crate::train::{TrainableTop, TwoRateOptimizer};
 
 /// A batch of cached trunk outputs with the teacher-forced targets, padded to its longest
 /// transcript.
 #[derive(Clone, Debug)]
 pub struct TranscriptBatch {
-    /// Encoder output, `[batch, positions, d]`.
-    pub audio: Tensor<3>,
+    /// Encoder output, `[batch, positions, d]`, and its padding.
+    pub audio: EncodedAudio,
     /// The frozen decoder part's output on the decoder input tokens, `[batch, len, d]`.
     pub hidden: Tensor<3>,
     /// The positions whose prediction counts (transcript tokens and the end of text; not the
@@ -61,7 +61,7 @@ impl WhisperTop {
     pub fn forward(&self, input: TranscriptBatch) -> Tensor<2> {
         let mut x = input.hidden;
         for layer in &self.upper {
-            x = layer.forward(x, input.audio.clone());
+            x = layer.forward(x, &input.audio);
         }
         let [batch, len, d] = x.dims();
         let counted = x.reshape([batch * len, d]).select(0, input.rows);
