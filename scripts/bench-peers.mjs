@@ -9,7 +9,9 @@
 // machine's nominal peak.
 //
 // Usage: node scripts/bench-peers.mjs [--runs 3] [--epochs 3] [--tasks image,text]
-//          [--paths native,browser-cpu,pytorch,tfjs-wasm]   (speech: native,pytorch)
+//          [--paths native,browser-cpu,pytorch,tfjs-wasm]
+//          (speech: native,pytorch on 30-s windows; native-own-frames,pytorch-own-frames on each
+//          clip's own frames)
 //          (also: browser-cpu-1 = the browser CPU engine on one thread, browser-webgpu, tfjs-webgpu)
 // Needs: scripts/build-web.sh for the browser paths; the PyTorch venv is made on first use
 // (scripts/peers/setup-torch.sh).
@@ -34,6 +36,8 @@ const browser = (task, ...options) => ['node', [`scripts/bench-browser${task ===
 const BINARIES = { image: 'bench', text: 'bench_text', speech: 'bench_speech' };
 const COMMANDS = {
   native: (task) => [`${target}/release/${BINARIES[task]}`, ['--json', ...common, ...(task === 'speech' ? ['--speed-only'] : [])]],
+  'native-own-frames': (task) => [`${target}/release/${BINARIES[task]}`, ['--json', ...common, '--speed-only', '--own-frames']],
+  'pytorch-own-frames': () => [python(), ['scripts/peers/torch_speech_peer.py', '--epochs', args.epochs, '--frames', 'own']],
   'browser-cpu': (task) => browser(task, '--backend', 'cpu'),
   'browser-cpu-1': (task) => browser(task, '--backend', 'cpu', '--threads', '1'),
   'browser-webgpu': (task) => browser(task, '--backend', 'webgpu'),
@@ -71,7 +75,10 @@ function nominalPeak() {
 const results = [];
 for (const task of args.tasks.split(',')) {
   for (const path of args.paths.split(',')) {
-    if (task === 'speech' && !['native', 'pytorch'].includes(path)) { console.error(`== speech · ${path}: not a speech path (scripts/bench-browser-speech.mjs measures the browser)`); continue; }
+    // Speech runs natively only (scripts/bench-browser-speech.mjs measures it in the browser).
+    const speechOnly = ['native-own-frames', 'pytorch-own-frames'];
+    const fits = task === 'speech' ? ['native', 'pytorch', ...speechOnly].includes(path) : !speechOnly.includes(path);
+    if (!fits) { console.error(`== ${task} · ${path}: not a path for this task, skipped`); continue; }
     const rows = [];
     for (let i = 0; i < runs; i++) {
       console.error(`== ${task} · ${path} · run ${i + 1}/${runs}`);
@@ -91,12 +98,13 @@ console.log(`Nominal peak: ${peak.how} = ${peak.gflops.toFixed(0)} GFLOP/s. Trai
 console.log('| task | path | threads | caching ex/s | first step s | train ex/s | train GFLOP/s (% of peak) | peak MB | best val acc | train × PyTorch | caching × PyTorch | train × best TF.js |');
 console.log('|---|---|---|---|---|---|---|---|---|---|---|---|');
 for (const { task, path, rows } of results) {
-  const torch = results.find((r) => r.task === task && r.path === 'pytorch');
+  // Each of our rows against the PyTorch row that does the same work (own frames or windows).
+  const torch = results.find((r) => r.task === task && r.path === (path.endsWith('-own-frames') ? 'pytorch-own-frames' : 'pytorch'));
   const flops = torch ? median(torch.rows.map((r) => r.train_flops_per_example)) : null;
   const train = rows.map(steady);
   const caching = rows.map((r) => r.caching_examples_per_s);
   const gflops = flops ? (median(train) * flops) / 1e9 : null;
-  const ratio = (mine, theirs) => (torch && path !== 'pytorch' ? `${(median(mine) / median(theirs)).toFixed(2)}×` : '—');
+  const ratio = (mine, theirs) => (torch && !path.startsWith('pytorch') ? `${(median(mine) / median(theirs)).toFixed(2)}×` : '—');
   const threads = rows[0].threads ?? (path.startsWith('browser') ? 1 : '?');
   // Our browser rows against the faster TF.js backend in the same browser.
   const tfjs = results.filter((r) => r.task === task && r.path.startsWith('tfjs'))

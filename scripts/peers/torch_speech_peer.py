@@ -5,10 +5,12 @@ which uses the Hugging Face names), the same cache and the same layers as ours.
 
 - Data: the Asterisk prompts (assets/asterisk/manifest.csv), the clips of at most 30 s, split as
   bench_speech splits them (a prompt is held out when FNV-1a("0/" + name) % 5 == 0).
-- Caching: `WhisperFeatureExtractor`'s log-mel, then the encoder (`conv1`, `conv2`, the
-  positions, the `WhisperEncoderLayer`s, `layer_norm`) on each clip's own frames, 4 clips of similar
-  length per pass with the padding masked, then the embedding and the lower 2 `WhisperDecoderLayer`s
-  on the teacher-forced tokens; both kept (the encoder output in f16, as ours).
+- Caching: `WhisperFeatureExtractor`'s log-mel, then the encoder — `WhisperEncoder` on each
+  clip's 30-s window (ours by default), or with `--frames own` its parts (`conv1`, `conv2`, the
+  positions, the `WhisperEncoderLayer`s, `layer_norm`) on each clip's own frames with the padding
+  masked (ours with `--own-frames`) — 4 clips of similar length per pass, then the embedding and
+  the lower 2 `WhisperDecoderLayer`s on the teacher-forced tokens; both kept (the encoder output
+  in f16, as ours).
 - Training: the top 2 decoder layers (dropout 0.1) and the final `layer_norm`, the output tied to
   the frozen token embedding, cross-entropy on the transcript tokens and the end of text; AdamW
   (lr 1e-4 both, weight decay 1e-4), 10 % linear warm-up then cosine, batch 16, shuffled each
@@ -16,7 +18,7 @@ which uses the Hugging Face names), the same cache and the same layers as ours.
 Prints one JSON object: caching clips/s, time to first step, per-epoch training clips/s, the
 validation token loss per epoch, peak RSS.
 
-Usage: torch_speech_peer.py [--epochs 3] [--threads N]
+Usage: torch_speech_peer.py [--epochs 3] [--threads N] [--frames window|own]
 """
 import argparse
 import csv
@@ -89,9 +91,12 @@ def additive(mask):
     return torch.zeros(mask.shape).masked_fill(mask, float("-inf"))
 
 
-def encode(m, extractor, clips):
-    """The encoder output on each clip's own frames, [clips, longest, d], and each clip's positions."""
+def encode(m, extractor, clips, own):
+    """The encoder output on each clip's own frames (or window), [clips, longest, d], and each clip's positions."""
     enc = m.model.encoder
+    if not own:
+        mel = extractor([c[:WINDOW] for c in clips], sampling_rate=16_000, return_tensors="pt").input_features
+        return enc(mel).last_hidden_state, [1500] * len(clips)
     positions = [max(1, math.ceil(min(len(c), WINDOW) / 320)) for c in clips]
     longest = max(positions)
     mel = extractor([c[:WINDOW] for c in clips], sampling_rate=16_000, return_tensors="pt").input_features
@@ -163,6 +168,7 @@ def main():
     p = argparse.ArgumentParser()
     p.add_argument("--epochs", type=int, default=3)
     p.add_argument("--threads", type=int, default=os.cpu_count())
+    p.add_argument("--frames", choices=["window", "own"], default="window")
     args = p.parse_args()
     torch.set_num_threads(args.threads)
     torch.manual_seed(0)
@@ -187,7 +193,7 @@ def main():
     with torch.no_grad():
         for k in range(0, len(order), ENCODE_BATCH):
             chunk = order[k : k + ENCODE_BATCH]
-            audio, positions = encode(m, extractor, [train[i][0] for i in chunk])
+            audio, positions = encode(m, extractor, [train[i][0] for i in chunk], args.frames == "own")
             hidden = lower(m, decoder_input([train[i][1] for i in chunk]), audio, positions)
             for b, i in enumerate(chunk):
                 entries[i] = (audio[b, : positions[b]].half(), positions[b], hidden[b, : len(train[i][1]) + len(PROMPT)].clone())
@@ -233,7 +239,7 @@ def main():
             for layer in upper:
                 layer.train()
     print(json.dumps({
-        "path": "pytorch", "threads": args.threads, "train_clips": len(fit), "val_clips": len(val),
+        "path": "pytorch", "frames": args.frames, "threads": args.threads, "train_clips": len(fit), "val_clips": len(val),
         "caching_examples_per_s": caching, "time_to_first_step_s": first_step, "epoch_examples_per_s": per_epoch,
         "val_losses": val_losses, "peak_memory_mb": peak_mb(),
     }))
