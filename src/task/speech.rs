@@ -6,9 +6,7 @@
 //! export of the trained layers only.
 
 use burn::module::Module;
-use burn::tensor::activation::log_softmax;
 use burn::tensor::{Device, Int, Tensor, TensorData};
-use serde::Serialize;
 
 use super::model_file::{FORMAT, ModelInfo, check_base_model, export_model, load_params, read_info};
 use super::{Preparation, read_f32};
@@ -21,14 +19,19 @@ use crate::model::whisper::{
     AUDIO_POSITIONS, AudioEncoder, ClipFrames, D, DECODER_LAYERS, DecoderLayer, EncodedAudio, GreedyDecoder, MAX_TRANSCRIPT_TOKENS, Suppression, TokenEmbedding, normalize,
     WhisperTop, WhisperTopConfig, WhisperWeights, check_unfreeze, tokens,
 };
-use crate::train::{Baseline, SpeechReport, TrainEvent, TrainHooks, TrainOptions, TranscriptionData, fine_tune_transcriber};
+use crate::train::{SpeechReport, TrainHooks, TrainOptions, TranscriptionData, fine_tune_transcriber};
+
+mod baseline;
+mod clips;
+
+pub use clips::{Clip, SkippedClip, SpeechAddReport, check_audio, readiness};
+use baseline::ZeroShot;
+use clips::SILENCE;
 
 pub const NAME: &str = "speech";
 pub const BASE_MODEL: &str = "whisper-tiny.en";
 /// Clips encoded per encoder call (an encoder pass holds ~60 MB of activations per clip).
 const ENCODE_BATCH: usize = 4;
-/// Below this peak level (−80 dBFS) a clip counts as silent.
-const SILENCE: f32 = 1e-4;
 
 /// Whisper tiny.en with its tokenizer, suppressed tokens and mel filterbank.
 pub struct SpeechTask {
@@ -45,52 +48,6 @@ impl SpeechTask {
     }
 }
 
-/// One training example: 16 kHz mono audio (at most 30 s) and what is said in it.
-#[derive(Clone, Copy, Debug)]
-pub struct Clip<'a> {
-    pub audio: &'a [f32],
-    pub text: &'a str,
-}
-
-/// A clip that was not added, and why.
-#[derive(Clone, Debug, Serialize, PartialEq)]
-pub struct SkippedClip {
-    /// Its position in the call's clips.
-    pub index: usize,
-    pub reason: String,
-}
-
-/// What adding clips did.
-#[derive(Clone, Debug, Default, Serialize, PartialEq)]
-#[serde(rename_all = "camelCase")]
-pub struct SpeechAddReport {
-    pub added: usize,
-    pub skipped: Vec<SkippedClip>,
-    /// Transcript tokens of the added clips.
-    pub tokens: usize,
-    pub seconds: f32,
-}
-
-/// Why `audio` cannot be a training clip, if it cannot.
-pub fn check_audio(audio: &[f32]) -> Result<(), String> {
-    if audio.is_empty() {
-        return Err("it has no audio samples".into());
-    }
-    if audio.len() > WINDOW_SAMPLES {
-        return Err(format!(
-            "it is {:.1} s long; Whisper hears 30 s at a time: cut it, or give the recording with its subtitles",
-            audio.len() as f32 / SAMPLE_RATE as f32
-        ));
-    }
-    if audio.iter().any(|v| !v.is_finite()) {
-        return Err("its samples are not numbers".into());
-    }
-    if audio.iter().all(|v| v.abs() < SILENCE) {
-        return Err("it is silent".into());
-    }
-    Ok(())
-}
-
 /// The fine-tuned layers, with the cut they were trained at and how they hear audio.
 struct Trained {
     top: WhisperTop,
@@ -98,14 +55,6 @@ struct Trained {
     /// Trained on the clips' own frames; `false`: the pretrained layers kept (no epoch beat them),
     /// which hear 30-s windows.
     own_frames: bool,
-}
-
-/// What the pretrained transcriber made of one clip (on its 30-s window).
-#[derive(Clone, Debug)]
-struct ZeroShot {
-    transcript: String,
-    /// Teacher-forced cross-entropy summed over the clip's counted tokens.
-    loss_sum: f32,
 }
 
 pub struct SpeechFineTuner {
@@ -303,64 +252,6 @@ impl SpeechFineTuner {
         x
     }
 
-    /// The pretrained transcriber (on 30-s windows, as it was trained) on the clips `indices`:
-    /// what fine-tuning must beat. Each clip is transcribed once; later runs reuse it.
-    async fn zero_shot(&mut self, indices: &[usize], hooks: &mut impl TrainHooks) -> Result<Baseline, Error> {
-        let todo: Vec<usize> = indices.iter().copied().filter(|&i| self.zero_shot[i].is_none()).collect();
-        let mut done = Vec::new();
-        {
-            let decoder = GreedyDecoder {
-                embedding: &self.embedding,
-                layers: self.lower.iter().chain(&self.pretrained.0).collect(),
-                norm: &self.pretrained.1,
-                suppression: &self.task.suppression,
-            };
-            for chunk in todo.chunks(ENCODE_BATCH) {
-                if hooks.cancelled() {
-                    break;
-                }
-                // The cache holds the windows' encoder output, or the audio to compute it from.
-                let encoded = if self.own_frames {
-                    let audio: Vec<Vec<f32>> = chunk.iter().map(|&i| self.recordings[i].iter().map(|&v| v as f32 / 32767.0).collect()).collect();
-                    self.encode_window(&audio.iter().map(Vec::as_slice).collect::<Vec<_>>())
-                } else {
-                    self.cache.audio(chunk, &self.device)
-                };
-                let transcripts: Vec<&[u32]> = chunk.iter().map(|&i| self.cache.transcript(i)).collect();
-                let targets = self.cache.targets(chunk);
-                let logits = decoder.logits(self.decoder_input(&transcripts), &encoded);
-                let [batch, len, vocab] = logits.dims();
-                let counted = targets.rows.len();
-                let rows = Tensor::<1, Int>::from_data(TensorData::new(targets.rows, [counted]), &self.device);
-                let wanted = Tensor::<2, Int>::from_data(TensorData::new(targets.targets, [counted, 1]), &self.device);
-                let log_p = log_softmax(logits.reshape([batch * len, vocab]).select(0, rows), 1).gather(1, wanted);
-                let log_p = read_f32(log_p.reshape([counted])).await?;
-                let longest = transcripts.iter().map(|t| t.len()).max().unwrap_or(0);
-                let ids = decoder.transcribe(&encoded, (longest * 2 + 10).min(MAX_TRANSCRIPT_TOKENS)).await?;
-                let mut at = 0;
-                for ((&i, t), ids) in chunk.iter().zip(&transcripts).zip(ids) {
-                    let loss_sum = -log_p[at..at + t.len() + 1].iter().sum::<f32>();
-                    at += t.len() + 1;
-                    done.push((i, ZeroShot { transcript: self.task.tokenizer.decode(&ids).map_err(Error::Data)?, loss_sum }));
-                }
-                hooks.on_event(&TrainEvent::Baseline { done: done.len(), total: todo.len() });
-                hooks.yield_now().await;
-            }
-        }
-        for (i, z) in done {
-            self.zero_shot[i] = Some(z);
-        }
-        let mut baseline = Baseline::default();
-        for &i in indices {
-            if let Some(z) = &self.zero_shot[i] {
-                baseline.errors.add(&self.references[i], &z.transcript);
-                baseline.loss_sum += z.loss_sum as f64;
-                baseline.counted += self.cache.transcript(i).len() + 1;
-            }
-        }
-        Ok(baseline)
-    }
-
     /// Why training cannot start yet, if it cannot.
     pub fn readiness(&self) -> Result<(), String> {
         readiness(self.references.len(), self.holdout.iter().filter(|&&h| h).count())
@@ -481,16 +372,6 @@ fn model_info(layers: usize, own_frames: bool) -> ModelInfo {
         unfreeze: Unfreeze::Blocks(layers),
         max_length: None,
         preprocessing: if own_frames { OWN_FRAMES } else { WINDOWS }.into(),
-    }
-}
-
-/// Why `clips` clips (`holdout` of them validation-only) cannot train yet, if they cannot.
-pub fn readiness(clips: usize, holdout: usize) -> Result<(), String> {
-    match clips {
-        0 => Err("Add recordings with their transcripts first.".into()),
-        n if n < 4 => Err(format!("{n} clip(s) so far: add at least 4 (some are kept aside to measure the word error rate).")),
-        n if holdout > 0 && holdout == n => Err("Every clip is marked for validation: add some to train on.".into()),
-        _ => Ok(()),
     }
 }
 
