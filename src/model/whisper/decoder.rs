@@ -103,8 +103,9 @@ impl DecoderLayer {
         let h = normalize(&self.self_attention_norm, x.clone());
         let (keys, values) = self.self_attention.keys_values(h.clone());
         let x = x + self.dropout.forward(self.self_attention.attend(h, keys, values, true, None));
-        let (audio_keys, audio_values) = self.cross_attention.keys_values(audio.states.clone());
-        self.finish(x, audio_keys, audio_values, audio.pad.as_ref())
+        let h = normalize(&self.cross_attention_norm, x.clone());
+        let x = x + self.dropout.forward(self.cross_attention.attend_source(h, audio.states.clone(), audio.pad.as_ref()));
+        self.feed_forward(x)
     }
 
     /// The cross-attention keys and values of `audio` for [`Self::forward_cached`].
@@ -129,13 +130,13 @@ impl DecoderLayer {
         let values = grow(cache.values.take(), v);
         let x = x + self.self_attention.attend(h, keys.clone(), values.clone(), true, None);
         (cache.keys, cache.values) = (Some(keys), Some(values));
-        self.finish(x, cache.audio_keys.clone(), cache.audio_values.clone(), cache.audio_pad.as_ref())
+        let h = normalize(&self.cross_attention_norm, x.clone());
+        let x = x + self.cross_attention.attend(h, cache.audio_keys.clone(), cache.audio_values.clone(), false, cache.audio_pad.as_ref());
+        self.feed_forward(x)
     }
 
-    /// Cross-attention and feed-forward.
-    fn finish(&self, x: Tensor<3>, audio_keys: Tensor<3>, audio_values: Tensor<3>, audio_pad: Option<&Tensor<2, Bool>>) -> Tensor<3> {
-        let h = normalize(&self.cross_attention_norm, x.clone());
-        let x = x + self.dropout.forward(self.cross_attention.attend(h, audio_keys, audio_values, false, audio_pad));
+    /// The feed-forward block.
+    fn feed_forward(&self, x: Tensor<3>) -> Tensor<3> {
         let h = linear(&self.fc2, gelu(linear(&self.fc1, normalize(&self.ffn_norm, x.clone()))));
         x + self.dropout.forward(h)
     }
