@@ -67,7 +67,7 @@ impl Attention {
         let source = source.unsqueeze_dim::<4>(1); // [batch, 1, len_k, d]
         let mut scores = q_source.matmul(source.clone().swap_dims(2, 3)) * (1.0 / (head_dim as f64).sqrt());
         if let Some(pad) = pad {
-            scores = scores.mask_fill(pad.clone().reshape([batch, 1, 1, len_k]).expand([batch, heads, len_q, len_k]), f32::NEG_INFINITY);
+            scores = mask_padding(scores, pad);
         }
         let mixed = softmax(scores, 3).matmul(source); // [batch, heads, len_q, d]
         let bias = self.value.bias.as_ref().expect("the value projection has a bias").val().reshape([1, heads, 1, head_dim]);
@@ -95,11 +95,21 @@ impl Attention {
             scores = scores.mask_fill(future.unsqueeze::<4>().expand([batch, self.heads, len_q, len_k]), f32::NEG_INFINITY);
         }
         if let Some(pad) = pad {
-            scores = scores.mask_fill(pad.clone().reshape([batch, 1, 1, len_k]).expand([batch, self.heads, len_q, len_k]), f32::NEG_INFINITY);
+            scores = mask_padding(scores, pad);
         }
         let context = softmax(scores, 3).matmul(split(values, len_k));
         linear(&self.output, context.swap_dims(1, 2).reshape([batch, len_q, d]))
     }
+}
+
+/// `scores` with the padded keys at −∞ (no query attends to them).
+///
+/// # Shapes
+/// - scores, output: `[batch, heads, len_q, len_k]`; pad: `[batch, len_k]`
+fn mask_padding(scores: Tensor<4>, pad: &Tensor<2, Bool>) -> Tensor<4> {
+    let dims = scores.dims();
+    let [batch, _, _, len_k] = dims;
+    scores.mask_fill(pad.clone().reshape([batch, 1, 1, len_k]).expand(dims), f32::NEG_INFINITY)
 }
 
 #[cfg(test)]
