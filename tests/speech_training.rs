@@ -151,7 +151,7 @@ fn own_frames_cache_less_and_a_model_trained_on_them_keeps_hearing_them() {
     assert!(tuner.cache_bytes() * 5 < window.cache_bytes(), "{} vs {} bytes", tuner.cache_bytes(), window.cache_bytes());
 
     let mut events = CollectEvents::default();
-    let report = block_on(tuner.train(&TrainOptions { epochs: 3, backbone_learning_rate: 3e-4, ..train_defaults() }, &mut events)).unwrap();
+    let report = block_on(tuner.train(&TrainOptions { epochs: 6, backbone_learning_rate: 3e-4, ..train_defaults() }, &mut events)).unwrap();
     eprintln!("{}", report.message);
     // The baseline is the pretrained model on whole windows, transcribed before the first step.
     let baseline = events.events.iter().position(|e| matches!(e, TrainEvent::Baseline { done, total } if done == total));

@@ -8,10 +8,11 @@
 //! default bodies use burn's own random Bernoulli tensor (the seed is ignored there: the device's
 //! generator, seeded by `Device::seed`, is used instead) and keep the mask for the backward.
 //!
-//! Seeds come from [`next_seed`]: a process-wide counter that [`reseed`] restarts, so that a
-//! training run with a given seed draws the same masks again.
+//! Seeds come from [`next_seed`]: a counter per thread that [`reseed`] restarts, so that a
+//! training run with a given seed draws the same masks again, whatever else runs in the process
+//! (a process-wide counter let concurrent runs, such as tests, take each other's seeds).
 
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::cell::Cell;
 
 use burn::backend::autodiff::checkpoint::base::Checkpointer;
 use burn::backend::autodiff::checkpoint::strategy::CheckpointStrategy;
@@ -27,16 +28,18 @@ use crate::ops::cpu::flex_data::update_in_place;
 use crate::ops::cpu::parallel::for_each_piece;
 use crate::ops::cpu::simd::widest_simd;
 
-static SEED: AtomicU64 = AtomicU64::new(0x5EED);
-
-/// Restarts the sequence of dropout seeds.
-pub fn reseed(seed: u64) {
-    SEED.store(seed, Ordering::Relaxed);
+thread_local! {
+    static SEED: Cell<u64> = const { Cell::new(0x5EED) };
 }
 
-/// The next dropout seed.
+/// Restarts this thread's sequence of dropout seeds.
+pub fn reseed(seed: u64) {
+    SEED.set(seed);
+}
+
+/// This thread's next dropout seed.
 pub fn next_seed() -> u64 {
-    splitmix64(SEED.fetch_add(1, Ordering::Relaxed))
+    splitmix64(SEED.replace(SEED.get().wrapping_add(1)))
 }
 
 fn splitmix64(x: u64) -> u64 {

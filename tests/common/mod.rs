@@ -7,8 +7,10 @@ use burn::module::{Module, ModuleVisitor, Param};
 use burn::tensor::Tensor;
 use burn_finetune::model::EfficientNetWeights;
 
+/// The checkout the tests run in. `cargo test` says so at run time; the compile-time path can
+/// name another clone, since cargo reuses a test binary built there from a shared target dir.
 pub fn repo() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+    PathBuf::from(std::env::var_os("CARGO_MANIFEST_DIR").unwrap_or_else(|| env!("CARGO_MANIFEST_DIR").into()))
 }
 
 /// The converted pretrained weights (scripts/setup.sh makes them; the test command runs it).
