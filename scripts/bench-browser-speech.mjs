@@ -84,7 +84,7 @@ async function runInPage(page, options) {
     tuner.dispose();
     return {
       backend: backendUsed.reason, threads: backendUsed.threads, train: prepared.counts[0], test: test.length, skipped: prepared.skipped.length,
-      zeroShotWer: zeroShot.wer, fineTunedWer: fineTuned.wer, valWer: [trained.zeroShotValWer, trained.bestValWer], bestEpoch: trained.bestEpoch,
+      zeroShotWer: zeroShot.wer, fineTunedWer: fineTuned.wer, valWer: [trained.zeroShotValWer, trained.bestValWer], bestEpoch: trained.bestEpoch, fineTunedShare: trained.fineTunedShare,
       cachingPerS: prepared.counts[0] / (prepared.ms / 1000), trainPerS: seen.reduce((a, e) => a + e.trainExamplesPerSec, 0) / Math.max(1, seen.length),
       firstStepS: firstStep, transcribePerS: zeroShot.perS, wasmMb: trained.wasmMemoryBytes / 1e6, cacheMb: prepared.cacheBytes / 1e6,
     };
@@ -102,9 +102,9 @@ try {
   const pct = (x) => `${(x * 100).toFixed(1)}%`;
   if (args.json) console.log(JSON.stringify({ path: `browser ${args.backend}`, ...r }));
   else {
-    console.log('| path | decoder layers | train / test clips | zero-shot test WER | fine-tuned test WER | val WER (epoch) | caching clips/s | training clips/s | first step | transcribe clips/s | wasm memory |');
-    console.log('|---|---|---|---|---|---|---|---|---|---|---|');
-    console.log(`| browser ${args.backend} (${r.threads} thr) | ${args.unfreeze} | ${r.train} / ${r.test} | ${pct(r.zeroShotWer)} | ${pct(r.fineTunedWer)} | ${pct(r.valWer[0])} → ${pct(r.valWer[1])} (${r.bestEpoch}) | ${r.cachingPerS.toFixed(2)} | ${r.trainPerS.toFixed(1)} | ${r.firstStepS?.toFixed(1)} s | ${r.transcribePerS.toFixed(2)} | ${r.wasmMb.toFixed(0)} MB |`);
+    console.log('| path | decoder layers | train / test clips | zero-shot test WER | fine-tuned test WER | val WER (epoch) | fine-tuned share | caching clips/s | training clips/s | first step | transcribe clips/s | wasm memory |');
+    console.log('|---|---|---|---|---|---|---|---|---|---|---|---|');
+    console.log(`| browser ${args.backend} (${r.threads} thr) | ${args.unfreeze} | ${r.train} / ${r.test} | ${pct(r.zeroShotWer)} | ${pct(r.fineTunedWer)} | ${pct(r.valWer[0])} → ${pct(r.valWer[1])} (${r.bestEpoch}) | ${r.fineTunedShare?.toFixed(2)} | ${r.cachingPerS.toFixed(2)} | ${r.trainPerS.toFixed(1)} | ${r.firstStepS?.toFixed(1)} s | ${r.transcribePerS.toFixed(2)} | ${r.wasmMb.toFixed(0)} MB |`);
   }
 } finally {
   await context.close();

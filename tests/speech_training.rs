@@ -53,6 +53,18 @@ fn fine_tuning_lowers_the_validation_word_error_rate() {
     assert_eq!(epochs, 2);
     assert!(matches!(events.events.last(), Some(TrainEvent::SpeechDone(_))));
 
+    // Then mixes with the pretrained weights were scored, and the kept model is the best of them
+    // and the best epoch (on a tie, the one with more pretrained weights).
+    let mixes: Vec<f32> = events.events.iter().filter_map(|e| if let TrainEvent::Mix { mix, .. } = e { Some(mix.share) } else { None }).collect();
+    assert_eq!(mixes, [0.75, 0.5, 0.25]);
+    let epoch_wer = report.epochs[report.best_epoch - 1].val_wer;
+    let candidates = std::iter::once((1.0, epoch_wer)).chain(report.mixes.iter().map(|m| (m.share, m.val_wer)));
+    let best = candidates.fold((1.0, f32::INFINITY), |kept, (share, wer)| if wer <= kept.1 { (share, wer) } else { kept });
+    assert_eq!((report.fine_tuned_share, report.best_val_wer), best, "{report:?}");
+    if report.fine_tuned_share < 1.0 {
+        assert!(report.message.contains("mixed"), "{}", report.message);
+    }
+
     // Export → import into a fresh tuner: the same transcript of a clip.
     let bytes = block_on(tuner.export_model()).unwrap();
     assert!(bytes.len() < 40_000_000, "only the trained layers are stored: {} bytes", bytes.len());

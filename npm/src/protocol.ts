@@ -31,6 +31,9 @@ export interface TrainOptions {
   seed?: number;
   patience?: number;
   warmupShare?: number;
+  /** Speech: after training, mix the fine-tuned weights with the pretrained ones (WiSE-FT), the
+   * share chosen on the validation split (default true; images, text and sounds: not yet). */
+  mixPretrained?: boolean;
 }
 
 /** What the engine uses for every setting left out, per task. */
@@ -100,6 +103,10 @@ export interface SpeechEpochReport {
   seconds: number;
 }
 
+/** Speech: one mix of the fine-tuned and pretrained weights, scored on the validation split
+ * (Rust `MixReport`). */
+export interface MixReport { share: number; valWer: number; valLoss: number }
+
 /** Speech: a run's summary (Rust `SpeechReport`). `bestEpoch` 0: no epoch beat the pretrained
  * model's validation WER, so its weights were kept. */
 export interface SpeechReport {
@@ -108,6 +115,10 @@ export interface SpeechReport {
   zeroShotValWer: number;
   zeroShotValLoss: number;
   bestValWer: number;
+  /** The share of the fine-tuned weights in the kept model (the rest pretrained): 1 unmixed. */
+  fineTunedShare: number;
+  /** The mixes tried on the validation split. */
+  mixes: MixReport[];
   message: string;
   warnings: string[];
   epochs: SpeechEpochReport[];
@@ -126,7 +137,10 @@ export type TrainEvent =
   | ({ type: 'speechDone' } & SpeechReport)
   /** Speech: the pretrained model transcribed `done` of the `total` validation clips it had not
    * heard yet (on 30-s windows, as it was trained): the score fine-tuning must beat. */
-  | { type: 'baseline'; done: number; total: number };
+  | { type: 'baseline'; done: number; total: number }
+  /** Speech, after the last epoch: a mix of the fine-tuned and pretrained weights scored (`done`
+   * of `total`). */
+  | { type: 'mix'; mix: MixReport; done: number; total: number };
 
 export interface Prediction { label: string; score: number }
 

@@ -165,6 +165,9 @@ export interface SpeechTrainSettings {
   /** Epochs without a better validation WER before stopping (default 3). */
   patience?: number;
   weightDecay?: number;
+  /** After training, mix the fine-tuned weights with the pretrained ones (WiSE-FT), the share
+   * chosen on the validation clips: as good on your recordings, better on others (default true). */
+  mixPretrained?: boolean;
   /** Aborting stops training after the current step and keeps the best weights so far. */
   signal?: AbortSignal;
   /** Called after each epoch with its losses, validation WER and sample transcripts. */

@@ -64,6 +64,9 @@ struct Args {
     /// Speeds only (for scripts/bench-peers.mjs): no test or out-of-domain transcripts.
     #[arg(long)]
     speed_only: bool,
+    /// Keep the fine-tuned weights as they are (no mix with the pretrained ones).
+    #[arg(long)]
+    no_mix: bool,
     #[arg(long)]
     json: bool,
 }
@@ -82,6 +85,10 @@ struct Row {
     fine_tuned_ood_wer: f32,
     best_val_wer: f32,
     best_epoch: usize,
+    /// The share of the fine-tuned weights kept (the rest pretrained), and the seconds spent
+    /// choosing it.
+    fine_tuned_share: f32,
+    mixing_s: f32,
     caching_clips_per_s: f32,
     train_clips_per_s: f32,
     /// The pretrained model transcribing the validation clips on 30-s windows (the baseline).
@@ -170,7 +177,7 @@ async fn run(args: &Args, prompts: &[(String, Vec<f32>, String)], ood: &[(String
     let zero_shot_ood_wer = wer(ood, &every_ood, &transcripts(&tuner, ood, &every_ood, false).await?.0);
     eprintln!("  zero-shot test WER {:.1}%", zero_shot_test_wer * 100.0);
 
-    let defaults = TrainOptions { epochs: args.epochs, batch_size: args.batch_size, ..burn_finetune::task::speech::train_defaults() };
+    let defaults = TrainOptions { epochs: args.epochs, batch_size: args.batch_size, mix_pretrained: !args.no_mix, ..burn_finetune::task::speech::train_defaults() };
     let rates: Vec<f64> = match &args.backbone_learning_rates {
         Some(list) => list
             .split(',')
@@ -209,6 +216,8 @@ async fn run(args: &Args, prompts: &[(String, Vec<f32>, String)], ood: &[(String
             fine_tuned_ood_wer,
             best_val_wer: report.best_val_wer,
             best_epoch: report.best_epoch,
+            fine_tuned_share: report.fine_tuned_share,
+            mixing_s: timing.mixing_seconds(),
             caching_clips_per_s,
             train_clips_per_s: timing.mean_throughput(),
             baseline_s: timing.baseline.unwrap_or(0.0),
@@ -236,9 +245,9 @@ fn main() -> Result<(), Error> {
     eprintln!("{} prompts", prompts.len());
     if !args.json {
         println!(
-            "| decoder layers | learning rate | train / test clips | zero-shot test WER | fine-tuned test WER | val WER (epoch) | out-of-domain WER | caching clips/s | training clips/s | baseline | first step | transcribe clips/s | peak memory |"
+            "| decoder layers | learning rate | train / test clips | zero-shot test WER | fine-tuned test WER | val WER (epoch) | fine-tuned share (choosing) | out-of-domain WER | caching clips/s | training clips/s | baseline | first step | transcribe clips/s | peak memory |"
         );
-        println!("|---|---|---|---|---|---|---|---|---|---|---|---|---|");
+        println!("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|");
     }
     for unfreeze in unfreeze_list(&args.unfreeze)? {
         for row in futures_lite::future::block_on(run(&args, &prompts, &ood, unfreeze))? {
@@ -246,7 +255,7 @@ fn main() -> Result<(), Error> {
                 println!("{}", serde_json::to_string(&row).map_err(|e| Error::Data(e.to_string()))?);
             } else {
                 println!(
-                    "| {} | {:e} | {} / {} | {:.1}% | {:.1}% | {:.1}% → {:.1}% ({}) | {:.1}% → {:.1}% | {:.2} | {:.1} | {:.1} s | {:.1} s | {:.2} | {:.0} MB |",
+                    "| {} | {:e} | {} / {} | {:.1}% | {:.1}% | {:.1}% → {:.1}% ({}) | {:.2} ({:.1} s) | {:.1}% → {:.1}% | {:.2} | {:.1} | {:.1} s | {:.1} s | {:.2} | {:.0} MB |",
                     row.unfreeze,
                     row.backbone_learning_rate,
                     row.train_clips,
@@ -256,6 +265,8 @@ fn main() -> Result<(), Error> {
                     row.zero_shot_val_wer * 100.0,
                     row.best_val_wer * 100.0,
                     row.best_epoch,
+                    row.fine_tuned_share,
+                    row.mixing_s,
                     row.zero_shot_ood_wer * 100.0,
                     row.fine_tuned_ood_wer * 100.0,
                     row.caching_clips_per_s,

@@ -19,11 +19,20 @@ pub struct Timing {
     pub throughput: Vec<f32>,
     /// Speech: when the pretrained model had transcribed the validation clips (seconds).
     pub baseline: Option<f32>,
+    /// Speech: when the last epoch ended, and when the last mix with the pretrained weights was
+    /// scored (seconds).
+    pub last_epoch: Option<f32>,
+    pub mixed: Option<f32>,
 }
 
 impl Timing {
     pub fn start() -> Self {
-        Self { started: Instant::now(), first_step: None, throughput: Vec::new(), baseline: None }
+        Self { started: Instant::now(), first_step: None, throughput: Vec::new(), baseline: None, last_epoch: None, mixed: None }
+    }
+
+    /// Speech: seconds spent scoring mixes with the pretrained weights after the last epoch.
+    pub fn mixing_seconds(&self) -> f32 {
+        self.mixed.zip(self.last_epoch).map_or(0.0, |(m, e)| m - e)
     }
 
     /// Mean training examples per second over the epochs.
@@ -37,7 +46,14 @@ impl TrainHooks for Timing {
         match event {
             TrainEvent::Step { .. } if self.first_step.is_none() => self.first_step = Some(self.started.elapsed().as_secs_f32()),
             TrainEvent::Baseline { done, total } if done == total => self.baseline = Some(self.started.elapsed().as_secs_f32()),
+            TrainEvent::Mix { mix, done, total } => {
+                eprintln!("  mix {:.0} % fine-tuned: val WER {:.1}%, val loss {:.3}", mix.share * 100.0, mix.val_wer * 100.0, mix.val_loss);
+                if done == total {
+                    self.mixed = Some(self.started.elapsed().as_secs_f32());
+                }
+            }
             TrainEvent::SpeechEpoch(e) => {
+                self.last_epoch = Some(self.started.elapsed().as_secs_f32());
                 self.throughput.push(e.train_examples_per_sec);
                 eprintln!(
                     "  epoch {}: train loss {:.3}, val loss {:.3}, val WER {:.1}%, {:.1} clips/s",

@@ -124,6 +124,9 @@ impl<T: Task> FineTuner<T> {
     pub async fn train(&mut self, opts: &TrainOptions, hooks: &mut impl TrainHooks) -> Result<TrainReport, Error> {
         self.readiness().map_err(Error::Data)?;
         let autodiff = self.device.clone().autodiff();
+        if opts.mix_pretrained {
+            return Err(Error::Options("mixPretrained: only speech models mix with their pretrained weights in this version".into()));
+        }
         autodiff.seed(opts.seed);
         crate::ops::dropout::reseed(opts.seed);
         let top = self.task.top(self.classes.len(), &self.prep, &autodiff);

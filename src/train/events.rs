@@ -91,11 +91,26 @@ pub struct SpeechReport {
     pub zero_shot_val_wer: f32,
     pub zero_shot_val_loss: f32,
     pub best_val_wer: f32,
+    /// The share of the fine-tuned weights in the kept model (the rest pretrained, WiSE-FT): 1
+    /// when unmixed.
+    pub fine_tuned_share: f32,
+    /// The mixes tried on the validation split, in order.
+    pub mixes: Vec<MixReport>,
     pub message: String,
     pub warnings: Vec<String>,
     pub epochs: Vec<SpeechEpochReport>,
     pub train_examples: usize,
     pub val_examples: usize,
+}
+
+/// One mix of fine-tuned and pretrained weights, scored on the validation split.
+#[derive(Clone, Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct MixReport {
+    /// The share of the fine-tuned weights.
+    pub share: f32,
+    pub val_wer: f32,
+    pub val_loss: f32,
 }
 
 /// Progress events, in order: `caching`* → (`step`* `epoch`)* → `done` (with `warning` anywhere);
@@ -115,4 +130,7 @@ pub enum TrainEvent {
     /// The pretrained transcriber (what fine-tuning must beat) transcribed `done` of the `total`
     /// validation clips it had not heard yet.
     Baseline { done: usize, total: usize },
+    /// After training (speech): a mix of the fine-tuned and pretrained weights scored; `done` of
+    /// `total` mixes.
+    Mix { mix: MixReport, done: usize, total: usize },
 }

@@ -5,6 +5,7 @@ pub mod events;
 pub mod guards;
 pub mod hooks;
 pub mod metrics;
+pub mod mix;
 pub mod options;
 pub mod schedule;
 pub mod top;
@@ -12,7 +13,7 @@ pub mod trainer;
 pub mod transcription;
 pub mod wer;
 
-pub use events::{EpochReport, SpeechEpochReport, SpeechReport, StopReason, TrainEvent, TrainReport, TranscriptSample};
+pub use events::{EpochReport, MixReport, SpeechEpochReport, SpeechReport, StopReason, TrainEvent, TrainReport, TranscriptSample};
 pub use hooks::{CollectEvents, TrainHooks};
 pub use metrics::{ClassScores, ConfusionMatrix};
 pub use options::TrainOptions;

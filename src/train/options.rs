@@ -25,6 +25,9 @@ pub struct TrainOptions {
     pub patience: usize,
     /// Share of the steps spent warming the learning rate up.
     pub warmup_share: f64,
+    /// After training, mix the fine-tuned weights with the pretrained ones (WiSE-FT), the share
+    /// chosen on the validation split: keeps more of what the model knew. Speech only for now.
+    pub mix_pretrained: bool,
 }
 
 impl Default for TrainOptions {
@@ -39,6 +42,7 @@ impl Default for TrainOptions {
             seed: 0,
             patience: 3,
             warmup_share: 0.1,
+            mix_pretrained: false,
         }
     }
 }

@@ -5,7 +5,9 @@
 //! norm at the head's rate, the decoder layers at the backbone's) → yield. Before training and after
 //! each epoch: validation token loss and word error rate of greedy transcripts. The kept weights
 //! are those of the epoch with the lowest validation WER — epoch 0 (the pretrained model) when
-//! fine-tuning never beat it — so fine-tuning never leaves a worse transcriber than it found.
+//! fine-tuning never beat it — so fine-tuning never leaves a worse transcriber than it found. Then
+//! (`mix_pretrained`) a few mixes of those weights with the pretrained ones are scored the same way
+//! and the best is kept (WiSE-FT: as good in domain, more robust outside it).
 
 use burn::module::Module;
 use burn::tensor::activation::log_softmax;
@@ -16,9 +18,10 @@ use rand::seq::SliceRandom;
 use web_time::Instant;
 
 use super::adamw::FusedAdamW;
-use super::events::{SpeechEpochReport, SpeechReport, StopReason, TrainEvent, TranscriptSample};
+use super::events::{MixReport, SpeechEpochReport, SpeechReport, StopReason, TrainEvent, TranscriptSample};
 use super::guards::{DivergenceGuard, EarlyStopping, Patience};
 use super::hooks::TrainHooks;
+use super::mix::{SHARES, mix_weights};
 use super::options::TrainOptions;
 use super::schedule::WarmupCosine;
 use super::top::{FeatureSource, TrainableTop, TwoRateOptimizer};
@@ -128,6 +131,7 @@ pub async fn fine_tune_transcriber(top: WhisperTop, data: TranscriptionData<'_>,
 
     let (zero_shot_loss, zero_shot) = (data.baseline.loss(), data.baseline.errors);
     stopping.update(zero_shot.rate());
+    let pretrained = opts.mix_pretrained.then(|| top.valid());
     let mut model = top;
     let mut best = model.clone();
     let mut report = SpeechReport {
@@ -136,6 +140,8 @@ pub async fn fine_tune_transcriber(top: WhisperTop, data: TranscriptionData<'_>,
         zero_shot_val_wer: zero_shot.rate(),
         zero_shot_val_loss: zero_shot_loss,
         best_val_wer: zero_shot.rate(),
+        fine_tuned_share: 1.0,
+        mixes: Vec::new(),
         message: String::new(),
         warnings: Vec::new(),
         epochs: Vec::new(),
@@ -227,19 +233,56 @@ pub async fn fine_tune_transcriber(top: WhisperTop, data: TranscriptionData<'_>,
         }
         hooks.yield_now().await;
     }
-    // The best validated weights: the pretrained ones until an epoch beats them.
-    let kept = best;
+    // The best validated weights: the pretrained ones until an epoch beats them; then perhaps a
+    // mix of both.
+    let mut kept = best.valid();
+    if let Some(pretrained) = pretrained.filter(|_| report.best_epoch > 0 && report.stop_reason != StopReason::Cancelled) {
+        kept = choose_mix(kept, &pretrained, &data, &split.val, opts.batch_size, &mut report, hooks).await?;
+    }
     if report.message.is_empty() {
         report.message = summary(&report);
     }
     hooks.on_event(&TrainEvent::SpeechDone(report.clone()));
-    Ok(TrainedTranscriber { model: kept.valid(), report })
+    Ok(TrainedTranscriber { model: kept, report })
+}
+
+/// The mix of `fine_tuned` and `pretrained` with the lowest validation WER ([`SHARES`]; on a tie
+/// the one with more of the pretrained weights: it scores the same and knows more), recorded in
+/// `report`.
+async fn choose_mix(
+    fine_tuned: WhisperTop,
+    pretrained: &WhisperTop,
+    data: &TranscriptionData<'_>,
+    val: &[usize],
+    batch_size: usize,
+    report: &mut SpeechReport,
+    hooks: &mut impl TrainHooks,
+) -> Result<WhisperTop, Error> {
+    let mut kept = (fine_tuned.clone(), report.best_val_wer);
+    for (done, &share) in SHARES.iter().enumerate() {
+        if hooks.cancelled() {
+            break;
+        }
+        let mixed = mix_weights(fine_tuned.clone(), pretrained, share);
+        let (val_loss, errors, _) = validate(&mixed, data, val, batch_size).await?;
+        let mix = MixReport { share, val_wer: errors.rate(), val_loss };
+        hooks.on_event(&TrainEvent::Mix { mix: mix.clone(), done: done + 1, total: SHARES.len() });
+        report.mixes.push(mix);
+        if errors.rate() <= kept.1 {
+            kept = (mixed, errors.rate());
+            report.fine_tuned_share = share;
+        }
+        hooks.yield_now().await;
+    }
+    report.best_val_wer = kept.1;
+    Ok(kept.0)
 }
 
 fn summary(r: &SpeechReport) -> String {
     let pct = |x: f32| x * 100.0;
+    let mixed = if r.fine_tuned_share < 1.0 { format!(", mixed {:.0} % with the pretrained ones", (1.0 - r.fine_tuned_share) * 100.0) } else { String::new() };
     let kept = if r.best_epoch > 0 {
-        format!("kept the weights of epoch {} (validation WER {:.1}%, {:.1}% before fine-tuning)", r.best_epoch, pct(r.best_val_wer), pct(r.zero_shot_val_wer))
+        format!("kept the weights of epoch {}{mixed} (validation WER {:.1}%, {:.1}% before fine-tuning)", r.best_epoch, pct(r.best_val_wer), pct(r.zero_shot_val_wer))
     } else {
         format!("no epoch beat the pretrained model's validation WER ({:.1}%): kept its weights", pct(r.zero_shot_val_wer))
     };

@@ -1,7 +1,8 @@
 // The page's speech mode, as a user drives it: pick a folder of clips with transcripts (a stray
 // file listed, not fatal), record a clip from the microphone (Chromium's fake capture plays an
 // Asterisk prompt) and type what it says, train one epoch, then transcribe a file and see the
-// pretrained and fine-tuned transcripts side by side; the panel passes axe's WCAG 2.1 A/AA checks.
+// pretrained and fine-tuned transcripts side by side; the panel passes axe's WCAG 2.1 A/AA checks;
+// the model kept in the browser loads back from the models list.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { copyFileSync, mkdtempSync, writeFileSync } from 'node:fs';
@@ -56,6 +57,18 @@ test('speech page: a folder of clips, a microphone recording, training, transcri
     assert.match(after, /password/i);
 
     assert.deepEqual(await accessibilityViolations(page), []);
+
+    // Kept in this browser, listed with the other tasks' models, and loaded back from there:
+    // the page switches to speech and imports it.
+    await page.click('#speech-keep-button');
+    await page.locator('#speech-messages p').filter({ hasText: 'Kept in this browser' }).waitFor({ timeout: 60_000 });
+    await page.check('input[name="task"][value="image"]');
+    const kept = page.locator('#saved-models li[data-task="speech"]');
+    await kept.waitFor({ timeout: 60_000 });
+    assert.doesNotMatch(await kept.textContent(), /classes/);
+    await kept.locator('button[data-action="load"]').click();
+    await page.locator('#speech-messages p').filter({ hasText: 'Imported a fine-tuned' }).waitFor({ timeout: 180_000 });
+    assert.ok(await page.locator('#speech-app').isVisible());
   } catch (e) {
     await page.screenshot({ path: join(ARTIFACTS, 'speech-page-failed.png'), fullPage: true }).catch(() => {});
     console.log(logs.join('\n'));

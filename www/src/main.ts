@@ -134,6 +134,7 @@ function setTask(task: Task | 'speech') {
     return;
   }
   speech?.stop();
+  void saved.render(); // models kept in the other panel meanwhile
   state.task = task;
   document.body.dataset.task = task;
   document.querySelectorAll<HTMLElement>('.image-only').forEach((e) => { e.hidden = task !== 'image'; });
@@ -240,7 +241,13 @@ function setTrained(trained: boolean) {
 }
 
 /** Loads a kept model, switching to its task first when needed. */
-function loadKept(task: Task, name: string) {
+function loadKept(task: Task | 'speech', name: string) {
+  if (task === 'speech') {
+    speech!.loadKept(name); // once Whisper is ready
+    document.querySelector<HTMLInputElement>('input[name="task"][value="speech"]')!.checked = true;
+    setTask('speech');
+    return;
+  }
   if (task === state.task && state.tuner) {
     const tuner = state.tuner;
     void saved.importModel(() => tuner.loadKept(name));

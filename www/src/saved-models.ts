@@ -23,7 +23,7 @@ export class SavedModels {
     private readonly tuner: () => FineTuner | null,
     private readonly classes: () => string[],
     private readonly message: (kind: 'info' | 'warning' | 'error', text: string) => void,
-    private readonly load: (task: Task, name: string) => void,
+    private readonly load: (task: Task | 'speech', name: string) => void,
     /** A model was imported (a file or a kept one): its class names. */
     private readonly imported: (classes: string[]) => void,
   ) {}
@@ -59,7 +59,7 @@ export class SavedModels {
     try {
       const models = await listKept();
       list.innerHTML = models.length === 0 ? '<li>None yet.</li>' : models.map((m) =>
-        `<li data-name="${escape(m.name)}" data-task="${m.task}">${escape(m.name)} <small>(${m.task}, ${m.classes.length} classes, ${(m.size / 1e6).toFixed(1)} MB)</small>
+        `<li data-name="${escape(m.name)}" data-task="${m.task}">${escape(m.name)} <small>(${m.task}${m.task === 'speech' ? '' : `, ${m.classes.length} classes`}, ${(m.size / 1e6).toFixed(1)} MB)</small>
           <button type="button" data-action="load">Load</button> <button type="button" data-action="delete">Delete</button></li>`).join('');
     } catch (err) {
       list.innerHTML = `<li>${escape((err as Error).message)}</li>`;
@@ -73,7 +73,7 @@ export class SavedModels {
     if (!button || !item || name === undefined) return;
     try {
       if (button.dataset.action === 'delete') await this.tuner()?.deleteKept(name);
-      else this.load(item.dataset.task as Task, name);
+      else this.load(item.dataset.task as Task | 'speech', name);
     } catch (err) {
       this.message('error', (err as Error).message);
     }

@@ -7,7 +7,7 @@
 import { Curves, escape } from './charts';
 import { dropZone, filesFromDrop, filesFromInput, type PathFile } from './files';
 import {
-  type BackendPreference, createFineTuner, type SpeechEpochReport, type SpeechExample, type SpeechFineTuner,
+  type BackendPreference, createFineTuner, type ModelInfo, type SpeechEpochReport, type SpeechExample, type SpeechFineTuner,
 } from '../../npm/src/index';
 
 const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
@@ -28,6 +28,8 @@ export class SpeechPage {
   private readonly curves: { loss: Curves; wer: Curves };
   private epochs: SpeechEpochReport[] = [];
   private trained = false;
+  /** A kept speech model to load once the fine-tuner is ready. */
+  private pendingKept: string | null = null;
 
   constructor() {
     this.curves = { loss: new Curves($('speech-loss-chart'), 'token loss'), wer: new Curves($('speech-wer-chart'), 'word error rate (%)') };
@@ -45,6 +47,7 @@ export class SpeechPage {
           if (generation !== this.generation) return;
           if (e.type === 'caching') this.progress(`Encoding clips: ${e.done} / ${e.total} (${e.examplesPerSec.toFixed(2)} clips/s)`, e.done / Math.max(1, e.total));
           if (e.type === 'baseline') this.progress(`Transcribing the validation clips with the pretrained model (what fine-tuning must beat): ${e.done} / ${e.total}`, e.done / Math.max(1, e.total));
+          if (e.type === 'mix') this.progress(`Mixing with the pretrained weights (keeps what it knew): ${Math.round(e.mix.share * 100)} % fine-tuned, validation WER ${(e.mix.valWer * 100).toFixed(1)} %`, e.done / e.total);
           if (e.type === 'step') this.progress(`Epoch ${e.epoch}, step ${e.step} / ${e.stepsPerEpoch}: loss ${e.loss.toFixed(3)}`, e.step / e.stepsPerEpoch);
           if (e.type === 'warning') this.message('warning', e.message);
           if (e.type === 'error' && e.fatal) { this.message('error', `${e.message}`); void this.start(backend); }
@@ -56,6 +59,7 @@ export class SpeechPage {
       this.status(`Whisper tiny.en ready (${tuner.backend.reason}).`);
       this.tuner.addExamples(this.clips);
       this.update();
+      if (this.pendingKept !== null) this.loadKept(this.pendingKept);
     } catch (err) {
       if (generation === this.generation) this.status(`The engine could not start: ${(err as Error).message}`);
     }
@@ -203,7 +207,8 @@ export class SpeechPage {
     try {
       const unfreeze = Number($<HTMLSelectElement>('speech-unfreeze').value);
       const epochs = Number($<HTMLInputElement>('speech-epochs').value) || undefined;
-      const result = await tuner.train({ unfreeze, epochs, signal: this.abort.signal, onEpochEnd: (e) => { this.epochs.push(e); this.drawCurves(); this.showSamples(e); } });
+      const mixPretrained = $<HTMLInputElement>('speech-mix').checked;
+      const result = await tuner.train({ unfreeze, epochs, mixPretrained, signal: this.abort.signal, onEpochEnd: (e) => { this.epochs.push(e); this.drawCurves(); this.showSamples(e); } });
       this.trained = true;
       this.message(result.bestEpoch > 0 ? 'info' : 'warning', result.message);
       this.renderSkipped(result.skipped.map((s) => `${s.name}: ${s.reason}`));
@@ -252,10 +257,20 @@ export class SpeechPage {
     }
   }
 
-  private async importModel(file: File) {
-    if (!this.tuner) return;
+  /** Loads a speech model kept in this browser (now, or once the fine-tuner is ready). */
+  loadKept(name: string) {
+    this.pendingKept = name;
+    const tuner = this.tuner;
+    if (!tuner) return;
+    this.pendingKept = null;
+    void this.importModel(() => tuner.loadKept(name));
+  }
+
+  private async importModel(file: File | (() => Promise<ModelInfo>)) {
+    const tuner = this.tuner;
+    if (!tuner) return;
     try {
-      const info = await this.tuner.importModel(file);
+      const info = await (typeof file === 'function' ? file() : tuner.importModel(file));
       this.trained = true;
       this.update();
       this.message('info', `Imported a fine-tuned ${info.baseModel} (${info.unfreeze} decoder layers).`);

@@ -108,6 +108,10 @@ struct Args {
     /// Epochs without a better validation loss before stopping [default: 3].
     #[arg(long)]
     patience: Option<usize>,
+    /// Speech: keep the fine-tuned weights as they are, instead of mixing them with the pretrained
+    /// ones (the share chosen on the validation clips; keeps what the model knew).
+    #[arg(long)]
+    no_mix: bool,
     /// cpu (burn's flex backend) or wgpu (Vulkan/Metal/DX12).
     #[arg(long, default_value = "cpu", value_parser = ["cpu", "wgpu"])]
     backend: String,
@@ -154,6 +158,7 @@ impl TrainHooks for Printer {
             ),
             TrainEvent::SpeechDone(r) => println!("{}", r.message),
             TrainEvent::Baseline { done, total } if done == total => println!("the pretrained model transcribed {total} validation clips (epoch 0)"),
+            TrainEvent::Mix { mix, .. } => println!("mixed {:.0} % fine-tuned with the pretrained weights: validation WER {:.1}%", mix.share * 100.0, mix.val_wer * 100.0),
             TrainEvent::Warning { message } => println!("warning: {message}"),
             TrainEvent::Done(r) => println!("{}", r.message),
             _ => {}
@@ -188,6 +193,7 @@ fn train_options_over(args: &Args, d: TrainOptions) -> Result<TrainOptions, Erro
         validation_split: args.validation_split.unwrap_or(d.validation_split),
         seed: args.seed.unwrap_or(d.seed),
         patience: args.patience.unwrap_or(d.patience),
+        mix_pretrained: d.mix_pretrained && !args.no_mix,
         ..d
     };
     opts.validate().map_err(Error::Options)?;
