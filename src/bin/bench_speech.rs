@@ -67,6 +67,11 @@ struct Args {
     /// Keep the fine-tuned weights as they are (no mix with the pretrained ones).
     #[arg(long)]
     no_mix: bool,
+    /// After each run, also score these shares of the fine-tuned weights (the rest pretrained) on
+    /// the held-out and out-of-domain clips, whatever the run chose (comma-separated, e.g.
+    /// 1,0.75,0.5,0.25).
+    #[arg(long)]
+    shares: Option<String>,
     #[arg(long)]
     json: bool,
 }
@@ -196,6 +201,16 @@ async fn run(args: &Args, prompts: &[(String, Vec<f32>, String)], ood: &[(String
         let (fine_tuned, _) = transcripts(&tuner, prompts, test, true).await?;
         let fine_tuned_test_wer = wer(prompts, test, &fine_tuned);
         let fine_tuned_ood_wer = wer(ood, &every_ood, &transcripts(&tuner, ood, &every_ood, true).await?.0);
+        for share in args.shares.iter().flat_map(|l| l.split(',')) {
+            let share: f32 = share.trim().parse().map_err(|_| Error::Options(format!("--shares: '{share}' is not a number")))?;
+            tuner.remix(share)?;
+            let test_wer = wer(prompts, test, &transcripts(&tuner, prompts, test, true).await?.0);
+            let ood_wer = wer(ood, &every_ood, &transcripts(&tuner, ood, &every_ood, true).await?.0);
+            eprintln!("  share {share}: held-out WER {:.1}%, out-of-domain WER {:.1}%", test_wer * 100.0, ood_wer * 100.0);
+        }
+        if args.shares.is_some() {
+            tuner.remix(report.fine_tuned_share)?;
+        }
         if args.errors {
             for ((&i, z), f) in test.iter().zip(&zero_shot).zip(&fine_tuned) {
                 if wer(prompts, &[i], std::slice::from_ref(f)) > 0.0 || wer(prompts, &[i], std::slice::from_ref(z)) > 0.0 {

@@ -51,6 +51,8 @@ impl SpeechTask {
 /// The fine-tuned layers, with the cut they were trained at and how they hear audio.
 struct Trained {
     top: WhisperTop,
+    /// The best epoch's weights before the mix with the pretrained ones (`None`: imported).
+    unmixed: Option<WhisperTop>,
     layers: usize,
     /// Trained on the clips' own frames; `false`: the pretrained layers kept (no epoch beat them),
     /// which hear 30-s windows.
@@ -281,8 +283,20 @@ impl SpeechFineTuner {
             device: self.device.clone(),
         };
         let trained = fine_tune_transcriber(top, data, opts, hooks).await?;
-        self.trained = Some(Trained { top: trained.model, layers: self.layers, own_frames: self.own_frames && trained.report.best_epoch > 0 });
+        self.trained = Some(Trained { top: trained.model, unmixed: Some(trained.unmixed), layers: self.layers, own_frames: self.own_frames && trained.report.best_epoch > 0 });
         Ok(trained.report)
+    }
+
+    /// Mixes the last run's best weights with the pretrained ones again: `share` of the
+    /// fine-tuned (1: unmixed), whatever the run chose (`bench_speech --shares` compares them).
+    pub fn remix(&mut self, share: f32) -> Result<(), Error> {
+        let trained = self.trained.as_mut().ok_or(Error::NotTrained)?;
+        let unmixed = trained.unmixed.as_ref().ok_or_else(|| Error::Options("an imported model has no unmixed weights to mix again".into()))?;
+        if !(0.0..=1.0).contains(&share) || trained.layers != self.layers {
+            return Err(Error::Options(format!("share {share} is not in [0, 1], or the cut changed since training")));
+        }
+        trained.top = unmixed.mixed_with(&self.pretrained.0, &self.pretrained.1, share);
+        Ok(())
     }
 
     /// Whether a fine-tuned model exists (trained or imported).
@@ -345,7 +359,7 @@ impl SpeechFineTuner {
         let mut top = WhisperTopConfig { layers }.init(&self.task.weights, &self.device);
         let loaded = load_params(TrainedLayers { upper: top.upper, norm: top.norm }, bytes)?;
         (top.upper, top.norm) = (loaded.upper, loaded.norm);
-        self.trained = Some(Trained { top: top.no_grad(), layers, own_frames });
+        self.trained = Some(Trained { top: top.no_grad(), unmixed: None, layers, own_frames });
         Ok(info)
     }
 }

@@ -21,7 +21,7 @@ use super::adamw::FusedAdamW;
 use super::events::{MixReport, SpeechEpochReport, SpeechReport, StopReason, TrainEvent, TranscriptSample};
 use super::guards::{DivergenceGuard, EarlyStopping, Patience};
 use super::hooks::TrainHooks;
-use super::mix::{SHARES, mix_weights};
+use super::mix::SHARES;
 use super::options::TrainOptions;
 use super::schedule::WarmupCosine;
 use super::top::{FeatureSource, TrainableTop, TwoRateOptimizer};
@@ -69,9 +69,11 @@ pub struct TranscriptionData<'a> {
     pub device: Device,
 }
 
-/// The fine-tuned top (best weights, inference mode) and the run's report.
+/// The fine-tuned top (best weights, perhaps mixed; inference mode) and the run's report.
 pub struct TrainedTranscriber {
     pub model: WhisperTop,
+    /// The best epoch's weights before any mix.
+    pub unmixed: WhisperTop,
     pub report: SpeechReport,
 }
 
@@ -235,7 +237,8 @@ pub async fn fine_tune_transcriber(top: WhisperTop, data: TranscriptionData<'_>,
     }
     // The best validated weights: the pretrained ones until an epoch beats them; then perhaps a
     // mix of both.
-    let mut kept = best.valid();
+    let unmixed = best.valid();
+    let mut kept = unmixed.clone();
     if let Some(pretrained) = pretrained.filter(|_| report.best_epoch > 0 && report.stop_reason != StopReason::Cancelled) {
         kept = choose_mix(kept, &pretrained, &data, &split.val, opts.batch_size, &mut report, hooks).await?;
     }
@@ -243,7 +246,7 @@ pub async fn fine_tune_transcriber(top: WhisperTop, data: TranscriptionData<'_>,
         report.message = summary(&report);
     }
     hooks.on_event(&TrainEvent::SpeechDone(report.clone()));
-    Ok(TrainedTranscriber { model: kept, report })
+    Ok(TrainedTranscriber { model: kept, unmixed, report })
 }
 
 /// The mix of `fine_tuned` and `pretrained` with the lowest validation WER ([`SHARES`]; on a tie
@@ -263,7 +266,7 @@ async fn choose_mix(
         if hooks.cancelled() {
             break;
         }
-        let mixed = mix_weights(fine_tuned.clone(), pretrained, share);
+        let mixed = fine_tuned.mixed_with(&pretrained.upper, &pretrained.norm, share);
         let (val_loss, errors, _) = validate(&mixed, data, val, batch_size).await?;
         let mix = MixReport { share, val_wer: errors.rate(), val_loss };
         hooks.on_event(&TrainEvent::Mix { mix: mix.clone(), done: done + 1, total: SHARES.len() });

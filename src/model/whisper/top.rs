@@ -7,6 +7,7 @@ use burn::nn::LayerNorm;
 use burn::tensor::{Device, Gradients, Int, Tensor};
 
 use super::{DECODER_LAYERS, DROPOUT, DecoderLayer, EncodedAudio, TokenEmbedding, VOCAB, WhisperWeights, normalize};
+use crate::train::mix::mix_weights;
 use crate::train::{TrainableTop, TwoRateOptimizer};
 
 /// A batch of cached trunk outputs with the teacher-forced targets, padded to its longest
@@ -52,6 +53,17 @@ impl WhisperTopConfig {
 }
 
 impl WhisperTop {
+    /// `share` of these trained layers and final norm, `1 − share` of `pretrained`'s (WiSE-FT);
+    /// the frozen embedding is shared, not mixed.
+    #[allow(clippy::ptr_arg)] // a Vec is the module (burn has no slice modules)
+    pub fn mixed_with(&self, pretrained_upper: &Vec<DecoderLayer>, pretrained_norm: &LayerNorm, share: f32) -> WhisperTop {
+        WhisperTop {
+            upper: mix_weights(self.upper.clone(), pretrained_upper, share),
+            norm: mix_weights(self.norm.clone(), pretrained_norm, share),
+            embedding: self.embedding.clone(),
+        }
+    }
+
     /// Logits of the counted positions only (the vocabulary projection is the costliest part of a
     /// step: padding and the prompt are left out).
     ///
