@@ -43,7 +43,7 @@ fn fine_tuning_lowers_the_validation_word_error_rate() {
     let added = block_on(tuner.add(&clips(&set), false)).unwrap();
     assert_eq!(added.added, 60, "{:?}", added.skipped);
     let mut events = CollectEvents::default();
-    let report = block_on(tuner.train(&TrainOptions { epochs: 2, ..train_defaults() }, &mut events)).unwrap();
+    let report = block_on(tuner.train(&TrainOptions { epochs: 2, mix_pretrained: true, ..train_defaults() }, &mut events)).unwrap();
     eprintln!("{}", report.message);
     assert!(report.zero_shot_val_wer > 0.0, "the pretrained model makes mistakes on this domain");
     assert!(report.best_epoch >= 1 && report.best_val_wer < report.zero_shot_val_wer, "{report:?}");

@@ -32,7 +32,7 @@ export interface TrainOptions {
   patience?: number;
   warmupShare?: number;
   /** Speech: after training, mix the fine-tuned weights with the pretrained ones (WiSE-FT), the
-   * share chosen on the validation split (default true; images, text and sounds: not yet). */
+   * share chosen on the validation split (default false; images, text and sounds: not yet). */
   mixPretrained?: boolean;
 }
 

@@ -166,7 +166,8 @@ export interface SpeechTrainSettings {
   patience?: number;
   weightDecay?: number;
   /** After training, mix the fine-tuned weights with the pretrained ones (WiSE-FT), the share
-   * chosen on the validation clips: as good on your recordings, better on others (default true). */
+   * chosen on the validation clips, to keep more of what Whisper knew (default false: three more
+   * validation passes, and a small validation set rarely sees the gain). */
   mixPretrained?: boolean;
   /** Aborting stops training after the current step and keeps the best weights so far. */
   signal?: AbortSignal;

@@ -64,9 +64,9 @@ struct Args {
     /// Speeds only (for scripts/bench-peers.mjs): no test or out-of-domain transcripts.
     #[arg(long)]
     speed_only: bool,
-    /// Keep the fine-tuned weights as they are (no mix with the pretrained ones).
+    /// Mix the fine-tuned weights with the pretrained ones, the share chosen on validation.
     #[arg(long)]
-    no_mix: bool,
+    mix: bool,
     /// After each run, also score these shares of the fine-tuned weights (the rest pretrained) on
     /// the held-out and out-of-domain clips, whatever the run chose (comma-separated, e.g.
     /// 1,0.75,0.5,0.25).
@@ -182,7 +182,7 @@ async fn run(args: &Args, prompts: &[(String, Vec<f32>, String)], ood: &[(String
     let zero_shot_ood_wer = wer(ood, &every_ood, &transcripts(&tuner, ood, &every_ood, false).await?.0);
     eprintln!("  zero-shot test WER {:.1}%", zero_shot_test_wer * 100.0);
 
-    let defaults = TrainOptions { epochs: args.epochs, batch_size: args.batch_size, mix_pretrained: !args.no_mix, ..burn_finetune::task::speech::train_defaults() };
+    let defaults = TrainOptions { epochs: args.epochs, batch_size: args.batch_size, mix_pretrained: args.mix, ..burn_finetune::task::speech::train_defaults() };
     let rates: Vec<f64> = match &args.backbone_learning_rates {
         Some(list) => list
             .split(',')

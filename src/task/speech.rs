@@ -390,7 +390,8 @@ fn model_info(layers: usize, own_frames: bool) -> ModelInfo {
 }
 
 /// The speech task's training defaults: the decoder layers are pretrained (a low rate), a few
-/// epochs suffice on a few hundred clips, and the result is mixed with the pretrained weights.
+/// epochs suffice on a few hundred clips. No mix with the pretrained weights: a small validation
+/// split does not see what it buys (docs/benchmarks.md, "Speech").
 pub fn train_defaults() -> TrainOptions {
-    TrainOptions { epochs: 5, batch_size: 16, learning_rate: 1e-4, backbone_learning_rate: 1e-4, mix_pretrained: true, ..TrainOptions::default() }
+    TrainOptions { epochs: 5, batch_size: 16, learning_rate: 1e-4, backbone_learning_rate: 1e-4, ..TrainOptions::default() }
 }

@@ -108,10 +108,10 @@ struct Args {
     /// Epochs without a better validation loss before stopping [default: 3].
     #[arg(long)]
     patience: Option<usize>,
-    /// Speech: keep the fine-tuned weights as they are, instead of mixing them with the pretrained
-    /// ones (the share chosen on the validation clips; keeps what the model knew).
+    /// Speech: after training, mix the fine-tuned weights with the pretrained ones (WiSE-FT), the
+    /// share chosen on the validation clips.
     #[arg(long)]
-    no_mix: bool,
+    mix: bool,
     /// cpu (burn's flex backend) or wgpu (Vulkan/Metal/DX12).
     #[arg(long, default_value = "cpu", value_parser = ["cpu", "wgpu"])]
     backend: String,
@@ -193,7 +193,7 @@ fn train_options_over(args: &Args, d: TrainOptions) -> Result<TrainOptions, Erro
         validation_split: args.validation_split.unwrap_or(d.validation_split),
         seed: args.seed.unwrap_or(d.seed),
         patience: args.patience.unwrap_or(d.patience),
-        mix_pretrained: d.mix_pretrained && !args.no_mix,
+        mix_pretrained: d.mix_pretrained || args.mix,
         ..d
     };
     opts.validate().map_err(Error::Options)?;
