@@ -292,8 +292,11 @@ impl SpeechFineTuner {
     pub fn remix(&mut self, share: f32) -> Result<(), Error> {
         let trained = self.trained.as_mut().ok_or(Error::NotTrained)?;
         let unmixed = trained.unmixed.as_ref().ok_or_else(|| Error::Options("an imported model has no unmixed weights to mix again".into()))?;
-        if !(0.0..=1.0).contains(&share) || trained.layers != self.layers {
-            return Err(Error::Options(format!("share {share} is not in [0, 1], or the cut changed since training")));
+        if !(0.0..=1.0).contains(&share) {
+            return Err(Error::Options(format!("the fine-tuned share must be in [0, 1], got {share}")));
+        }
+        if trained.layers != self.layers {
+            return Err(Error::Options("the cut changed since training: train again to mix".into()));
         }
         trained.top = unmixed.mixed_with(&self.pretrained.0, &self.pretrained.1, share);
         Ok(())

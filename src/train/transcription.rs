@@ -240,7 +240,17 @@ pub async fn fine_tune_transcriber(top: WhisperTop, data: TranscriptionData<'_>,
     let unmixed = best.valid();
     let mut kept = unmixed.clone();
     if let Some(pretrained) = pretrained.filter(|_| report.best_epoch > 0 && report.stop_reason != StopReason::Cancelled) {
-        kept = choose_mix(kept, &pretrained, &data, &split.val, opts.batch_size, &mut report, hooks).await?;
+        let unmixed_wer = report.best_val_wer;
+        match choose_mix(kept.clone(), &pretrained, &data, &split.val, opts.batch_size, &mut report, hooks).await {
+            Ok(mixed) => kept = mixed,
+            Err(e) => {
+                // The trained weights survive a failed mix.
+                (report.fine_tuned_share, report.best_val_wer) = (1.0, unmixed_wer);
+                let message = format!("Mixing with the pretrained weights failed ({e}): kept the fine-tuned ones.");
+                hooks.on_event(&TrainEvent::Warning { message: message.clone() });
+                report.warnings.push(message);
+            }
+        }
     }
     if report.message.is_empty() {
         report.message = summary(&report);
