@@ -1,6 +1,7 @@
 // Shared set-up of the browser tests: Debian's Chromium through playwright-core, WebGPU through
 // SwiftShader, no network but 127.0.0.1.
-import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { after, before } from 'node:test';
 import { tmpdir } from 'node:os';
@@ -21,7 +22,8 @@ export async function launch(extraArgs = []) {
       '--disable-component-update', '--disable-sync', '--disable-quic', '--no-first-run', ...extraArgs],
     viewport: { width: 1100, height: 1600 },
   });
-  context.on('close', () => rmSync(profile, { recursive: true, force: true }));
+  // Chromium may still be writing there when 'close' fires: retry, and never fail a test over it.
+  context.on('close', () => { rm(profile, { recursive: true, force: true, maxRetries: 10, retryDelay: 200 }).catch(() => {}); });
   return context;
 }
 
