@@ -240,12 +240,13 @@ pub async fn fine_tune_transcriber(top: WhisperTop, data: TranscriptionData<'_>,
     let unmixed = best.valid();
     let mut kept = unmixed.clone();
     if let Some(pretrained) = pretrained.filter(|_| report.best_epoch > 0 && report.stop_reason != StopReason::Cancelled) {
-        let unmixed_wer = report.best_val_wer;
-        match choose_mix(kept.clone(), &pretrained, &data, &split.val, opts.batch_size, &mut report, hooks).await {
-            Ok(mixed) => kept = mixed,
+        match choose_mix(&unmixed, report.best_val_wer, &pretrained, &data, &split.val, opts.batch_size, hooks).await {
+            Ok(mix) => {
+                kept = mix.top;
+                (report.fine_tuned_share, report.best_val_wer, report.mixes) = (mix.share, mix.val_wer, mix.tried);
+            }
             Err(e) => {
                 // The trained weights survive a failed mix.
-                (report.fine_tuned_share, report.best_val_wer) = (1.0, unmixed_wer);
                 let message = format!("Mixing with the pretrained weights failed ({e}): kept the fine-tuned ones.");
                 hooks.on_event(&TrainEvent::Warning { message: message.clone() });
                 report.warnings.push(message);
@@ -259,19 +260,28 @@ pub async fn fine_tune_transcriber(top: WhisperTop, data: TranscriptionData<'_>,
     Ok(TrainedTranscriber { model: kept, unmixed, report })
 }
 
-/// The mix of `fine_tuned` and `pretrained` with the lowest validation WER ([`SHARES`]; on a tie
-/// the one with more of the pretrained weights: it scores the same and knows more), recorded in
-/// `report`.
+/// The mix [`choose_mix`] kept, and every mix it scored.
+struct ChosenMix {
+    top: WhisperTop,
+    /// Of the fine-tuned weights (1: unmixed).
+    share: f32,
+    val_wer: f32,
+    tried: Vec<MixReport>,
+}
+
+/// The mix of `fine_tuned` (validation WER `fine_tuned_wer`) and `pretrained` with the lowest
+/// validation WER ([`SHARES`]; on a tie the one with more of the pretrained weights: it scores the
+/// same and knows more).
 async fn choose_mix(
-    fine_tuned: WhisperTop,
+    fine_tuned: &WhisperTop,
+    fine_tuned_wer: f32,
     pretrained: &WhisperTop,
     data: &TranscriptionData<'_>,
     val: &[usize],
     batch_size: usize,
-    report: &mut SpeechReport,
     hooks: &mut impl TrainHooks,
-) -> Result<WhisperTop, Error> {
-    let mut kept = (fine_tuned.clone(), report.best_val_wer);
+) -> Result<ChosenMix, Error> {
+    let mut kept = ChosenMix { top: fine_tuned.clone(), share: 1.0, val_wer: fine_tuned_wer, tried: Vec::new() };
     for (done, &share) in SHARES.iter().enumerate() {
         if hooks.cancelled() {
             break;
@@ -280,15 +290,13 @@ async fn choose_mix(
         let (val_loss, errors, _) = validate(&mixed, data, val, batch_size).await?;
         let mix = MixReport { share, val_wer: errors.rate(), val_loss };
         hooks.on_event(&TrainEvent::Mix { mix: mix.clone(), done: done + 1, total: SHARES.len() });
-        report.mixes.push(mix);
-        if errors.rate() <= kept.1 {
-            kept = (mixed, errors.rate());
-            report.fine_tuned_share = share;
+        kept.tried.push(mix);
+        if errors.rate() <= kept.val_wer {
+            (kept.top, kept.share, kept.val_wer) = (mixed, share, errors.rate());
         }
         hooks.yield_now().await;
     }
-    report.best_val_wer = kept.1;
-    Ok(kept.0)
+    Ok(kept)
 }
 
 fn summary(r: &SpeechReport) -> String {
