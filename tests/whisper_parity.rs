@@ -137,7 +137,21 @@ fn encoder_time_by_part() {
     let x1 = burn_finetune::ops::gelu(encoder.conv1.forward(mel.clone()));
     time("conv2", &|| encoder.conv2.forward(x1.clone()));
     let x = burn_finetune::ops::gelu(encoder.conv2.forward(x1.clone())).swap_dims(1, 2);
-    let pad = Tensor::<2, burn::tensor::Int>::zeros([1, x.dims()[1]], &x.device()).bool();
+    let pad = Tensor::<2, burn::tensor::Int>::zeros([x.dims()[0], x.dims()[1]], &x.device()).bool();
     time("one layer", &|| encoder.layers[0].forward(x.clone(), pad.clone()));
+    let layer = &encoder.layers[0];
+    let [batch, len, d] = x.dims();
+    let qkv_weight = Tensor::cat(vec![layer.attention.query.weight.val(), layer.attention.key.weight.val(), layer.attention.value.weight.val()], 1);
+    let qkv_bias = Tensor::<1>::zeros([3 * d], &device);
+    let qkv = |x: Tensor<3>| burn_finetune::ops::dense(x.reshape([batch * len, d]), qkv_weight.clone(), qkv_bias.clone()).reshape([batch, len, 3 * d]);
+    time("  q|k|v projection", &|| qkv(x.clone()));
+    let projected = qkv(x.clone());
+    time("  attention core", &|| burn_finetune::ops::self_attention(projected.clone(), pad.clone(), 0.0, layer.attention.heads));
+    time("  output projection", &|| burn_finetune::ops::linear(&layer.attention.output, x.clone()));
+    time("  fc1", &|| burn_finetune::ops::linear(&layer.fc1, x.clone()));
+    let wide = burn_finetune::ops::linear(&layer.fc1, x.clone());
+    time("  gelu", &|| burn_finetune::ops::gelu(wide.clone()));
+    time("  fc2", &|| burn_finetune::ops::linear(&layer.fc2, wide.clone()));
+    time("  layer norm", &|| burn_finetune::model::whisper::normalize(&layer.ffn_norm, x.clone()));
     time("whole encoder", &|| encoder.forward(mel.clone()));
 }

@@ -9,10 +9,14 @@
 //! runs two batched matrix products of tiny per-head matrices (gemm packs each one) and several
 //! full passes for the swaps, the mask, softmax and dropout.
 //!
+//! Long sequences without training (Whisper's encoder) take [`super::long`] instead: both
+//! products through `gemm`, query rows in blocks.
+//!
 //! Padded keys get zero weight (exactly; burn's module fills −10 000 before softmax, the same
 //! after rounding). `keep`, when given, gives the dropout multiplier of every attention weight
 //! (`0` or `1 / (1 − p)`) by its index in `[batch, heads, len, len]`, one row at a time.
 
+use super::long;
 use super::tiles::{backward_item, forward_item};
 use crate::ops::dropout::MaskKey;
 use crate::ops::cpu::fast_math::exp;
@@ -73,6 +77,9 @@ pub struct AttentionInputs<'a> {
 /// The context (`[batch, len, heads · head_dim]`) and, if `with_weights`, the attention weights
 /// before dropout (`[batch, heads, len, len]`; empty otherwise), which the backward pass needs.
 pub fn forward(x: AttentionInputs, g: &AttentionGeometry, with_weights: bool) -> (Vec<f32>, Vec<f32>) {
+    if !with_weights && g.len >= long::MIN_LEN {
+        return (long::forward(x, g), Vec::new());
+    }
     let weights_item = if with_weights { g.weights_item() } else { 0 };
     let (ctx, weights, _) =
         collect_chunk_pairs(g.batch * g.item(), g.item(), g.batch * weights_item, weights_item, |b, ctx, probs| {

@@ -14,6 +14,7 @@
 //! keep them for the backward one.
 
 pub mod cpu;
+pub mod long;
 pub mod tiles;
 
 use burn::backend::autodiff::NodeId;
@@ -352,6 +353,27 @@ mod tests {
                 assert!(nonzero, "{what} {case}: all zero");
             }
             ours.assert_approx_eq::<f32>(&theirs, Tolerance::rel_abs(1e-4, 1e-5));
+        }
+    }
+
+    /// Long sequences outside training (the `gemm` path of [`long`]) against the portable
+    /// bodies: padded items, a head size that is no multiple of the SIMD width, a length that is
+    /// no multiple of the query block, with and without dropout multipliers.
+    #[test]
+    fn long_sequences_match_the_portable_bodies() {
+        let device = Device::flex();
+        for (batch, len, heads, d, dropout) in [(2, long::MIN_LEN + 45, 3, 24, false), (1, 2 * long::MIN_LEN + 3, 2, 64, true)] {
+            let qkv = random([batch, len, 3 * heads * d], &device);
+            let pad: Vec<f32> = (0..batch * len).map(|i| if i % len >= len - 100 * (i / len) { 1.0 } else { 0.0 }).collect();
+            let pad = Tensor::<2>::from_data(TensorData::new(pad, [batch, len]), &device);
+            let (keep, seed) = if dropout { (0.7, 9) } else { (1.0, 0) };
+            let mask = match dropout {
+                true => flex(mask_values(batch * heads * len * len, keep, seed), [batch, heads, len, len]),
+                false => flex(Vec::new(), [0]),
+            };
+            let ctx = Flex::self_attention(flex_of(&qkv), flex_of(&pad), keep, seed, heads);
+            let (ctx_ref, _) = portable::forward::<Flex>(flex_of(&qkv), flex_of(&pad), mask, heads);
+            data(ctx).assert_approx_eq::<f32>(&data(ctx_ref), Tolerance::rel_abs(1e-4, 1e-5));
         }
     }
 

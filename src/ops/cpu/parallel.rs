@@ -25,6 +25,17 @@ pub fn for_each_piece(out: &mut [f32], f: impl Fn(usize, &mut [f32]) + Sync + Se
     f(0, out);
 }
 
+/// Calls `f` on every task, in parallel where rayon is built in.
+pub fn for_each_task<T: Send>(tasks: Vec<T>, f: impl Fn(T) + Sync + Send) {
+    #[cfg(any(not(target_arch = "wasm32"), feature = "threads"))]
+    {
+        use rayon::prelude::*;
+        tasks.into_par_iter().for_each(f);
+    }
+    #[cfg(not(any(not(target_arch = "wasm32"), feature = "threads")))]
+    tasks.into_iter().for_each(f);
+}
+
 /// A new buffer of `len` values, each piece written by `f(start, piece)` (see [`for_each_piece`]).
 pub fn collect_pieces(len: usize, f: impl Fn(usize, &mut [f32]) + Sync + Send) -> Vec<f32> {
     let chunk = if cfg!(any(not(target_arch = "wasm32"), feature = "threads")) { PIECE } else { len.max(1) };

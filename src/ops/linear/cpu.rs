@@ -6,6 +6,7 @@
 //! products are fine for gemm (strides), so nothing is copied here: the forward product starts
 //! from the bias rows, the gradients are written into uninitialised buffers.
 
+use crate::ops::cpu::gemm::{self, View};
 use crate::ops::cpu::parallel::collect_row_blocks;
 
 /// A read-only matrix by its elements and (row, column) strides, as burn views store it (a
@@ -44,43 +45,11 @@ pub struct LinearGeometry {
 ///
 /// # Safety
 /// The pointers must cover the strided `m × k`, `k × n` and `m × n` matrices.
-#[allow(clippy::too_many_arguments)]
-unsafe fn product(
-    [m, n, k]: [usize; 3],
-    dst: *mut f32,
-    accumulate: bool,
-    lhs: *const f32,
-    [lhs_rs, lhs_cs]: [isize; 2],
-    rhs: *const f32,
-    [rhs_rs, rhs_cs]: [isize; 2],
-) {
-    #[cfg(any(not(target_arch = "wasm32"), feature = "threads"))]
-    let parallelism = if m * n * k >= 192 * 192 * 192 { gemm::Parallelism::Rayon(0) } else { gemm::Parallelism::None };
-    #[cfg(not(any(not(target_arch = "wasm32"), feature = "threads")))]
-    let parallelism = gemm::Parallelism::None;
-    // SAFETY: the caller's contract; `dst` is written whole (`read_dst` only when accumulating).
+unsafe fn product([m, n, k]: [usize; 3], dst: *mut f32, accumulate: bool, lhs: *const f32, lhs_strides: [isize; 2], rhs: *const f32, rhs_strides: [isize; 2]) {
+    let dst = View { ptr: dst, strides: [n as isize, 1] };
+    // SAFETY: the caller's contract.
     unsafe {
-        gemm::gemm(
-            m,
-            n,
-            k,
-            dst,
-            1,
-            n as isize,
-            accumulate,
-            lhs,
-            lhs_cs,
-            lhs_rs,
-            rhs,
-            rhs_cs,
-            rhs_rs,
-            1.0,
-            1.0,
-            false,
-            false,
-            false,
-            parallelism,
-        );
+        gemm::product([m, n, k], dst, accumulate, View { ptr: lhs, strides: lhs_strides }, View { ptr: rhs, strides: rhs_strides }, 1.0, m * n * k >= 192 * 192 * 192);
     }
 }
 
