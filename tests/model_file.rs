@@ -105,3 +105,59 @@ fn files_that_are_not_ours_or_damaged_are_refused() {
     let e = tuner.import_model(&bytes[..bytes.len() - 100]).unwrap_err().to_string();
     assert!(e.contains("damaged"), "{e}");
 }
+
+/// `bytes` (a model file) with its tensors kept and its metadata changed by `edit`, or its
+/// tensors changed by `poison` (name, little-endian f32 bytes).
+fn altered(bytes: &[u8], edit: impl Fn(&mut serde_json::Value), poison: impl Fn(&str, &mut Vec<u8>)) -> Vec<u8> {
+    let file = safetensors::SafeTensors::deserialize(bytes).unwrap();
+    let (_, header) = safetensors::SafeTensors::read_metadata(bytes).unwrap();
+    let mut info: serde_json::Value = serde_json::from_str(&header.metadata().as_ref().unwrap()["burn-finetune"]).unwrap();
+    edit(&mut info);
+    let tensors: Vec<(String, Vec<usize>, Vec<u8>)> = file
+        .tensors()
+        .into_iter()
+        .map(|(name, view)| {
+            let mut data = view.data().to_vec();
+            poison(&name, &mut data);
+            (name, view.shape().to_vec(), data)
+        })
+        .collect();
+    let views = tensors.iter().map(|(name, shape, data)| (name.clone(), safetensors::tensor::TensorView::new(safetensors::Dtype::F32, shape.clone(), data).unwrap()));
+    safetensors::serialize(views, Some(std::collections::HashMap::from([("burn-finetune".to_string(), info.to_string())]))).unwrap()
+}
+
+/// Model files that declare absurd or inconsistent contents are refused before a head is built
+/// from them: a million class names (a 5-GB head once), a blank or repeated name, NaN weights.
+#[test]
+fn hostile_model_files_are_refused_before_anything_is_built() {
+    let mut tuner = ImageFineTuner::new(common::image_task(), Device::flex());
+    tuner.reset(texts(&["a", "b"]), common::prep(Unfreeze::Head, 128)).unwrap();
+    let pixels: Vec<u8> = [0u8, 50, 200, 250].iter().flat_map(|&v| vec![v; 224 * 224 * 3]).collect();
+    block_on(tuner.add(ImageBatch { pixels: &pixels, layout: PixelLayout::Rgb, count: 4 }, &[0, 0, 1, 1], false)).unwrap();
+    let opts = TrainOptions { epochs: 1, batch_size: 2, validation_split: 0.5, ..TrainOptions::default() };
+    block_on(tuner.train(&opts, &mut CollectEvents::default())).unwrap();
+    let bytes = block_on(tuner.export_model()).unwrap();
+    let keep = |_: &str, _: &mut Vec<u8>| {};
+    let with_classes = |classes: serde_json::Value| altered(&bytes, |info| info["classes"] = classes.clone(), keep);
+
+    let million: Vec<String> = (0..1_000_000).map(|i| format!("c{i}")).collect();
+    let started = std::time::Instant::now();
+    let e = tuner.import_model(&with_classes(serde_json::json!(million))).unwrap_err().to_string();
+    assert!(e.contains("1000000 classes: at most 1000"), "{e}");
+    assert!(started.elapsed().as_secs() < 10, "checked before building: {:?}", started.elapsed());
+    let e = tuner.import_model(&with_classes(serde_json::json!(["a", "  "]))).unwrap_err().to_string();
+    assert!(e.contains("Class 2 has a blank name"), "{e}");
+    let e = tuner.import_model(&with_classes(serde_json::json!(["a", "b", "a"]))).unwrap_err().to_string();
+    assert!(e.contains("The class 'a' is named twice"), "{e}");
+    // Three classes declared, a two-class head stored: the shapes do not match.
+    let e = tuner.import_model(&with_classes(serde_json::json!(["a", "b", "c"]))).unwrap_err().to_string();
+    assert!(e.contains("this model needs F32 [1280, 3]"), "{e}");
+    let nan = altered(&bytes, |_| {}, |_, data| data[..4].copy_from_slice(&f32::NAN.to_le_bytes()));
+    let e = tuner.import_model(&nan).unwrap_err().to_string();
+    assert!(e.contains("NaN or infinite values"), "{e}");
+    // The same checks guard a new set of examples.
+    let e = tuner.reset(million, common::prep(Unfreeze::Head, 128)).unwrap_err().to_string();
+    assert!(e.contains("at most 1000 can be fine-tuned"), "{e}");
+    // The refused imports kept the trained model.
+    assert!(block_on(tuner.export_model()).unwrap() == bytes);
+}

@@ -125,6 +125,10 @@ fn unusable_files_get_specific_messages() {
     let e = text_dataset(&csv("text,label\n"), 0, 1).unwrap_err();
     assert!(e.contains("No usable rows"), "{e}");
     assert!(text_dataset(&csv("text,label\na,b\n"), 0, 0).unwrap_err().contains("different columns"));
+    // 20 000 labels × 2 rows (1.5 MB): refused in one pass, before anything is sized by classes.
+    let many: String = (0..40_000).map(|i| format!("some text {i},label{}\n", i / 2)).collect();
+    let e = text_dataset(&csv(&format!("text,label\n{many}")), 0, 1).unwrap_err();
+    assert!(e.contains("'label' has 20000 different values: at most 1000 classes"), "{e}");
 }
 
 #[test]

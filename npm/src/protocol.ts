@@ -45,7 +45,9 @@ export interface Defaults { preparation: Required<Preparation>; training: Requir
  * server unreachable), not from the network. */
 export interface LoadingEvent { type: 'loading'; file: 'engine' | 'weights' | 'tokenizer' | 'config'; loaded: number; total: number | null; fromCache: boolean }
 
-export interface ConfusionMatrix { classes: number; counts: number[] }
+/** Counts of (actual, predicted) pairs. `cells`: the non-zero ones as `[actual, predicted, count]`;
+ * `counts`: the row-major `classes × classes` matrix, only up to 64 classes (empty beyond). */
+export interface ConfusionMatrix { classes: number; cells: [number, number, number][]; counts: number[] }
 
 /** One class's scores; `support`: how many examples of the class there were. */
 export interface ClassScores { precision: number; recall: number; f1: number; support: number }

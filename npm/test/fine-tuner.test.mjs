@@ -31,7 +31,7 @@ class FakeWorker {
 const report = (over = {}) => ({
   stopReason: 'completed', bestEpoch: 1, bestValAccuracy: 0.75, message: 'done', warnings: [], trainExamples: 6, valExamples: 4,
   epochs: [{ epoch: 1, trainLoss: 1, trainAccuracy: 0.5, trainMacroF1: 0.5, valLoss: 1, valAccuracy: 0.75, valMacroF1: 0.7,
-    valConfusion: { classes: 2, counts: [2, 0, 1, 1] },
+    valConfusion: { classes: 2, cells: [[0, 0, 2], [1, 0, 1], [1, 1, 1]], counts: [2, 0, 1, 1] },
     valPerClass: [{ precision: 2 / 3, recall: 1, f1: 0.8, support: 2 }, { precision: 1, recall: 0.5, f1: 2 / 3, support: 2 }],
     learningRate: 1e-3, headLr: 1e-3, trainExamplesPerSec: 10, seconds: 1 }],
   ...over,
@@ -72,7 +72,7 @@ function engine(message, w) {
       return w.settle(id);
     case 'evaluate':
       w.reply({ type: 'evaluation', evaluation: { examples: message.labels.length, accuracy: 2 / 3, macroF1: 2 / 3, classes: ['neg', 'pos'],
-        confusion: { classes: 2, counts: [1, 1, 0, 1] }, perClass: [{ precision: 1, recall: 0.5, f1: 2 / 3, support: 2 }, { precision: 0.5, recall: 1, f1: 2 / 3, support: 1 }] } });
+        confusion: { classes: 2, cells: [[0, 0, 1], [0, 1, 1], [1, 1, 1]], counts: [1, 1, 0, 1] }, perClass: [{ precision: 1, recall: 0.5, f1: 2 / 3, support: 2 }, { precision: 0.5, recall: 1, f1: 2 / 3, support: 1 }] } });
       return w.settle(id);
     case 'export':
       w.reply({ type: 'exported', bytes: new Uint8Array([1, 2, 3]) });

@@ -13,6 +13,10 @@ pub mod token_cache;
 pub mod tokenizer;
 pub mod transcript_tokenizer;
 
+/// The most classes one model is fine-tuned for: what the page, the metrics and the head are
+/// sized for (ImageNet has 1 000). More usually means the labels were read from the wrong column.
+pub const MAX_CLASSES: usize = 1000;
+
 pub use cache::FeatureCache;
 pub use image::{PixelLayout, preprocess};
 pub use speech_cache::SpeechCache;

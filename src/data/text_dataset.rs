@@ -162,6 +162,13 @@ pub fn text_dataset(table: &Table, text: usize, label: usize) -> Result<TextData
             names[0]
         ));
     }
+    if names.len() > super::MAX_CLASSES {
+        return Err(format!(
+            "The label column '{label_name}' has {} different values: at most {} classes can be fine-tuned. Is it the label column?",
+            names.len(),
+            super::MAX_CLASSES
+        ));
+    }
     out.labels = raw_labels.iter().map(|l| names.binary_search(l).unwrap()).collect();
     out.classes = names.into_iter().map(String::from).collect();
     Ok(out)

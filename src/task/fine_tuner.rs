@@ -8,7 +8,7 @@ use serde::Serialize;
 
 use super::model_file::{FORMAT, ModelInfo, check_base_model, export_model, load_params, read_info};
 use super::{AddReport, DEFAULT_MAX_LENGTH, Prediction, Preparation, Task, read_f32, top_k};
-use crate::data::Split;
+use crate::data::{MAX_CLASSES, Split};
 use crate::error::Error;
 use crate::train::{ClassScores, ConfusionMatrix, FeatureSource, TrainData, TrainHooks, TrainOptions, TrainReport, TrainableTop, fine_tune};
 
@@ -65,6 +65,7 @@ impl<T: Task> FineTuner<T> {
     /// model is kept (for prediction and export) until the next training.
     pub fn reset(&mut self, classes: Vec<String>, prep: Preparation) -> Result<(), Error> {
         T::check(&prep).map_err(Error::Options)?;
+        check_classes(&classes).map_err(Error::Data)?;
         if prep.unfreeze != self.prep.unfreeze {
             self.trunk = self.task.trunk(&prep, &self.device);
         }
@@ -226,6 +227,25 @@ impl<T: Task> FineTuner<T> {
         self.trained = Some(TrainedModel { top, classes: info.classes.clone(), prep });
         Ok(info)
     }
+}
+
+/// Why these class names cannot be a model's classes, if they cannot: more than [`MAX_CLASSES`],
+/// a blank name, or one name twice.
+pub fn check_classes(classes: &[String]) -> Result<(), String> {
+    if classes.len() > MAX_CLASSES {
+        return Err(format!(
+            "{} classes: at most {MAX_CLASSES} can be fine-tuned. If each example got its own class, the labels may have been read from the wrong column or folder level.",
+            classes.len()
+        ));
+    }
+    if let Some(i) = classes.iter().position(|c| c.trim().is_empty()) {
+        return Err(format!("Class {} has a blank name.", i + 1));
+    }
+    let mut seen = std::collections::HashSet::new();
+    if let Some(c) = classes.iter().find(|c| !seen.insert(c.as_str())) {
+        return Err(format!("The class '{}' is named twice.", c.escape_debug()));
+    }
+    Ok(())
 }
 
 /// Why examples with these per-class counts cannot train yet, if they cannot: each of at least two

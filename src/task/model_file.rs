@@ -85,8 +85,11 @@ pub fn read_info(bytes: &[u8]) -> Result<ModelInfo, Error> {
     if info.format != FORMAT {
         return Err(Error::Data(format!("This model file has format '{}'; this version reads '{FORMAT}'.", info.format)));
     }
-    if info.task != super::speech::NAME && info.classes.len() < 2 {
-        return Err(not_ours("fewer than 2 classes"));
+    if info.task != super::speech::NAME {
+        if info.classes.len() < 2 {
+            return Err(not_ours("fewer than 2 classes"));
+        }
+        super::fine_tuner::check_classes(&info.classes).map_err(|why| Error::Data(format!("The model file's class list cannot be used: {why}")))?;
     }
     Ok(info)
 }
@@ -193,6 +196,12 @@ impl ModuleMapper for Load<'_> {
         };
         self.used += 1;
         let values: Vec<f32> = view.data().chunks_exact(4).map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]])).collect();
+        if values.iter().any(|v| !v.is_finite()) {
+            self.error = Some(Error::Data(format!(
+                "the model file's '{name}' holds NaN or infinite values: it cannot predict (export it again from a run that did not diverge)"
+            )));
+            return param;
+        }
         param.map(|t| Tensor::from_data(TensorData::new(values, dims), &t.device()))
     }
 }

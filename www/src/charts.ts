@@ -4,7 +4,7 @@
 import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
 
-import type { ClassScores } from '../../npm/src/protocol';
+import type { ClassScores, ConfusionMatrix } from '../../npm/src/protocol';
 
 /** Live train/validation curves over epochs, drawn by uPlot (a small chart library). */
 export class Curves {
@@ -34,10 +34,28 @@ export class Curves {
   }
 }
 
-/** Renders a confusion matrix (rows: actual, columns: predicted) as a shaded table. */
-export function renderConfusion(table: HTMLTableElement, labels: string[], counts: number[]): void {
+/** The most classes drawn as a full confusion table; beyond, the most confused pairs. */
+export const TABLE_CLASSES = 30;
+/** Pairs listed in the summary of a larger matrix. */
+const LISTED_PAIRS = 10;
+
+/** Renders a confusion matrix (rows: actual, columns: predicted) as a shaded table, or for more
+ * than `TABLE_CLASSES` classes a summary: the pairs most often confused. */
+export function renderConfusion(table: HTMLTableElement, labels: string[], m: ConfusionMatrix): void {
   const n = labels.length;
-  const max = Math.max(1, ...counts);
+  if (n > TABLE_CLASSES) {
+    const total = m.cells.reduce((sum, [, , c]) => sum + c, 0);
+    const correct = m.cells.reduce((sum, [a, p, c]) => sum + (a === p ? c : 0), 0);
+    const confused = m.cells.filter(([a, p]) => a !== p).sort((x, y) => y[2] - x[2]).slice(0, LISTED_PAIRS);
+    table.innerHTML = `<caption>${n} classes: too many for a table. ${correct} of ${total} validation examples right; ` +
+      `${confused.length ? 'the pairs most often confused:' : 'none confused.'}</caption>` +
+      (confused.length ? '<tr><th scope="col">actual</th><th scope="col">predicted</th><th scope="col">examples</th></tr>' : '') +
+      confused.map(([a, p, c]) => `<tr><td>${escape(labels[a])}</td><td>${escape(labels[p])}</td><td>${c}</td></tr>`).join('');
+    return;
+  }
+  const counts = new Array<number>(n * n).fill(0);
+  for (const [a, p, c] of m.cells) counts[a * n + p] = c;
+  const max = counts.reduce((x, y) => Math.max(x, y), 1);
   const head = `<tr><th scope="col">actual \\ predicted</th>${labels.map((l) => `<th scope="col">${escape(l)}</th>`).join('')}</tr>`;
   const rows = labels.map((label, a) =>
     `<tr><th scope="row">${escape(label)}</th>${labels.map((_, p) => `<td>${counts[a * n + p]}</td>`).join('')}</tr>`);

@@ -7,6 +7,10 @@ import { classCounts, type NamedImage } from './files';
 
 /** Thumbnails shown per class (the rest are counted). */
 const SHOWN = 12;
+/** Class cards drawn (the rest are counted): a folder of thousands of folders stays usable. */
+const CARDS = 200;
+/** The engine's limit (src/data/mod.rs `MAX_CLASSES`). */
+export const MAX_CLASSES = 1000;
 
 export class ImageClasses {
   examples: NamedImage[] = [];
@@ -83,11 +87,21 @@ export class ImageClasses {
   }
 
   render() {
-    const counts = classCounts(this.examples);
-    this.list.replaceChildren(...this.classes().map((label) => this.card(label, counts.get(label) ?? 0)));
+    const byClass = new Map<string, { ex: NamedImage; index: number }[]>();
+    this.examples.forEach((ex, index) => {
+      const mine = byClass.get(ex.label);
+      if (mine) mine.push({ ex, index }); else byClass.set(ex.label, [{ ex, index }]);
+    });
+    const classes = this.classes();
+    const cards = classes.slice(0, CARDS).map((label) => this.card(label, byClass.get(label) ?? []));
+    if (classes.length > CARDS) {
+      cards.push(el('li', 'more-classes', `… and ${classes.length - CARDS} more classes (${classes.length} in all; at most ${MAX_CLASSES} can be fine-tuned).`));
+    }
+    this.list.replaceChildren(...cards);
   }
 
-  private card(label: string, count: number): HTMLElement {
+  private card(label: string, mine: { ex: NamedImage; index: number }[]): HTMLElement {
+    const count = mine.length;
     const li = el('li', 'class-card');
     li.dataset.label = label;
     const head = el('div', 'class-head');
@@ -98,7 +112,6 @@ export class ImageClasses {
     if (this.camera) buttons.append(button('record', 'Record 10 frames', `Record 10 webcam frames into ${label}`));
     head.append(buttons);
     const thumbs = el('div', 'thumbs');
-    const mine = this.examples.map((ex, index) => ({ ex, index })).filter(({ ex }) => ex.label === label);
     for (const { ex, index } of mine.slice(0, SHOWN)) {
       const figure = el('figure', 'thumb');
       const img = document.createElement('img');

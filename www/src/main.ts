@@ -204,7 +204,7 @@ function onProgress(event: FineTunerEvent) {
       state.epochs.push(event);
       drawCharts();
       const classes = trainingClasses();
-      renderConfusion($<HTMLTableElement>('confusion'), classes, event.valConfusion.counts);
+      renderConfusion($<HTMLTableElement>('confusion'), classes, event.valConfusion);
       renderPerClass($<HTMLTableElement>('per-class'), classes, event.valPerClass);
       $('progress-text').textContent = `Epoch ${event.epoch}: train accuracy ${(event.trainAccuracy * 100).toFixed(1)}% (macro-F1 ${event.trainMacroF1.toFixed(3)}), val accuracy ${(event.valAccuracy * 100).toFixed(1)}% (macro-F1 ${event.valMacroF1.toFixed(3)})`;
       document.body.dataset.valAccuracy = String(event.valAccuracy);
