@@ -128,6 +128,15 @@ fn bad_clips_are_named_and_long_ones_are_cut_to_thirty_seconds() {
     let err = block_on(tuner.add(AudioClips { audio: &bad, lengths: &[bad.len()] }, &[0], false)).unwrap_err();
     assert!(err.to_string().contains("clip 1: its samples are not numbers"), "{err}");
     assert_eq!(tuner.class_counts(), vec![0, 0, 0], "nothing was added by a refused call");
+    // The trunk runs 32 clips per pass: a bad clip in the second pass is named by its place in
+    // the call, and nothing of the call is kept.
+    let clips: Vec<&LabelledClip> = set.clips.iter().take(40).collect();
+    let (mut audio, lengths, _) = joined(&set, &clips);
+    let at: usize = lengths[..35].iter().sum();
+    audio[at + 3] = f32::INFINITY;
+    let err = block_on(tuner.add(AudioClips { audio: &audio, lengths: &lengths }, &[0; 40], false)).unwrap_err();
+    assert!(err.to_string().contains("clip 36: its samples are not numbers"), "{err}");
+    assert_eq!((tuner.class_counts(), tuner.cache_bytes()), (vec![0, 0, 0], 0), "all of them or none");
 
     let long: Vec<f32> = one.iter().copied().cycle().take(16_000 * 31).collect();
     let silence = vec![0.0; 16_000];

@@ -3,7 +3,7 @@
 // time; clips the package could not decode arrive with the reason and are skipped and listed.
 
 import { type Filled, LabelledJobs } from './jobs';
-import type { EngineEvaluation, Example, Prediction, SentAudio, SentInput } from './protocol';
+import type { Example, Prediction, SentAudio, SentInput } from './protocol';
 
 /** Clips per engine call while preparing (progress and cancel are checked between calls). */
 const CHUNK = 16;
@@ -43,11 +43,6 @@ export class AudioJobs extends LabelledJobs {
   protected async predictBatch(inputs: SentInput[], topK: number): Promise<Prediction[][]> {
     const { audio, lengths } = joined(checked(inputs));
     return this.engine.predictAudio(audio, lengths, topK) as Promise<Prediction[][]>;
-  }
-
-  async evaluate(inputs: SentInput[], labels: string[]): Promise<EngineEvaluation> {
-    const { audio, lengths } = joined(checked(inputs));
-    return this.engine.evaluateAudio(audio, lengths, labels) as Promise<EngineEvaluation>;
   }
 }
 

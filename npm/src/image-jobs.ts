@@ -4,7 +4,7 @@
 
 import { BATCH, type Filled, LabelledJobs } from './jobs';
 import { decodeImage, SIZE, type SentImage } from './images';
-import type { EngineEvaluation, Example, Prediction, SentInput } from './protocol';
+import type { Example, Prediction, SentInput } from './protocol';
 
 export class ImageJobs extends LabelledJobs {
   protected async fill(signal: AbortSignal, progress: (done: number, total: number) => void): Promise<Filled> {
@@ -37,10 +37,6 @@ export class ImageJobs extends LabelledJobs {
 
   protected async predictBatch(inputs: SentInput[], topK: number): Promise<Prediction[][]> {
     return this.engine.predictImages(await decodeAll(inputs), inputs.length, topK) as Promise<Prediction[][]>;
-  }
-
-  async evaluate(inputs: SentInput[], labels: string[]): Promise<EngineEvaluation> {
-    return this.engine.evaluateImages(await decodeAll(inputs), labels) as Promise<EngineEvaluation>;
   }
 }
 

@@ -52,7 +52,6 @@ export abstract class Jobs {
   abstract setExamples(examples: Example[], classes?: string[]): void;
   /** Top-k of each input of one batch. */
   protected abstract predictBatch(inputs: SentInput[], topK: number): Promise<Prediction[][]>;
-  abstract evaluate(inputs: SentInput[], labels: string[]): Promise<EngineEvaluation>;
 
   /** The examples changed: the cache no longer matches them. */
   protected changed() {
@@ -109,11 +108,37 @@ export abstract class Jobs {
     post({ type: 'trained', report, classes: this.classNames(), wasmMemoryBytes: this.ctx.memoryBytes() });
   }
 
-  /** Top-k of each input, `BATCH` inputs per engine call. */
+  /** Top-k of each input, `BATCH` inputs per engine call (memory stays one batch's however many
+   * inputs come), posting `predicting` progress. */
   async predict(inputs: SentInput[], topK: number): Promise<Prediction[][]> {
     const results: Prediction[][] = [];
-    for (let i = 0; i < inputs.length; i += BATCH) results.push(...await this.predictBatch(inputs.slice(i, i + BATCH), topK));
+    const started = performance.now();
+    for (let i = 0; i < inputs.length; i += BATCH) {
+      results.push(...await this.predictBatch(inputs.slice(i, i + BATCH), topK));
+      this.predicting(results.length, inputs.length, started);
+    }
     return results;
+  }
+
+  /** Accuracy, macro F1, confusion matrix and per-class scores on labelled inputs: a label the
+   * model does not know is refused before any work; then the inputs are predicted in batches
+   * (as `predict`) and scored once. */
+  async evaluate(inputs: SentInput[], labels: string[]): Promise<EngineEvaluation> {
+    if (inputs.length !== labels.length) throw new Error(`${inputs.length} examples but ${labels.length} labels`);
+    const actual = this.engine.labelIndices(labels);
+    const predicted = new Uint32Array(inputs.length);
+    const started = performance.now();
+    for (let i = 0; i < inputs.length; i += BATCH) {
+      const top = await this.predictBatch(inputs.slice(i, i + BATCH), 1);
+      predicted.set(this.engine.labelIndices(top.map((p) => p[0].label)), i);
+      this.predicting(i + top.length, inputs.length, started);
+    }
+    return this.engine.score(actual, predicted) as EngineEvaluation;
+  }
+
+  private predicting(done: number, total: number, started: number) {
+    const seconds = (performance.now() - started) / 1000;
+    this.ctx.post({ type: 'progress', event: { type: 'predicting', done, total, examplesPerSec: done / Math.max(seconds, 1e-3) } });
   }
 }
 

@@ -131,6 +131,8 @@ export interface SpeechReport {
 /** Progress events of the Rust engine (`TrainEvent`), plus the worker's own preparation phase. */
 export type TrainEvent =
   | { type: 'caching'; done: number; total: number; examplesPerSec: number }
+  /** `predict` / `evaluate`: `done` of the `total` inputs classified (one event per batch of 32). */
+  | { type: 'predicting'; done: number; total: number; examplesPerSec: number }
   | { type: 'step'; epoch: number; step: number; stepsPerEpoch: number; loss: number; examplesPerSec: number }
   | ({ type: 'epoch' } & EpochReport)
   | { type: 'warning'; message: string }

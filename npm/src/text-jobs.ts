@@ -6,7 +6,7 @@
 import type { TextTable } from '../pkg/burn_finetune.js';
 import { engineModule } from './engine-module';
 import { type Filled, Jobs } from './jobs';
-import type { EngineEvaluation, Example, Prediction, SentInput, TableSummary, TextDatasetSummary } from './protocol';
+import type { Example, Prediction, SentInput, TableSummary, TextDatasetSummary } from './protocol';
 
 /** Texts per engine call while preparing (progress and cancel are checked between calls). */
 const CHUNK = 64;
@@ -91,10 +91,6 @@ export class TextJobs extends Jobs {
 
   protected async predictBatch(inputs: SentInput[], topK: number): Promise<Prediction[][]> {
     return this.engine.predictTexts(texts(inputs), topK) as Promise<Prediction[][]>;
-  }
-
-  async evaluate(inputs: SentInput[], labels: string[]): Promise<EngineEvaluation> {
-    return this.engine.evaluateTexts(texts(inputs), labels) as Promise<EngineEvaluation>;
   }
 
   private requireTable(): TextTable {

@@ -42,6 +42,12 @@ impl FeatureCache {
         self.data.len() * 2
     }
 
+    /// Keeps the first `len` rows.
+    pub fn truncate(&mut self, len: usize) {
+        self.rows = self.rows.min(len);
+        self.data.truncate(self.rows * self.row_len());
+    }
+
     /// Appends rows given as f32 (`values.len()` must be a multiple of the row length).
     pub fn push(&mut self, values: &[f32]) {
         assert_eq!(values.len() % self.row_len(), 0, "feature rows of the wrong size");

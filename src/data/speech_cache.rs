@@ -95,6 +95,13 @@ impl FeatureSource for SpeechCache {
             targets: Tensor::<1, Int>::from_data(TensorData::new(targets, [counted]), device),
         }
     }
+
+    fn truncate(&mut self, len: usize) {
+        self.spans.truncate(len);
+        self.audio.truncate(self.spans.last().map_or(0, |&(start, positions)| (start + positions) * D));
+        self.hidden.truncate(len);
+        self.transcripts.truncate(len);
+    }
 }
 
 /// The positions of a batch whose next-token prediction counts, and those tokens.

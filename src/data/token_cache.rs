@@ -44,6 +44,12 @@ impl TokenCache {
         self.data.len() * 2
     }
 
+    /// Keeps the first `len` examples.
+    pub fn truncate(&mut self, len: usize) {
+        self.spans.truncate(len);
+        self.data.truncate(self.spans.last().map_or(0, |&(start, rows)| (start + rows) * self.width));
+    }
+
     /// Appends one example of `values.len() / width` token rows.
     pub fn push(&mut self, values: &[f32]) {
         assert_eq!(values.len() % self.width, 0, "token rows of the wrong size");
@@ -87,6 +93,10 @@ impl FeatureSource for TokenCache {
             hidden: Tensor::from_data(TensorData::new(b.values, [n, b.len, self.width()]), device),
             mask_pad: Tensor::from_data(TensorData::new(b.pad, [n, b.len]), device),
         }
+    }
+
+    fn truncate(&mut self, len: usize) {
+        TokenCache::truncate(self, len);
     }
 }
 

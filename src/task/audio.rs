@@ -78,6 +78,19 @@ impl Task for AudioTask {
         inputs.lengths.len()
     }
 
+    fn validate(inputs: AudioClips<'_>) -> Result<(), Error> {
+        inputs.split().map(|_| ())
+    }
+
+    fn slice<'a>(inputs: Self::Inputs<'a>, range: std::ops::Range<usize>) -> Self::Inputs<'a> {
+        if inputs.lengths.iter().sum::<usize>() != inputs.audio.len() {
+            return inputs;
+        }
+        let start: usize = inputs.lengths[..range.start].iter().sum();
+        let len: usize = inputs.lengths[range.clone()].iter().sum();
+        AudioClips { audio: &inputs.audio[start..start + len], lengths: &inputs.lengths[range] }
+    }
+
     fn trunk(&self, prep: &Preparation, device: &Device) -> AudioTrunk {
         AudioClassifierConfig { classes: 0, unfreeze: prep.unfreeze }.trunk(&self.weights, device)
     }

@@ -12,6 +12,10 @@ use crate::data::{MAX_CLASSES, Split};
 use crate::error::Error;
 use crate::train::{ClassScores, ConfusionMatrix, FeatureSource, TrainData, TrainHooks, TrainOptions, TrainReport, TrainableTop, fine_tune};
 
+/// Inputs per pass of the frozen trunk (and the top, when predicting): memory stays what one
+/// pass needs however many inputs a call brings (1 000 images in one pass asked for gigabytes).
+const PASS: usize = 32;
+
 /// A fine-tuned top with what it needs to classify new inputs the same way.
 struct TrainedModel<T: Task> {
     top: T::Top,
@@ -110,7 +114,18 @@ impl<T: Task> FineTuner<T> {
         if let Some(&bad) = labels.iter().find(|&&l| l >= self.classes.len()) {
             return Err(Error::Data(format!("label {bad} is not one of the {} classes", self.classes.len())));
         }
-        let report = self.task.encode(&self.trunk, &self.prep, inputs, &mut self.cache, &self.device).await?;
+        T::validate(inputs)?;
+        let (mut report, before) = (AddReport::default(), self.cache.len());
+        for start in (0..count).step_by(PASS) {
+            let part = T::slice(inputs, start..(start + PASS).min(count));
+            match self.task.encode(&self.trunk, &self.prep, part, &mut self.cache, &self.device).await {
+                Ok(more) => report = report.and(more),
+                Err(e) => {
+                    self.cache.truncate(before); // all of them or none
+                    return Err(e);
+                }
+            }
+        }
         self.labels.extend_from_slice(labels);
         self.holdout.extend(labels.iter().map(|_| holdout));
         Ok(report)
@@ -155,23 +170,42 @@ impl<T: Task> FineTuner<T> {
         if T::count(inputs) != labels.len() {
             return Err(Error::Data(format!("{} examples but {} labels", T::count(inputs), labels.len())));
         }
-        let actual = labels
-            .iter()
-            .map(|l| {
-                trained.classes.iter().position(|c| c == l).ok_or_else(|| {
-                    Error::Data(format!("The label '{l}' is not one of the model's classes ({}).", trained.classes.join(", ")))
-                })
-            })
-            .collect::<Result<Vec<_>, _>>()?;
+        let actual = self.label_indices(labels)?;
         let n = trained.classes.len();
         let probs = self.probabilities(trained, inputs).await?;
         let predicted: Vec<usize> = probs
             .chunks_exact(n)
             .map(|row| row.iter().enumerate().max_by(|a, b| a.1.total_cmp(b.1)).map_or(0, |(i, _)| i))
             .collect();
-        let confusion = ConfusionMatrix::from_pairs(n, &actual, &predicted);
+        self.score(&actual, &predicted)
+    }
+
+    /// Each label's index among the fine-tuned model's classes; a label it does not know is
+    /// refused by name.
+    pub fn label_indices(&self, labels: &[String]) -> Result<Vec<usize>, Error> {
+        let trained = self.trained.as_ref().ok_or(Error::NotTrained)?;
+        let index: std::collections::HashMap<&str, usize> = trained.classes.iter().enumerate().map(|(i, c)| (c.as_str(), i)).collect();
+        labels
+            .iter()
+            .map(|l| {
+                index.get(l.as_str()).copied().ok_or_else(|| {
+                    Error::Data(format!("The label '{l}' is not one of the model's classes ({}).", trained.classes.join(", ")))
+                })
+            })
+            .collect()
+    }
+
+    /// The scores of predicted against actual class indices of the fine-tuned model (what
+    /// [`Self::evaluate`] returns; the worker predicts in batches and scores once).
+    pub fn score(&self, actual: &[usize], predicted: &[usize]) -> Result<Evaluation, Error> {
+        let trained = self.trained.as_ref().ok_or(Error::NotTrained)?;
+        let n = trained.classes.len();
+        if actual.len() != predicted.len() || actual.iter().chain(predicted).any(|&c| c >= n) {
+            return Err(Error::Data(format!("{} actual and {} predicted classes, each below {n}, were expected", actual.len(), predicted.len())));
+        }
+        let confusion = ConfusionMatrix::from_pairs(n, actual, predicted);
         Ok(Evaluation {
-            examples: labels.len(),
+            examples: actual.len(),
             accuracy: confusion.accuracy(),
             macro_f1: confusion.macro_f1(),
             classes: trained.classes.clone(),
@@ -194,10 +228,16 @@ impl<T: Task> FineTuner<T> {
             rebuilt = self.task.trunk(&trained.prep, &self.device);
             &rebuilt
         };
-        let mut cache = self.task.empty_cache(&trained.prep);
-        self.task.encode(trunk, &trained.prep, inputs, &mut cache, &self.device).await?;
-        let all: Vec<usize> = (0..count).collect();
-        read_f32(softmax(trained.top.forward(cache.batch(&all, &self.device)), 1)).await
+        T::validate(inputs)?;
+        let mut probs = Vec::with_capacity(count * trained.classes.len());
+        for start in (0..count).step_by(PASS) {
+            let part = T::slice(inputs, start..(start + PASS).min(count));
+            let mut cache = self.task.empty_cache(&trained.prep);
+            self.task.encode(trunk, &trained.prep, part, &mut cache, &self.device).await?;
+            let all: Vec<usize> = (0..T::count(part)).collect();
+            probs.extend(read_f32(softmax(trained.top.forward(cache.batch(&all, &self.device)), 1)).await?);
+        }
+        Ok(probs)
     }
 
     /// The last fine-tuned model as one file: the trained layers, class names and preparation.

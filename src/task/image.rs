@@ -41,6 +41,14 @@ impl Task for ImageTask {
         inputs.count
     }
 
+    fn slice<'a>(inputs: Self::Inputs<'a>, range: std::ops::Range<usize>) -> Self::Inputs<'a> {
+        let per_image = inputs.pixels.len() / inputs.count.max(1);
+        if per_image * inputs.count != inputs.pixels.len() {
+            return inputs;
+        }
+        ImageBatch { pixels: &inputs.pixels[range.start * per_image..range.end * per_image], count: range.len(), ..inputs }
+    }
+
     fn trunk(&self, prep: &Preparation, device: &Device) -> EfficientNetTrunk {
         self.weights.trunk(prep.unfreeze, device)
     }
@@ -82,5 +90,9 @@ impl FeatureSource for FeatureCache {
     fn batch(&self, indices: &[usize], device: &Device) -> Tensor<4> {
         let [h, w, c] = self.shape(); // channels-last, as the trunk writes it
         Tensor::from_data(TensorData::new(self.gather(indices), [indices.len(), h, w, c]), device)
+    }
+
+    fn truncate(&mut self, len: usize) {
+        FeatureCache::truncate(self, len);
     }
 }

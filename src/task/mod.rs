@@ -60,6 +60,15 @@ pub trait Task {
     fn check(prep: &Preparation) -> Result<(), String>;
     /// Number of examples in `inputs`.
     fn count(inputs: Self::Inputs<'_>) -> usize;
+    /// Examples `range` of `inputs` (all of them when `inputs` do not add up: `encode` then says
+    /// why).
+    fn slice<'a>(inputs: Self::Inputs<'a>, range: std::ops::Range<usize>) -> Self::Inputs<'a>;
+    /// Why `inputs` cannot be used, naming the input by its place among all of them (`encode`
+    /// sees one pass of them at a time).
+    fn validate(inputs: Self::Inputs<'_>) -> Result<(), Error> {
+        let _ = inputs;
+        Ok(())
+    }
     fn trunk(&self, prep: &Preparation, device: &Device) -> Self::Trunk;
     fn empty_cache(&self, prep: &Preparation) -> Self::Cache;
     /// Runs `trunk` on `inputs` and appends its outputs to `cache`, in input order.
@@ -96,6 +105,13 @@ pub struct AddReport {
     pub truncated: usize,
     /// Text: tokens (with `[CLS]`/`[SEP]`) of the added texts.
     pub tokens: usize,
+}
+
+impl AddReport {
+    /// This report and `more`'s counts together.
+    pub fn and(self, more: AddReport) -> AddReport {
+        AddReport { added: self.added + more.added, truncated: self.truncated + more.truncated, tokens: self.tokens + more.tokens }
+    }
 }
 
 /// One class score.

@@ -46,6 +46,10 @@ impl Task for TextTask {
         inputs.len()
     }
 
+    fn slice<'a>(inputs: Self::Inputs<'a>, range: std::ops::Range<usize>) -> Self::Inputs<'a> {
+        &inputs[range]
+    }
+
     fn trunk(&self, prep: &Preparation, device: &Device) -> MiniLmTrunk {
         self.weights.trunk(prep.unfreeze, device)
     }

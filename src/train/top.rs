@@ -34,6 +34,8 @@ pub trait FeatureSource {
     fn bytes(&self) -> usize;
     /// The examples `indices` as one batch on `device`.
     fn batch(&self, indices: &[usize], device: &Device) -> Self::Input;
+    /// Keeps the first `len` examples (an add that failed part-way is undone).
+    fn truncate(&mut self, len: usize);
 }
 
 /// Two optimisers (with their own moment estimates): one for the head, one for the upper layers.

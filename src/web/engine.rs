@@ -234,32 +234,38 @@ impl Engine {
         })
     }
 
+    /// Classifiers: each label's index among the fine-tuned model's classes; a label it does not
+    /// know is refused by name (checked before a long evaluation starts).
+    #[wasm_bindgen(js_name = labelIndices)]
+    pub fn label_indices(&self, labels: Vec<String>) -> Result<Vec<u32>, JsValue> {
+        let indices = match &*self.tuner.borrow() {
+            Tuner::Image(t) => t.label_indices(&labels),
+            Tuner::Text(t) => t.label_indices(&labels),
+            Tuner::Audio(t) => t.label_indices(&labels),
+            Tuner::Speech(_) => return Err(wrong_task("image, text or audio")),
+        };
+        Ok(indices.map_err(js_err)?.into_iter().map(|i| i as u32).collect())
+    }
+
+    /// Classifiers: `{examples, accuracy, macroF1, classes, confusion, perClass}` of predicted
+    /// against actual class indices (the worker predicts in batches, then scores once).
+    pub fn score(&self, actual: Vec<u32>, predicted: Vec<u32>) -> Result<JsValue, JsValue> {
+        let (actual, predicted) = (widened(actual), widened(predicted));
+        let evaluation = match &*self.tuner.borrow() {
+            Tuner::Image(t) => t.score(&actual, &predicted),
+            Tuner::Text(t) => t.score(&actual, &predicted),
+            Tuner::Audio(t) => t.score(&actual, &predicted),
+            Tuner::Speech(_) => return Err(wrong_task("image, text or audio")),
+        };
+        to_js(&evaluation.map_err(js_err)?)
+    }
+
     /// Text: top-`k` `{label, score}` lists, one per text.
     #[wasm_bindgen(js_name = predictTexts)]
     pub fn predict_texts(&self, texts: Vec<String>, top_k: usize) -> Promise {
         self.call(|tuner| async move {
             let Tuner::Text(t) = &*tuner.borrow() else { return Err(wrong_task("text")) };
             to_js(&t.predict(&texts, top_k).await.map_err(js_err)?)
-        })
-    }
-
-    /// Images: `{examples, accuracy, macroF1, classes, confusion, perClass}` of the fine-tuned
-    /// model on `count` 224×224 RGBA images labelled with its class names.
-    #[wasm_bindgen(js_name = evaluateImages)]
-    pub fn evaluate_images(&self, rgba: Vec<u8>, labels: Vec<String>) -> Promise {
-        self.call(|tuner| async move {
-            let Tuner::Image(t) = &*tuner.borrow() else { return Err(wrong_task("image")) };
-            let batch = ImageBatch { pixels: &rgba, layout: PixelLayout::Rgba, count: labels.len() };
-            to_js(&t.evaluate(batch, &labels).await.map_err(js_err)?)
-        })
-    }
-
-    /// Text: as `evaluateImages`, on texts.
-    #[wasm_bindgen(js_name = evaluateTexts)]
-    pub fn evaluate_texts(&self, texts: Vec<String>, labels: Vec<String>) -> Promise {
-        self.call(|tuner| async move {
-            let Tuner::Text(t) = &*tuner.borrow() else { return Err(wrong_task("text")) };
-            to_js(&t.evaluate(&texts, &labels).await.map_err(js_err)?)
         })
     }
 
@@ -282,16 +288,6 @@ impl Engine {
             let Tuner::Audio(t) = &*tuner.borrow() else { return Err(wrong_task("audio")) };
             let lengths = widened(lengths);
             to_js(&t.predict(AudioClips { audio: &audio, lengths: &lengths }, top_k).await.map_err(js_err)?)
-        })
-    }
-
-    /// Audio: as `evaluateImages`, on clips (as `addAudio`).
-    #[wasm_bindgen(js_name = evaluateAudio)]
-    pub fn evaluate_audio(&self, audio: Vec<f32>, lengths: Vec<u32>, labels: Vec<String>) -> Promise {
-        self.call(|tuner| async move {
-            let Tuner::Audio(t) = &*tuner.borrow() else { return Err(wrong_task("audio")) };
-            let lengths = widened(lengths);
-            to_js(&t.evaluate(AudioClips { audio: &audio, lengths: &lengths }, &labels).await.map_err(js_err)?)
         })
     }
 
