@@ -6,7 +6,7 @@
 // OfflineAudioContext) before the clock starts. Prints Markdown table rows like `bench_audio`.
 // Usage: node scripts/bench-browser-audio.mjs [--backend cpu|webgpu] [--threads N (CPU; 0: one per core)] [--unfreeze head,1] [--json]
 import { parseArgs } from 'node:util';
-import { ISOLATED, serve } from './serve.mjs';
+import { PAGE, serve } from './serve.mjs';
 import { launch } from '../tests/e2e/browser.mjs';
 
 const { values: args } = parseArgs({ options: {
@@ -62,7 +62,7 @@ async function runInPage(page, backend, threads, unfreeze) {
   }, { backend, threads, unfreeze });
 }
 
-const server = await serve(args.web, { headers: ISOLATED });
+const server = await serve(args.web, { headers: PAGE });
 const context = await launch();
 try {
   const page = await context.newPage();

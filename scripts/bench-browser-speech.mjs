@@ -9,7 +9,7 @@
 // step and the engine's memory, as a Markdown row.
 // Usage: node scripts/bench-browser-speech.mjs [--backend cpu|webgpu] [--threads N] [--limit N] [--epochs 5] [--json]
 import { parseArgs } from 'node:util';
-import { ISOLATED, serve } from './serve.mjs';
+import { PAGE, serve } from './serve.mjs';
 import { launch } from '../tests/e2e/browser.mjs';
 
 const { values: args } = parseArgs({ options: {
@@ -91,7 +91,7 @@ async function runInPage(page, options) {
   }, options);
 }
 
-const server = await serve(args.web, { headers: ISOLATED });
+const server = await serve(args.web, { headers: PAGE });
 const context = await launch();
 try {
   const page = await context.newPage();

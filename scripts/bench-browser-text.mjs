@@ -3,7 +3,7 @@
 // 64, batch 32, 3 epochs. Prints Markdown table rows like `bench_text` (native).
 // Usage: node scripts/bench-browser-text.mjs [--backend cpu|webgpu] [--threads N (CPU; 0: one per core)] [--epochs 3] [--unfreeze head,2] [--limit-per-class 0] [--json]
 import { parseArgs } from 'node:util';
-import { ISOLATED, serve } from './serve.mjs';
+import { PAGE, serve } from './serve.mjs';
 import { launch } from '../tests/e2e/browser.mjs';
 
 const { values: args } = parseArgs({ options: {
@@ -58,7 +58,7 @@ async function runInPage(page, backend, threads, unfreeze, epochs, maxLength, li
   }, { backend, threads, unfreeze, epochs, maxLength, limitPerClass });
 }
 
-const server = await serve(args.web, { headers: ISOLATED });
+const server = await serve(args.web, { headers: PAGE });
 const context = await launch();
 try {
   const page = await context.newPage();

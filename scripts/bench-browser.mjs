@@ -4,7 +4,7 @@
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { ISOLATED, serve } from './serve.mjs';
+import { PAGE, serve } from './serve.mjs';
 import { launch } from '../tests/e2e/browser.mjs';
 
 const { values: args } = parseArgs({ options: {
@@ -72,7 +72,7 @@ async function runInPage(page, backend, threads, unfreeze, files, epochs) {
   }, { backend, threads, unfreeze, files, epochs });
 }
 
-const server = await serve(args.web, { mounts: { '/bench-data/': args.data }, headers: ISOLATED });
+const server = await serve(args.web, { mounts: { '/bench-data/': args.data }, headers: PAGE });
 const context = await launch();
 try {
   const page = await context.newPage();

@@ -7,7 +7,7 @@ import { after, before } from 'node:test';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium } from 'playwright-core';
-import { ISOLATED, serve } from '../../scripts/serve.mjs';
+import { PAGE, serve } from '../../scripts/serve.mjs';
 
 export const CHROMIUM = process.env.CHROMIUM ?? '/usr/lib/chromium/chromium';
 
@@ -59,7 +59,7 @@ export function browserSuite(web, artifacts, extraArgs = []) {
   const suite = { server: null, context: null };
   before(async () => {
     mkdirSync(artifacts, { recursive: true });
-    suite.server = await serve(web, { headers: ISOLATED }); // as the demo: threads on the CPU
+    suite.server = await serve(web, { headers: PAGE }); // as the demo: threads on the CPU, the CSP header
     suite.context = await launch(extraArgs);
   });
   after(async () => { await suite.context?.close(); await suite.server?.close(); });
