@@ -166,3 +166,35 @@ fn texts_given_directly_become_a_two_column_table() {
     assert_eq!(set.skipped[0].line, 4);
     assert!(set.skipped[0].reason.contains("'label'"), "{}", set.skipped[0].reason);
 }
+
+/// Files that would grow without bound: a new JSON key on every line (each once added a field to
+/// every earlier row), a header of thousands of columns, one long JSON line in small chunks.
+#[test]
+fn tables_stay_within_their_column_bound() {
+    let lines: String = (0..20_000).map(|i| format!("{{\"text\": \"t{i}\", \"label\": \"{}\", \"k{i}\": 1}}\n", i % 2)).collect();
+    let t = read_table(lines.as_bytes(), TableFormat::JsonLines).unwrap();
+    assert_eq!(t.columns.len(), 256);
+    let stored: usize = t.rows.iter().map(|r| r.fields.len()).sum();
+    assert!(stored <= t.rows.len() * 256, "{stored} fields stored");
+    assert_eq!(t.rows.len(), 254, "the lines whose keys fit");
+    assert_eq!(t.skipped.len(), 20_000 - 254);
+    assert_eq!(t.skipped[0].line, 255);
+    assert!(t.skipped[0].reason.contains("names a key beyond the first 256 of the file ('k254')"), "{}", t.skipped[0].reason);
+    let column = |name: &str| t.columns.iter().position(|c| c == name).unwrap();
+    let d = text_dataset(&t, column("text"), column("label")).unwrap();
+    assert_eq!((d.texts.len(), d.classes.len()), (254, 2), "rows shorter than the header read as absent fields");
+
+    let header: Vec<String> = (0..5000).map(|i| format!("c{i}")).collect();
+    let e = read_table(format!("{}\na,b\n", header.join(",")).as_bytes(), TableFormat::Csv).unwrap_err();
+    assert!(e.contains("The header has 5000 columns; at most 256 are read"), "{e}");
+
+    // One 4 MB line in 16-byte chunks: read once, whole.
+    let long = "word ".repeat(800_000);
+    let src = format!("{{\"text\": \"{long}\", \"label\": \"a\"}}\n{{\"text\": \"x\", \"label\": \"b\"}}\n");
+    let mut r = TableReader::new(TableFormat::JsonLines);
+    src.as_bytes().chunks(16).for_each(|c| r.push(c));
+    let t = r.finish().unwrap();
+    assert_eq!(t.rows.len(), 2);
+    let text = t.columns.iter().position(|c| c == "text").unwrap();
+    assert_eq!(t.rows[0].field(text).map(str::len), Some(4_000_000));
+}

@@ -11,6 +11,11 @@ use serde::Serialize;
 
 const BOM: &[u8] = b"\xEF\xBB\xBF";
 
+/// The most columns a table has: a header with more is refused, a JSON line naming a key beyond
+/// them is skipped (a file with a new key per line once grew every earlier row by one field per
+/// line: 0.8 MB asked for tens of GB).
+pub const MAX_COLUMNS: usize = 256;
+
 /// How the bytes are laid out.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -44,11 +49,19 @@ impl TableFormat {
     }
 }
 
-/// One data row; `fields[i]` belongs to `columns[i]` (`None`: absent in that JSON object).
+/// One data row; `fields[i]` belongs to `columns[i]` (`None`, or past the end: absent in that
+/// JSON object — a row stops at the last column it names).
 #[derive(Clone, Debug, PartialEq)]
 pub struct Row {
     pub line: u64,
     pub fields: Vec<Option<String>>,
+}
+
+impl Row {
+    /// The field of `column`, if the row has one.
+    pub fn field(&self, column: usize) -> Option<&str> {
+        self.fields.get(column).and_then(|f| f.as_deref())
+    }
 }
 
 /// A row left out, and why.
@@ -97,6 +110,8 @@ pub struct TableReader {
     has_header: bool,
     json_line: u64,
     bytes: u64,
+    /// Why the file cannot be a table, once known (`finish` returns it).
+    error: Option<String>,
 }
 
 impl TableReader {
@@ -117,6 +132,7 @@ impl TableReader {
             has_header: false,
             json_line: 0,
             bytes: 0,
+            error: None,
         }
     }
 
@@ -163,6 +179,9 @@ impl TableReader {
                 self.json_record(&rest);
             }
             _ => self.csv_feed(&[]),
+        }
+        if let Some(error) = self.error {
+            return Err(error);
         }
         if self.table.columns.is_empty() {
             return Err("The file is empty: expected a header line (e.g. text,label) and one row per example.".into());
@@ -232,7 +251,17 @@ impl TableReader {
         }
         if !self.has_header {
             self.has_header = true;
+            if fields.len() > MAX_COLUMNS {
+                self.error = Some(format!(
+                    "The header has {} columns; at most {MAX_COLUMNS} are read. Is this a table of texts and labels (and the right delimiter)?",
+                    fields.len()
+                ));
+                return;
+            }
             self.table.columns = fields.into_iter().map(|f| f.trim().to_string()).collect();
+            return;
+        }
+        if self.error.is_some() {
             return;
         }
         let expected = self.table.columns.len();
@@ -247,9 +276,16 @@ impl TableReader {
         self.table.rows.push(Row { line, fields: fields.into_iter().map(Some).collect() });
     }
 
+    /// Whole lines are parsed as they arrive; a line's start is held until its end comes. Only
+    /// the new bytes are searched for it (a long line over many chunks is read once, not once
+    /// per chunk).
     fn json_feed(&mut self, bytes: &[u8]) {
+        let Some(in_chunk) = bytes.iter().rposition(|&b| b == b'\n') else {
+            self.pending.extend_from_slice(bytes);
+            return;
+        };
+        let last_newline = self.pending.len() + in_chunk;
         self.pending.extend_from_slice(bytes);
-        let Some(last_newline) = self.pending.iter().rposition(|&b| b == b'\n') else { return };
         let rest = self.pending.split_off(last_newline + 1);
         let complete = std::mem::replace(&mut self.pending, rest);
         for line in complete[..last_newline].split(|&b| b == b'\n') {
@@ -274,17 +310,22 @@ impl TableReader {
             Ok(_) => return skip(&mut self.table, "is not a JSON object ({\"text\": ..., \"label\": ...})".into()),
             Err(e) => return skip(&mut self.table, format!("is not valid JSON ({e})")),
         };
-        let mut fields = vec![None; self.table.columns.len()];
+        let mut fields = Vec::new();
         for (key, value) in object {
             let index = match self.table.columns.iter().position(|c| *c == key) {
                 Some(i) => i,
+                None if self.table.columns.len() >= MAX_COLUMNS => {
+                    let reason = format!("names a key beyond the first {MAX_COLUMNS} of the file ('{}')", key.escape_debug());
+                    return skip(&mut self.table, reason);
+                }
                 None => {
                     self.table.columns.push(key);
-                    self.table.rows.iter_mut().for_each(|r| r.fields.push(None));
-                    fields.push(None);
                     self.table.columns.len() - 1
                 }
             };
+            if fields.len() <= index {
+                fields.resize(index + 1, None);
+            }
             fields[index] = match value {
                 serde_json::Value::Null => None,
                 serde_json::Value::String(s) => Some(s),

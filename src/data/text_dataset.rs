@@ -84,11 +84,11 @@ pub fn guess_columns(table: &Table) -> ColumnGuess {
     }
     let sample = &table.rows[..table.rows.len().min(2000)];
     let mean_len = |c: usize| {
-        let total: usize = sample.iter().filter_map(|r| r.fields[c].as_ref()).map(|f| f.chars().count()).sum();
+        let total: usize = sample.iter().filter_map(|r| r.field(c)).map(|f| f.chars().count()).sum();
         total as f64 / sample.len().max(1) as f64
     };
     let distinct = |c: usize| {
-        let mut values: Vec<&str> = sample.iter().filter_map(|r| r.fields[c].as_deref()).collect();
+        let mut values: Vec<&str> = sample.iter().filter_map(|r| r.field(c)).collect();
         values.sort_unstable();
         values.dedup();
         values.len()
@@ -136,7 +136,7 @@ pub fn text_dataset(table: &Table, text: usize, label: usize) -> Result<TextData
     let mut out = TextDataset { skipped: table.skipped.clone(), ..Default::default() };
     let mut raw_labels: Vec<&str> = Vec::new();
     for row in &table.rows {
-        let (t, l) = (row.fields[text].as_deref(), row.fields[label].as_deref().map(str::trim));
+        let (t, l) = (row.field(text), row.field(label).map(str::trim));
         match (t, l) {
             (None, _) => out.skipped.push(SkippedRow { line: row.line, reason: format!("has no '{text_name}' field") }),
             (_, None) | (_, Some("")) => {
