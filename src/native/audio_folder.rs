@@ -40,7 +40,7 @@ pub fn read_audio_folder(root: &Path, only: &[String]) -> Result<AudioFolder, Er
     }
     let keep = |name: &String| only.is_empty() || only.contains(name);
     let classes: Vec<String> = listed.classes.iter().filter(|c| keep(c)).cloned().collect();
-    let mut set = AudioFolder { classes, ..AudioFolder::default() };
+    let mut set = AudioFolder { classes, skipped: listed.skipped, ..AudioFolder::default() };
     for (path, label) in listed.files {
         let name = &listed.classes[label];
         if !keep(name) {

@@ -39,10 +39,10 @@ export function filesFromInput(list: FileList): PathFile[] {
   return Array.from(list).map((file) => ({ file, path: file.webkitRelativePath || file.name }));
 }
 
-/** Labels files by their parent folder; hidden files are ignored. Sorted by class then path. */
+/** Labels files by their parent folder; hidden files and folders and macOS's `__MACOSX` are ignored. Sorted by class then path. */
 export function toExamples(files: PathFile[]): NamedImage[] {
   return files
-    .filter(({ path }) => !path.split('/').some((part) => part.startsWith('.')))
+    .filter(({ path }) => !path.split('/').some((part) => part.startsWith('.') || part === '__MACOSX'))
     .map(({ file, path }) => {
       const parts = path.split('/');
       const label = parts.length >= 2 ? parts[parts.length - 2] : '(no folder)';

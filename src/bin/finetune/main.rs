@@ -22,7 +22,7 @@ use std::process::ExitCode;
 use burn_finetune::backend::BackendKind;
 use burn_finetune::data::TextTokenizer;
 use burn_finetune::model::{EfficientNetWeights, MiniLmWeights, Unfreeze};
-use burn_finetune::native::folder::{add_folder, list_folder};
+use burn_finetune::native::folder::{add_folder, list_folder, printable_path};
 use burn_finetune::native::native_device;
 use burn_finetune::native::text_file::{dataset_from, read_text_file};
 use burn_finetune::train::{TrainEvent, TrainHooks, TrainOptions};
@@ -317,7 +317,7 @@ async fn run_images(args: &Args, data: &std::path::Path) -> Result<(), Error> {
         added.skipped.extend(val.skipped);
     }
     for (file, reason) in &added.skipped {
-        skipped(args, &file.display().to_string(), reason);
+        skipped(args, &printable_path(file), reason);
     }
     train_and_export(args, &mut tuner, &opts, "images", added.images, started.elapsed().as_secs_f32()).await
 }
