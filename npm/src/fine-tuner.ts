@@ -74,7 +74,9 @@ class WorkerFineTuner<T extends ClassifierTask> implements FineTuner<T> {
   private readonly examples = new ExampleSet<ExampleOf<T>>();
   /** Where the worker's examples come from: this set (at `version`, with the worker's summary of
    * it), or a table file (text). */
-  private source: { kind: 'set'; version: number; summary: ExamplesSummary | null } | { kind: 'table' } = { kind: 'set', version: -1, summary: null };
+  /** Where the examples come from: the example set (and the worker's summary of the version it
+   * holds), or a table file (and the readiness of its chosen columns: checked before caching). */
+  private source: { kind: 'set'; version: number; summary: ExamplesSummary | null } | { kind: 'table'; readiness: string | null } = { kind: 'set', version: -1, summary: null };
   /** Class names of the model the worker holds (trained or imported). */
   private modelClasses: string[] | null = null;
   private lastReport: TrainReport | null = null;
@@ -128,7 +130,6 @@ class WorkerFineTuner<T extends ClassifierTask> implements FineTuner<T> {
 
   readiness(): Promise<string | null> {
     return this.client.serial(async () => {
-      if (this.source.kind === 'table') return null;
       return (await this.sync()).readiness;
     });
   }
@@ -138,7 +139,7 @@ class WorkerFineTuner<T extends ClassifierTask> implements FineTuner<T> {
     if (!(file instanceof Blob)) return Promise.reject(new TypeError('loadTable takes a File or Blob'));
     return this.client.serial(async () => {
       this.examples.clear();
-      this.source = { kind: 'table' };
+      this.source = { kind: 'table', readiness: null };
       return (await this.client.ask({ type: 'load-table', file, name }, 'table')).summary;
     });
   }
@@ -146,7 +147,9 @@ class WorkerFineTuner<T extends ClassifierTask> implements FineTuner<T> {
   chooseColumns(columns: { text: number; label: number; limitPerClass?: number }): Promise<TextDatasetSummary> {
     return this.client.serial(async () => {
       const msg: ToWorker = { type: 'choose-columns', text: columns.text, label: columns.label, limitPerClass: columns.limitPerClass ?? 0 };
-      return (await this.client.ask(msg, 'text-dataset')).summary;
+      const { summary } = await this.client.ask(msg, 'text-dataset');
+      if (this.source.kind === 'table') this.source.readiness = summary.readiness;
+      return summary;
     });
   }
 
@@ -301,7 +304,7 @@ class WorkerFineTuner<T extends ClassifierTask> implements FineTuner<T> {
 
   /** Sends the examples when the worker does not hold this version of them; their summary. */
   private async sync(): Promise<{ readiness: string | null }> {
-    if (this.source.kind === 'table') return { readiness: null };
+    if (this.source.kind === 'table') return { readiness: this.source.readiness };
     if (this.source.summary && this.source.version === this.examples.version) return this.source.summary;
     const examples: Example[] = [];
     for (const [i, ex] of this.examples.all().entries()) {

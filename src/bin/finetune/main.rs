@@ -277,6 +277,7 @@ async fn run_text(args: &Args, path: &std::path::Path) -> Result<(), Error> {
         skipped(args, &format!("{} row(s)", set.empty_texts), "empty or whitespace-only text");
     }
     set.limit_per_class(args.limit_per_class);
+    ready::<TextTask>(&set.classes, &set.counts())?;
     let weights = MiniLmWeights::from_bytes("model.safetensors", &read(&args.text_model.join("model.safetensors"))?)?;
     let tokenizer = TextTokenizer::from_bytes(&read(&args.text_model.join("tokenizer.json"))?).map_err(Error::Data)?;
     let mut tuner = TextFineTuner::new(TextTask { weights, tokenizer }, device(args)?);
@@ -292,6 +293,22 @@ async fn run_text(args: &Args, path: &std::path::Path) -> Result<(), Error> {
     train_and_export(args, &mut tuner, &opts, "texts", set.texts.len(), started.elapsed().as_secs_f32()).await
 }
 
+/// Why examples with these per-class counts cannot train, said before any of them runs through
+/// the frozen layers (the rule training applies).
+pub(crate) fn ready<T: Task>(classes: &[String], counts: &[usize]) -> Result<(), Error> {
+    burn_finetune::task::fine_tuner::readiness(classes, counts, T::NO_EXAMPLES).map_err(Error::Data)
+}
+
+/// Examples per class of `labels`, at most `limit` each (0: all).
+pub(crate) fn counts_of(labels: impl Iterator<Item = usize>, classes: usize, limit: usize) -> Vec<usize> {
+    let mut counts = vec![0; classes];
+    labels.for_each(|l| counts[l] += 1);
+    if limit > 0 {
+        counts.iter_mut().for_each(|c| *c = (*c).min(limit));
+    }
+    counts
+}
+
 fn write_model(path: &std::path::Path, bytes: Vec<u8>) -> Result<(), Error> {
     std::fs::write(path, &bytes).map_err(|e| Error::Data(format!("cannot write {}: {e}", path.display())))?;
     eprintln!("model written to {} ({:.1} MB)", path.display(), bytes.len() as f64 / 1e6);
@@ -301,13 +318,20 @@ fn write_model(path: &std::path::Path, bytes: Vec<u8>) -> Result<(), Error> {
 async fn run_images(args: &Args, data: &std::path::Path) -> Result<(), Error> {
     let opts = train_options::<ImageTask>(args)?;
     let prep = preparation::<ImageTask>(args)?;
+    let train_set = list_folder(data)?;
+    let mut counts = counts_of(train_set.files.iter().map(|f| f.1), train_set.classes.len(), args.limit_per_class);
+    if let Some(val) = &args.val_data {
+        let val_set = list_folder(val)?;
+        let names = val_set.classes.iter().map(|c| train_set.classes.iter().position(|t| t == c));
+        let val_counts = counts_of(val_set.files.iter().map(|f| f.1), val_set.classes.len(), args.limit_per_class);
+        names.zip(val_counts).for_each(|(at, n)| if let Some(at) = at { counts[at] += n });
+    }
+    ready::<ImageTask>(&train_set.classes, &counts)?;
     let bytes = std::fs::read(&args.weights).map_err(|e| {
         Error::Data(format!("weights file '{}' cannot be read ({e}): run scripts/setup.sh first", args.weights.display()))
     })?;
     let weights = EfficientNetWeights::from_bytes(&args.weights.display().to_string(), &bytes)?;
     let mut tuner = ImageFineTuner::new(ImageTask { weights }, device(args)?);
-
-    let train_set = list_folder(data)?;
     tuner.reset(train_set.classes.clone(), prep)?;
     let started = Instant::now();
     let mut added = add_folder(&mut tuner, data, args.limit_per_class, false).await?;

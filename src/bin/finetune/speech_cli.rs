@@ -8,12 +8,13 @@ use burn_finetune::data::TranscriptTokenizer;
 use burn_finetune::model::whisper::{Suppression, WhisperWeights};
 use burn_finetune::native::audio_file::read_audio;
 use burn_finetune::native::audio_folder::{add_clips, read_audio_folder};
+use burn_finetune::native::folder::printable_path;
 use burn_finetune::native::speech_data::{SpeechSet, read_speech};
 use burn_finetune::task::speech::train_defaults;
 use burn_finetune::task::{AudioFineTuner, AudioTask, Clip, Preparation, SpeechFineTuner, SpeechTask};
 use web_time::Instant;
 
-use super::{Args, Printer, device, preparation, read, skipped, train_and_export, train_options, train_options_over, write_model};
+use super::{Args, Printer, counts_of, device, preparation, read, ready, skipped, train_and_export, train_options, train_options_over, write_model};
 
 /// Sound classes: a folder per class (and optionally a validation folder of the same classes).
 pub async fn run_audio(args: &Args, path: &Path) -> Result<(), Error> {
@@ -21,6 +22,13 @@ pub async fn run_audio(args: &Args, path: &Path) -> Result<(), Error> {
     let prep = preparation::<AudioTask>(args)?;
     let train = read_audio_folder(path, &[])?;
     let val = args.val_data.as_deref().map(|v| read_audio_folder(v, &train.classes)).transpose()?;
+    let labels = train.clips.iter().map(|c| c.label);
+    let mut counts = counts_of(labels, train.classes.len(), args.limit_per_class);
+    if let Some(val) = &val {
+        let at = |l: usize| train.classes.iter().position(|c| *c == val.classes[l]).expect("a training class");
+        counts_of(val.clips.iter().map(|c| at(c.label)), train.classes.len(), args.limit_per_class).iter().enumerate().for_each(|(i, n)| counts[i] += n);
+    }
+    ready::<AudioTask>(&train.classes, &counts)?;
     let weights = WhisperWeights::from_bytes("model.safetensors", &read(&args.speech_model.join("model.safetensors"))?)?;
     let mut tuner = AudioFineTuner::new(AudioTask::new(weights), device(args)?);
     tuner.reset(train.classes.clone(), prep)?;
@@ -28,7 +36,7 @@ pub async fn run_audio(args: &Args, path: &Path) -> Result<(), Error> {
     let mut added = 0;
     for (set, holdout) in std::iter::once((&train, false)).chain(val.iter().map(|v| (v, true))) {
         for (file, reason) in &set.skipped {
-            skipped(args, &file.display().to_string(), reason);
+            skipped(args, &printable_path(file), reason);
         }
         let mut clips: Vec<_> = set.clips.iter().collect();
         if args.limit_per_class > 0 {
@@ -73,6 +81,9 @@ pub async fn run_speech(args: &Args, path: &Path) -> Result<(), Error> {
         Some(v) => Some(read_speech(v, None)?),
         None => None,
     };
+    // The clips read so far (before the encoder runs over them): the same rule as training's.
+    let read_clips = train.clips.len() + val.as_ref().map_or(0, |v| v.clips.len());
+    burn_finetune::task::speech::readiness(read_clips, val.as_ref().map_or(0, |v| v.clips.len())).map_err(Error::Data)?;
     let mut tuner = SpeechFineTuner::new(speech_task(args)?, device(args)?);
     tuner.reset(prep)?;
     let started = Instant::now();
