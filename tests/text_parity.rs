@@ -93,3 +93,19 @@ fn sentence_embeddings_match_the_reference() {
     println!("paraphrase cosine {paraphrase:.4}, unrelated {unrelated:.4}");
     assert!(paraphrase > 0.6 && unrelated.abs() < 0.2);
 }
+
+/// Another model's tokenizer (Whisper's: 50 363 tokens) on MiniLM's 30 522-row embedding is
+/// refused when the task is made (its ids would index past the embedding); a max length that
+/// would underflow the cut is refused by the tokenizer itself, not a panic.
+#[test]
+fn a_tokenizer_that_does_not_fit_the_embedding_is_refused() {
+    let (weights, tokenizer) = common::minilm();
+    assert_eq!(tokenizer.vocab_size(), 30_522);
+    let whisper = burn_finetune::data::TextTokenizer::from_bytes(&std::fs::read(common::repo().join("assets/whisper-tiny-en/tokenizer.json")).unwrap()).unwrap();
+    let e = burn_finetune::task::TextTask::new(weights, whisper).err().unwrap().to_string();
+    assert!(e.contains("the tokenizer has 50363 tokens but the model's embedding 30522 rows"), "{e}");
+    for bad in [0, 1, 7, 513] {
+        let e = tokenizer.encode("a text", bad).unwrap_err();
+        assert!(e.contains("between 8 and 512"), "{bad}: {e}");
+    }
+}

@@ -73,7 +73,7 @@ async fn run(args: &Args, set: &TextDataset, unfreeze: Unfreeze) -> Result<Row, 
     let started = Instant::now();
     let weights = MiniLmWeights::from_bytes("model.safetensors", &read(args.model.join("model.safetensors"))?)?;
     let tokenizer = TextTokenizer::from_bytes(&read(args.model.join("tokenizer.json"))?).map_err(Error::Data)?;
-    let mut tuner = TextFineTuner::new(TextTask { weights, tokenizer }, native_device(kind)?);
+    let mut tuner = TextFineTuner::new(TextTask::new(weights, tokenizer)?, native_device(kind)?);
     let weights_load_s = started.elapsed().as_secs_f32();
 
     let tokenizing = Instant::now();

@@ -37,8 +37,14 @@ impl TextTokenizer {
         Ok(Self { inner })
     }
 
-    /// Token ids of `text`, at most `max_length` of them.
+    /// Tokens it knows, added ones included: ids run below it.
+    pub fn vocab_size(&self) -> usize {
+        self.inner.get_vocab_size(true)
+    }
+
+    /// Token ids of `text`, at most `max_length` of them (a length outside 8–512 is refused).
     pub fn encode(&self, text: &str, max_length: usize) -> Result<Encoded, String> {
+        check_max_length(max_length)?;
         let (text, cut) = match text.char_indices().nth(max_length * CHARS_PER_TOKEN_BOUND) {
             Some((byte, _)) => (&text[..byte], true),
             None => (text, false),

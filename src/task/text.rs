@@ -21,6 +21,18 @@ pub struct TextTask {
 }
 
 impl TextTask {
+    /// The task on these weights with this tokenizer, refused when the tokenizer can produce ids
+    /// that the embedding has no row for (another model's `tokenizer.json`).
+    pub fn new(weights: MiniLmWeights, tokenizer: TextTokenizer) -> Result<Self, Error> {
+        let (vocabulary, rows) = (tokenizer.vocab_size(), crate::model::minilm::VOCAB);
+        if vocabulary > rows {
+            return Err(Error::Data(format!(
+                "the tokenizer has {vocabulary} tokens but the model's embedding {rows} rows: they belong to different models"
+            )));
+        }
+        Ok(Self { weights, tokenizer })
+    }
+
     /// Token ids of `texts`, each at most `max_length` long.
     pub fn tokenize(&self, texts: &[String], max_length: usize) -> Result<Vec<Encoded>, Error> {
         texts.iter().map(|t| self.tokenizer.encode(t, max_length).map_err(Error::Data)).collect()

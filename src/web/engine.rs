@@ -96,7 +96,7 @@ impl Engine {
             "text" => {
                 let weights = MiniLmWeights::from_bytes(&weights_name, &weights).map_err(js_err)?;
                 let tokenizer = TextTokenizer::from_bytes(&tokenizer.ok_or_else(|| js_err("the text task needs its tokenizer.json"))?).map_err(js_err)?;
-                Tuner::Text(FineTuner::new(TextTask { weights, tokenizer }, device))
+                Tuner::Text(FineTuner::new(TextTask::new(weights, tokenizer).map_err(js_err)?, device))
             }
             "audio" => Tuner::Audio(FineTuner::new(AudioTask::new(WhisperWeights::from_bytes(&weights_name, &weights).map_err(js_err)?), device)),
             "speech" => {

@@ -280,7 +280,7 @@ async fn run_text(args: &Args, path: &std::path::Path) -> Result<(), Error> {
     ready::<TextTask>(&set.classes, &set.counts())?;
     let weights = MiniLmWeights::from_bytes("model.safetensors", &read(&args.text_model.join("model.safetensors"))?)?;
     let tokenizer = TextTokenizer::from_bytes(&read(&args.text_model.join("tokenizer.json"))?).map_err(Error::Data)?;
-    let mut tuner = TextFineTuner::new(TextTask { weights, tokenizer }, device(args)?);
+    let mut tuner = TextFineTuner::new(TextTask::new(weights, tokenizer)?, device(args)?);
     tuner.reset(set.classes.clone(), prep)?;
     let started = Instant::now();
     let mut truncated = 0;
