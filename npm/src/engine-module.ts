@@ -36,6 +36,8 @@ export interface EngineFiles {
   cache: boolean;
   /** Called with the module's file once loaded. */
   onLoaded: (file: Loaded) => void;
+  /** The BroadcastChannel on which a training thread that traps says so. */
+  crashChannel?: string;
 }
 
 async function engineFile(name: string, beside: URL, files: EngineFiles): Promise<Response> {
@@ -59,7 +61,7 @@ export async function loadEngine(webgpu: boolean, threads: number, files: Engine
       const file = await engineFile('burn_finetune_cpu_mt_bg.wasm', new URL('./burn_finetune_cpu_mt_bg.wasm', import.meta.url), files);
       const module = await WebAssembly.compile(await file.arrayBuffer());
       const wasm = await initThreaded({ module_or_path: module });
-      await startThreadPool(module, wasm.memory, threads, (n) => threaded.buildThreadPool(n));
+      await startThreadPool(module, wasm.memory, threads, (n) => threaded.buildThreadPool(n), files.crashChannel);
       chosen = threaded as unknown as EngineModule;
       return { module: chosen, memory: wasm.memory, threads };
     } catch (err) {
@@ -86,7 +88,14 @@ export function joinThreadPool(init: PoolInit, reply: (message: PoolReply) => vo
     return;
   }
   reply({ type: 'pool-ready' });
-  threaded.threadPoolWorker();
+  try {
+    threaded.threadPoolWorker();
+  } catch (err) {
+    // A trap (out of memory, stack overflow, unreachable) on this thread: the engine waits for its
+    // work forever. Say so where the package hears it; it then stops the engine.
+    if (init.crashChannel) new BroadcastChannel(init.crashChannel).postMessage({ message: (err as Error).message || String(err) });
+    throw err;
+  }
 }
 
 /** The loaded module's API. */

@@ -39,6 +39,7 @@ export async function createFineTuner<T extends Task>(options: FineTunerOptions<
   const beside = (given: string | URL | undefined, name: string) => new URL(given ?? name, given ? page : modelUrl).href;
   const init: ToWorker = {
     type: 'init', task: options.task, backend: options.backend ?? 'auto', weightsUrl: modelUrl, cache: options.cache ?? true,
+    crashChannel: client.crashChannel,
     ...(options.task === 'text' || options.task === 'speech' ? { tokenizerUrl: beside(options.tokenizerUrl, 'tokenizer.json') } : {}),
     ...(options.task === 'speech' ? { configUrl: beside(options.configUrl, 'config.json') } : {}),
     ...(options.threads === undefined ? {} : { threads: options.threads }),
@@ -300,6 +301,12 @@ class WorkerFineTuner<T extends ClassifierTask> implements FineTuner<T> {
   /** Test hook (not public API): makes the engine panic, to check that a crash is survived. */
   testPanic() {
     this.client.send({ type: 'test-panic' });
+  }
+
+  /** Test hook (not public API): a trap without a panic, on the engine's thread or a training
+   * thread. */
+  testTrap(onTrainingThread: boolean) {
+    this.client.send({ type: 'test-trap', onTrainingThread });
   }
 
   /** Sends the examples when the worker does not hold this version of them; their summary. */

@@ -233,7 +233,9 @@ export type ToWorker =
   /** `cache`: keep the files loaded in the browser's cache (default true); `assetBase`: where the
    * engine's .wasm files are (default: beside worker.js); `tokenizerUrl`: text and speech;
    * `configUrl`: speech (Whisper's config.json: the tokens decoding never picks). */
-  | { type: 'init'; task: Task; backend: BackendPreference; weightsUrl: string; tokenizerUrl?: string; configUrl?: string; threads?: number; cache?: boolean; assetBase?: string }
+  /** `crashChannel`: the name of a BroadcastChannel on which a training thread that traps says
+   * so (the engine's worker then waits on it forever and cannot). */
+  | { type: 'init'; task: Task; backend: BackendPreference; weightsUrl: string; tokenizerUrl?: string; configUrl?: string; threads?: number; cache?: boolean; assetBase?: string; crashChannel?: string }
   /** The examples, replacing those held (answered by `examples`); `classes`: class names in the
    * engine's order, empty classes included (the examples' other labels follow). */
   | { type: 'examples'; examples: Example[]; classes?: string[] }
@@ -262,8 +264,10 @@ export type ToWorker =
   /** The fine-tuned model as one file / a file exported before. */
   | { type: 'export' }
   | { type: 'import'; file: Blob }
-  /** Test hook: makes the engine panic, to check that the page recovers. */
-  | { type: 'test-panic' };
+  /** Test hooks: make the engine panic, or trap without a panic (as out of memory does) on its
+   * own thread or a training thread, to check that the page recovers. */
+  | { type: 'test-panic' }
+  | { type: 'test-trap'; onTrainingThread: boolean };
 
 /** A message with an `id` is answered, once handled, by `settled` with that id. */
 export type Request = ToWorker & { id?: number };

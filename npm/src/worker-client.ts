@@ -14,8 +14,19 @@ export class WorkerClient {
   /** Called with every training epoch while a `train` call runs. */
   onEpoch: ((event: Extract<FromWorker, { type: 'progress' }>['event']) => void) | undefined;
 
+  /** Where the engine's training threads say that one trapped (see `PoolInit`). */
+  readonly crashChannel = `burn-finetune-crash-${Math.random().toString(36).slice(2)}-${Date.now()}`;
+  private readonly crashes = new BroadcastChannel(this.crashChannel);
+
   constructor(private readonly worker: Worker, private readonly onProgress?: (e: FineTunerEvent) => void) {
     worker.onmessage = (e: MessageEvent<FromWorker>) => this.onMessage(e.data);
+    // Node (the unit tests) would stay up for an open channel; browsers have no `unref`.
+    (this.crashes as { unref?: () => void }).unref?.();
+    this.crashes.onmessage = (e: MessageEvent<{ message: string }>) => {
+      // The engine's worker waits for the dead thread's work: it cannot report this itself.
+      this.worker.terminate();
+      this.fail(`The fine-tuner's engine stopped: a training thread crashed (${e.data.message}). Create a new fine-tuner to go on.`);
+    };
     worker.onerror = (e: ErrorEvent) => {
       e.preventDefault?.();
       this.fail(`The fine-tuner's worker failed: ${e.message || 'its script or the engine could not be loaded'}`);
@@ -99,6 +110,7 @@ export class WorkerClient {
   private fail(message: string, report = true) {
     if (this.dead) return;
     this.dead = message;
+    this.crashes.close();
     if (report) this.onProgress?.({ type: 'error', message, fatal: true });
     const p = this.pending;
     this.pending = null;

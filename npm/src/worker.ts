@@ -91,6 +91,7 @@ async function initEngine(msg: Extract<ToWorker, { type: 'init' }>) {
   const cache = msg.cache !== false;
   const { module, memory: wasmMemory, threads } = await loadEngine(wantsWebgpu(msg.backend, adapter), wanted, {
     assetBase: msg.assetBase,
+    crashChannel: msg.crashChannel,
     cache,
     onLoaded: (file) => {
       reportKeeping(file);
@@ -131,12 +132,22 @@ function requireText(): TextJobs {
   return j;
 }
 
+/** Why the engine can no longer be used, once it trapped. */
+let crashed: string | null = null;
+
+/** Whether `err` is wasm stopping mid-call (a trap: out of memory, a stack overflow, unreachable
+ * code — which is where a Rust panic ends) rather than an error the engine returned. */
+function trapped(err: unknown): boolean {
+  return err instanceof WebAssembly.RuntimeError || (err instanceof RangeError && /call stack/i.test(err.message));
+}
+
 self.onmessage = async (event: MessageEvent<Request | PoolInit>) => {
   // This script also runs the threaded engine's training threads (thread-pool.ts).
   if (event.data.type === 'pool-init') { joinThreadPool(event.data, (reply) => self.postMessage(reply)); return; }
   const msg = event.data;
   let error: string | null = null;
   try {
+    if (crashed) throw new Error(crashed);
     switch (msg.type) {
       case 'init':
         await initEngine(msg);
@@ -199,9 +210,18 @@ self.onmessage = async (event: MessageEvent<Request | PoolInit>) => {
       case 'test-panic':
         engineModule().testPanic();
         break;
+      case 'test-trap':
+        engineModule().testTrap(msg.onTrainingThread);
+        break;
     }
   } catch (err) {
     error = err instanceof Error ? err.message : String(err);
+    if (trapped(err)) {
+      // Not an error the engine returned: wasm stopped mid-call (a panic ends so too). Its state
+      // is undefined (a call it was in never finished): nothing more can run on it.
+      crashed = `The engine crashed (${error})`;
+      post({ type: 'error', message: crashed, fatal: true });
+    }
     // A numbered request hears of its failure in `settled`; others hear of it here.
     if (msg.id === undefined) post({ type: 'error', message: error, fatal: false });
   } finally {

@@ -107,7 +107,9 @@ test('createFineTuner starts the package worker, resolves URLs and reports loadi
   const w = FakeWorker.last;
   assert.match(w.url, /\/worker\.js$/);
   assert.equal(w.options.type, 'module');
-  assert.deepEqual(w.sent[0], { type: 'init', task: 'text', backend: 'auto', weightsUrl: MODEL, cache: true, tokenizerUrl: 'https://example.test/models/tokenizer.json', id: 1 });
+  const { crashChannel, ...init } = w.sent[0];
+  assert.match(crashChannel, /^burn-finetune-crash-/, 'where a training thread that traps says so');
+  assert.deepEqual(init, { type: 'init', task: 'text', backend: 'auto', weightsUrl: MODEL, cache: true, tokenizerUrl: 'https://example.test/models/tokenizer.json', id: 1 });
   assert.deepEqual(events, ['loading', 'ready']);
   assert.deepEqual(tuner.backend, { kind: 'cpu', reason: 'forced' });
   assert.deepEqual(tuner.defaults, DEFAULTS, 'the engine\'s defaults, read at start');
@@ -118,7 +120,8 @@ test('createFineTuner passes the cache switch, the engine files\' folder and the
   await createFineTuner({ task: 'image', modelUrl: MODEL, cache: false, assetBase: 'https://cdn.example.test/burn-finetune/dist/', workerUrl: 'https://example.test/w/worker.js', threads: 2 });
   const w = FakeWorker.last;
   assert.equal(w.url, 'https://example.test/w/worker.js');
-  assert.deepEqual(w.sent[0], { type: 'init', task: 'image', backend: 'auto', weightsUrl: MODEL, cache: false, threads: 2, assetBase: 'https://cdn.example.test/burn-finetune/dist/', id: 1 });
+  const { crashChannel: _, ...init } = w.sent[0];
+  assert.deepEqual(init, { type: 'init', task: 'image', backend: 'auto', weightsUrl: MODEL, cache: false, threads: 2, assetBase: 'https://cdn.example.test/burn-finetune/dist/', id: 1 });
 });
 
 test('a failed start rejects with the reason and stops the worker', async () => {

@@ -60,7 +60,6 @@ pub fn set_panic_handler(handler: Function) {
     PANIC_HANDLER.with(|h| *h.borrow_mut() = Some(handler));
 }
 
-/// Panics on purpose: lets the browser tests check that a panic is reported and survived.
 /// The segments (at most 30 s, cut at cue boundaries) of a recording's WebVTT or SRT subtitles:
 /// `{segments: [{start, end, text}], skipped: [{line, reason}]}`; rejects a file with no cues.
 #[wasm_bindgen(js_name = subtitleSegments)]
@@ -69,9 +68,23 @@ pub fn subtitle_segments(text: &str) -> Result<JsValue, JsValue> {
     to_js(&serde_json::json!({ "segments": crate::data::subtitles::segments(&subs.cues), "skipped": subs.skipped }))
 }
 
+/// Panics on purpose: lets the browser tests check that a panic is reported and survived.
 #[wasm_bindgen(js_name = testPanic)]
 pub fn test_panic() {
     panic!("test panic requested by the page");
+}
+
+/// Traps on purpose without a panic, as running out of memory or a stack overflow do: on the
+/// calling thread, or (`on_training_thread`, threaded build) on one of the training threads.
+#[wasm_bindgen(js_name = testTrap)]
+pub fn test_trap(on_training_thread: bool) {
+    #[cfg(feature = "threads")]
+    if on_training_thread {
+        rayon::spawn(|| core::arch::wasm32::unreachable());
+        return;
+    }
+    let _ = on_training_thread;
+    core::arch::wasm32::unreachable()
 }
 
 pub(crate) fn js_err(e: impl std::fmt::Display) -> JsValue {

@@ -49,10 +49,11 @@ export abstract class ExampleMode {
     return this.reason === undefined ? 'Checking the examples…' : this.reason;
   }
 
-  /** A fresh fine-tuner (task switch, new backend, crash): give it the examples. */
-  onReady() {
+  /** A fresh fine-tuner (task switch, new backend, crash): give it the examples, and prepare
+   * them unless told not to (after a second crash). */
+  onReady(prepare: boolean) {
     this.sync();
-    this.schedule(0);
+    if (prepare) this.schedule(0);
   }
 
   /** Prepares the examples for the chosen cut (nothing is redone when they already are); false

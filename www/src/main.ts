@@ -39,6 +39,9 @@ const state = {
   tuner: null as FineTuner | null,
   /** Bumped for each fine-tuner started: events of an older one are ignored. */
   generation: 0,
+  /** Engine crashes since the examples last prepared or trained without one: at the second, the
+   * restarted engine does not prepare them again by itself (a crash they cause would loop). */
+  crashes: 0,
   /** Class names of the model `predict` uses now (trained or imported). */
   modelClasses: [] as string[],
   /** A kept model of the other task waits here until that task's fine-tuner is ready. */
@@ -69,13 +72,13 @@ const images = new ImageMode(host);
 const text = new TextMode(host);
 const audio = new AudioMode(host);
 /** The examples of each classifier task as the page collects them. */
-const modes: Record<Task, { classes(): string[]; readiness(): string | null; onReady(): void; prepared(signal: AbortSignal): Promise<boolean>; onIdle?(): void }> = {
+const modes: Record<Task, { classes(): string[]; readiness(): string | null; onReady(prepare: boolean): void; prepared(signal: AbortSignal): Promise<boolean>; onIdle?(): void }> = {
   image: images, text, audio,
 };
 let speech: SpeechPage | null = null;
 
 /** Starts a fine-tuner for the current task and backend (the previous one is disposed). */
-async function startTuner() {
+async function startTuner(prepare = true) {
   state.tuner?.dispose();
   state.tuner = null;
   const generation = ++state.generation;
@@ -103,7 +106,7 @@ async function startTuner() {
       state.pendingKept = null;
       void saved.importModel(() => tuner.loadKept(name));
     }
-    modes[task].onReady();
+    modes[task].onReady(prepare);
   } catch (err) {
     if (generation === state.generation) showMessage('error', `The engine could not start: ${(err as Error).message}`);
   }
@@ -162,9 +165,16 @@ function fatal(message: string) {
   } else {
     showMessage('error', `${message} — the engine was restarted; your data is still here.`);
   }
+  state.crashes += 1;
+  const again = state.crashes >= 2 && !lostGpu;
+  if (again) {
+    const n = modes[state.task].classes().length;
+    showMessage('error', `The engine crashed again on the same examples (${n} classes; ${message}). It was restarted without preparing them: `
+      + 'remove the examples that cause it, or choose fewer unfrozen layers, a shorter max length or a smaller batch, then train again.');
+  }
   setTrained(false);
   setBusy(false);
-  void startTuner();
+  void startTuner(!again);
 }
 
 function onProgress(event: FineTunerEvent) {
@@ -187,6 +197,7 @@ function onProgress(event: FineTunerEvent) {
       if (event.fatal) fatal(event.message);
       break; // failed calls are reported where they were made
     case 'caching':
+      if (event.done === event.total) state.crashes = 0;
       progress.value = event.done / event.total;
       $('progress-text').textContent = `Preparing examples (frozen layers): ${event.done}/${event.total} · ${event.examplesPerSec.toFixed(1)} ${NOUNS[state.task]}/s · about ${Math.round((event.total - event.done) / Math.max(event.examplesPerSec, 1e-3))} s left`;
       break;
