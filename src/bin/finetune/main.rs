@@ -270,8 +270,13 @@ async fn run_text(args: &Args, path: &std::path::Path) -> Result<(), Error> {
     let prep = preparation::<TextTask>(args)?;
     let table = read_text_file(path)?;
     let mut set = dataset_from(&table, args.text_column.as_deref(), args.label_column.as_deref())?;
-    for row in &set.skipped {
+    // Listed whole in --json; on a terminal the first LISTED, then a count.
+    let shown = if args.json { set.skipped.len() } else { LISTED };
+    for row in set.skipped.iter().take(shown) {
         skipped(args, &format!("line {}", row.line), &row.reason);
+    }
+    if set.skipped.len() > shown {
+        eprintln!("… and {} more rows skipped", set.skipped.len() - shown);
     }
     if set.empty_texts > 0 {
         skipped(args, &format!("{} row(s)", set.empty_texts), "empty or whitespace-only text");
@@ -292,6 +297,9 @@ async fn run_text(args: &Args, path: &std::path::Path) -> Result<(), Error> {
     }
     train_and_export(args, &mut tuner, &opts, "texts", set.texts.len(), started.elapsed().as_secs_f32()).await
 }
+
+/// Skipped rows printed on a terminal (all of them with `--json`).
+const LISTED: usize = 20;
 
 /// Why examples with these per-class counts cannot train, said before any of them runs through
 /// the frozen layers (the rule training applies).
