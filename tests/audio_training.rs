@@ -42,7 +42,8 @@ fn joined(set: &AudioFolder, clips: &[&LabelledClip]) -> (Vec<f32>, Vec<usize>, 
 #[test]
 fn the_default_head_learns_the_classes_of_held_out_clips() {
     let set = classes();
-    assert!(set.skipped.is_empty(), "{:?}", set.skipped);
+    // The prompts outside the class folders are listed as such; every clip of the classes reads.
+    assert!(set.skipped.iter().all(|(_, why)| why.contains("not in a class folder")), "{:?}", set.skipped);
     let labels: Vec<usize> = set.clips.iter().map(|c| c.label).collect();
     let split = stratified_split(&labels, 0.2, 0);
     let mut tuner = tuner(AudioTask::default_unfreeze(), &set.classes);
@@ -128,8 +129,8 @@ fn bad_clips_are_named_and_long_ones_are_cut_to_thirty_seconds() {
     let err = block_on(tuner.add(AudioClips { audio: &bad, lengths: &[bad.len()] }, &[0], false)).unwrap_err();
     assert!(err.to_string().contains("clip 1: its samples are not numbers"), "{err}");
     assert_eq!(tuner.class_counts(), vec![0, 0, 0], "nothing was added by a refused call");
-    // The trunk runs 32 clips per pass: a bad clip in the second pass is named by its place in
-    // the call, and nothing of the call is kept.
+    // A bad clip late in a call is named by its place in the call (the trunk runs in passes),
+    // and nothing of the call is kept.
     let clips: Vec<&LabelledClip> = set.clips.iter().take(40).collect();
     let (mut audio, lengths, _) = joined(&set, &clips);
     let at: usize = lengths[..35].iter().sum();

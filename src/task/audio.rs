@@ -66,6 +66,8 @@ impl Task for AudioTask {
     const LAYERS: &'static str = "encoder layers";
     const NO_EXAMPLES: &'static str = "No examples yet: record a few clips for each class, or drop a folder with one subfolder per class.";
     type Inputs<'a> = AudioClips<'a>;
+    /// Clips are sorted by length within a pass and run 4 at a time (`ENCODE_BATCH`).
+    const PASS: usize = 256;
     type Trunk = AudioTrunk;
     type Top = AudioClassifier;
     type Cache = TokenCache;

@@ -12,9 +12,10 @@ use crate::data::{MAX_CLASSES, Split};
 use crate::error::Error;
 use crate::train::{ClassScores, ConfusionMatrix, FeatureSource, TrainData, TrainHooks, TrainOptions, TrainReport, TrainableTop, fine_tune};
 
-/// Inputs per pass of the frozen trunk (and the top, when predicting): memory stays what one
-/// pass needs however many inputs a call brings (1 000 images in one pass asked for gigabytes).
-const PASS: usize = 32;
+/// Examples per batch of the top when predicting (the trunk runs in passes of `Task::PASS`):
+/// memory stays what one batch needs however many inputs a call brings (1 000 images in one
+/// batch asked for gigabytes).
+const TOP_BATCH: usize = 32;
 
 /// A fine-tuned top with what it needs to classify new inputs the same way.
 struct TrainedModel<T: Task> {
@@ -116,8 +117,8 @@ impl<T: Task> FineTuner<T> {
         }
         T::validate(inputs)?;
         let (mut report, before) = (AddReport::default(), self.cache.len());
-        for start in (0..count).step_by(PASS) {
-            let part = T::slice(inputs, start..(start + PASS).min(count));
+        for start in (0..count).step_by(T::PASS) {
+            let part = T::slice(inputs, start..(start + T::PASS).min(count));
             match self.task.encode(&self.trunk, &self.prep, part, &mut self.cache, &self.device).await {
                 Ok(more) => report = report.and(more),
                 Err(e) => {
@@ -230,12 +231,14 @@ impl<T: Task> FineTuner<T> {
         };
         T::validate(inputs)?;
         let mut probs = Vec::with_capacity(count * trained.classes.len());
-        for start in (0..count).step_by(PASS) {
-            let part = T::slice(inputs, start..(start + PASS).min(count));
+        for start in (0..count).step_by(T::PASS) {
+            let part = T::slice(inputs, start..(start + T::PASS).min(count));
             let mut cache = self.task.empty_cache(&trained.prep);
             self.task.encode(trunk, &trained.prep, part, &mut cache, &self.device).await?;
             let all: Vec<usize> = (0..T::count(part)).collect();
-            probs.extend(read_f32(softmax(trained.top.forward(cache.batch(&all, &self.device)), 1)).await?);
+            for rows in all.chunks(TOP_BATCH) {
+                probs.extend(read_f32(softmax(trained.top.forward(cache.batch(rows, &self.device)), 1)).await?);
+            }
         }
         Ok(probs)
     }

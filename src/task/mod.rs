@@ -49,6 +49,10 @@ pub trait Task {
     const NO_EXAMPLES: &'static str;
     /// The inputs of one call (a batch of images, some texts).
     type Inputs<'a>: Copy;
+    /// Inputs given to one `encode` (a call with more runs in passes of this many): bounds the
+    /// memory of a pass whatever a call brings. Tasks that sort a pass's inputs by length into
+    /// batches of their own take larger passes (less padding).
+    const PASS: usize = 32;
     /// The frozen part below the cut (no autodiff).
     type Trunk;
     /// The part that trains: pretrained upper layers + a new head.

@@ -45,6 +45,8 @@ impl Task for TextTask {
     const LAYERS: &'static str = "encoder layers";
     const NO_EXAMPLES: &'static str = "No examples yet: drop a CSV, TSV or JSON Lines file of texts and labels.";
     type Inputs<'a> = &'a [String];
+    /// Texts are sorted by length within a pass and run 32 at a time (`TRUNK_BATCH`).
+    const PASS: usize = 1024;
     type Trunk = MiniLmTrunk;
     type Top = MiniLmClassifier;
     type Cache = TokenCache;
