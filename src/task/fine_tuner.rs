@@ -17,6 +17,15 @@ use crate::train::{ClassScores, ConfusionMatrix, FeatureSource, TrainData, Train
 /// batch asked for gigabytes).
 const TOP_BATCH: usize = 32;
 
+/// Class names a message lists (the rest are counted).
+const LISTED_CLASSES: usize = 20;
+
+/// `inputs` in passes of `T::PASS` (what one `encode` is given).
+fn passes<T: Task>(inputs: T::Inputs<'_>) -> impl Iterator<Item = T::Inputs<'_>> {
+    let count = T::count(inputs);
+    (0..count).step_by(T::PASS).map(move |start| T::slice(inputs, start..(start + T::PASS).min(count)))
+}
+
 /// A fine-tuned top with what it needs to classify new inputs the same way.
 struct TrainedModel<T: Task> {
     top: T::Top,
@@ -117,8 +126,7 @@ impl<T: Task> FineTuner<T> {
         }
         T::validate(inputs)?;
         let (mut report, before) = (AddReport::default(), self.cache.len());
-        for start in (0..count).step_by(T::PASS) {
-            let part = T::slice(inputs, start..(start + T::PASS).min(count));
+        for part in passes::<T>(inputs) {
             match self.task.encode(&self.trunk, &self.prep, part, &mut self.cache, &self.device).await {
                 Ok(more) => report = report.and(more),
                 Err(e) => {
@@ -190,7 +198,10 @@ impl<T: Task> FineTuner<T> {
             .iter()
             .map(|l| {
                 index.get(l.as_str()).copied().ok_or_else(|| {
-                    Error::Data(format!("The label '{l}' is not one of the model's classes ({}).", trained.classes.join(", ")))
+                    let listed = trained.classes.iter().take(LISTED_CLASSES).cloned().collect::<Vec<_>>().join(", ");
+                    let more = trained.classes.len().saturating_sub(LISTED_CLASSES);
+                    let more = if more > 0 { format!(" and {more} more") } else { String::new() };
+                    Error::Data(format!("The label '{l}' is not one of the model's classes ({listed}{more})."))
                 })
             })
             .collect()
@@ -231,8 +242,7 @@ impl<T: Task> FineTuner<T> {
         };
         T::validate(inputs)?;
         let mut probs = Vec::with_capacity(count * trained.classes.len());
-        for start in (0..count).step_by(T::PASS) {
-            let part = T::slice(inputs, start..(start + T::PASS).min(count));
+        for part in passes::<T>(inputs) {
             let mut cache = self.task.empty_cache(&trained.prep);
             self.task.encode(trunk, &trained.prep, part, &mut cache, &self.device).await?;
             let all: Vec<usize> = (0..T::count(part)).collect();
