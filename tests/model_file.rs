@@ -87,6 +87,15 @@ fn an_image_model_round_trips_and_files_for_the_other_task_are_refused() {
     assert_eq!(block_on(fresh.predict(ImageBatch { pixels: &probe, layout: PixelLayout::Rgb, count: 2 }, 2)).unwrap(), before);
 }
 
+/// A head-only image model of two classes (dark, light) trained one epoch on four images.
+fn train_two_images_classes(tuner: &mut ImageFineTuner) {
+    tuner.reset(texts(&["a", "b"]), common::prep(Unfreeze::Head, 128)).unwrap();
+    let pixels: Vec<u8> = [0u8, 50, 200, 250].iter().flat_map(|&v| vec![v; 224 * 224 * 3]).collect();
+    block_on(tuner.add(ImageBatch { pixels: &pixels, layout: PixelLayout::Rgb, count: 4 }, &[0, 0, 1, 1], false)).unwrap();
+    let opts = TrainOptions { epochs: 1, batch_size: 2, validation_split: 0.5, ..TrainOptions::default() };
+    block_on(tuner.train(&opts, &mut CollectEvents::default())).unwrap();
+}
+
 #[test]
 fn files_that_are_not_ours_or_damaged_are_refused() {
     let mut tuner = ImageFineTuner::new(common::image_task(), Device::flex());
@@ -96,11 +105,7 @@ fn files_that_are_not_ours_or_damaged_are_refused() {
     let e = tuner.import_model(&pretrained).unwrap_err().to_string();
     assert!(e.contains("no burn-finetune metadata"), "{e}");
 
-    tuner.reset(texts(&["a", "b"]), common::prep(Unfreeze::Head, 128)).unwrap();
-    let pixels: Vec<u8> = [0u8, 50, 200, 250].iter().flat_map(|&v| vec![v; 224 * 224 * 3]).collect();
-    block_on(tuner.add(ImageBatch { pixels: &pixels, layout: PixelLayout::Rgb, count: 4 }, &[0, 0, 1, 1], false)).unwrap();
-    let opts = TrainOptions { epochs: 1, batch_size: 2, validation_split: 0.5, ..TrainOptions::default() };
-    block_on(tuner.train(&opts, &mut CollectEvents::default())).unwrap();
+    train_two_images_classes(&mut tuner);
     let bytes = block_on(tuner.export_model()).unwrap();
     let e = tuner.import_model(&bytes[..bytes.len() - 100]).unwrap_err().to_string();
     assert!(e.contains("damaged"), "{e}");
@@ -131,11 +136,7 @@ fn altered(bytes: &[u8], edit: impl Fn(&mut serde_json::Value), poison: impl Fn(
 #[test]
 fn hostile_model_files_are_refused_before_anything_is_built() {
     let mut tuner = ImageFineTuner::new(common::image_task(), Device::flex());
-    tuner.reset(texts(&["a", "b"]), common::prep(Unfreeze::Head, 128)).unwrap();
-    let pixels: Vec<u8> = [0u8, 50, 200, 250].iter().flat_map(|&v| vec![v; 224 * 224 * 3]).collect();
-    block_on(tuner.add(ImageBatch { pixels: &pixels, layout: PixelLayout::Rgb, count: 4 }, &[0, 0, 1, 1], false)).unwrap();
-    let opts = TrainOptions { epochs: 1, batch_size: 2, validation_split: 0.5, ..TrainOptions::default() };
-    block_on(tuner.train(&opts, &mut CollectEvents::default())).unwrap();
+    train_two_images_classes(&mut tuner);
     let bytes = block_on(tuner.export_model()).unwrap();
     let keep = |_: &str, _: &mut Vec<u8>| {};
     let with_classes = |classes: serde_json::Value| altered(&bytes, |info| info["classes"] = classes.clone(), keep);

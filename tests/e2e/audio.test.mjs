@@ -8,7 +8,7 @@ import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, writeFileSync } from
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { test } from 'node:test';
-import { accessibilityViolations, browserSuite, openPage } from './browser.mjs';
+import { accessibilityViolations, browserSuite, openPage, packagePage } from './browser.mjs';
 
 const WEB = process.env.WEB ?? 'build/web';
 const ARTIFACTS = 'test-results';
@@ -17,12 +17,8 @@ const suite = browserSuite(WEB, ARTIFACTS, ['--use-fake-device-for-media-stream'
   `--use-file-for-fake-audio-capture=${PROMPT}`]);
 
 test('audio package: three sound classes learnt, held-out accuracy above chance, export/import', { timeout: 600_000 }, async () => {
-  const page = await suite.context.newPage();
-  const logs = [];
-  page.on('console', (m) => logs.push(`[${m.type()}] ${m.text()}`));
-  page.on('pageerror', (e) => logs.push(`[pageerror] ${e.message}`));
+  const { page, logs } = await packagePage(suite);
   try {
-    await page.goto(`${suite.server.url}index.html?testHooks=1`);
     const result = await page.evaluate(async () => {
       const { createFineTuner } = await import('./index.js');
       const options = { task: 'audio', backend: 'cpu', modelUrl: './whisper-tiny-en/model.safetensors' };

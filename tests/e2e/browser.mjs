@@ -27,6 +27,17 @@ export async function launch(extraArgs = []) {
   return context;
 }
 
+/** Opens the page to drive the npm package in it (`import('./index.js')` in `page.evaluate`),
+ * collecting its console: `{ page, logs }`. */
+export async function packagePage(suite) {
+  const page = await suite.context.newPage();
+  const logs = [];
+  page.on('console', (m) => logs.push(`[${m.type()}] ${m.text()}`));
+  page.on('pageerror', (e) => logs.push(`[pageerror] ${e.message}`));
+  await page.goto(`${suite.server.url}index.html?testHooks=1`);
+  return { page, logs };
+}
+
 /** Opens the page with a forced backend (and task) and waits for the engine. */
 export async function openPage(context, url, backend, task = 'image') {
   const page = await context.newPage();

@@ -6,18 +6,15 @@
 // a second crash in a row restarts the engine without preparing the examples again by itself.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { browserSuite, openPage } from './browser.mjs';
+import { browserSuite, openPage, packagePage } from './browser.mjs';
 
 const WEB = process.env.WEB ?? 'build/web';
 const suite = browserSuite(WEB, 'test-results');
 
 for (const onTrainingThread of [false, true]) {
   test(`a trap on ${onTrainingThread ? 'a training thread' : 'the engine thread'} stops the fine-tuner with a fatal error`, { timeout: 300_000 }, async () => {
-    const page = await suite.context.newPage();
-    const logs = [];
-    page.on('console', (m) => logs.push(`[${m.type()}] ${m.text()}`));
+    const { page, logs } = await packagePage(suite);
     try {
-      await page.goto(`${suite.server.url}index.html?testHooks=1`);
       const result = await page.evaluate(async (onTrainingThread) => {
         const { createFineTuner } = await import('./index.js');
         const errors = [];

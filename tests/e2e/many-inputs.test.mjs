@@ -4,18 +4,14 @@
 // overflow"). They run in batches of 32 with `predicting` progress, in the memory one batch needs.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { browserSuite } from './browser.mjs';
+import { browserSuite, packagePage } from './browser.mjs';
 
 const WEB = process.env.WEB ?? 'build/web';
 const suite = browserSuite(WEB, 'test-results');
 
 test('1 000 images evaluated and 300 predicted through the package, in batches, with progress', { timeout: 900_000 }, async () => {
-  const page = await suite.context.newPage();
-  const logs = [];
-  page.on('console', (m) => logs.push(`[${m.type()}] ${m.text()}`));
-  page.on('pageerror', (e) => logs.push(`[pageerror] ${e.message}`));
+  const { page, logs } = await packagePage(suite);
   try {
-    await page.goto(`${suite.server.url}index.html?testHooks=1`);
     const result = await page.evaluate(async () => {
       const { createFineTuner } = await import('./index.js');
       // Dark and light images with noise: two classes anyone can tell apart.

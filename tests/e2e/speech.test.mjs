@@ -4,18 +4,14 @@
 // a long recording cut at its WebVTT cues; a file that is not audio listed, not fatal.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { browserSuite } from './browser.mjs';
+import { browserSuite, packagePage } from './browser.mjs';
 
 const WEB = process.env.WEB ?? 'build/web';
 const suite = browserSuite(WEB, 'test-results');
 
 test('speech: the validation WER drops after fine-tuning; recordings with subtitles; bad files listed', { timeout: 900_000 }, async () => {
-  const page = await suite.context.newPage();
-  const logs = [];
-  page.on('console', (m) => logs.push(`[${m.type()}] ${m.text()}`));
-  page.on('pageerror', (e) => logs.push(`[pageerror] ${e.message}`));
+  const { page, logs } = await packagePage(suite);
   try {
-    await page.goto(`${suite.server.url}index.html?testHooks=1`);
     const result = await page.evaluate(async () => {
       const { createFineTuner } = await import('./index.js');
       const events = [];
