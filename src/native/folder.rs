@@ -134,10 +134,12 @@ const MAX_ASPECT: u32 = 100;
 /// 224 (as the browser does), so the work is the square's whatever the image's shape. Sizes are
 /// checked from the header before anything is decoded.
 pub fn load_rgb(path: &Path) -> Result<Vec<u8>, String> {
-    let reader = || image::ImageReader::open(path).map_err(|e| e.to_string())?.with_guessed_format().map_err(|e| e.to_string());
-    let (w, h) = reader()?.into_dimensions().map_err(|e| e.to_string())?;
+    use image::ImageDecoder;
+    let reader = image::ImageReader::open(path).map_err(|e| e.to_string())?.with_guessed_format().map_err(|e| e.to_string())?;
+    let decoder = reader.into_decoder().map_err(|e| e.to_string())?;
+    let (w, h) = decoder.dimensions();
     check_size(w, h)?;
-    let img = reader()?.decode().map_err(|e| e.to_string())?;
+    let img = image::DynamicImage::from_decoder(decoder).map_err(|e| e.to_string())?;
     let side = w.min(h);
     let square = img.crop_imm((w - side) / 2, (h - side) / 2, side, side);
     let size = INPUT_SIZE as u32;
