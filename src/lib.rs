@@ -14,6 +14,7 @@ pub mod data;
 pub mod error;
 pub mod model;
 pub mod ops;
+pub mod params;
 pub mod task;
 pub mod train;
 pub mod weights;

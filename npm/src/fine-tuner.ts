@@ -11,7 +11,7 @@ import { ExampleSet } from './example-set';
 import { sendableImage } from './images';
 import { deleteKept, keepModel, type KeptSummary, listKept, loadKept } from './kept-models';
 import type {
-  BackendChoice, ClassifierTask, Defaults, Example, ExamplesSummary, ModelInfo, Prediction, Prepared, SentAudio, SentInput, TableSummary, Task, TextDatasetSummary, ToWorker,
+  BackendChoice, CheckpointStatus, ClassifierTask, Defaults, Example, ExamplesSummary, ModelInfo, Prediction, Prepared, SentAudio, SentInput, TableSummary, Task, TextDatasetSummary, ToWorker,
   TrainReport,
 } from './protocol';
 import { WorkerSpeechFineTuner } from './speech-tuner';
@@ -176,8 +176,12 @@ class WorkerFineTuner<T extends ClassifierTask> implements FineTuner<T> {
 
   train(settings: TrainSettings = {}): Promise<TrainResult> {
     return this.client.serial(async () => {
-      const { signal, onEpochEnd, unfreeze, maxLength, ...options } = settings;
+      const { signal, onEpochEnd, unfreeze, maxLength, keepCheckpoints = true, resume = false, ...options } = settings;
       if (signal?.aborted) throw abortError();
+      const given = Object.keys(options).filter((k) => (options as Record<string, unknown>)[k] !== undefined);
+      if (resume && (given.length > 0 || unfreeze !== undefined || maxLength !== undefined)) {
+        throw new Error(`A resumed run takes its checkpoint's settings: leave out ${[...given, ...(unfreeze !== undefined ? ['unfreeze'] : []), ...(maxLength !== undefined ? ['maxLength'] : [])].join(', ')}.`);
+      }
       const summary = await this.sync();
       if (summary.readiness) throw new Error(summary.readiness);
       this.client.onEpoch = onEpochEnd ? (e) => { const { type: _, ...epoch } = e as { type: 'epoch' } & Parameters<typeof onEpochEnd>[0]; onEpochEnd(epoch); } : undefined;
@@ -186,7 +190,8 @@ class WorkerFineTuner<T extends ClassifierTask> implements FineTuner<T> {
       let wasmMemoryBytes = 0;
       let prepared: Prepared | null = null;
       try {
-        await this.cancellable(signal, () => this.client.request({ type: 'train', preparation: { unfreeze, maxLength }, options }, (m) => {
+        const msg: ToWorker = { type: 'train', preparation: { unfreeze, maxLength }, options, keep: keepCheckpoints, resume };
+        await this.cancellable(signal, () => this.client.request(msg, (m) => {
           if (m.type === 'prepared') prepared = m;
           if (m.type === 'trained') { report = m.report as TrainReport; classes = m.classes; wasmMemoryBytes = m.wasmMemoryBytes; }
         }));
@@ -201,6 +206,19 @@ class WorkerFineTuner<T extends ClassifierTask> implements FineTuner<T> {
       this.lastReport = done;
       this.modelClasses = classes;
       return { ...done, skipped: (prepared as Prepared | null)?.skipped ?? [], wasmMemoryBytes };
+    });
+  }
+
+  checkpoint(): Promise<CheckpointStatus | null> {
+    return this.client.serial(async () => {
+      await this.sync();
+      return (await this.client.ask({ type: 'checkpoint-status' }, 'checkpoint-status')).status;
+    });
+  }
+
+  discardCheckpoint(): Promise<void> {
+    return this.client.serial(async () => {
+      await this.client.request({ type: 'discard-checkpoint' });
     });
   }
 

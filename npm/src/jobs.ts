@@ -4,9 +4,11 @@
 // examples reach the engine and how its inputs are sent.
 
 import type { Engine } from '../pkg/burn_finetune.js';
+import { deleteCheckpoint, loadCheckpoint, saveCheckpoint } from './checkpoints';
 import type { PauseGate } from './pause-gate';
 import type {
-  EngineEvaluation, Example, ExamplesSummary, FromWorker, Prediction, Preparation, Prepared, SentInput, Skipped, TrainOptions,
+  CheckpointStatus, CheckpointSummary, EngineEvaluation, Example, ExamplesSummary, FromWorker, Prediction, Preparation, Prepared, SentInput, Skipped, Task,
+  TrainOptions, TrainReport,
 } from './protocol';
 
 /** Inputs per engine call when predicting or evaluating. */
@@ -14,7 +16,10 @@ export const BATCH = 32;
 
 /** What a task's jobs get from the worker. */
 export interface JobContext {
+  task: Task;
   engine: Engine;
+  /** What a checkpoint holds (the engine module's `Engine.checkpointSummary`). */
+  checkpointSummary(bytes: Uint8Array): CheckpointSummary;
   post(message: FromWorker): void;
   /** The wasm memory's size: its peak, since it only grows. */
   memoryBytes(): number;
@@ -98,14 +103,71 @@ export abstract class Jobs {
     return !signal.aborted;
   }
 
-  /** Prepares when needed, then fine-tunes and posts `trained`. */
-  async train(preparation: Preparation, options: TrainOptions, signal: AbortSignal) {
-    if (!(await this.prepare(preparation, signal))) throw new Error('Cancelled while the examples were prepared; nothing was trained.');
+  /** Prepares when needed, then fine-tunes and posts `trained`. `keep`: the run's checkpoint
+   * after each epoch is kept in this browser until the run ends (classifiers); `resume`: go on
+   * from the kept checkpoint instead, with its preparation and options. */
+  async train(preparation: Preparation, options: TrainOptions, signal: AbortSignal, keep = false, resume = false) {
+    const task = this.ctx.task;
+    const kept = resume ? await this.keptCheckpoint() : null;
+    const summary = kept ? this.ctx.checkpointSummary(kept.bytes) : null;
+    if (!(await this.prepare(summary?.preparation ?? preparation, signal))) throw new Error('Cancelled while the examples were prepared; nothing was trained.');
     const readiness = this.engine.readiness();
     if (readiness) throw new Error(readiness);
     const post = this.ctx.post;
-    const report = await this.engine.train(defined(options), (event: unknown) => post({ type: 'progress', event: event as never }), signal, this.ctx.gate.between);
+    const onEvent = (event: unknown) => post({ type: 'progress', event: event as never });
+    const epochs = summary?.epochs ?? options.epochs ?? (this.engine.defaults() as { training: { epochs: number } }).training.epochs;
+    let saving = Promise.resolve();
+    const onCheckpoint = keep && task !== 'speech' ? (epoch: number, bytes: Uint8Array) => {
+      saving = saving
+        .then(() => saveCheckpoint({ task, epoch, epochs, savedAt: new Date().toISOString(), bytes }))
+        .then(() => post({ type: 'progress', event: { type: 'checkpoint', epoch, bytes: bytes.length } }))
+        .catch((err: Error) => post({ type: 'progress', event: { type: 'warning', message: err.message } }));
+    } : undefined;
+    const report = kept
+      ? await this.engine.resume(kept.bytes, onEvent, signal, this.ctx.gate.between, onCheckpoint) as TrainReport
+      : await this.engine.train(defined(options), onEvent, signal, this.ctx.gate.between, onCheckpoint) as TrainReport;
+    await saving;
+    // A cancelled run can go on later; one that ended has nothing left to resume.
+    if ((keep || kept) && task !== 'speech' && report.stopReason !== 'cancelled') await deleteCheckpoint(task).catch(() => undefined);
     post({ type: 'trained', report, classes: this.classNames(), wasmMemoryBytes: this.ctx.memoryBytes() });
+  }
+
+  /** The kept checkpoint of this task's unfinished run and whether it can go on with the examples
+   * held (they are prepared as it says, to compare them), or null when none is kept. */
+  async checkpointStatus(signal: AbortSignal): Promise<CheckpointStatus | null> {
+    const task = this.ctx.task;
+    if (task === 'speech') return null;
+    const kept = await loadCheckpoint(task);
+    if (!kept) return null;
+    let summary: CheckpointSummary;
+    try {
+      summary = this.ctx.checkpointSummary(kept.bytes);
+    } catch (err) {
+      return { epoch: kept.epoch, epochs: kept.epochs, savedAt: kept.savedAt, summary: null, usable: false, reason: (err as Error).message ?? String(err) };
+    }
+    const status = { epoch: summary.epoch, epochs: summary.epochs, savedAt: kept.savedAt, summary };
+    const readiness = this.summary().readiness;
+    if (readiness) return { ...status, usable: false, reason: readiness };
+    if (!(await this.prepare(summary.preparation, signal))) throw new Error('Cancelled while the examples were prepared.');
+    try {
+      this.engine.checkCheckpoint(kept.bytes);
+      return { ...status, usable: true, reason: null };
+    } catch (err) {
+      return { ...status, usable: false, reason: (err as Error).message ?? String(err) };
+    }
+  }
+
+  /** Forgets this task's kept checkpoint. */
+  async discardCheckpoint() {
+    if (this.ctx.task !== 'speech') await deleteCheckpoint(this.ctx.task);
+  }
+
+  private async keptCheckpoint() {
+    const task = this.ctx.task;
+    if (task === 'speech') throw new Error('Resuming a run: images, text and sounds in this version (not speech).');
+    const kept = await loadCheckpoint(task);
+    if (!kept) throw new Error(`No unfinished ${task} run is kept in this browser: there is nothing to resume.`);
+    return kept;
   }
 
   /** Top-k of each input, `BATCH` inputs per engine call (memory stays one batch's however many

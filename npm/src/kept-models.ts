@@ -3,12 +3,7 @@
 // by the demo page.
 
 import type { Task } from './protocol';
-
-const DB = 'burn-finetune';
-/** Version 2: models keyed by name ('kept-models'); version 1 (the demo page's first store,
- * 'models', numbered) is carried over on upgrade. */
-const VERSION = 2;
-const STORE = 'kept-models';
+import { inStore } from './storage';
 
 /** A kept model: its name, what it classifies, when it was kept, its size and bytes. */
 export interface KeptModel {
@@ -24,43 +19,9 @@ export interface KeptModel {
 /** What `listKept()` gives: a kept model without its bytes. */
 export type KeptSummary = Omit<KeptModel, 'bytes'>;
 
-function open(): Promise<IDBDatabase> {
-  return new Promise((resolve, reject) => {
-    if (typeof indexedDB === 'undefined') { reject(new Error('This browser has no IndexedDB: models cannot be kept here (export them to files instead).')); return; }
-    const request = indexedDB.open(DB, VERSION);
-    request.onupgradeneeded = (event) => {
-      const db = request.result;
-      const store = db.createObjectStore(STORE, { keyPath: 'name' });
-      if (event.oldVersion === 1 && db.objectStoreNames.contains('models')) {
-        const old = request.transaction!.objectStore('models');
-        old.openCursor().onsuccess = (e) => {
-          const cursor = (e.target as IDBRequest<IDBCursorWithValue | null>).result;
-          if (!cursor) { db.deleteObjectStore('models'); return; }
-          const { id, savedAt, ...model } = cursor.value as KeptModel & { id: number; savedAt: string };
-          store.put({ ...model, name: `${model.name} (${id})`, keptAt: savedAt });
-          cursor.continue();
-        };
-      }
-    };
-    request.onsuccess = () => resolve(request.result);
-    request.onerror = () => reject(new Error(`This browser's storage cannot be opened (${request.error?.message ?? 'unknown error'}).`));
-    request.onblocked = () => reject(new Error('The kept models are being upgraded in another tab of this site: close it and try again.'));
-  });
-}
-
-/** Runs `work` in one transaction and resolves with its request's result once committed. */
-async function run<T>(mode: IDBTransactionMode, work: (store: IDBObjectStore) => IDBRequest<T>): Promise<T> {
-  const db = await open();
-  try {
-    return await new Promise<T>((resolve, reject) => {
-      const tx = db.transaction(STORE, mode);
-      const request = work(tx.objectStore(STORE));
-      tx.oncomplete = () => resolve(request.result);
-      tx.onerror = tx.onabort = () => reject(tx.error ?? request.error);
-    });
-  } finally {
-    db.close();
-  }
+/** Runs `work` on the kept models' store in one transaction. */
+function run<T>(mode: IDBTransactionMode, work: (store: IDBObjectStore) => IDBRequest<T>): Promise<T> {
+  return inStore('kept-models', mode, work);
 }
 
 /** Keeps `model` under its name (replacing a model kept under the same name); a full storage gets

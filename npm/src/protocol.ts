@@ -36,6 +36,32 @@ export interface TrainOptions {
   mixPretrained?: boolean;
 }
 
+/** What a run's checkpoint holds (Rust `CheckpointSummary`). */
+export interface CheckpointSummary {
+  task: ClassifierTask;
+  /** Epochs done, of at most `epochs`. */
+  epoch: number;
+  epochs: number;
+  preparation: Required<Preparation>;
+  options: Required<TrainOptions>;
+  classes: string[];
+  examples: number;
+}
+
+/** The checkpoint of an unfinished run kept in this browser: where it stands and whether it can
+ * go on with the examples the fine-tuner holds now (`reason`: why not, naming the first
+ * difference). */
+export interface CheckpointStatus {
+  epoch: number;
+  epochs: number;
+  /** ISO 8601 time it was written. */
+  savedAt: string;
+  /** Null when it cannot be read (another version's). */
+  summary: CheckpointSummary | null;
+  usable: boolean;
+  reason: string | null;
+}
+
 /** What the engine uses for every setting left out, per task. */
 export interface Defaults { preparation: Required<Preparation>; training: Required<TrainOptions> }
 
@@ -144,7 +170,12 @@ export type TrainEvent =
   | { type: 'baseline'; done: number; total: number }
   /** Speech, after the last epoch: a mix of the fine-tuned and pretrained weights scored (`done`
    * of `total`). */
-  | { type: 'mix'; mix: MixReport; done: number; total: number };
+  | { type: 'mix'; mix: MixReport; done: number; total: number }
+  /** The run goes on from its checkpoint after `epoch`; `epochs`: the reports of the epochs done
+   * before it (for the curves). */
+  | { type: 'resumed'; epoch: number; epochs: EpochReport[] }
+  /** The run's checkpoint after `epoch` (`bytes` long) is kept in this browser. */
+  | { type: 'checkpoint'; epoch: number; bytes: number };
 
 export interface Prediction { label: string; score: number }
 
@@ -248,8 +279,12 @@ export type ToWorker =
   /** Caches the frozen layers' outputs of the examples held, unless they already are for this
    * preparation (answered by `prepared`). */
   | { type: 'prepare'; preparation: Preparation }
-  /** Prepares as `prepare` does when needed, then trains (answered by `trained`). */
-  | { type: 'train'; preparation: Preparation; options: TrainOptions }
+  /** Prepares as `prepare` does when needed, then trains (answered by `trained`). `keep`: keep
+   * each epoch's checkpoint in this browser; `resume`: go on from the kept one instead. */
+  | { type: 'train'; preparation: Preparation; options: TrainOptions; keep?: boolean; resume?: boolean }
+  /** The kept checkpoint of this task's unfinished run (answered by `checkpoint-status`). */
+  | { type: 'checkpoint-status' }
+  | { type: 'discard-checkpoint' }
   | { type: 'cancel' }
   /** Holds training (or preparation) after the current step until `resume` (or `cancel`). */
   | { type: 'pause' }
@@ -292,6 +327,7 @@ export type FromWorker =
   | { type: 'prediction'; results: Prediction[][] }
   | { type: 'evaluation'; evaluation: EngineEvaluation }
   | { type: 'exported'; bytes: Uint8Array }
+  | { type: 'checkpoint-status'; status: CheckpointStatus | null }
   | { type: 'imported'; info: ModelInfo }
   | { type: 'error'; message: string; fatal: boolean }
   /** Request `id` is handled: `error` says why it failed (null: it succeeded). */

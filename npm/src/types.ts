@@ -4,7 +4,7 @@
 import type { Evaluation } from './evaluation';
 import type { AudioInput } from './audio';
 import type {
-  BackendChoice, BackendPreference, ClassifierTask, Defaults, EpochReport, LoadingEvent, ModelInfo, Prediction, Prepared, Skipped, SpeechEpochReport,
+  BackendChoice, BackendPreference, CheckpointStatus, ClassifierTask, Defaults, EpochReport, LoadingEvent, ModelInfo, Prediction, Prepared, Skipped, SpeechEpochReport,
   SpeechReport, TableSummary, Task, TextDatasetSummary, TrainEvent, TrainReport, Unfreeze,
 } from './protocol';
 import type { ImageInput } from './images';
@@ -128,6 +128,15 @@ export interface TrainSettings {
   signal?: AbortSignal;
   /** Called after each epoch with its train and validation metrics. */
   onEpochEnd?: (epoch: EpochReport) => void;
+  /** Keep the run's checkpoint in this browser after each epoch (IndexedDB, one per task, deleted
+   * when the run ends; a cancelled run keeps it), so that a reload, a crash or a closed tab does
+   * not lose it (default true). */
+  keepCheckpoints?: boolean;
+  /** Go on from the kept checkpoint of this task's unfinished run (see `checkpoint()`), with its
+   * settings and the same examples, added in the same order: the result is the uninterrupted
+   * run's. Other settings are not allowed beside it (`signal`, `onEpochEnd` and `keepCheckpoints`
+   * aside). */
+  resume?: boolean;
 }
 
 /** A training run's report, with the examples that could not be used. */
@@ -261,6 +270,12 @@ export interface FineTuner<T extends ClassifierTask = ClassifierTask> {
   /** Prepares the examples when needed (runs the frozen layers once per example, cached) and
    * fine-tunes. */
   train(settings?: TrainSettings): Promise<TrainResult>;
+  /** The checkpoint of this task's unfinished run kept in this browser (null: none), and whether
+   * it can go on with the examples held now (they are prepared as that run was, to compare them):
+   * then `train({ resume: true })` goes on from its epoch. */
+  checkpoint(): Promise<CheckpointStatus | null>;
+  /** Forgets the kept checkpoint of this task's unfinished run. */
+  discardCheckpoint(): Promise<void>;
   /** Holds a running `train` after its current step until `resume` (aborting also resumes). */
   pause(): void;
   resume(): void;

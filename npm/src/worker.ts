@@ -9,7 +9,7 @@ import { AudioJobs } from './audio-jobs';
 import { ImageJobs } from './image-jobs';
 import type { Jobs } from './jobs';
 import { type Loaded, loadFile } from './model-cache';
-import type { Defaults, FromWorker, ModelInfo, Request, SubtitleSegments, ToWorker } from './protocol';
+import type { CheckpointSummary, Defaults, FromWorker, ModelInfo, Request, SubtitleSegments, ToWorker } from './protocol';
 import { PauseGate } from './pause-gate';
 import { SpeechJobs } from './speech-jobs';
 import { TextJobs } from './text-jobs';
@@ -106,7 +106,10 @@ async function initEngine(msg: Extract<ToWorker, { type: 'init' }>) {
   const tokenizer = msg.task === 'text' || msg.task === 'speech' ? await fetchBytes(msg.tokenizerUrl ?? '', 'tokenizer', cache) : undefined;
   const config = msg.task === 'speech' ? new TextDecoder().decode(await fetchBytes(msg.configUrl ?? '', 'config', cache)) : undefined;
   const engine = await module.Engine.create(msg.task, weights, name, tokenizer, msg.backend, adapter, config);
-  const ctx = { engine, post, memoryBytes: () => memory?.buffer.byteLength ?? 0, gate };
+  const ctx = {
+    task: msg.task, engine, post, memoryBytes: () => memory?.buffer.byteLength ?? 0, gate,
+    checkpointSummary: (bytes: Uint8Array) => module.Engine.checkpointSummary(bytes) as CheckpointSummary,
+  };
   jobs = msg.task === 'text' ? new TextJobs(ctx) : msg.task === 'speech' ? new SpeechJobs(ctx) : msg.task === 'audio' ? new AudioJobs(ctx) : new ImageJobs(ctx);
   const backend = { ...engine.backend(), threads };
   post({
@@ -171,7 +174,14 @@ self.onmessage = async (event: MessageEvent<Request | PoolInit>) => {
         break;
       case 'train':
         abort = new AbortController();
-        await requireJobs().train(msg.preparation, msg.options, abort.signal);
+        await requireJobs().train(msg.preparation, msg.options, abort.signal, msg.keep, msg.resume);
+        break;
+      case 'checkpoint-status':
+        abort = new AbortController();
+        post({ type: 'checkpoint-status', status: await requireJobs().checkpointStatus(abort.signal) });
+        break;
+      case 'discard-checkpoint':
+        await requireJobs().discardCheckpoint();
         break;
       case 'cancel':
         abort?.abort();

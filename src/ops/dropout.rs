@@ -37,6 +37,12 @@ pub fn reseed(seed: u64) {
     SEED.set(seed);
 }
 
+/// Where this thread's sequence of dropout seeds stands (give it to [`reseed`] to go on from
+/// there: checkpoints).
+pub fn seed_state() -> u64 {
+    SEED.get()
+}
+
 /// This thread's next dropout seed.
 pub fn next_seed() -> u64 {
     splitmix64(SEED.replace(SEED.get().wrapping_add(1)))

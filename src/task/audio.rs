@@ -93,6 +93,10 @@ impl Task for AudioTask {
         AudioClips { audio: &inputs.audio[start..start + len], lengths: &inputs.lengths[range] }
     }
 
+    fn hashes(inputs: AudioClips<'_>) -> Vec<u64> {
+        inputs.split().map(|clips| clips.iter().map(|c| super::resume::samples_hash(c)).collect()).unwrap_or_default()
+    }
+
     fn trunk(&self, prep: &Preparation, device: &Device) -> AudioTrunk {
         AudioClassifierConfig { classes: 0, unfreeze: prep.unfreeze }.trunk(&self.weights, device)
     }

@@ -10,7 +10,8 @@ use super::model_file::{FORMAT, ModelInfo, check_base_model, export_model, load_
 use super::{AddReport, DEFAULT_MAX_LENGTH, Prediction, Preparation, Task, read_f32, top_k};
 use crate::data::{MAX_CLASSES, Split};
 use crate::error::Error;
-use crate::train::{ClassScores, ConfusionMatrix, FeatureSource, TrainData, TrainHooks, TrainOptions, TrainReport, TrainableTop, fine_tune};
+use super::resume::{RunContext, read_checkpoint};
+use crate::train::{Checkpoint, Checkpoints, ClassScores, ConfusionMatrix, FeatureSource, TrainData, TrainHooks, TrainOptions, TrainReport, TrainableTop, fine_tune_with};
 
 /// Examples per batch of the top when predicting (the trunk runs in passes of `Task::PASS`):
 /// memory stays what one batch needs however many inputs a call brings (1 000 images in one
@@ -54,6 +55,8 @@ pub struct FineTuner<T: Task> {
     labels: Vec<usize>,
     /// Per example: `true` when the user supplied it as a validation example.
     holdout: Vec<bool>,
+    /// Per example: its content hash (a checkpoint's manifest).
+    hashes: Vec<u64>,
     classes: Vec<String>,
     trained: Option<TrainedModel<T>>,
 }
@@ -70,6 +73,7 @@ impl<T: Task> FineTuner<T> {
             prep,
             labels: Vec::new(),
             holdout: Vec::new(),
+            hashes: Vec::new(),
             classes: Vec::new(),
             trained: None,
         }
@@ -87,6 +91,7 @@ impl<T: Task> FineTuner<T> {
         self.cache = self.task.empty_cache(&prep);
         self.labels.clear();
         self.holdout.clear();
+        self.hashes.clear();
         self.classes = classes;
         Ok(())
     }
@@ -137,6 +142,7 @@ impl<T: Task> FineTuner<T> {
         }
         self.labels.extend_from_slice(labels);
         self.holdout.extend(labels.iter().map(|_| holdout));
+        self.hashes.extend(T::hashes(inputs));
         Ok(report)
     }
 
@@ -145,8 +151,41 @@ impl<T: Task> FineTuner<T> {
         readiness(&self.classes, &self.class_counts(), T::NO_EXAMPLES)
     }
 
-    /// Fine-tunes a new top on the cached examples. On error the previous model is kept.
+    /// Fine-tunes a new top on the cached examples. On error the previous model is kept. Hooks
+    /// that keep checkpoints get one after each epoch ([`Self::resume`] goes on from it).
     pub async fn train(&mut self, opts: &TrainOptions, hooks: &mut impl TrainHooks) -> Result<TrainReport, Error> {
+        self.train_from(opts, hooks, None).await
+    }
+
+    /// What a run with `opts` on the current examples is (a checkpoint's context).
+    pub fn run_context(&self, opts: &TrainOptions) -> RunContext {
+        RunContext {
+            task: T::NAME.into(),
+            base_model: T::BASE_MODEL.into(),
+            classes: self.classes.clone(),
+            preparation: self.prep,
+            options: opts.clone(),
+            hashes: self.hashes.clone(),
+            labels: self.labels.clone(),
+            holdout: self.holdout.clone(),
+        }
+    }
+
+    /// Reads a checkpoint and checks that its run can go on here (the same task, classes,
+    /// preparation and examples, in the same order); returns it with its run's context.
+    pub fn check_checkpoint(&self, bytes: Vec<u8>) -> Result<(Checkpoint, RunContext), Error> {
+        let (checkpoint, saved) = read_checkpoint(bytes)?;
+        self.run_context(&saved.options).check_resumes(&saved).map_err(Error::Data)?;
+        Ok((checkpoint, saved))
+    }
+
+    /// Goes on with the run of `checkpoint` (its options): the result is the uninterrupted run's.
+    pub async fn resume(&mut self, bytes: Vec<u8>, hooks: &mut impl TrainHooks) -> Result<TrainReport, Error> {
+        let (checkpoint, saved) = self.check_checkpoint(bytes)?;
+        self.train_from(&saved.options, hooks, Some(&checkpoint)).await
+    }
+
+    async fn train_from(&mut self, opts: &TrainOptions, hooks: &mut impl TrainHooks, resume: Option<&Checkpoint>) -> Result<TrainReport, Error> {
         self.readiness().map_err(Error::Data)?;
         let autodiff = self.device.clone().autodiff();
         if opts.mix_pretrained {
@@ -159,8 +198,10 @@ impl<T: Task> FineTuner<T> {
             train: (0..self.labels.len()).filter(|&i| !self.holdout[i]).collect(),
             val: (0..self.labels.len()).filter(|&i| self.holdout[i]).collect(),
         });
+        let context = hooks.keeps_checkpoints().then(|| serde_json::to_string(&self.run_context(opts))).transpose().map_err(|e| Error::Backend(e.to_string()))?;
         let data = TrainData { features: &self.cache, labels: &self.labels, classes: self.classes.len(), split };
-        let trained = fine_tune(top, data, opts, hooks).await?;
+        let checkpoints = Checkpoints { context: context.as_deref(), resume };
+        let trained = fine_tune_with(top, data, opts, hooks, checkpoints).await?;
         self.trained = Some(TrainedModel { top: trained.model, classes: self.classes.clone(), prep: self.prep });
         Ok(trained.report)
     }

@@ -49,6 +49,11 @@ impl Task for ImageTask {
         ImageBatch { pixels: &inputs.pixels[range.start * per_image..range.end * per_image], count: range.len(), ..inputs }
     }
 
+    fn hashes(inputs: ImageBatch<'_>) -> Vec<u64> {
+        let per_image = inputs.pixels.len() / inputs.count.max(1);
+        inputs.pixels.chunks(per_image.max(1)).take(inputs.count).map(super::resume::content_hash).collect()
+    }
+
     fn trunk(&self, prep: &Preparation, device: &Device) -> EfficientNetTrunk {
         self.weights.trunk(prep.unfreeze, device)
     }

@@ -10,6 +10,7 @@ pub mod fine_tuner;
 pub mod image;
 pub mod model_file;
 pub mod preparation;
+pub mod resume;
 pub mod speech;
 pub mod text;
 
@@ -73,6 +74,8 @@ pub trait Task {
         let _ = inputs;
         Ok(())
     }
+    /// Each input's content hash ([`resume::content_hash`]): the manifest of a checkpoint.
+    fn hashes(inputs: Self::Inputs<'_>) -> Vec<u64>;
     fn trunk(&self, prep: &Preparation, device: &Device) -> Self::Trunk;
     fn empty_cache(&self, prep: &Preparation) -> Self::Cache;
     /// Runs `trunk` on `inputs` and appends its outputs to `cache`, in input order.

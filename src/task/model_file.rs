@@ -3,19 +3,17 @@
 //! base model, task, class names, cut, preprocessing. Frozen layers are not stored: they are the
 //! pretrained weights the importer already has, so a head + 2 layers text model is ~7 MB and a
 //! head-only image model ~20 KB.
-//!
-//! Parameters are read with one asynchronous transaction (a synchronous read panics in wasm on
-//! WebGPU) and written back through a module mapper.
+//! The tensors go through [`crate::params`].
 
 use std::collections::HashMap;
 
-use burn::module::{Module, ModuleMapper, ModuleVisitor, Param};
-use burn::tensor::{Tensor, TensorData, Transaction};
-use safetensors::{Dtype, SafeTensors};
+use burn::module::Module;
+use safetensors::SafeTensors;
 use serde::{Deserialize, Serialize};
 
 use crate::error::Error;
 use crate::model::Unfreeze;
+use crate::params::{NamedTensors, load_module};
 
 /// The metadata key and format version of our files.
 const KEY: &str = "burn-finetune";
@@ -41,30 +39,10 @@ pub struct ModelInfo {
 
 /// The parameters of `model` and `info` as safetensors bytes.
 pub async fn export_model(model: &impl Module, info: &ModelInfo) -> Result<Vec<u8>, Error> {
-    let mut collect = Collect::default();
-    model.visit(&mut collect);
-    let mut transaction = Transaction::default();
-    for t in &collect.tensors {
-        transaction = transaction.register(t.clone());
-    }
-    let data = transaction.execute_async().await.map_err(|e| Error::Backend(format!("{e:?}")))?;
-    let bytes: Vec<Vec<u8>> = data
-        .into_iter()
-        .map(|d| d.try_to_vec::<f32>().map(|v| v.iter().flat_map(|x| x.to_le_bytes()).collect()))
-        .collect::<Result<_, _>>()
-        .map_err(|e| Error::Backend(format!("{e:?}")))?;
-    let views = collect
-        .names
-        .iter()
-        .zip(&collect.shapes)
-        .zip(&bytes)
-        .map(|((name, shape), b)| {
-            safetensors::tensor::TensorView::new(Dtype::F32, shape.clone(), b).map(|v| (name.clone(), v))
-        })
-        .collect::<Result<Vec<_>, _>>()
-        .map_err(|e| Error::Backend(e.to_string()))?;
+    let mut tensors = NamedTensors::default();
+    tensors.add_module(model, "");
     let json = serde_json::to_string(info).map_err(|e| Error::Backend(e.to_string()))?;
-    safetensors::serialize(views, Some(HashMap::from([(KEY.to_string(), json)]))).map_err(|e| Error::Backend(e.to_string()))
+    tensors.serialize(HashMap::from([(KEY.to_string(), json)])).await
 }
 
 /// Reads the metadata of a model file, refusing files that are not ours.
@@ -114,94 +92,12 @@ pub fn check_base_model(info: &ModelInfo, base_model: &str, task: &str) -> Resul
 /// `model` with every parameter replaced by the file's tensor of the same path and shape.
 pub fn load_params<M: Module>(model: M, bytes: &[u8]) -> Result<M, Error> {
     let file = SafeTensors::deserialize(bytes).map_err(|e| Error::Data(format!("the model file is damaged: {e}")))?;
-    let mut load = Load { file: &file, path: Vec::new(), error: None, used: 0 };
-    let model = model.map(&mut load);
-    if let Some(e) = load.error {
-        return Err(e);
-    }
-    if load.used != file.len() {
+    let (model, used) = load_module(model, &file, "", "the model file")?;
+    if used != file.len() {
         return Err(Error::Data(format!(
-            "the model file holds {} tensors but this model has {}: it was made for another cut",
-            file.len(),
-            load.used
+            "the model file holds {} tensors but this model has {used}: it was made for another cut",
+            file.len()
         )));
     }
     Ok(model)
-}
-
-/// Collects every float parameter with its module path.
-#[derive(Default)]
-struct Collect {
-    path: Vec<String>,
-    names: Vec<String>,
-    shapes: Vec<Vec<usize>>,
-    tensors: Vec<Tensor<1>>,
-}
-
-impl ModuleVisitor for Collect {
-    fn enter_module(&mut self, name: &str, _container_type: &str) {
-        self.path.push(name.to_string());
-    }
-
-    fn exit_module(&mut self, _name: &str, _container_type: &str) {
-        self.path.pop();
-    }
-
-    fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<D>>) {
-        let tensor = param.val();
-        let shape = tensor.dims().to_vec();
-        self.names.push(self.path.join("."));
-        self.tensors.push(tensor.reshape([shape.iter().product::<usize>()]));
-        self.shapes.push(shape);
-    }
-}
-
-/// Replaces parameters by path; the first problem is kept and the rest left untouched.
-struct Load<'a> {
-    file: &'a SafeTensors<'a>,
-    path: Vec<String>,
-    error: Option<Error>,
-    used: usize,
-}
-
-impl ModuleMapper for Load<'_> {
-    fn enter_module(&mut self, name: &str, _container_type: &str) {
-        self.path.push(name.to_string());
-    }
-
-    fn exit_module(&mut self, _name: &str, _container_type: &str) {
-        self.path.pop();
-    }
-
-    fn map_float<const D: usize>(&mut self, param: Param<Tensor<D>>) -> Param<Tensor<D>> {
-        if self.error.is_some() {
-            return param;
-        }
-        let name = self.path.join(".");
-        let dims = param.val().dims();
-        let view = match self.file.tensor(&name) {
-            Ok(v) if v.dtype() == Dtype::F32 && v.shape() == dims => v,
-            Ok(v) => {
-                self.error = Some(Error::Data(format!(
-                    "the model file's '{name}' is {:?} {:?}, this model needs F32 {dims:?}: it was made for another set-up",
-                    v.dtype(),
-                    v.shape()
-                )));
-                return param;
-            }
-            Err(_) => {
-                self.error = Some(Error::Data(format!("the model file has no '{name}': it was made for another cut")));
-                return param;
-            }
-        };
-        self.used += 1;
-        let values: Vec<f32> = view.data().chunks_exact(4).map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]])).collect();
-        if values.iter().any(|v| !v.is_finite()) {
-            self.error = Some(Error::Data(format!(
-                "the model file's '{name}' holds NaN or infinite values: it cannot predict (export it again from a run that did not diverge)"
-            )));
-            return param;
-        }
-        param.map(|t| Tensor::from_data(TensorData::new(values, dims), &t.device()))
-    }
 }

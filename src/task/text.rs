@@ -64,6 +64,10 @@ impl Task for TextTask {
         &inputs[range]
     }
 
+    fn hashes(inputs: &[String]) -> Vec<u64> {
+        inputs.iter().map(|t| super::resume::content_hash(t.as_bytes())).collect()
+    }
+
     fn trunk(&self, prep: &Preparation, device: &Device) -> MiniLmTrunk {
         self.weights.trunk(prep.unfreeze, device)
     }

@@ -1,18 +1,19 @@
 //! What training reports while it runs and when it ends. Serialised to JSON for the page and the
 //! CLI (`{"type": "epoch", ...}`).
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::metrics::{ClassScores, ConfusionMatrix};
 
 /// Metrics of one completed epoch.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct EpochReport {
     pub epoch: usize,
     pub train_loss: f32,
     pub train_accuracy: f32,
     pub train_macro_f1: f32,
+    #[serde(deserialize_with = "super::checkpoint::f32_or_nan")]
     pub val_loss: f32,
     pub val_accuracy: f32,
     pub val_macro_f1: f32,
@@ -28,7 +29,7 @@ pub struct EpochReport {
 }
 
 /// Why training ended.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub enum StopReason {
     Completed,
@@ -38,7 +39,7 @@ pub enum StopReason {
 }
 
 /// The summary of a run. The model left behind has the weights of `best_epoch`.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct TrainReport {
     pub stop_reason: StopReason,
@@ -113,7 +114,7 @@ pub struct MixReport {
     pub val_loss: f32,
 }
 
-/// Progress events, in order: `caching`* → (`step`* `epoch`)* → `done` (with `warning` anywhere);
+/// Progress events, in order: `caching`* → `resumed`? → (`step`* `epoch`)* → `done` (with `warning` anywhere);
 /// speech runs send `speechEpoch` and `speechDone` instead of `epoch` and `done`.
 #[derive(Clone, Debug, Serialize)]
 #[serde(tag = "type", rename_all = "camelCase")]
@@ -133,4 +134,7 @@ pub enum TrainEvent {
     /// After training (speech): a mix of the fine-tuned and pretrained weights scored; `done` of
     /// `total` mixes.
     Mix { mix: MixReport, done: usize, total: usize },
+    /// The run goes on from its checkpoint after `epoch`; `epochs`: the reports of the epochs
+    /// done before it (for the curves).
+    Resumed { epoch: usize, epochs: Vec<EpochReport> },
 }

@@ -14,6 +14,16 @@ impl DivergenceGuard {
         Self { reference: None, factor }
     }
 
+    /// The loss explosions are measured against (the first batch's); for checkpoints.
+    pub fn reference(&self) -> Option<f32> {
+        self.reference
+    }
+
+    /// A guard that goes on from `reference` (a checkpoint's).
+    pub fn resumed(factor: f32, reference: Option<f32>) -> Self {
+        Self { reference, factor }
+    }
+
     /// `Err` with the reason when `loss` shows divergence.
     pub fn check(&mut self, loss: f32) -> Result<(), String> {
         if !loss.is_finite() {
@@ -50,6 +60,17 @@ pub struct EarlyStopping {
 impl EarlyStopping {
     pub fn new(patience: usize) -> Self {
         Self { patience, min_delta: 1e-4, best: f32::INFINITY, bad_epochs: 0 }
+    }
+
+    /// The best validation loss (none before a finite one) and the epochs waited since: for
+    /// checkpoints.
+    pub fn state(&self) -> (Option<f32>, usize) {
+        (self.best.is_finite().then_some(self.best), self.bad_epochs)
+    }
+
+    /// Early stopping that goes on from a checkpoint's [`Self::state`].
+    pub fn resumed(patience: usize, best: Option<f32>, waited: usize) -> Self {
+        Self { bad_epochs: waited, best: best.unwrap_or(f32::INFINITY), ..Self::new(patience) }
     }
 
     pub fn update(&mut self, val_loss: f32) -> Patience {

@@ -3,10 +3,10 @@
 use std::collections::BTreeMap;
 
 use serde::ser::{SerializeStruct, Serializer};
-use serde::Serialize;
+use serde::{Deserialize, Deserializer, Serialize};
 
 /// One class's scores; `support`: how many examples of the class there were.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct ClassScores {
     pub precision: f32,
     pub recall: f32,
@@ -134,6 +134,27 @@ impl Serialize for ConfusionMatrix {
         s.serialize_field("cells", &self.cells())?;
         s.serialize_field("counts", &if self.classes <= DENSE_CLASSES { self.dense() } else { Vec::new() })?;
         s.end()
+    }
+}
+
+/// Reads what [`Serialize`] wrote (`classes` and `cells`; `counts` is ignored), refusing cells
+/// outside the matrix.
+impl<'de> Deserialize<'de> for ConfusionMatrix {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        struct Stored {
+            classes: usize,
+            cells: Vec<[u32; 3]>,
+        }
+        let stored = Stored::deserialize(deserializer)?;
+        let mut m = ConfusionMatrix::new(stored.classes);
+        for [a, p, n] in stored.cells {
+            if a as usize >= m.classes || p as usize >= m.classes {
+                return Err(serde::de::Error::custom(format!("a confusion cell ({a}, {p}) outside {} classes", m.classes)));
+            }
+            m.cells.insert((a as usize, p as usize), n);
+        }
+        Ok(m)
     }
 }
 

@@ -1,11 +1,13 @@
 //! Fine-tuning: options, the async loop, guard rails, metrics and the LR schedule.
 
 pub mod adamw;
+pub mod checkpoint;
 pub mod events;
 pub mod guards;
 pub mod hooks;
 pub mod metrics;
 pub mod mix;
+pub mod optimizer;
 pub mod options;
 pub mod schedule;
 pub mod top;
@@ -18,6 +20,7 @@ pub use hooks::{CollectEvents, TrainHooks};
 pub use metrics::{ClassScores, ConfusionMatrix};
 pub use options::TrainOptions;
 pub use top::{FeatureSource, TrainableTop, TwoRateOptimizer};
-pub use trainer::{TrainData, Trained, evaluate, fine_tune};
+pub use checkpoint::Checkpoint;
+pub use trainer::{Checkpoints, TrainData, Trained, evaluate, fine_tune, fine_tune_with};
 pub use transcription::{Baseline, TrainedTranscriber, TranscriptionData, fine_tune_transcriber};
 pub use wer::WordErrors;

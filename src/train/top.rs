@@ -2,8 +2,9 @@
 //! and a source of cached trunk outputs to feed it. The image and text tasks implement both.
 
 use burn::module::Module;
-use burn::optim::{GradientsParams, ModuleOptimizer};
 use burn::tensor::{Device, Gradients, Tensor};
+
+pub use super::optimizer::TwoRateOptimizer;
 
 /// A model above the frozen trunk: upper layers (backbone learning rate) and a head (head rate).
 pub trait TrainableTop: Module + 'static {
@@ -36,24 +37,6 @@ pub trait FeatureSource {
     fn batch(&self, indices: &[usize], device: &Device) -> Self::Input;
     /// Keeps the first `len` examples (an add that failed part-way is undone).
     fn truncate(&mut self, len: usize);
-}
-
-/// Two optimisers (with their own moment estimates): one for the head, one for the upper layers.
-pub struct TwoRateOptimizer {
-    pub head: ModuleOptimizer,
-    pub upper: ModuleOptimizer,
-}
-
-impl TwoRateOptimizer {
-    /// Steps `head` at `learning_rate` and `upper` at `backbone_learning_rate` (skipped when it has
-    /// no parameters).
-    pub fn step<H: Module, U: Module>(&mut self, grads: &mut Gradients, head: H, upper: U, learning_rate: f64, backbone_learning_rate: f64) -> (H, U) {
-        let head_grads = GradientsParams::from_module(grads, &head);
-        let upper_grads = GradientsParams::from_module(grads, &upper);
-        let head = self.head.step(learning_rate, head, head_grads);
-        let upper = if upper.num_params() > 0 { self.upper.step(backbone_learning_rate, upper, upper_grads) } else { upper };
-        (head, upper)
-    }
 }
 
 /// Implements [`TrainableTop`] for a classifier with a `head: Linear` and `upper` layers, whose

@@ -11,7 +11,7 @@ use rand::rngs::StdRng;
 use rand::seq::SliceRandom;
 use web_time::Instant;
 
-use super::adamw::FusedAdamW;
+use super::checkpoint::{self, Checkpoint, Progress};
 use super::events::{EpochReport, StopReason, TrainEvent, TrainReport};
 use super::guards::{DivergenceGuard, EarlyStopping, Patience, overfitting_warning};
 use super::hooks::TrainHooks;
@@ -42,12 +42,34 @@ pub struct Trained<M> {
     pub report: TrainReport,
 }
 
+/// A run's checkpoints: what it goes on from, and whether it writes its own.
+#[derive(Default)]
+pub struct Checkpoints<'a> {
+    /// Written into each checkpoint beside the run's state (the host's JSON); `None`: the run
+    /// writes none.
+    pub context: Option<&'a str>,
+    /// Go on from this checkpoint (made by a run with the same options and data).
+    pub resume: Option<&'a Checkpoint>,
+}
+
 /// Fine-tunes `model` (built on an autodiff device) on cached features.
 pub async fn fine_tune<M: TrainableTop, S: FeatureSource<Input = M::Input>>(
     model: M,
     data: TrainData<'_, S>,
     opts: &TrainOptions,
     hooks: &mut impl TrainHooks,
+) -> Result<Trained<M>, Error> {
+    fine_tune_with(model, data, opts, hooks, Checkpoints::default()).await
+}
+
+/// [`fine_tune`] that writes a checkpoint after each epoch (given a context) and may go on from
+/// one: the result is the uninterrupted run's (on the CPU, where dropout masks come from seeds).
+pub async fn fine_tune_with<M: TrainableTop, S: FeatureSource<Input = M::Input>>(
+    model: M,
+    data: TrainData<'_, S>,
+    opts: &TrainOptions,
+    hooks: &mut impl TrainHooks,
+    checkpoints: Checkpoints<'_>,
 ) -> Result<Trained<M>, Error> {
     opts.validate().map_err(Error::Options)?;
     let split = data.split.clone().unwrap_or_else(|| stratified_split(data.labels, opts.validation_split as f32, opts.seed));
@@ -56,8 +78,7 @@ pub async fn fine_tune<M: TrainableTop, S: FeatureSource<Input = M::Input>>(
     }
     let device = model.device();
     let loss_fn = CrossEntropyLossConfig::new().init(&device);
-    let adamw = FusedAdamW::new(opts.weight_decay as f32);
-    let mut optim = TwoRateOptimizer { head: adamw.init(), upper: adamw.init() };
+    let mut optim = TwoRateOptimizer::new(opts.weight_decay as f32);
     let steps_per_epoch = split.train.len().div_ceil(opts.batch_size);
     let schedule = WarmupCosine::new(steps_per_epoch * opts.epochs, opts.warmup_share as f32);
     let mut rng = StdRng::seed_from_u64(opts.seed.wrapping_add(1));
@@ -66,6 +87,8 @@ pub async fn fine_tune<M: TrainableTop, S: FeatureSource<Input = M::Input>>(
 
     let mut model = model;
     let mut best = model.clone();
+    let mut order = split.train.clone();
+    let (mut step, mut first_epoch) = (0, 1);
     let mut report = TrainReport {
         stop_reason: StopReason::Completed,
         best_epoch: 0,
@@ -76,9 +99,25 @@ pub async fn fine_tune<M: TrainableTop, S: FeatureSource<Input = M::Input>>(
         train_examples: split.train.len(),
         val_examples: split.val.len(),
     };
-    let mut order = split.train.clone();
-    let mut step = 0;
-    'epochs: for epoch in 1..=opts.epochs {
+    if let Some(checkpoint) = checkpoints.resume {
+        let p = &checkpoint.progress;
+        if p.epoch >= opts.epochs || (p.report.train_examples, p.report.val_examples) != (split.train.len(), split.val.len()) {
+            return Err(Error::Data(format!(
+                "the checkpoint (epoch {} of a run on {} + {} examples) does not fit this run ({} epochs on {} + {})",
+                p.epoch, p.report.train_examples, p.report.val_examples, opts.epochs, split.train.len(), split.val.len()
+            )));
+        }
+        (model, best) = checkpoint.restore(model, &mut optim)?;
+        (step, first_epoch, report) = (p.step, p.epoch + 1, p.report.clone());
+        guard = DivergenceGuard::resumed(EXPLODE_FACTOR, p.divergence_reference);
+        stopping = EarlyStopping::resumed(opts.patience, p.stopping_best, p.stopping_waited);
+        crate::ops::dropout::reseed(p.dropout_seed);
+        for _ in 0..p.epoch {
+            order.shuffle(&mut rng); // the epochs done drew these
+        }
+        hooks.on_event(&TrainEvent::Resumed { epoch: p.epoch, epochs: report.epochs.clone() });
+    }
+    'epochs: for epoch in first_epoch..=opts.epochs {
         let started = Instant::now();
         order.shuffle(&mut rng);
         let mut loss_sum = 0.0f64;
@@ -154,6 +193,22 @@ pub async fn fine_tune<M: TrainableTop, S: FeatureSource<Input = M::Input>>(
         if verdict == Patience::Stop {
             report.stop_reason = StopReason::EarlyStopped;
             break;
+        }
+        if let Some(context) = checkpoints.context.filter(|_| epoch < opts.epochs) {
+            let (stopping_best, stopping_waited) = stopping.state();
+            let progress = Progress {
+                format: checkpoint::FORMAT.into(),
+                epoch,
+                step,
+                divergence_reference: guard.reference(),
+                stopping_best,
+                stopping_waited,
+                dropout_seed: crate::ops::dropout::seed_state(),
+                report: report.clone(),
+                best_is_current: report.best_epoch == epoch,
+                moment_steps: optim.states_by_path(&model).into_iter().map(|(path, m)| (path, m.time)).collect(),
+            };
+            hooks.on_checkpoint(epoch, checkpoint::write(&model, &best, &optim, &progress, context).await?);
         }
         hooks.yield_now().await;
     }

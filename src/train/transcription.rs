@@ -17,7 +17,6 @@ use rand::rngs::StdRng;
 use rand::seq::SliceRandom;
 use web_time::Instant;
 
-use super::adamw::FusedAdamW;
 use super::events::{MixReport, SpeechEpochReport, SpeechReport, StopReason, TrainEvent, TranscriptSample};
 use super::guards::{DivergenceGuard, EarlyStopping, Patience};
 use super::hooks::TrainHooks;
@@ -123,8 +122,7 @@ pub async fn fine_tune_transcriber(top: WhisperTop, data: TranscriptionData<'_>,
         return Err(Error::Data("too few clips to keep a validation set: add at least 2".into()));
     }
     let device = top.device();
-    let adamw = FusedAdamW::new(opts.weight_decay as f32);
-    let mut optim = TwoRateOptimizer { head: adamw.init(), upper: adamw.init() };
+    let mut optim = TwoRateOptimizer::new(opts.weight_decay as f32);
     let steps_per_epoch = split.train.len().div_ceil(opts.batch_size);
     let schedule = WarmupCosine::new(steps_per_epoch * opts.epochs, opts.warmup_share as f32);
     let mut rng = StdRng::seed_from_u64(opts.seed.wrapping_add(1));

@@ -22,6 +22,7 @@ use crate::data::{PixelLayout, TextTokenizer, TranscriptTokenizer};
 use crate::model::whisper::{Suppression, WhisperWeights};
 use crate::model::{EfficientNetWeights, MiniLmWeights};
 use crate::task::fine_tuner::readiness;
+use crate::task::resume::read_checkpoint;
 use crate::task::speech::{self, Clip};
 use crate::task::{
     AudioClips, AudioFineTuner, AudioTask, FineTuner, ImageBatch, ImageFineTuner, ImageTask, Preparation, SpeechFineTuner, SpeechTask, TextFineTuner, TextTask,
@@ -212,16 +213,44 @@ impl Engine {
 
     /// Fine-tunes with `options` (each optional, over the task's defaults); `onEvent(event)`
     /// receives progress events, `signal` cancels within one step, `betweenSteps()` (optional) is
-    /// awaited after each step: a promise that stays pending pauses. Resolves to the report; the
-    /// best weights are kept for prediction.
-    pub fn train(&self, options: JsValue, on_event: Function, signal: Option<AbortSignal>, between_steps: Option<Function>) -> Promise {
+    /// awaited after each step: a promise that stays pending pauses; `onCheckpoint(epoch, bytes)`
+    /// (optional, classifiers) receives the run's checkpoint after each epoch that more follow.
+    /// Resolves to the report; the best weights are kept for prediction.
+    pub fn train(&self, options: JsValue, on_event: Function, signal: Option<AbortSignal>, between_steps: Option<Function>, on_checkpoint: Option<Function>) -> Promise {
         self.call(|tuner| async move {
             let options: serde_json::Value = serde_wasm_bindgen::from_value(options).map_err(js_err)?;
-            let mut hooks = JsHooks { on_event, signal, between_steps };
+            let mut hooks = JsHooks { on_event, signal, between_steps, on_checkpoint };
             with_tuner!(&mut *tuner.borrow_mut(), t => {
                 let opts = TrainOptions::over(&t.train_defaults(), options).map_err(js_err)?;
                 t.train_to_js(&opts, &mut hooks).await
             })
+        })
+    }
+
+    /// Classifiers: what a checkpoint (bytes from `onCheckpoint`) holds, not compared with
+    /// anything: `{task, epoch, epochs, preparation, options, classes, examples}` (the examples
+    /// are prepared as its `preparation` before `checkCheckpoint` / `resume`).
+    #[wasm_bindgen(js_name = checkpointSummary)]
+    pub fn checkpoint_summary(checkpoint: Vec<u8>) -> Result<JsValue, JsValue> {
+        let (checkpoint, saved) = read_checkpoint(checkpoint).map_err(js_err)?;
+        to_js(&saved.summary(&checkpoint))
+    }
+
+    /// Classifiers: whether the run of `checkpoint` can go on with the current examples: its
+    /// summary, or rejects naming the first difference (other classes, preparation, examples or
+    /// their order).
+    #[wasm_bindgen(js_name = checkCheckpoint)]
+    pub fn check_checkpoint(&self, checkpoint: Vec<u8>) -> Result<JsValue, JsValue> {
+        let status = with_tuner!(&*self.tuner.borrow(), t => t.check_checkpoint(checkpoint)).map_err(js_err)?;
+        to_js(&status)
+    }
+
+    /// Classifiers: goes on with the run of `checkpoint`, with its options (hooks as `train`);
+    /// resolves to the report of the whole run, equal to the uninterrupted run's on the CPU.
+    pub fn resume(&self, checkpoint: Vec<u8>, on_event: Function, signal: Option<AbortSignal>, between_steps: Option<Function>, on_checkpoint: Option<Function>) -> Promise {
+        self.call(|tuner| async move {
+            let mut hooks = JsHooks { on_event, signal, between_steps, on_checkpoint };
+            with_tuner!(&mut *tuner.borrow_mut(), t => t.resume_to_js(checkpoint, &mut hooks).await)
         })
     }
 

@@ -111,12 +111,22 @@ pub(crate) struct JsHooks {
     pub signal: Option<AbortSignal>,
     /// Awaited between steps instead of a plain tick when given; the worker uses it to pause.
     pub between_steps: Option<Function>,
+    /// Given: the run keeps a checkpoint after each epoch, `onCheckpoint(epoch, bytes)`.
+    pub on_checkpoint: Option<Function>,
 }
 
 impl TrainHooks for JsHooks {
     fn on_event(&mut self, event: &TrainEvent) {
         if let Ok(value) = to_js(event) {
             let _ = self.on_event.call1(&JsValue::NULL, &value);
+        }
+    }
+    fn keeps_checkpoints(&self) -> bool {
+        self.on_checkpoint.is_some()
+    }
+    fn on_checkpoint(&mut self, epoch: usize, bytes: Vec<u8>) {
+        if let Some(f) = &self.on_checkpoint {
+            let _ = f.call2(&JsValue::NULL, &(epoch as u32).into(), &js_sys::Uint8Array::from(bytes.as_slice()));
         }
     }
     fn cancelled(&self) -> bool {

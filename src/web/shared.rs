@@ -6,9 +6,12 @@ use wasm_bindgen::JsValue;
 use super::{js_err, to_js};
 use crate::error::Error;
 use crate::task::model_file::ModelInfo;
+use crate::task::resume::CheckpointSummary;
 use crate::task::speech;
 use crate::task::{FineTuner, Preparation, SpeechFineTuner, Task};
 use crate::train::{TrainHooks, TrainOptions};
+
+const NO_SPEECH_CHECKPOINTS: &str = "checkpoints and resuming: images, text and sounds in this version (not speech)";
 
 /// What every task's fine-tuner answers, as the engine's shared calls use it.
 #[allow(async_fn_in_trait)]
@@ -26,6 +29,10 @@ pub(super) trait Shared {
     fn cache_bytes(&self) -> usize;
     /// Trains and serialises the report.
     async fn train_to_js(&mut self, opts: &TrainOptions, hooks: &mut impl TrainHooks) -> Result<JsValue, JsValue>;
+    /// Whether a checkpoint's run can go on here: its place.
+    fn check_checkpoint(&self, bytes: Vec<u8>) -> Result<CheckpointSummary, Error>;
+    /// Goes on with a checkpoint's run and serialises the report.
+    async fn resume_to_js(&mut self, bytes: Vec<u8>, hooks: &mut impl TrainHooks) -> Result<JsValue, JsValue>;
     async fn export_model(&self) -> Result<Vec<u8>, Error>;
     fn import_model(&mut self, bytes: &[u8]) -> Result<ModelInfo, Error>;
 }
@@ -57,6 +64,13 @@ impl<T: Task> Shared for FineTuner<T> {
     }
     async fn train_to_js(&mut self, opts: &TrainOptions, hooks: &mut impl TrainHooks) -> Result<JsValue, JsValue> {
         to_js(&self.train(opts, hooks).await.map_err(js_err)?)
+    }
+    fn check_checkpoint(&self, bytes: Vec<u8>) -> Result<CheckpointSummary, Error> {
+        let (checkpoint, saved) = FineTuner::check_checkpoint(self, bytes)?;
+        Ok(saved.summary(&checkpoint))
+    }
+    async fn resume_to_js(&mut self, bytes: Vec<u8>, hooks: &mut impl TrainHooks) -> Result<JsValue, JsValue> {
+        to_js(&self.resume(bytes, hooks).await.map_err(js_err)?)
     }
     async fn export_model(&self) -> Result<Vec<u8>, Error> {
         FineTuner::export_model(self).await
@@ -96,6 +110,12 @@ impl Shared for SpeechFineTuner {
     }
     async fn train_to_js(&mut self, opts: &TrainOptions, hooks: &mut impl TrainHooks) -> Result<JsValue, JsValue> {
         to_js(&self.train(opts, hooks).await.map_err(js_err)?)
+    }
+    fn check_checkpoint(&self, _bytes: Vec<u8>) -> Result<CheckpointSummary, Error> {
+        Err(Error::Options(NO_SPEECH_CHECKPOINTS.into()))
+    }
+    async fn resume_to_js(&mut self, _bytes: Vec<u8>, _hooks: &mut impl TrainHooks) -> Result<JsValue, JsValue> {
+        Err(js_err(NO_SPEECH_CHECKPOINTS))
     }
     async fn export_model(&self) -> Result<Vec<u8>, Error> {
         SpeechFineTuner::export_model(self).await

@@ -25,7 +25,7 @@ use burn_finetune::model::{EfficientNetWeights, MiniLmWeights, Unfreeze};
 use burn_finetune::native::folder::{add_folder, list_folder, printable_path};
 use burn_finetune::native::native_device;
 use burn_finetune::native::text_file::{dataset_from, read_text_file};
-use burn_finetune::train::{TrainEvent, TrainHooks, TrainOptions};
+use burn_finetune::train::{EpochReport, TrainEvent, TrainHooks, TrainOptions};
 use burn_finetune::task::{FineTuner, ImageTask, Preparation, Task, TextTask};
 use burn_finetune::{Error, ImageFineTuner, TextFineTuner};
 use clap::Parser;
@@ -122,23 +122,56 @@ struct Args {
     /// imports it).
     #[arg(long)]
     export: Option<PathBuf>,
+    /// Keep a checkpoint of the run in this file after each epoch (images, text, sounds):
+    /// `--resume` goes on from it after an interruption.
+    #[arg(long)]
+    checkpoint: Option<PathBuf>,
+    /// Go on from the run kept in `--checkpoint FILE`, with its settings and the same data (the
+    /// result is the uninterrupted run's).
+    #[arg(long, requires = "checkpoint")]
+    resume: bool,
     /// Use at most this many examples per class (0: all).
     #[arg(long, default_value_t = 0)]
     limit_per_class: usize,
 }
 
-/// Prints events as a table or JSON lines.
+/// Prints events as a table or JSON lines; keeps checkpoints in a file when asked.
 struct Printer {
     json: bool,
+    checkpoint: Option<PathBuf>,
 }
 
 impl Printer {
     fn new(json: bool) -> Self {
-        Self { json }
+        Self { json, checkpoint: None }
+    }
+
+    fn epoch_row(e: &EpochReport) {
+        println!(
+            "{:>5} {:>10.4} {:>9.1}% {:>9.4} {:>7.1}% {:>8.3} {:>9.1} {:>7.1}",
+            e.epoch, e.train_loss, e.train_accuracy * 100.0, e.val_loss, e.val_accuracy * 100.0,
+            e.val_macro_f1, e.train_examples_per_sec, e.seconds
+        );
     }
 }
 
 impl TrainHooks for Printer {
+    fn keeps_checkpoints(&self) -> bool {
+        self.checkpoint.is_some()
+    }
+
+    /// Written beside the file, then renamed over it: an interruption while writing leaves the
+    /// previous epoch's checkpoint whole.
+    fn on_checkpoint(&mut self, epoch: usize, bytes: Vec<u8>) {
+        let Some(path) = &self.checkpoint else { return };
+        let partial = path.with_extension("partial");
+        match std::fs::write(&partial, &bytes).and_then(|()| std::fs::rename(&partial, path)) {
+            Ok(()) if !self.json => eprintln!("checkpoint of epoch {epoch} kept in {} ({:.1} MB)", path.display(), bytes.len() as f64 / 1e6),
+            Ok(()) => {}
+            Err(e) => eprintln!("warning: the checkpoint of epoch {epoch} could not be written to {} ({e})", path.display()),
+        }
+    }
+
     fn on_event(&mut self, event: &TrainEvent) {
         if self.json {
             if !matches!(event, TrainEvent::Step { .. }) {
@@ -147,11 +180,11 @@ impl TrainHooks for Printer {
             return;
         }
         match event {
-            TrainEvent::Epoch(e) => println!(
-                "{:>5} {:>10.4} {:>9.1}% {:>9.4} {:>7.1}% {:>8.3} {:>9.1} {:>7.1}",
-                e.epoch, e.train_loss, e.train_accuracy * 100.0, e.val_loss, e.val_accuracy * 100.0,
-                e.val_macro_f1, e.train_examples_per_sec, e.seconds
-            ),
+            TrainEvent::Epoch(e) => Self::epoch_row(e),
+            TrainEvent::Resumed { epoch, epochs } => {
+                epochs.iter().for_each(Self::epoch_row);
+                println!("(resumed after epoch {epoch} from its checkpoint)");
+            }
             TrainEvent::SpeechEpoch(e) => println!(
                 "{:>5} {:>10.4} {:>9.4} {:>8.1}% {:>9.1} {:>7.1}",
                 e.epoch, e.train_loss, e.val_loss, e.val_wer * 100.0, e.train_examples_per_sec, e.seconds
@@ -213,11 +246,19 @@ async fn train_and_export<T: Task>(args: &Args, tuner: &mut FineTuner<T>, opts: 
     tuner.readiness().map_err(Error::Data)?;
     let cut = tuner.preparation().unfreeze.describe(T::LAYERS);
     print_header(args, added, what, secs, tuner.classes(), &tuner.class_counts(), &cut);
-    tuner.train(opts, &mut Printer { json: args.json }).await?;
+    let mut printer = Printer { json: args.json, checkpoint: args.checkpoint.clone() };
+    match (&args.checkpoint, args.resume) {
+        (Some(path), true) => tuner.resume(read_checkpoint(path)?, &mut printer).await?,
+        _ => tuner.train(opts, &mut printer).await?,
+    };
     if let Some(path) = &args.export {
         write_model(path, tuner.export_model().await?)?;
     }
     Ok(())
+}
+
+fn read_checkpoint(path: &std::path::Path) -> Result<Vec<u8>, Error> {
+    std::fs::read(path).map_err(|e| Error::Data(format!("the checkpoint '{}' cannot be read ({e}): --resume goes on from a run started with --checkpoint", path.display())))
 }
 
 fn read(path: &std::path::Path) -> Result<Vec<u8>, Error> {

@@ -75,6 +75,9 @@ async fn add(args: &Args, tuner: &mut SpeechFineTuner, set: &SpeechSet, holdout:
 
 pub async fn run_speech(args: &Args, path: &Path) -> Result<(), Error> {
     let opts = train_options_over(args, train_defaults())?;
+    if args.checkpoint.is_some() {
+        return Err(Error::Options("--checkpoint and --resume: images, text and sounds in this version (not speech)".into()));
+    }
     let prep = Preparation { unfreeze: args.unfreeze.unwrap_or(Preparation::default().unfreeze), ..Preparation::default() };
     let train = read_speech(path, args.subtitles.as_deref())?;
     let val = match &args.val_data {
