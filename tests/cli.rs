@@ -44,3 +44,38 @@ fn a_class_with_one_example_is_refused_before_caching() {
     assert!(!out.contains('\u{1b}'), "{out}");
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+/// `--checkpoint FILE` keeps the run after each epoch; `--resume` goes on from it with its
+/// settings: the epoch that runs again prints what the uninterrupted run printed (timings aside).
+#[test]
+fn a_run_kept_with_checkpoint_goes_on_with_resume() {
+    let dir = std::env::temp_dir().join(format!("finetune-cli-resume-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let csv = dir.join("reviews.csv");
+    let rows = ["great film,pos", "loved it,pos", "a joy,pos", "wonderful,pos", "awful,neg", "boring plot,neg", "a mess,neg", "dull,neg"];
+    std::fs::write(&csv, format!("text,label\n{}\n", rows.join("\n"))).unwrap();
+    let checkpoint = dir.join("run.checkpoint");
+    let (csv, kept) = (csv.to_str().unwrap(), checkpoint.to_str().unwrap());
+    let train = ["--text", csv, "--unfreeze", "1", "--epochs", "3", "--batch-size", "2", "--patience", "9", "--max-length", "16"];
+    let (ok, whole) = finetune(&[&train[..], &["--checkpoint", kept]].concat());
+    assert!(ok, "{whole}");
+    assert!(whole.contains("checkpoint of epoch 2 kept in"), "{whole}");
+    // Epoch rows without their last two columns (ex/s, seconds).
+    let rows = |out: &str| -> Vec<String> {
+        out.lines()
+            .filter(|l| l.split_whitespace().next().is_some_and(|w| w.parse::<usize>().is_ok()) && l.contains('%'))
+            .map(|l| l.split_whitespace().collect::<Vec<_>>()[..6].join(" "))
+            .collect()
+    };
+    // The file holds epoch 2's checkpoint (none is written after the last epoch).
+    let (ok, resumed) = finetune(&["--text", csv, "--max-length", "16", "--unfreeze", "1", "--checkpoint", kept, "--resume"]);
+    assert!(ok, "{resumed}");
+    assert!(resumed.contains("(resumed after epoch 2 from its checkpoint)"), "{resumed}");
+    assert_eq!(rows(&resumed), rows(&whole), "{whole}\n---\n{resumed}");
+    assert_eq!(rows(&whole).len(), 3);
+    // Other data: refused, naming the difference.
+    std::fs::write(dir.join("other.csv"), "text,label\ngreat,pos\nfine,pos\nbad,neg\npoor,neg\n").unwrap();
+    let (ok, out) = finetune(&["--text", dir.join("other.csv").to_str().unwrap(), "--max-length", "16", "--unfreeze", "1", "--checkpoint", kept, "--resume"]);
+    assert!(!ok && out.contains("had 8 examples; there are 4 now"), "{out}");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
