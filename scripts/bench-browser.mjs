@@ -39,6 +39,8 @@ async function runInPage(page, backend, threads, unfreeze, files, epochs) {
     let trainStart = 0;
     let firstStep = null;
     const epochsSeen = [];
+    const checkpoints = [];
+    let epochEnded = 0;
     let loadMs = 0;
     const tuner = await createFineTuner({
       task: 'image', backend, threads, modelUrl: './efficientnet-lite0.safetensors',
@@ -46,7 +48,10 @@ async function runInPage(page, backend, threads, unfreeze, files, epochs) {
         if (e.type === 'loading') loads.push(e.fromCache);
         if (e.type === 'ready') loadMs = e.loadMs;
         if (e.type === 'step' && firstStep === null && trainStart) firstStep = (performance.now() - trainStart) / 1000;
-        if (e.type === 'epoch') epochsSeen.push(e);
+        if (e.type === 'epoch') { epochsSeen.push(e); epochEnded = performance.now(); }
+        // The package keeps each epoch's checkpoint in IndexedDB (its default): size and time
+        // from the end of the epoch until it is stored.
+        if (e.type === 'checkpoint') checkpoints.push([e.bytes / 1e6, performance.now() - epochEnded]);
       },
     });
     const examples = [];
@@ -68,6 +73,8 @@ async function runInPage(page, backend, threads, unfreeze, files, epochs) {
       wasmMb: trained.wasmMemoryBytes / 1e6, cacheMb: prepared.cacheBytes / 1e6,
       bestValAcc: trained.bestValAccuracy, epochs: trained.epochs.length, totalS: (performance.now() - started) / 1000,
       epochPerS: epochsSeen.map((e) => e.trainExamplesPerSec),
+      checkpointMb: checkpoints.reduce((a, c) => a + c[0], 0) / checkpoints.length,
+      checkpointMs: checkpoints.reduce((a, c) => a + c[1], 0) / checkpoints.length,
     };
   }, { backend, threads, unfreeze, files, epochs });
 }
@@ -82,15 +89,15 @@ try {
   if (!args.json) {
     // load s: engine + weights, from the network (first run of a fresh profile) or from the copies
     // kept in the browser's Cache API (later runs: revalidated, 304).
-    console.log('| path | trains | images | load s (from) | caching ex/s | first step s | train ex/s | wasm memory MB | cache MB | best val acc | epochs |');
-    console.log('|---|---|---|---|---|---|---|---|---|---|---|');
+    console.log('| path | trains | images | load s (from) | caching ex/s | first step s | train ex/s | wasm memory MB | cache MB | checkpoint MB / ms (kept) | best val acc | epochs |');
+    console.log('|---|---|---|---|---|---|---|---|---|---|---|---|');
   }
   for (const u of args.unfreeze.split(',')) {
     const unfreeze = u === 'head' ? 'head' : Number(u);
     const r = await runInPage(page, args.backend, Number(args.threads), unfreeze, files, Number(args.epochs));
     console.error(`  (${r.backend}, ${r.threads} thread(s); ${r.totalS.toFixed(0)} s in all)`);
-    if (args.json) console.log(JSON.stringify({ path: `browser ${args.backend}`, threads: r.threads, unfreeze: u, load_s: r.loadS, loaded_from: r.loadedFrom, caching_examples_per_s: r.cachingPerS, time_to_first_step_s: r.firstStepS, epoch_examples_per_s: r.epochPerS, peak_memory_mb: r.wasmMb, best_val_accuracy: r.bestValAcc }));
-    else console.log(`| browser ${args.backend} (${r.threads} thr) | ${u === 'head' ? 'head only' : `head + top layer + last ${u} blocks`} | ${r.images} | ${r.loadS.toFixed(2)} (${r.loadedFrom}) | ${r.cachingPerS.toFixed(1)} | ${r.firstStepS?.toFixed(2)} | ${r.trainPerS.toFixed(1)} | ${r.wasmMb.toFixed(0)} | ${r.cacheMb.toFixed(1)} | ${(r.bestValAcc * 100).toFixed(1)}% | ${r.epochs} |`);
+    if (args.json) console.log(JSON.stringify({ path: `browser ${args.backend}`, threads: r.threads, unfreeze: u, load_s: r.loadS, loaded_from: r.loadedFrom, caching_examples_per_s: r.cachingPerS, time_to_first_step_s: r.firstStepS, epoch_examples_per_s: r.epochPerS, peak_memory_mb: r.wasmMb, checkpoint_mb: r.checkpointMb, checkpoint_ms: r.checkpointMs, best_val_accuracy: r.bestValAcc }));
+    else console.log(`| browser ${args.backend} (${r.threads} thr) | ${u === 'head' ? 'head only' : `head + top layer + last ${u} blocks`} | ${r.images} | ${r.loadS.toFixed(2)} (${r.loadedFrom}) | ${r.cachingPerS.toFixed(1)} | ${r.firstStepS?.toFixed(2)} | ${r.trainPerS.toFixed(1)} | ${r.wasmMb.toFixed(0)} | ${r.cacheMb.toFixed(1)} | ${r.checkpointMb.toFixed(2)} / ${r.checkpointMs.toFixed(0)} | ${(r.bestValAcc * 100).toFixed(1)}% | ${r.epochs} |`);
   }
 } finally {
   await context.close();

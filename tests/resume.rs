@@ -60,6 +60,9 @@ fn text_resumed_from_epoch_2_ends_as_the_uninterrupted_run() {
     // One checkpoint after each epoch that more follow.
     assert_eq!(events.checkpoints.iter().map(|c| c.0).collect::<Vec<_>>(), vec![1, 2, 3]);
     let (_, checkpoint) = events.checkpoints[1].clone();
+    // Keeping checkpoints does not change the run.
+    let without = block_on(text_tuner(&all).train(&options(), &mut CollectEvents::default())).unwrap();
+    assert_eq!(numbers(&without), numbers(&uninterrupted));
     println!("text checkpoint (head + 2 layers, their best copy and AdamW moments): {:.1} MB", checkpoint.len() as f64 / 1e6);
 
     // Another fine-tuner (a reload) with the same examples goes on from epoch 2.

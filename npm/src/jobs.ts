@@ -132,9 +132,10 @@ export abstract class Jobs {
     post({ type: 'trained', report, classes: this.classNames(), wasmMemoryBytes: this.ctx.memoryBytes() });
   }
 
-  /** The kept checkpoint of this task's unfinished run and whether it can go on with the examples
-   * held (they are prepared as it says, to compare them), or null when none is kept. */
-  async checkpointStatus(signal: AbortSignal): Promise<CheckpointStatus | null> {
+  /** The kept checkpoint of this task's unfinished run, or null; `usable` when the examples held
+   * have its classes and number (a cheap look: the examples themselves — content, labels, order —
+   * are compared when it resumes, which refuses other ones by name). */
+  async checkpointStatus(): Promise<CheckpointStatus | null> {
     const task = this.ctx.task;
     if (task === 'speech') return null;
     const kept = await loadCheckpoint(task);
@@ -146,15 +147,12 @@ export abstract class Jobs {
       return { epoch: kept.epoch, epochs: kept.epochs, savedAt: kept.savedAt, summary: null, usable: false, reason: (err as Error).message ?? String(err) };
     }
     const status = { epoch: summary.epoch, epochs: summary.epochs, savedAt: kept.savedAt, summary };
-    const readiness = this.summary().readiness;
-    if (readiness) return { ...status, usable: false, reason: readiness };
-    if (!(await this.prepare(summary.preparation, signal))) throw new Error('Cancelled while the examples were prepared.');
-    try {
-      this.engine.checkCheckpoint(kept.bytes);
-      return { ...status, usable: true, reason: null };
-    } catch (err) {
-      return { ...status, usable: false, reason: (err as Error).message ?? String(err) };
-    }
+    const classes = this.classNames();
+    const examples = this.counts().reduce((a, b) => a + b, 0);
+    const reason = JSON.stringify(classes) !== JSON.stringify(summary.classes)
+      ? `its run had the classes ${summary.classes.slice(0, 10).join(', ')}${summary.classes.length > 10 ? ` and ${summary.classes.length - 10} more` : ''}; these examples have ${classes.slice(0, 10).join(', ') || 'none'}.`
+      : examples !== summary.examples ? `its run had ${summary.examples} examples; there are ${examples} now.` : null;
+    return { ...status, usable: reason === null, reason };
   }
 
   /** Forgets this task's kept checkpoint. */

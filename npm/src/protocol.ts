@@ -49,8 +49,8 @@ export interface CheckpointSummary {
 }
 
 /** The checkpoint of an unfinished run kept in this browser: where it stands and whether it can
- * go on with the examples the fine-tuner holds now (`reason`: why not, naming the first
- * difference). */
+ * go on with the examples the fine-tuner holds now (`usable`: their classes and number match;
+ * `reason`: why not). */
 export interface CheckpointStatus {
   epoch: number;
   epochs: number;

@@ -271,8 +271,9 @@ export interface FineTuner<T extends ClassifierTask = ClassifierTask> {
    * fine-tunes. */
   train(settings?: TrainSettings): Promise<TrainResult>;
   /** The checkpoint of this task's unfinished run kept in this browser (null: none), and whether
-   * it can go on with the examples held now (they are prepared as that run was, to compare them):
-   * then `train({ resume: true })` goes on from its epoch. */
+   * it can go on with the examples held now (`usable`: their classes and number match; the
+   * examples themselves are compared when it resumes): then `train({ resume: true })` goes on
+   * from its epoch. */
   checkpoint(): Promise<CheckpointStatus | null>;
   /** Forgets the kept checkpoint of this task's unfinished run. */
   discardCheckpoint(): Promise<void>;

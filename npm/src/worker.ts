@@ -177,8 +177,7 @@ self.onmessage = async (event: MessageEvent<Request | PoolInit>) => {
         await requireJobs().train(msg.preparation, msg.options, abort.signal, msg.keep, msg.resume);
         break;
       case 'checkpoint-status':
-        abort = new AbortController();
-        post({ type: 'checkpoint-status', status: await requireJobs().checkpointStatus(abort.signal) });
+        post({ type: 'checkpoint-status', status: await requireJobs().checkpointStatus() });
         break;
       case 'discard-checkpoint':
         await requireJobs().discardCheckpoint();

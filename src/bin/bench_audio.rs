@@ -130,13 +130,13 @@ fn main() -> Result<(), Error> {
         rows.iter().for_each(|r| println!("{}", serde_json::to_string(r).unwrap_or_default()));
         return Ok(());
     }
-    println!("| path | trains | train / test clips | caching clips/s | first step s | train clips/s | peak MB | cache MB | best val acc | test acc | epochs |");
-    println!("|---|---|---|---|---|---|---|---|---|---|---|");
+    println!("| path | trains | train / test clips | caching clips/s | first step s | train clips/s | peak MB | cache MB | checkpoint MB / ms | best val acc | test acc | epochs |");
+    println!("|---|---|---|---|---|---|---|---|---|---|---|---|");
     for r in &rows {
         println!(
-            "| {} | {} | {} / {} | {:.2} | {:.2} | {:.0} | {:.0} | {:.1} | {:.1}% | {:.1}% | {} |",
+            "| {} | {} | {} / {} | {:.2} | {:.2} | {:.0} | {:.0} | {:.1} | {:.2} / {:.0} | {:.1}% | {:.1}% | {} |",
             r.path, r.unfreeze, r.train_clips, r.test_clips, r.caching_clips_per_s, r.stats.time_to_first_step_s, r.stats.train_examples_per_s,
-            r.stats.peak_memory_mb, r.stats.cache_mb, r.stats.best_val_accuracy * 100.0, r.test_accuracy * 100.0, r.stats.epochs_run
+            r.stats.peak_memory_mb, r.stats.cache_mb, r.stats.checkpoint_mb, r.stats.checkpoint_ms, r.stats.best_val_accuracy * 100.0, r.test_accuracy * 100.0, r.stats.epochs_run
         );
     }
     Ok(())

@@ -121,13 +121,14 @@ fn main() -> Result<(), Error> {
         rows.iter().for_each(|r| println!("{}", serde_json::to_string(r).unwrap_or_default()));
         return Ok(());
     }
-    println!("| path | trains | texts | weights load s | tokenize texts/s (tokens/s) | caching ex/s | first step s | train ex/s | peak MB | cache MB | best val acc | epochs |");
-    println!("|---|---|---|---|---|---|---|---|---|---|---|---|");
+    println!("| path | trains | texts | weights load s | tokenize texts/s (tokens/s) | caching ex/s | first step s | train ex/s | peak MB | cache MB | checkpoint MB / ms | best val acc | epochs |");
+    println!("|---|---|---|---|---|---|---|---|---|---|---|---|---|");
     for r in &rows {
         println!(
-            "| {} | {} | {} | {:.2} | {:.0} ({:.0}) | {:.1} | {:.2} | {:.1} | {:.0} | {:.1} | {:.1}% | {} |",
+            "| {} | {} | {} | {:.2} | {:.0} ({:.0}) | {:.1} | {:.2} | {:.1} | {:.0} | {:.1} | {:.2} / {:.0} | {:.1}% | {} |",
             r.path, r.unfreeze, r.texts, r.weights_load_s, r.tokenize_texts_per_s, r.tokens_per_s, r.caching_examples_per_s,
-            r.stats.time_to_first_step_s, r.stats.train_examples_per_s, r.stats.peak_memory_mb, r.stats.cache_mb, r.stats.best_val_accuracy * 100.0, r.stats.epochs_run
+            r.stats.time_to_first_step_s, r.stats.train_examples_per_s, r.stats.peak_memory_mb, r.stats.cache_mb, r.stats.checkpoint_mb,
+            r.stats.checkpoint_ms, r.stats.best_val_accuracy * 100.0, r.stats.epochs_run
         );
     }
     Ok(())

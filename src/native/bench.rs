@@ -23,11 +23,24 @@ pub struct Timing {
     /// scored (seconds).
     pub last_epoch: Option<f32>,
     pub mixed: Option<f32>,
+    /// Classifiers: each checkpoint written (as the page keeps one after every epoch): its size
+    /// in bytes and the milliseconds from the end of its epoch to its bytes.
+    pub checkpoints: Vec<(usize, f32)>,
+    epoch_ended: Option<Instant>,
 }
 
 impl Timing {
     pub fn start() -> Self {
-        Self { started: Instant::now(), first_step: None, throughput: Vec::new(), baseline: None, last_epoch: None, mixed: None }
+        Self {
+            started: Instant::now(),
+            first_step: None,
+            throughput: Vec::new(),
+            baseline: None,
+            last_epoch: None,
+            mixed: None,
+            checkpoints: Vec::new(),
+            epoch_ended: None,
+        }
     }
 
     /// Speech: seconds spent scoring mixes with the pretrained weights after the last epoch.
@@ -42,6 +55,15 @@ impl Timing {
 }
 
 impl TrainHooks for Timing {
+    fn keeps_checkpoints(&self) -> bool {
+        true
+    }
+
+    fn on_checkpoint(&mut self, _epoch: usize, bytes: Vec<u8>) {
+        let ms = self.epoch_ended.map_or(f32::NAN, |t| t.elapsed().as_secs_f32() * 1e3);
+        self.checkpoints.push((bytes.len(), ms));
+    }
+
     fn on_event(&mut self, event: &TrainEvent) {
         match event {
             TrainEvent::Step { .. } if self.first_step.is_none() => self.first_step = Some(self.started.elapsed().as_secs_f32()),
@@ -61,6 +83,7 @@ impl TrainHooks for Timing {
                 );
             }
             TrainEvent::Epoch(e) => {
+                self.epoch_ended = Some(Instant::now());
                 self.throughput.push(e.train_examples_per_sec);
                 eprintln!(
                     "  epoch {}: train acc {:.1}%, val acc {:.1}% loss {:.3}, {:.0} ex/s",
@@ -85,6 +108,9 @@ pub struct TrainStats {
     pub epoch_examples_per_s: Vec<f32>,
     /// CPU threads the backend may use (rayon's pool: one per core).
     pub threads: usize,
+    /// A checkpoint's size and the time to write it after its epoch (means; NaN: none written).
+    pub checkpoint_mb: f32,
+    pub checkpoint_ms: f32,
 }
 
 impl TrainStats {
@@ -98,8 +124,15 @@ impl TrainStats {
             epochs_run: report.epochs.len(),
             epoch_examples_per_s: timing.throughput.clone(),
             threads: std::thread::available_parallelism().map_or(1, |n| n.get()),
+            checkpoint_mb: mean(timing.checkpoints.iter().map(|c| c.0 as f32 / 1e6)),
+            checkpoint_ms: mean(timing.checkpoints.iter().map(|c| c.1)),
         }
     }
+}
+
+fn mean(values: impl Iterator<Item = f32>) -> f32 {
+    let (sum, n) = values.fold((0.0, 0), |(s, n), v| (s + v, n + 1));
+    if n == 0 { f32::NAN } else { sum / n as f32 }
 }
 
 /// Peak resident memory of this process (Linux `VmHWM`), in MB.

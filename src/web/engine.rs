@@ -241,7 +241,7 @@ impl Engine {
     /// their order).
     #[wasm_bindgen(js_name = checkCheckpoint)]
     pub fn check_checkpoint(&self, checkpoint: Vec<u8>) -> Result<JsValue, JsValue> {
-        let status = with_tuner!(&*self.tuner.borrow(), t => t.check_checkpoint(checkpoint)).map_err(js_err)?;
+        let status = with_tuner!(&*self.tuner.borrow(), t => Shared::check_checkpoint(t, checkpoint)).map_err(js_err)?;
         to_js(&status)
     }
 

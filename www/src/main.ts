@@ -5,10 +5,11 @@
 
 import { Curves, escape, renderConfusion, renderPerClass } from './charts';
 import {
-  type BackendPreference, type ClassifierTask as Task, createFineTuner, type EpochReport, type FineTuner, type FineTunerEvent, type TrainSettings,
-  type Unfreeze,
+  type BackendPreference, type CheckpointStatus, type ClassifierTask as Task, createFineTuner, type EpochReport, type FineTuner, type FineTunerEvent,
 } from '../../npm/src/index';
 import { AudioMode } from './audio-mode';
+import { ResumeOffer } from './resume-offer';
+import { labelCuts, maxLengthValue, settings, showSettings, unfreezeValue } from './settings-form';
 import { ImageMode } from './image-mode';
 import { SavedModels } from './saved-models';
 import { SpeechPage } from './speech-page';
@@ -20,20 +21,8 @@ const MODEL_URLS: Record<Task, { modelUrl: string; tokenizerUrl?: string }> = {
   text: { modelUrl: './minilm-l6/model.safetensors', tokenizerUrl: './minilm-l6/tokenizer.json' },
   audio: { modelUrl: './whisper-tiny-en/model.safetensors' },
 };
-/** Labels of the unfreeze choices per task. */
-const UNFREEZE_LABELS: Record<Task, Record<string, string>> = {
-  image: { head: 'head only (fastest)', 1: 'head + last block', 2: 'head + last 2 blocks', 4: 'head + last 4 blocks' },
-  text: { head: 'head only (fastest)', 1: 'head + last encoder layer', 2: 'head + last 2 encoder layers', 4: 'head + last 4 encoder layers' },
-  audio: { head: 'head only (fastest)', 1: 'head + last encoder layer', 2: 'head + last 2 encoder layers', 4: 'head + all 4 encoder layers' },
-};
 /** What each task's examples are called. */
 const NOUNS: Record<Task, string> = { image: 'images', text: 'texts', audio: 'clips' };
-/** The settings form: field id → training setting. */
-const FIELDS = {
-  epochs: 'epochs', 'batch-size': 'batchSize', 'learning-rate': 'learningRate', 'backbone-learning-rate': 'backboneLearningRate',
-  'validation-split': 'validationSplit', seed: 'seed', patience: 'patience',
-} as const;
-
 const state = {
   task: 'image' as Task,
   tuner: null as FineTuner | null,
@@ -61,7 +50,7 @@ const host = {
   tuner: () => state.tuner,
   busy: () => state.busy,
   unfreeze: () => unfreezeValue(),
-  maxLength: () => Number($<HTMLInputElement>('max-length').value) || undefined,
+  maxLength: maxLengthValue,
   changed: () => updateTrainButton(),
   message: showMessage,
   /** Runs `work` as the page's one long call: busy, cancellable; errors are shown. */
@@ -95,7 +84,7 @@ async function startTuner(prepare = true) {
     });
     if (generation !== state.generation) { tuner.dispose(); return; }
     state.tuner = tuner;
-    showDefaults(tuner);
+    showSettings(tuner.defaults);
     const threads = tuner.backend.kind === 'cpu' ? ` on ${tuner.backend.threads} thread${tuner.backend.threads > 1 ? 's' : ''}` : '';
     const from = state.loadedFrom.has('network') ? '' : ' from this browser\'s cache';
     $('backend-status').dataset.kind = tuner.backend.kind;
@@ -114,12 +103,6 @@ async function startTuner(prepare = true) {
 }
 let loadMs = 0;
 
-/** Fills the settings form with the engine's defaults for this task. */
-function showDefaults(tuner: FineTuner) {
-  for (const [id, key] of Object.entries(FIELDS)) $<HTMLInputElement>(id).value = String(tuner.defaults.training[key]);
-  $<HTMLInputElement>('max-length').value = String(tuner.defaults.preparation.maxLength);
-  $<HTMLSelectElement>('unfreeze').value = String(tuner.defaults.preparation.unfreeze);
-}
 
 /** Shows the controls of `task` and starts its fine-tuner (speech: the speech panel's own). */
 function setTask(task: Task | 'speech') {
@@ -144,7 +127,7 @@ function setTask(task: Task | 'speech') {
   document.querySelectorAll<HTMLElement>('.text-only').forEach((e) => { e.hidden = task !== 'text'; });
   document.querySelectorAll<HTMLElement>('.audio-only').forEach((e) => { e.hidden = task !== 'audio'; });
   if (task === 'text') $('columns').hidden = true;
-  for (const option of Array.from($<HTMLSelectElement>('unfreeze').options)) option.textContent = UNFREEZE_LABELS[task][option.value];
+  labelCuts(task);
   for (const id of ['class-table', 'predictions', 'confusion', 'per-class']) $(id).innerHTML = '';
   $('data-status').textContent = '';
   $('skipped-box').hidden = true;
@@ -161,7 +144,7 @@ function fatal(message: string) {
   if (lostGpu) {
     // WebGPU failed mid-training (e.g. the device was lost): go on with the CPU backend.
     backend.value = 'cpu';
-    showMessage('error', `WebGPU failed during training (${message}). Switched to the CPU backend; your data is still here — press Train to train again.`);
+    showMessage('error', `WebGPU failed during training (${message}). Switched to the CPU backend; your data is still here — resume from the last epoch kept, or press Train to train again.`);
   } else {
     showMessage('error', `${message} — the engine was restarted; your data is still here.`);
   }
@@ -221,6 +204,11 @@ function onProgress(event: FineTunerEvent) {
       document.body.dataset.valAccuracy = String(event.valAccuracy);
       break;
     }
+    case 'resumed':
+      state.epochs = [...event.epochs];
+      drawCharts();
+      $('progress-text').textContent = `Resumed after epoch ${event.epoch} from the run kept in this browser.`;
+      break;
     case 'warning':
       showMessage('warning', event.message);
       break;
@@ -282,21 +270,6 @@ function showMessage(kind: 'info' | 'warning' | 'error', message: string) {
   $('messages').prepend(p);
 }
 
-function unfreezeValue(): Unfreeze {
-  const v = $<HTMLSelectElement>('unfreeze').value;
-  return v === 'head' ? 'head' : Number(v);
-}
-
-/** The training settings of the form. */
-function settings(): TrainSettings {
-  const out: Record<string, number> = {};
-  for (const [id, key] of Object.entries(FIELDS)) {
-    const value = $<HTMLInputElement>(id).value;
-    if (value !== '') out[key] = Number(value);
-  }
-  return { ...out, unfreeze: unfreezeValue(), ...(state.task === 'text' ? { maxLength: host.maxLength() } : {}) };
-}
-
 /** Runs the page's one long call (preparation or training): busy meanwhile, cancellable. */
 async function run(work: (signal: AbortSignal) => Promise<void>) {
   const abort = new AbortController();
@@ -319,12 +292,30 @@ async function train() {
   await run(async (signal) => {
     state.training = true;
     if (!(await modes[state.task].prepared(signal))) return;
-    const result = await tuner.train({ ...settings(), signal });
+    const result = await tuner.train({ ...settings(state.task), signal });
     showMessage(result.stopReason === 'diverged' ? 'error' : 'info', result.message);
     state.modelClasses = trainingClasses();
     setTrained(true);
   });
 }
+
+/** Goes on with the run kept in this browser, with its settings. */
+async function resumeRun(status: CheckpointStatus) {
+  const tuner = state.tuner;
+  if (!tuner) return;
+  if (status.summary) showSettings({ training: status.summary.options, preparation: status.summary.preparation });
+  state.epochs = [];
+  drawCharts();
+  await run(async (signal) => {
+    state.training = true;
+    const result = await tuner.train({ resume: true, signal });
+    showMessage(result.stopReason === 'diverged' ? 'error' : 'info', result.message);
+    state.modelClasses = trainingClasses();
+    setTrained(true);
+  });
+}
+
+const offer = new ResumeOffer({ tuner: () => state.tuner, busy: () => state.busy, resume: (s) => void resumeRun(s), message: showMessage });
 
 function setBusy(busy: boolean) {
   state.busy = busy;
@@ -350,6 +341,7 @@ function updateTrainButton() {
     : modes[state.task].readiness();
   $<HTMLButtonElement>('train-button').disabled = reason !== null;
   $('train-reason').textContent = reason ?? '';
+  offer.refresh();
 }
 
 /** Shows the top classes of one input. */
@@ -380,6 +372,7 @@ function wire() {
     if (value.trim()) void classify(value);
   });
   saved.wire();
+  offer.wire();
   document.querySelectorAll<HTMLInputElement>('input[name="task"]').forEach((radio) =>
     radio.addEventListener('change', () => { if (radio.checked) setTask(radio.value as Task | 'speech'); }));
   $('cancel-button').addEventListener('click', () => state.abort?.abort());

@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# Fuzzes every parser of untrusted bytes with cargo fuzz (libFuzzer; fuzz/README.md).
+#   bash scripts/fuzz.sh --smoke            each target over its seeds + 2 000 new inputs (the test command runs this)
+#   bash scripts/fuzz.sh TARGET [RUNS]      one target for RUNS executions (default 10 000 000)
+# New inputs go to a scratch corpus ($FINETUNE_CACHE/fuzz-corpus), never into fuzz/corpus/ (the
+# seeds kept in the repository); a crash is written to fuzz/artifacts/TARGET/ and fails the run.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source scripts/env.sh
+# cargo fuzz needs nightly flags (-Z): the stable toolchain accepts them with RUSTC_BOOTSTRAP.
+export RUSTC_BOOTSTRAP=1
+export CARGO_TARGET_DIR="$FINETUNE_CACHE/fuzz-target"
+TARGETS=(table model_file checkpoint weights tokenizer subtitles audio_file)
+if ! cargo fuzz --version >/dev/null 2>&1; then
+  echo "== installing cargo-fuzz (a few minutes, once)"
+  cargo install cargo-fuzz --locked --version 0.13.2 --root "$FINETUNE_CACHE/tools"
+fi
+# No sanitizer: the parsers are safe Rust; libFuzzer finds panics, aborts, timeouts and
+# allocations over its limit (-malloc_limit_mb: a head built from unchecked sizes). Debug
+# assertions on: integer overflows panic.
+build() { cargo fuzz build --sanitizer none --debug-assertions "$@"; }
+run() {
+  local target=$1 runs=$2 scratch="$FINETUNE_CACHE/fuzz-corpus/$1"
+  mkdir -p "$scratch" "fuzz/artifacts/$target"
+  cargo fuzz run --sanitizer none --debug-assertions "$target" "$scratch" "fuzz/corpus/$target" -- \
+    -runs="$runs" -max_len=65536 -timeout=20 -rss_limit_mb=4096 -malloc_limit_mb=1024 -print_final_stats=1 \
+    -artifact_prefix="fuzz/artifacts/$target/" 2>&1 | grep -E "^(stat::|#[0-9]+ +DONE|INFO: (Loaded|Done)|==|SUMMARY|.*panicked|Crash|Test unit)" || true
+  [ "${PIPESTATUS[0]}" -eq 0 ]
+}
+if [ "${1:-}" = --smoke ]; then
+  build
+  for t in "${TARGETS[@]}"; do echo "== fuzz smoke: $t"; run "$t" 2000; done
+else
+  build "$1"
+  run "$1" "${2:-10000000}"
+fi

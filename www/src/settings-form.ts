@@ -1,0 +1,50 @@
+// The page's settings form for the classifiers: what trains (the cut, labelled per task), the
+// training settings and the text's max length; filled from the engine's defaults, or from a kept
+// run's settings when it resumes, and read back as `TrainSettings`.
+
+import type { ClassifierTask as Task, Defaults, TrainSettings, Unfreeze } from '../../npm/src/index';
+
+const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
+
+/** Labels of the unfreeze choices per task. */
+const UNFREEZE_LABELS: Record<Task, Record<string, string>> = {
+  image: { head: 'head only (fastest)', 1: 'head + last block', 2: 'head + last 2 blocks', 4: 'head + last 4 blocks' },
+  text: { head: 'head only (fastest)', 1: 'head + last encoder layer', 2: 'head + last 2 encoder layers', 4: 'head + last 4 encoder layers' },
+  audio: { head: 'head only (fastest)', 1: 'head + last encoder layer', 2: 'head + last 2 encoder layers', 4: 'head + all 4 encoder layers' },
+};
+/** The settings form: field id → training setting. */
+const FIELDS = {
+  epochs: 'epochs', 'batch-size': 'batchSize', 'learning-rate': 'learningRate', 'backbone-learning-rate': 'backboneLearningRate',
+  'validation-split': 'validationSplit', seed: 'seed', patience: 'patience',
+} as const;
+
+/** Names the cut choices as `task` counts its layers. */
+export function labelCuts(task: Task) {
+  for (const option of Array.from($<HTMLSelectElement>('unfreeze').options)) option.textContent = UNFREEZE_LABELS[task][option.value];
+}
+
+/** Fills the form (the engine's defaults, or a kept run's settings). */
+export function showSettings({ training, preparation }: Pick<Defaults, 'training' | 'preparation'>) {
+  for (const [id, key] of Object.entries(FIELDS)) $<HTMLInputElement>(id).value = String(training[key]);
+  $<HTMLInputElement>('max-length').value = String(preparation.maxLength);
+  $<HTMLSelectElement>('unfreeze').value = String(preparation.unfreeze);
+}
+
+export function unfreezeValue(): Unfreeze {
+  const v = $<HTMLSelectElement>('unfreeze').value;
+  return v === 'head' ? 'head' : Number(v);
+}
+
+export function maxLengthValue(): number | undefined {
+  return Number($<HTMLInputElement>('max-length').value) || undefined;
+}
+
+/** The training settings of the form for `task`. */
+export function settings(task: Task): TrainSettings {
+  const out: Record<string, number> = {};
+  for (const [id, key] of Object.entries(FIELDS)) {
+    const value = $<HTMLInputElement>(id).value;
+    if (value !== '') out[key] = Number(value);
+  }
+  return { ...out, unfreeze: unfreezeValue(), ...(task === 'text' ? { maxLength: maxLengthValue() } : {}) };
+}
