@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs what the tests need and runs every test: native unit + integration tests (model parity,
-# training guarantees, a real fine-tune), the npm package's unit tests, then the browser end-to-end
+# training guarantees, a real fine-tune), a smoke run of every fuzz target, the npm package's unit tests, then the browser end-to-end
 # tests in headless Chromium (CPU wasm and WebGPU/SwiftShader; the packed package in apps built
 # with Vite, webpack and none), and last the demo command itself (scripts/demo.sh --check).
 # Idempotent; fast when everything is already there.
@@ -13,6 +13,9 @@ bash scripts/setup.sh
 
 echo "== native tests (cargo test --release)"
 cargo test --release 2>&1 | tee "${TMPDIR:-/tmp}/finetune-cargo-test.log"
+
+echo "== fuzz smoke (every parser of untrusted bytes: its seeds + 2 000 new inputs; fuzz/README.md)"
+bash scripts/fuzz.sh --smoke
 
 echo "== browser build (page + npm package)"
 bash scripts/build-web.sh

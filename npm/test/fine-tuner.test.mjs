@@ -77,6 +77,12 @@ function engine(message, w) {
     case 'export':
       w.reply({ type: 'exported', bytes: new Uint8Array([1, 2, 3]) });
       return w.settle(id);
+    case 'checkpoint-status':
+      w.reply({ type: 'checkpoint-status', status: w.kept ?? null });
+      return w.settle(id);
+    case 'discard-checkpoint':
+      w.kept = null;
+      return w.settle(id);
     case 'import':
       w.reply({ type: 'imported', info: { format: 'burn-finetune/1', baseModel: 'all-minilm-l6-v2', task: 'text', classes: ['neg', 'pos'], unfreeze: 2, maxLength: 128, preprocessing: '' } });
       return w.settle(id);
@@ -384,4 +390,21 @@ test('audio: clips are checked, sent decoded (16 kHz samples) once per clip, and
   const predict = w.sent.find((m) => m.type === 'predict');
   assert.deepEqual(predict.inputs.map((i) => i.samples.length), [3]);
   await assert.rejects(tuner.predict(42), /the input is not audio/);
+});
+
+test('resume: train({ resume: true }) asks the worker to go on from the kept run, with no settings beside it', async () => {
+  const tuner = await createFineTuner({ task: 'image', modelUrl: MODEL });
+  tuner.addExamples(imageExamples());
+  const w = FakeWorker.last;
+  assert.equal(await tuner.checkpoint(), null);
+  w.kept = { epoch: 2, epochs: 10, savedAt: '2026-11-30T18:00:00Z', summary: null, usable: true, reason: null };
+  assert.equal((await tuner.checkpoint()).epoch, 2);
+  await tuner.train({ resume: true });
+  const sent = w.sent.filter((m) => m.type === 'train');
+  assert.deepEqual([sent[0].resume, sent[0].keep, sent[0].options], [true, true, {}]);
+  await assert.rejects(tuner.train({ resume: true, epochs: 3, unfreeze: 1 }), /takes its checkpoint's settings: leave out epochs, unfreeze/);
+  await tuner.train({ keepCheckpoints: false });
+  assert.deepEqual([w.sent.filter((m) => m.type === 'train').at(-1).keep, w.sent.filter((m) => m.type === 'train').at(-1).resume], [false, false]);
+  await tuner.discardCheckpoint();
+  assert.equal(await tuner.checkpoint(), null);
 });

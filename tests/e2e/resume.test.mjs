@@ -2,7 +2,7 @@
 // IndexedDB; after a reload of the page (a new worker, a new engine), the same examples resume it
 // and the run ends with the uninterrupted run's numbers, to the last bit. The same examples in
 // another order are refused by name; a finished run leaves no checkpoint behind. And the demo
-// page offers "Resume from epoch N" for a kept run of its sample.
+// page offers "Resume from epoch N" when its sample is loaded again after a reload.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { browserSuite, openPage, packagePage } from './browser.mjs';
@@ -88,20 +88,24 @@ test('a run cancelled after epoch 2 resumes after a reload to the uninterrupted 
 test('page: a cancelled run is offered again after a reload and resumes', { timeout: 900_000 }, async () => {
   const { page, logs } = await openPage(suite.context, suite.server.url, 'cpu');
   try {
+    await page.click('#sample-button');
     await page.waitForFunction(() => !document.getElementById('train-button').disabled, null, { timeout: 300_000 });
-    await page.fill('#epochs', '3');
-    await page.selectOption('#unfreeze', 'head');
+    // Two blocks train (the default cut): epochs long enough to cancel between them.
+    await page.fill('#epochs', '4');
     await page.click('#train-button');
-    await page.waitForFunction(() => /^Epoch 1:/.test(document.getElementById('progress-text').textContent), null, { timeout: 300_000 });
+    await page.waitForFunction(() => /^Epoch \d+:/.test(document.getElementById('progress-text').textContent), null, { timeout: 300_000 });
     await page.click('#cancel-button');
     await page.locator('#messages p').filter({ hasText: 'Cancelled' }).first().waitFor({ timeout: 120_000 });
     await page.reload();
     await page.waitForFunction(() => document.getElementById('backend-status')?.dataset.kind, null, { timeout: 120_000 });
+    await page.click('#sample-button'); // the same data again
     const offer = page.locator('#resume-button');
     await offer.waitFor({ state: 'visible', timeout: 300_000 });
-    assert.equal(await offer.textContent(), 'Resume from epoch 2');
+    assert.match(await offer.textContent(), /^Resume from epoch [234]$/);
+    assert.match(await page.locator('#resume-text').textContent(), /epoch \d of 4 done \(200 examples, 10 classes\)/);
     await offer.click();
-    await page.locator('#messages p').filter({ hasText: /Training finished after 3 epochs|Stopped early/ }).first().waitFor({ timeout: 600_000 });
+    await page.locator('#messages p').filter({ hasText: /Training finished after 4 epochs|Stopped early/ }).first().waitFor({ timeout: 600_000 });
+    assert.equal(await page.inputValue('#epochs'), '4', 'the form shows the resumed run\'s settings');
     assert.equal(await page.locator('#resume-offer').isHidden(), true, 'a finished run is no longer offered');
   } catch (e) {
     await page.screenshot({ path: 'test-results/resume-page-failed.png', fullPage: true }).catch(() => {});
