@@ -20,12 +20,15 @@ fi
 # assertions on: integer overflows panic.
 build() { cargo fuzz build --sanitizer none --debug-assertions "$@"; }
 run() {
-  local target=$1 runs=$2 scratch="$FINETUNE_CACHE/fuzz-corpus/$1"
+  local target=$1 runs=$2 scratch="$FINETUNE_CACHE/fuzz-corpus/$1" log status=0
   mkdir -p "$scratch" "fuzz/artifacts/$target"
+  log=$(mktemp)
   cargo fuzz run --sanitizer none --debug-assertions "$target" "$scratch" "fuzz/corpus/$target" -- \
     -runs="$runs" -max_len=65536 -timeout=20 -rss_limit_mb=4096 -malloc_limit_mb=1024 -print_final_stats=1 \
-    -artifact_prefix="fuzz/artifacts/$target/" 2>&1 | grep -E "^(stat::|#[0-9]+ +DONE|INFO: (Loaded|Done)|==|SUMMARY|.*panicked|Crash|Test unit)" || true
-  [ "${PIPESTATUS[0]}" -eq 0 ]
+    -artifact_prefix="fuzz/artifacts/$target/" >"$log" 2>&1 || status=$?
+  grep -E "^(stat::(number_of_executed_units|average_exec_per_sec|new_units_added|peak_rss_mb)|SUMMARY|.*panicked at|artifact_prefix|Test unit written)" "$log" || true
+  [ "$status" -eq 0 ] || { tail -40 "$log"; rm -f "$log"; echo "fuzz target $target failed: reproduce with cargo fuzz run $target fuzz/artifacts/$target/<file>"; return 1; }
+  rm -f "$log"
 }
 if [ "${1:-}" = --smoke ]; then
   build

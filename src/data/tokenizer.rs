@@ -8,6 +8,14 @@ use tokenizers::Tokenizer;
 /// truncated anyway, and a 100 000-character text then costs next to nothing.
 const CHARS_PER_TOKEN_BOUND: usize = 32;
 
+/// Reads `tokenizer.json` bytes with `tokenizers`, after checking that they are JSON at all:
+/// `tokenizers` 0.22 panics (`expect("Helper")` in its decoder's deserializer) on a syntax error
+/// inside a `decoder` value — found by the `tokenizer` fuzz target.
+pub fn read_tokenizer(json: &[u8]) -> Result<Tokenizer, String> {
+    serde_json::from_slice::<serde::de::IgnoredAny>(json).map_err(|e| format!("it is not JSON ({e})"))?;
+    Tokenizer::from_bytes(json).map_err(|e| e.to_string())
+}
+
 /// Token ids of one text.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Encoded {
@@ -31,7 +39,7 @@ pub struct TextTokenizer {
 impl TextTokenizer {
     /// Reads a `tokenizer.json`; its own padding and truncation settings are switched off.
     pub fn from_bytes(json: &[u8]) -> Result<Self, String> {
-        let mut inner = Tokenizer::from_bytes(json).map_err(|e| format!("tokenizer.json cannot be read: {e}"))?;
+        let mut inner = read_tokenizer(json).map_err(|e| format!("tokenizer.json cannot be read: {e}"))?;
         inner.with_padding(None);
         inner.with_truncation(None).map_err(|e| e.to_string())?;
         Ok(Self { inner })
@@ -58,5 +66,20 @@ impl TextTokenizer {
             ids.push(sep);
         }
         Ok(Encoded { ids, truncated })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::data::TranscriptTokenizer;
+
+    /// Found by the `tokenizer` fuzz target: a syntax error inside a `decoder` value made
+    /// `tokenizers` panic (a crashed engine in the browser); now both tokenizers refuse it.
+    #[test]
+    fn a_syntax_error_in_the_decoder_is_refused_not_a_panic() {
+        let json = br#"{"version":"1.0","decoder":{"type":"ByteLevel","add_prefix_space":trutrue}}"#;
+        assert!(TextTokenizer::from_bytes(json).err().unwrap().contains("not JSON"));
+        assert!(TranscriptTokenizer::from_bytes(json).err().unwrap().contains("not JSON"));
     }
 }

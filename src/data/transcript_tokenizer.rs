@@ -3,6 +3,7 @@
 
 use tokenizers::Tokenizer;
 
+use super::tokenizer::read_tokenizer;
 use crate::model::whisper::{MAX_TRANSCRIPT_TOKENS, tokens};
 
 pub struct TranscriptTokenizer {
@@ -11,7 +12,7 @@ pub struct TranscriptTokenizer {
 
 impl TranscriptTokenizer {
     pub fn from_bytes(json: &[u8]) -> Result<Self, String> {
-        let mut inner = Tokenizer::from_bytes(json).map_err(|e| format!("the Whisper tokenizer.json cannot be read: {e}"))?;
+        let mut inner = read_tokenizer(json).map_err(|e| format!("the Whisper tokenizer.json cannot be read: {e}"))?;
         inner.with_padding(None);
         inner.with_truncation(None).map_err(|e| e.to_string())?;
         Ok(Self { inner })
