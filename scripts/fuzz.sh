@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Fuzzes every parser of untrusted bytes with cargo fuzz (libFuzzer; fuzz/README.md).
 #   bash scripts/fuzz.sh --smoke            each target over its seeds + 2 000 new inputs (the test command runs this)
-#   bash scripts/fuzz.sh TARGET [RUNS]      one target for RUNS executions (default 10 000 000)
+#   bash scripts/fuzz.sh TARGET [RUNS [SECONDS]]   one target for RUNS executions (default 10 000 000), at most SECONDS
 # New inputs go to a scratch corpus ($FINETUNE_CACHE/fuzz-corpus), never into fuzz/corpus/ (the
 # seeds kept in the repository); a crash is written to fuzz/artifacts/TARGET/ and fails the run.
 set -euo pipefail
@@ -20,11 +20,11 @@ fi
 # assertions on: integer overflows panic.
 build() { cargo fuzz build --sanitizer none --debug-assertions "$@"; }
 run() {
-  local target=$1 runs=$2 scratch="$FINETUNE_CACHE/fuzz-corpus/$1" log status=0
+  local target=$1 runs=$2 seconds=${3:-0} scratch="$FINETUNE_CACHE/fuzz-corpus/$1" log status=0
   mkdir -p "$scratch" "fuzz/artifacts/$target"
   log=$(mktemp)
   cargo fuzz run --sanitizer none --debug-assertions "$target" "$scratch" "fuzz/corpus/$target" -- \
-    -runs="$runs" -max_len=65536 -timeout=20 -rss_limit_mb=4096 -malloc_limit_mb=1024 -print_final_stats=1 \
+    -runs="$runs" -max_total_time="$seconds" -max_len=65536 -timeout=20 -rss_limit_mb=4096 -malloc_limit_mb=1024 -print_final_stats=1 \
     -artifact_prefix="fuzz/artifacts/$target/" >"$log" 2>&1 || status=$?
   grep -E "^(stat::(number_of_executed_units|average_exec_per_sec|new_units_added|peak_rss_mb)|SUMMARY|.*panicked at|artifact_prefix|Test unit written)" "$log" || true
   [ "$status" -eq 0 ] || { tail -40 "$log"; rm -f "$log"; echo "fuzz target $target failed: reproduce with cargo fuzz run $target fuzz/artifacts/$target/<file>"; return 1; }
@@ -35,5 +35,5 @@ if [ "${1:-}" = --smoke ]; then
   for t in "${TARGETS[@]}"; do echo "== fuzz smoke: $t"; run "$t" 2000; done
 else
   build "$1"
-  run "$1" "${2:-10000000}"
+  run "$1" "${2:-10000000}" "${3:-0}"
 fi
