@@ -103,6 +103,10 @@ impl RunContext {
             ));
         }
         let (now, then) = (self.hashes.len(), saved.hashes.len());
+        if saved.labels.len() != then || saved.holdout.len() != then || saved.labels.iter().any(|&l| l >= saved.classes.len()) {
+            // Found by the `checkpoint` fuzz target: a manifest of unequal lists was indexed past its end.
+            return Err("The checkpoint is damaged: its manifest of examples does not add up.".into());
+        }
         if now != then {
             return Err(format!("The checkpoint's run had {then} examples; there are {now} now: add the same examples to resume it."));
         }
@@ -174,6 +178,10 @@ mod tests {
         assert!(other.check_resumes(&saved).unwrap_err().contains("had 3 examples; there are 2 now"));
         let other = RunContext { task: "image".into(), ..context() };
         assert!(other.check_resumes(&saved).unwrap_err().contains("of the text task"));
+        // A damaged manifest (lists of unequal length, a label past the classes) is refused.
+        for damaged in [RunContext { labels: vec![0, 1], ..context() }, RunContext { holdout: vec![], ..context() }, RunContext { labels: vec![0, 1, 2], ..context() }] {
+            assert!(context().check_resumes(&damaged).unwrap_err().contains("damaged"));
+        }
     }
 
     #[test]
