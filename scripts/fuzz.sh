@@ -20,7 +20,7 @@ fi
 # assertions on: integer overflows panic.
 build() { cargo fuzz build --sanitizer none --debug-assertions "$@"; }
 run() {
-  local target=$1 runs=$2 seconds=${3:-0} scratch="$FINETUNE_CACHE/fuzz-corpus/$1" log status=0
+  local target=$1 runs=$2 seconds=${3:-0} scratch=${4:-"$FINETUNE_CACHE/fuzz-corpus/$1"} log status=0
   mkdir -p "$scratch" "fuzz/artifacts/$target"
   log=$(mktemp)
   cargo fuzz run --sanitizer none --debug-assertions "$target" "$scratch" "fuzz/corpus/$target" -- \
@@ -32,7 +32,10 @@ run() {
 }
 if [ "${1:-}" = --smoke ]; then
   build
-  for t in "${TARGETS[@]}"; do echo "== fuzz smoke: $t"; run "$t" 2000; done
+  # A fresh scratch corpus: the seeds and 2 000 new inputs, however long the last long run grew its own.
+  smoke=$(mktemp -d)
+  for t in "${TARGETS[@]}"; do echo "== fuzz smoke: $t"; run "$t" 2000 0 "$smoke/$t"; done
+  rm -rf "$smoke"
 else
   build "$1"
   run "$1" "${2:-10000000}" "${3:-0}"

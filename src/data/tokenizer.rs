@@ -9,10 +9,12 @@ use tokenizers::Tokenizer;
 const CHARS_PER_TOKEN_BOUND: usize = 32;
 
 /// Reads `tokenizer.json` bytes with `tokenizers`, after checking that they are JSON at all:
-/// `tokenizers` 0.22 panics (`expect("Helper")` in its decoder's deserializer) on a syntax error
-/// inside a `decoder` value — found by the `tokenizer` fuzz target.
+/// `tokenizers` 0.22 panics (`expect("Helper")` in its decoder's deserializer) on an error inside
+/// a `decoder` value — a syntax error, or bytes that are not UTF-8 in a string (found by the
+/// `tokenizer` fuzz target). The check parses every value (skipping them would not validate
+/// strings).
 pub fn read_tokenizer(json: &[u8]) -> Result<Tokenizer, String> {
-    serde_json::from_slice::<serde::de::IgnoredAny>(json).map_err(|e| format!("it is not JSON ({e})"))?;
+    serde_json::from_slice::<serde_json::Value>(json).map_err(|e| format!("it is not JSON ({e})"))?;
     Tokenizer::from_bytes(json).map_err(|e| e.to_string())
 }
 
@@ -78,8 +80,11 @@ mod tests {
     /// `tokenizers` panic (a crashed engine in the browser); now both tokenizers refuse it.
     #[test]
     fn a_syntax_error_in_the_decoder_is_refused_not_a_panic() {
-        let json = br#"{"version":"1.0","decoder":{"type":"ByteLevel","add_prefix_space":trutrue}}"#;
-        assert!(TextTokenizer::from_bytes(json).err().unwrap().contains("not JSON"));
-        assert!(TranscriptTokenizer::from_bytes(json).err().unwrap().contains("not JSON"));
+        let syntax = br#"{"version":"1.0","decoder":{"type":"ByteLevel","add_prefix_space":trutrue}}"#.to_vec();
+        let not_utf8 = [&br#"{"version":"1.0","decoder":{"type":"ByteLevel","a"#[..], &[0xFF, 0xFF], br#"":true}}"#].concat();
+        for json in [syntax, not_utf8] {
+            assert!(TextTokenizer::from_bytes(&json).err().unwrap().contains("not JSON"));
+            assert!(TranscriptTokenizer::from_bytes(&json).err().unwrap().contains("not JSON"));
+        }
     }
 }
