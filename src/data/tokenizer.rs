@@ -14,8 +14,30 @@ const CHARS_PER_TOKEN_BOUND: usize = 32;
 /// `tokenizer` fuzz target). The check parses every value (skipping them would not validate
 /// strings).
 pub fn read_tokenizer(json: &[u8]) -> Result<Tokenizer, String> {
-    serde_json::from_slice::<serde_json::Value>(json).map_err(|e| format!("it is not JSON ({e})"))?;
+    let value = serde_json::from_slice::<serde_json::Value>(json).map_err(|e| format!("it is not JSON ({e})"))?;
+    check_templates(&value["post_processor"])?;
     Tokenizer::from_bytes(json).map_err(|e| e.to_string())
+}
+
+/// `tokenizers` 0.22 indexes a template's special tokens by name when it encodes, unchecked: a
+/// `TemplateProcessing` naming a token its `special_tokens` lacks loads, then panics on the first
+/// text (found by the `tokenizer` fuzz target). Refused here, in nested `Sequence`s too.
+fn check_templates(processor: &serde_json::Value) -> Result<(), String> {
+    match processor["type"].as_str() {
+        Some("Sequence") => processor["processors"].as_array().into_iter().flatten().try_for_each(check_templates),
+        Some("TemplateProcessing") => {
+            let known = processor["special_tokens"].as_object();
+            for piece in ["single", "pair"].iter().filter_map(|k| processor[*k].as_array()).flatten() {
+                if let Some(id) = piece["SpecialToken"]["id"].as_str()
+                    && !known.is_some_and(|k| k.contains_key(id))
+                {
+                    return Err(format!("its post-processor's template uses the special token '{id}', which its special tokens lack"));
+                }
+            }
+            Ok(())
+        }
+        _ => Ok(()),
+    }
 }
 
 /// Token ids of one text.
@@ -76,12 +98,17 @@ mod tests {
     use super::*;
     use crate::data::TranscriptTokenizer;
 
-    /// Found by the `tokenizer` fuzz target: a syntax error inside a `decoder` value made
-    /// `tokenizers` panic (a crashed engine in the browser); now both tokenizers refuse it.
+    /// Found by the `tokenizer` fuzz target: files that made `tokenizers` panic while loading (an
+    /// error inside a `decoder` value) or on the first text (a template naming a special token it
+    /// lacks) — a crashed engine in the browser; now both tokenizers refuse them.
     #[test]
-    fn a_syntax_error_in_the_decoder_is_refused_not_a_panic() {
+    fn files_that_make_tokenizers_panic_are_refused() {
         let syntax = br#"{"version":"1.0","decoder":{"type":"ByteLevel","add_prefix_space":trutrue}}"#.to_vec();
         let not_utf8 = [&br#"{"version":"1.0","decoder":{"type":"ByteLevel","a"#[..], &[0xFF, 0xFF], br#"":true}}"#].concat();
+        // The template names [CLS]; its special tokens define [CL:] only.
+        let template = br###"{"version":"1.0","truncation":null,"padding":null,"added_tokens":[],"normalizer":null,"pre_tokenizer":{"type":"BertPreTokenizer"},"post_processor":{"type":"TemplateProcessing","single":[{"SpecialToken":{"id":"[CLS]","type_id":0}},{"Sequence":{"id":"A","type_id":0}}],"pair":[{"Sequence":{"id":"A","type_id":0}},{"Sequence":{"id":"B","type_id":1}}],"special_tokens":{"[CL:]":{"id":"[CLS]","ids":[2],"tokens":["[CLS]"]}}},"decoder":null,"model":{"type":"WordPiece","unk_token":"[UNK]","continuing_subword_prefix":"##","max_input_chars_per_word":100,"vocab":{"[UNK]":0,"a":1,"[CLS]":2}}}"###;
+        let e = TextTokenizer::from_bytes(template).err().unwrap();
+        assert!(e.contains("special token '[CLS]'"), "{e}");
         for json in [syntax, not_utf8] {
             assert!(TextTokenizer::from_bytes(&json).err().unwrap().contains("not JSON"));
             assert!(TranscriptTokenizer::from_bytes(&json).err().unwrap().contains("not JSON"));
