@@ -16,7 +16,31 @@ const CHARS_PER_TOKEN_BOUND: usize = 32;
 pub fn read_tokenizer(json: &[u8]) -> Result<Tokenizer, String> {
     let value = serde_json::from_slice::<serde_json::Value>(json).map_err(|e| format!("it is not JSON ({e})"))?;
     check_templates(&value["post_processor"])?;
+    check_merges(&value["model"])?;
     Tokenizer::from_bytes(json).map_err(|e| e.to_string())
+}
+
+/// `tokenizers` 0.22 cuts a BPE model's continuing-subword prefix off each merge's second token
+/// unchecked (`&b[prefix_len..]`): a merge whose token lacks the prefix panics while loading
+/// (found by the `tokenizer` fuzz target). Such merges are refused here.
+fn check_merges(model: &serde_json::Value) -> Result<(), String> {
+    let prefix = model["continuing_subword_prefix"].as_str().unwrap_or("");
+    if model["type"].as_str() != Some("BPE") || prefix.is_empty() {
+        return Ok(());
+    }
+    for merge in model["merges"].as_array().into_iter().flatten() {
+        let second = match merge {
+            serde_json::Value::String(pair) => pair.split_once(' ').map(|(_, b)| b),
+            serde_json::Value::Array(pair) => pair.get(1).and_then(|b| b.as_str()),
+            _ => None,
+        };
+        if let Some(b) = second
+            && !b.starts_with(prefix)
+        {
+            return Err(format!("its BPE merge of '{b}' lacks the continuing-subword prefix '{prefix}'"));
+        }
+    }
+    Ok(())
 }
 
 /// `tokenizers` 0.22 indexes a template's special tokens by name when it encodes, unchecked: a
@@ -109,6 +133,10 @@ mod tests {
         let template = br###"{"version":"1.0","truncation":null,"padding":null,"added_tokens":[],"normalizer":null,"pre_tokenizer":{"type":"BertPreTokenizer"},"post_processor":{"type":"TemplateProcessing","single":[{"SpecialToken":{"id":"[CLS]","type_id":0}},{"Sequence":{"id":"A","type_id":0}}],"pair":[{"Sequence":{"id":"A","type_id":0}},{"Sequence":{"id":"B","type_id":1}}],"special_tokens":{"[CL:]":{"id":"[CLS]","ids":[2],"tokens":["[CLS]"]}}},"decoder":null,"model":{"type":"WordPiece","unk_token":"[UNK]","continuing_subword_prefix":"##","max_input_chars_per_word":100,"vocab":{"[UNK]":0,"a":1,"[CLS]":2}}}"###;
         let e = TextTokenizer::from_bytes(template).err().unwrap();
         assert!(e.contains("special token '[CLS]'"), "{e}");
+        // A BPE continuing-subword prefix longer than a merge's token.
+        let merges = br#"{"version":"1.0","added_tokens":[],"normalizer":null,"pre_tokenizer":null,"post_processor":null,"decoder":null,"model":{"type":"BPE","dropout":null,"unk_token":null,"continuing_subword_prefix":"OOOOOOOO","end_of_word_suffix":"","fuse_unk":false,"byte_fallback":false,"vocab":{"p":0,"r":1,"pr":2},"merges":["p r"]}}"#;
+        let e = TranscriptTokenizer::from_bytes(merges).err().unwrap();
+        assert!(e.contains("lacks the continuing-subword prefix"), "{e}");
         for json in [syntax, not_utf8] {
             assert!(TextTokenizer::from_bytes(&json).err().unwrap().contains("not JSON"));
             assert!(TranscriptTokenizer::from_bytes(&json).err().unwrap().contains("not JSON"));
