@@ -6,8 +6,8 @@
 
 use std::collections::HashMap;
 
-use burn::module::{Module, ModuleMapper, ModuleVisitor, Param};
-use burn::tensor::{Tensor, TensorData, Transaction};
+use burn::module::{Module, ModuleMapper, ModuleVisitor, Param, ParamId};
+use burn::tensor::{Device, Tensor, TensorData, Transaction};
 use safetensors::{Dtype, SafeTensors};
 
 use crate::error::Error;
@@ -80,6 +80,37 @@ impl ModuleVisitor for Collect<'_> {
         let flat = tensor.reshape([shape.iter().product::<usize>()]);
         self.into.add(format!("{}{}", self.prefix, self.path.join(".")), flat, shape);
     }
+}
+
+/// One float parameter of a module: its module path, id, shape and device.
+pub struct ParamInfo {
+    pub path: String,
+    pub id: ParamId,
+    pub shape: Vec<usize>,
+    pub device: Device,
+}
+
+/// Every float parameter of `module`, in visiting order.
+pub fn float_params(module: &impl Module) -> Vec<ParamInfo> {
+    struct Params {
+        path: Vec<String>,
+        found: Vec<ParamInfo>,
+    }
+    impl ModuleVisitor for Params {
+        fn enter_module(&mut self, name: &str, _container_type: &str) {
+            self.path.push(name.to_string());
+        }
+        fn exit_module(&mut self, _name: &str, _container_type: &str) {
+            self.path.pop();
+        }
+        fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<D>>) {
+            let t = param.val();
+            self.found.push(ParamInfo { path: self.path.join("."), id: param.id, shape: t.dims().to_vec(), device: t.device() });
+        }
+    }
+    let mut visitor = Params { path: Vec::new(), found: Vec::new() };
+    module.visit(&mut visitor);
+    visitor.found
 }
 
 /// The f32 values of `file`'s tensor `name` when it has `shape`; `Err` names what differs

@@ -9,15 +9,15 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use burn::module::{Module, ModuleVisitor, Param};
-use burn::tensor::{Device, Tensor, TensorData};
+use burn::module::Module;
+use burn::tensor::{Tensor, TensorData};
 use safetensors::SafeTensors;
 use serde::{Deserialize, Deserializer, Serialize};
 
 use super::events::TrainReport;
 use super::optimizer::{Moments, TwoRateOptimizer};
 use crate::error::Error;
-use crate::params::{NamedTensors, load_module, read_f32};
+use crate::params::{NamedTensors, ParamInfo, float_params, load_module, read_f32};
 
 pub const FORMAT: &str = "burn-finetune-checkpoint/1";
 const KEY: &str = "burn-finetune-checkpoint";
@@ -89,7 +89,7 @@ impl Checkpoint {
         let (best, _) = load_module(model.clone(), &file, best_prefix, WHAT)?;
         let (model, _) = load_module(model, &file, "model.", WHAT)?;
         let mut moments = HashMap::new();
-        for (path, shape, device) in shapes(&model) {
+        for ParamInfo { path, shape, device, .. } in float_params(&model) {
             let Some(&time) = self.progress.moment_steps.get(&path) else { continue };
             let n = shape.iter().product::<usize>();
             let read = |name: &str| -> Result<Tensor<1>, Error> {
@@ -117,29 +117,6 @@ pub async fn write<M: Module>(model: &M, best: &M, optim: &TwoRateOptimizer, pro
     }
     let progress = serde_json::to_string(progress).map_err(|e| Error::Backend(e.to_string()))?;
     tensors.serialize(HashMap::from([(KEY.to_string(), progress), (CONTEXT.to_string(), context.to_string())])).await
-}
-
-/// Every float parameter of `module`: its path, shape and device.
-fn shapes(module: &impl Module) -> Vec<(String, Vec<usize>, Device)> {
-    struct Shapes {
-        path: Vec<String>,
-        found: Vec<(String, Vec<usize>, Device)>,
-    }
-    impl ModuleVisitor for Shapes {
-        fn enter_module(&mut self, name: &str, _container_type: &str) {
-            self.path.push(name.to_string());
-        }
-        fn exit_module(&mut self, _name: &str, _container_type: &str) {
-            self.path.pop();
-        }
-        fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<D>>) {
-            let t = param.val();
-            self.found.push((self.path.join("."), t.dims().to_vec(), t.device()));
-        }
-    }
-    let mut visitor = Shapes { path: Vec::new(), found: Vec::new() };
-    module.visit(&mut visitor);
-    visitor.found
 }
 
 /// An `f32` that JSON may hold as `null` (how serde_json writes NaN and infinities): NaN.

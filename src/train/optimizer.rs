@@ -6,11 +6,12 @@
 
 use std::collections::HashMap;
 
-use burn::module::{Module, ModuleMapper, ModuleVisitor, Param, ParamId};
+use burn::module::{Module, ModuleMapper, Param, ParamId};
 use burn::optim::{AdamWState, AdaptiveMomentumState, GradientsParams, Optimizer};
 use burn::tensor::{Gradients, Tensor};
 
 use super::adamw::FusedAdamW;
+use crate::params::float_params;
 
 /// One parameter's AdamW state, flattened.
 #[derive(Clone, Debug)]
@@ -44,39 +45,17 @@ impl TwoRateOptimizer {
 
     /// The state of each parameter of `module` that has one, by module path.
     pub fn states_by_path(&self, module: &impl Module) -> Vec<(String, Moments)> {
-        paths(module).into_iter().filter_map(|(path, id)| self.states.get(&id).map(|m| (path, m.clone()))).collect()
+        float_params(module).into_iter().filter_map(|p| self.states.get(&p.id).map(|m| (p.path, m.clone()))).collect()
     }
 
     /// Sets the state of `module`'s parameters from `by_path` (module path → moments).
     pub fn restore(&mut self, module: &impl Module, mut by_path: HashMap<String, Moments>) {
-        for (path, id) in paths(module) {
-            if let Some(moments) = by_path.remove(&path) {
-                self.states.insert(id, moments);
+        for p in float_params(module) {
+            if let Some(moments) = by_path.remove(&p.path) {
+                self.states.insert(p.id, moments);
             }
         }
     }
-}
-
-/// Every float parameter of `module`: its module path and id.
-fn paths(module: &impl Module) -> Vec<(String, ParamId)> {
-    struct Paths {
-        path: Vec<String>,
-        found: Vec<(String, ParamId)>,
-    }
-    impl ModuleVisitor for Paths {
-        fn enter_module(&mut self, name: &str, _container_type: &str) {
-            self.path.push(name.to_string());
-        }
-        fn exit_module(&mut self, _name: &str, _container_type: &str) {
-            self.path.pop();
-        }
-        fn visit_float<const D: usize>(&mut self, param: &Param<Tensor<D>>) {
-            self.found.push((self.path.join("."), param.id));
-        }
-    }
-    let mut visitor = Paths { path: Vec::new(), found: Vec::new() };
-    module.visit(&mut visitor);
-    visitor.found
 }
 
 /// One optimiser step over a module's parameters (those with a gradient).
