@@ -1,7 +1,7 @@
 //! AdamW with burn's defaults and state, each parameter updated in one fused pass
 //! ([`crate::ops::adamw_update`]) instead of burn's chain of element-wise ops.
 
-use burn::optim::{AdamWState, AdaptiveMomentumState, LearningRate, ModuleOptimizer, Optimizer};
+use burn::optim::{AdamWState, AdaptiveMomentumState, LearningRate, Optimizer};
 use burn::tensor::{Device, Tensor};
 
 use crate::ops::adamw_update::{AdamWBackend, AdamWStep};
@@ -18,11 +18,6 @@ pub struct FusedAdamW {
 impl FusedAdamW {
     pub fn new(weight_decay: f32) -> Self {
         Self { beta_1: 0.9, beta_2: 0.999, epsilon: 1e-5, weight_decay }
-    }
-
-    /// As an optimizer of whole modules.
-    pub fn init(self) -> ModuleOptimizer {
-        ModuleOptimizer::from(self)
     }
 }
 
@@ -91,7 +86,7 @@ mod tests {
         let device = Device::flex().autodiff();
         let layer = LinearConfig::new(6, 3).init(&device);
         let (mut ours, mut theirs) = (layer.clone(), layer);
-        let mut fused = FusedAdamW::new(1e-2).init();
+        let mut fused = burn::optim::ModuleOptimizer::from(FusedAdamW::new(1e-2));
         let mut reference = AdamWConfig::new().with_weight_decay(1e-2).init();
         for step in 0..5 {
             let x = Tensor::<2>::random([4, 6], Distribution::Normal(0.0, 1.0), &device);
