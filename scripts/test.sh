@@ -11,8 +11,9 @@ source scripts/env.sh
 bash scripts/tools.sh --browser
 bash scripts/setup.sh
 
-echo "== native tests (cargo test --release)"
-cargo test --release 2>&1 | tee "${TMPDIR:-/tmp}/finetune-cargo-test.log"
+echo "== native tests (cargo test --release; wgpu on Mesa's lavapipe, unpacked by tools.sh)"
+VK_ICD_FILENAMES="$FINETUNE_CACHE/vulkan/lvp_icd.json" LD_LIBRARY_PATH="$FINETUNE_CACHE/vulkan/root/usr/lib/x86_64-linux-gnu" FINETUNE_VULKAN=1 \
+  cargo test --release 2>&1 | tee "${TMPDIR:-/tmp}/finetune-cargo-test.log"
 
 echo "== fuzz smoke (every parser of untrusted bytes: its seeds + 2 000 new inputs; fuzz/README.md)"
 bash scripts/fuzz.sh --smoke

@@ -2,13 +2,23 @@
 # Installs the build tools both README commands need (idempotent, fast when present):
 # the wasm32 target and rust-src, wasm-bindgen-cli at exactly Cargo.lock's version and trunk
 # 0.21.14 (into $FINETUNE_CACHE/tools), and the npm dependencies; with --browser also Debian's
-# chromium for the browser tests.
+# chromium for the browser tests and Mesa's lavapipe (a Vulkan driver on the CPU, unpacked into
+# $FINETUNE_CACHE/vulkan, not installed: Chromium keeps its SwiftShader) for the native wgpu tests.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/env.sh
 if [ "${1:-}" = --browser ] && [ ! -x /usr/lib/chromium/chromium ]; then
   echo "== installing Debian chromium"
   apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+fi
+if [ "${1:-}" = --browser ] && [ ! -f "$FINETUNE_CACHE/vulkan/lvp_icd.json" ]; then
+  echo "== unpacking Mesa's lavapipe (Vulkan on the CPU) into $FINETUNE_CACHE/vulkan"
+  [ -n "$(apt-cache policy mesa-vulkan-drivers | grep Candidate)" ] || apt-get update -qq
+  rm -rf "$FINETUNE_CACHE/vulkan" && mkdir -p "$FINETUNE_CACHE/vulkan/debs"
+  (cd "$FINETUNE_CACHE/vulkan/debs" && apt-get download -qq mesa-vulkan-drivers libvulkan1 2>/dev/null)
+  for deb in "$FINETUNE_CACHE"/vulkan/debs/*.deb; do dpkg -x "$deb" "$FINETUNE_CACHE/vulkan/root"; done
+  printf '{"file_format_version": "1.0.0", "ICD": {"api_version": "1.1.230", "library_path": "%s"}}\n' \
+    "$FINETUNE_CACHE/vulkan/root/usr/lib/x86_64-linux-gnu/libvulkan_lvp.so" >"$FINETUNE_CACHE/vulkan/lvp_icd.json"
 fi
 rustup target list --installed | grep -q wasm32-unknown-unknown || rustup target add wasm32-unknown-unknown
 # The threaded engine rebuilds std with atomics (-Z build-std): it needs std's sources.

@@ -64,7 +64,7 @@ fn frozen_encoder_layers_stay_bit_identical_and_unfrozen_ones_change() {
     }
     assert_eq!(tuner.cache_bytes(), cache.bytes(), "the engine caches one row per token");
 
-    let model = MiniLmClassifierConfig { classes: 2, unfreeze }.init(&weights, &device.clone().autodiff());
+    let model = MiniLmClassifierConfig { classes: 2, unfreeze, dropout: burn_finetune::model::minilm::DROPOUT }.init(&weights, &device.clone().autodiff());
     // The trainable layers start as the pretrained top two layers.
     assert_eq!(params(&model.upper[0]), params(&full.layers[4]));
     assert_eq!(params(&model.upper[1]), params(&full.layers[5]));

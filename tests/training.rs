@@ -45,7 +45,7 @@ fn frozen_layers_stay_bit_identical_and_unfrozen_ones_change() {
     let unfreeze = Unfreeze::Blocks(1);
     let trunk = weights.trunk(unfreeze, &device);
     let trunk_before = params(&trunk);
-    let model = EfficientNetClassifierConfig { classes: 3, unfreeze }.init(&weights, &device.clone().autodiff());
+    let model = EfficientNetClassifierConfig { classes: 3, unfreeze, dropout: 0.0 }.init(&weights, &device.clone().autodiff());
     let (upper_before, head_before) = (params(&model.upper), params(&model.head));
     let (cache, labels) = synthetic(unfreeze, 3, 8, 0.5, 1);
     let data = TrainData { features: &cache, labels: &labels, classes: 3, split: None };
@@ -65,7 +65,7 @@ fn frozen_layers_stay_bit_identical_and_unfrozen_ones_change() {
 #[test]
 fn head_only_trains_no_backbone_layer() {
     let weights = common::weights();
-    let model = EfficientNetClassifierConfig { classes: 4, unfreeze: Unfreeze::Head }.init(&weights, &Device::flex().autodiff());
+    let model = EfficientNetClassifierConfig { classes: 4, unfreeze: Unfreeze::Head, dropout: 0.0 }.init(&weights, &Device::flex().autodiff());
     assert!(model.upper.is_empty());
     assert_eq!(model.num_params(), 1280 * 4 + 4);
 }
@@ -74,7 +74,7 @@ fn head_only_trains_no_backbone_layer() {
 fn divergence_guard_rolls_back_and_says_to_lower_the_lr() {
     let weights = common::weights();
     let unfreeze = Unfreeze::Head;
-    let model = EfficientNetClassifierConfig { classes: 3, unfreeze }.init(&weights, &Device::flex().autodiff());
+    let model = EfficientNetClassifierConfig { classes: 3, unfreeze, dropout: 0.0 }.init(&weights, &Device::flex().autodiff());
     let initial = params(&model.head);
     let (cache, labels) = synthetic(unfreeze, 3, 10, 1.0, 2);
     let data = TrainData { features: &cache, labels: &labels, classes: 3, split: None };
@@ -95,7 +95,7 @@ fn early_stopping_restores_the_best_epoch() {
     let weights = common::weights();
     let unfreeze = Unfreeze::Head;
     let device = Device::flex().autodiff();
-    let model = EfficientNetClassifierConfig { classes: 2, unfreeze }.init(&weights, &device);
+    let model = EfficientNetClassifierConfig { classes: 2, unfreeze, dropout: 0.0 }.init(&weights, &device);
     // Labels are noise: the head memorises the training half and validation loss soon rises.
     let (cache, mut labels) = synthetic(unfreeze, 2, 30, 0.0, 3);
     let mut rng = StdRng::seed_from_u64(9);
@@ -119,7 +119,7 @@ fn early_stopping_restores_the_best_epoch() {
 fn cancel_stops_within_a_step_and_keeps_weights() {
     let weights = common::weights();
     let unfreeze = Unfreeze::Head;
-    let model = EfficientNetClassifierConfig { classes: 3, unfreeze }.init(&weights, &Device::flex().autodiff());
+    let model = EfficientNetClassifierConfig { classes: 3, unfreeze, dropout: 0.0 }.init(&weights, &Device::flex().autodiff());
     let (cache, labels) = synthetic(unfreeze, 3, 20, 1.0, 4);
     let data = TrainData { features: &cache, labels: &labels, classes: 3, split: None };
     let mut hooks = CollectEvents { cancel_after_steps: Some(3), ..Default::default() };

@@ -11,12 +11,12 @@ import { ExampleSet } from './example-set';
 import { sendableImage } from './images';
 import { deleteKept, keepModel, type KeptSummary, listKept, loadKept } from './kept-models';
 import type {
-  BackendChoice, CheckpointStatus, ClassifierTask, Defaults, Example, ExamplesSummary, ModelInfo, Prediction, Prepared, SentAudio, SentInput, TableSummary, Task, TextDatasetSummary, ToWorker,
+  BackendChoice, CheckpointStatus, ClassifierTask, Defaults, Example, ExamplesSummary, ModelInfo, Prediction, Prepared, ProbeStep, SentAudio, SentInput, TableSummary, Task, TextDatasetSummary, ToWorker,
   TrainReport,
 } from './protocol';
 import { WorkerSpeechFineTuner } from './speech-tuner';
 import type {
-  AudioExample, ExampleOf, FineTuner, FineTunerFor, FineTunerOptions, ImageExample, InputOf, PrepareSettings, TextExample, TrainResult, TrainSettings,
+  AudioExample, ExampleOf, FineTuner, FineTunerFor, FineTunerOptions, ImageExample, InputOf, PrepareSettings, ProbeSettings, TextExample, TrainResult, TrainSettings,
 } from './types';
 import { WorkerClient } from './worker-client';
 
@@ -219,6 +219,15 @@ class WorkerFineTuner<T extends ClassifierTask> implements FineTuner<T> {
   discardCheckpoint(): Promise<void> {
     return this.client.serial(async () => {
       await this.client.request({ type: 'discard-checkpoint' });
+    });
+  }
+
+  probeGradients(settings: ProbeSettings = {}): Promise<ProbeStep[]> {
+    return this.client.serial(async () => {
+      const { steps = 3, unfreeze, maxLength, ...options } = settings;
+      const summary = await this.sync();
+      if (summary.readiness) throw new Error(summary.readiness);
+      return (await this.client.ask({ type: 'probe-gradients', preparation: { unfreeze, maxLength }, steps, options }, 'gradients')).steps;
     });
   }
 

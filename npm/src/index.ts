@@ -7,7 +7,7 @@ export { createFineTuner } from './fine-tuner';
 export { clearCache } from './model-cache';
 export { deleteKept, listKept } from './kept-models';
 export type {
-  AudioExample, ExampleOf, FineTuner, FineTunerEvent, FineTunerFor, FineTunerOptions, ImageExample, InputOf, PrepareSettings, SpeechExample, SpeechFineTuner,
+  AudioExample, ExampleOf, FineTuner, FineTunerEvent, FineTunerFor, FineTunerOptions, ImageExample, InputOf, PrepareSettings, ProbeSettings, SpeechExample, SpeechFineTuner,
   SpeechPrepareSettings, SpeechTrainResult, SpeechTrainSettings, TextExample, TrainResult, TrainSettings,
 } from './types';
 export type { AudioInput } from './audio';
@@ -15,7 +15,7 @@ export type { ClassScores, Evaluation } from './evaluation';
 export type { ImageInput } from './images';
 export type { KeptSummary } from './kept-models';
 export type {
-  BackendChoice, BackendPreference, CheckpointStatus, CheckpointSummary, ClassifierTask, ConfusionMatrix, Defaults, EpochReport, LoadingEvent, MixReport, ModelInfo, Prediction, Prepared, Preparation,
+  BackendChoice, BackendPreference, CheckpointStatus, CheckpointSummary, ClassifierTask, ConfusionMatrix, Defaults, EpochReport, LoadingEvent, MixReport, ModelInfo, Prediction, Prepared, Preparation, ProbeStep,
   Skipped, SkippedRow, SpeechEpochReport, SpeechReport, TableSummary, Task, TextDatasetSummary, TrainEvent, TrainOptions, TrainReport, TranscriptSample,
   Unfreeze,
 } from './protocol';

@@ -7,7 +7,7 @@ import type { Engine } from '../pkg/burn_finetune.js';
 import { deleteCheckpoint, loadCheckpoint, saveCheckpoint } from './checkpoints';
 import type { PauseGate } from './pause-gate';
 import type {
-  CheckpointStatus, CheckpointSummary, EngineEvaluation, Example, ExamplesSummary, FromWorker, Prediction, Preparation, Prepared, SentInput, Skipped, Task,
+  CheckpointStatus, CheckpointSummary, EngineEvaluation, Example, ExamplesSummary, FromWorker, Prediction, Preparation, Prepared, ProbeStep, SentInput, Skipped, Task,
   TrainOptions, TrainReport,
 } from './protocol';
 
@@ -153,6 +153,14 @@ export abstract class Jobs {
       ? `its run had the classes ${summary.classes.slice(0, 10).join(', ')}${summary.classes.length > 10 ? ` and ${summary.classes.length - 10} more` : ''}; these examples have ${classes.slice(0, 10).join(', ') || 'none'}.`
       : examples !== summary.examples ? `its run had ${summary.examples} examples; there are ${examples} now.` : null;
     return { ...status, usable: reason === null, reason };
+  }
+
+  /** A few training steps of the trained (or imported) model on the examples prepared as
+   * `preparation` (its own), each step's loss and condensed gradients, the model left as it was:
+   * to compare two backends on the same model and examples. */
+  async probeGradients(preparation: Preparation, steps: number, options: TrainOptions, signal: AbortSignal): Promise<ProbeStep[]> {
+    if (!(await this.prepare(preparation, signal))) throw new Error('Cancelled while the examples were prepared.');
+    return await this.engine.probeGradients(steps, defined(options)) as ProbeStep[];
   }
 
   /** Forgets this task's kept checkpoint. */

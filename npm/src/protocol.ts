@@ -31,9 +31,19 @@ export interface TrainOptions {
   seed?: number;
   patience?: number;
   warmupShare?: number;
+  /** Dropout of the trained layers while training (0.1; images 0). */
+  dropout?: number;
   /** Speech: after training, mix the fine-tuned weights with the pretrained ones (WiSE-FT), the
    * share chosen on the validation split (default false; images, text and sounds: not yet). */
   mixPretrained?: boolean;
+}
+
+/** One step of a gradient probe (Rust `ProbeStep`): the batch loss before the update, and each
+ * trained parameter's gradient condensed to its norm and its dot products with fixed ±1 vectors
+ * (the same on every backend: two backends' gradients that differ by Δ differ there by about |Δ|). */
+export interface ProbeStep {
+  loss: number;
+  gradients: { path: string; elements: number; norm: number; projections: number[] }[];
 }
 
 /** What a run's checkpoint holds (Rust `CheckpointSummary`). */
@@ -285,6 +295,8 @@ export type ToWorker =
   /** The kept checkpoint of this task's unfinished run (answered by `checkpoint-status`). */
   | { type: 'checkpoint-status' }
   | { type: 'discard-checkpoint' }
+  /** Prepares as `train` does when needed, then runs a gradient probe (answered by `gradients`). */
+  | { type: 'probe-gradients'; preparation: Preparation; steps: number; options: TrainOptions }
   | { type: 'cancel' }
   /** Holds training (or preparation) after the current step until `resume` (or `cancel`). */
   | { type: 'pause' }
@@ -328,6 +340,7 @@ export type FromWorker =
   | { type: 'evaluation'; evaluation: EngineEvaluation }
   | { type: 'exported'; bytes: Uint8Array }
   | { type: 'checkpoint-status'; status: CheckpointStatus | null }
+  | { type: 'gradients'; steps: ProbeStep[] }
   | { type: 'imported'; info: ModelInfo }
   | { type: 'error'; message: string; fatal: boolean }
   /** Request `id` is handled: `error` says why it failed (null: it succeeded). */

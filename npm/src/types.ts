@@ -4,8 +4,8 @@
 import type { Evaluation } from './evaluation';
 import type { AudioInput } from './audio';
 import type {
-  BackendChoice, BackendPreference, CheckpointStatus, ClassifierTask, Defaults, EpochReport, LoadingEvent, ModelInfo, Prediction, Prepared, Skipped, SpeechEpochReport,
-  SpeechReport, TableSummary, Task, TextDatasetSummary, TrainEvent, TrainReport, Unfreeze,
+  BackendChoice, BackendPreference, CheckpointStatus, ClassifierTask, Defaults, EpochReport, LoadingEvent, ModelInfo, Prediction, Prepared, ProbeStep, Skipped, SpeechEpochReport,
+  SpeechReport, TableSummary, Task, TextDatasetSummary, TrainEvent, TrainOptions, TrainReport, Unfreeze,
 } from './protocol';
 import type { ImageInput } from './images';
 import type { KeptSummary } from './kept-models';
@@ -93,6 +93,14 @@ export interface FineTunerOptions<T extends Task = Task> {
 
 /** How the examples are prepared (the frozen layers run once per example; their outputs are
  * cached). Changing either prepares them again. Defaults: `FineTuner.defaults.preparation`. */
+/** A gradient probe's settings: its steps (default 3), the model's preparation and the training
+ * options of the steps (the task's defaults; the learning rates stay constant). */
+export interface ProbeSettings extends Omit<TrainOptions, 'epochs' | 'validationSplit' | 'patience' | 'warmupShare' | 'mixPretrained'> {
+  steps?: number;
+  unfreeze?: Unfreeze;
+  maxLength?: number;
+}
+
 export interface PrepareSettings {
   /** What trains: `'head'` or the head plus the last N blocks / layers (default 2; audio: `'head'`). */
   unfreeze?: Unfreeze;
@@ -122,6 +130,9 @@ export interface TrainSettings {
   patience?: number;
   /** AdamW weight decay (default 1e-4). */
   weightDecay?: number;
+  /** Dropout of the trained layers while training, 0 to 0.9 (default 0.1; images: 0, where it
+   * goes before the head). */
+  dropout?: number;
   /** Text only: tokens per text, longer texts are cut (default 128). */
   maxLength?: number;
   /** Aborting stops training after the current step and keeps the best weights so far. */
@@ -277,6 +288,11 @@ export interface FineTuner<T extends ClassifierTask = ClassifierTask> {
   checkpoint(): Promise<CheckpointStatus | null>;
   /** Forgets the kept checkpoint of this task's unfinished run. */
   discardCheckpoint(): Promise<void>;
+  /** A backend check: `steps` training steps of the fine-tuned (or imported) model on the
+   * examples (prepared as `unfreeze` / `maxLength` say: the model's), each step's loss and
+   * condensed gradients; the model is left as it was. The same model and examples on another
+   * backend give the same numbers within rounding (with `dropout: 0`: masks differ). */
+  probeGradients(settings?: ProbeSettings): Promise<ProbeStep[]>;
   /** Holds a running `train` after its current step until `resume` (aborting also resumes). */
   pause(): void;
   resume(): void;

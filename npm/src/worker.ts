@@ -179,6 +179,10 @@ self.onmessage = async (event: MessageEvent<Request | PoolInit>) => {
       case 'checkpoint-status':
         post({ type: 'checkpoint-status', status: await requireJobs().checkpointStatus() });
         break;
+      case 'probe-gradients':
+        abort = new AbortController();
+        post({ type: 'gradients', steps: await requireJobs().probeGradients(msg.preparation, msg.steps, msg.options, abort.signal) });
+        break;
       case 'discard-checkpoint':
         await requireJobs().discardCheckpoint();
         break;

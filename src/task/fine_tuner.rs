@@ -11,6 +11,7 @@ use super::{AddReport, DEFAULT_MAX_LENGTH, Prediction, Preparation, Task, read_f
 use crate::data::{MAX_CLASSES, Split};
 use crate::error::Error;
 use super::resume::{RunContext, read_checkpoint};
+use crate::train::probe::{ProbeStep, probe_gradients};
 use crate::train::{Checkpoint, Checkpoints, ClassScores, ConfusionMatrix, FeatureSource, TrainData, TrainHooks, TrainOptions, TrainReport, TrainableTop, fine_tune_with};
 
 /// Examples per batch of the top when predicting (the trunk runs in passes of `Task::PASS`):
@@ -193,7 +194,7 @@ impl<T: Task> FineTuner<T> {
         }
         autodiff.seed(opts.seed);
         crate::ops::dropout::reseed(opts.seed);
-        let top = self.task.top(self.classes.len(), &self.prep, &autodiff);
+        let top = self.task.top(self.classes.len(), &self.prep, opts.dropout, &autodiff);
         let split = self.holdout.contains(&true).then(|| Split {
             train: (0..self.labels.len()).filter(|&i| !self.holdout[i]).collect(),
             val: (0..self.labels.len()).filter(|&i| self.holdout[i]).collect(),
@@ -204,6 +205,24 @@ impl<T: Task> FineTuner<T> {
         let trained = fine_tune_with(top, data, opts, hooks, checkpoints).await?;
         self.trained = Some(TrainedModel { top: trained.model, classes: self.classes.clone(), prep: self.prep });
         Ok(trained.report)
+    }
+
+    /// `steps` training steps of the fine-tuned (or imported) model on the prepared examples, in
+    /// order, with each step's loss and gradients ([`probe_gradients`]; `opts`' rates, batch size
+    /// and dropout): the same model and examples on two backends give the same numbers, within
+    /// rounding. The model is left as it is.
+    pub async fn probe_gradients(&self, steps: usize, opts: &TrainOptions) -> Result<Vec<ProbeStep>, Error> {
+        let trained = self.trained.as_ref().ok_or(Error::NotTrained)?;
+        opts.validate().map_err(Error::Options)?;
+        if trained.prep != self.prep || trained.classes != self.classes {
+            return Err(Error::Data("the examples are prepared for other classes or another cut than the model's: add them for its classes and prepare them as it was".into()));
+        }
+        let autodiff = self.device.clone().autodiff();
+        autodiff.seed(opts.seed);
+        crate::ops::dropout::reseed(opts.seed);
+        let bytes = self.export_model().await?;
+        let top = load_params(self.task.top(self.classes.len(), &self.prep, opts.dropout, &autodiff), &bytes)?;
+        probe_gradients(top, &self.cache, &self.labels, steps, opts).await
     }
 
     /// Top-`k` classes of each input.
@@ -317,7 +336,7 @@ impl<T: Task> FineTuner<T> {
         check_base_model(&info, T::BASE_MODEL, T::NAME)?;
         let prep = Preparation { unfreeze: info.unfreeze, max_length: info.max_length.unwrap_or(DEFAULT_MAX_LENGTH) };
         T::check(&prep).map_err(Error::Options)?;
-        let top = load_params(self.task.top(info.classes.len(), &prep, &self.device), bytes)?;
+        let top = load_params(self.task.top(info.classes.len(), &prep, 0.0, &self.device), bytes)?;
         self.trained = Some(TrainedModel { top, classes: info.classes.clone(), prep });
         Ok(info)
     }

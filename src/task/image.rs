@@ -8,7 +8,7 @@ use crate::data::{FeatureCache, PixelLayout, preprocess};
 use crate::error::Error;
 use crate::model::efficientnet::{INPUT_SIZE, check_unfreeze};
 use crate::model::{EfficientNetClassifier, EfficientNetClassifierConfig, EfficientNetTrunk, EfficientNetWeights, feature_shape};
-use crate::train::FeatureSource;
+use crate::train::{FeatureSource, TrainOptions};
 
 /// `count` 224×224 images, pixel after pixel in `layout`.
 #[derive(Clone, Copy, Debug)]
@@ -70,8 +70,14 @@ impl Task for ImageTask {
         Ok(AddReport { added: count, ..AddReport::default() })
     }
 
-    fn top(&self, classes: usize, prep: &Preparation, device: &Device) -> EfficientNetClassifier {
-        EfficientNetClassifierConfig { classes, unfreeze: prep.unfreeze }.init(&self.weights, device)
+    fn top(&self, classes: usize, prep: &Preparation, dropout: f64, device: &Device) -> EfficientNetClassifier {
+        EfficientNetClassifierConfig { classes, unfreeze: prep.unfreeze, dropout }.init(&self.weights, device)
+    }
+
+    /// No dropout by default (the image numbers of docs/benchmarks.md were measured without);
+    /// `dropout` puts it before the head (EfficientNet's own classifier used 0.2).
+    fn train_defaults() -> TrainOptions {
+        TrainOptions { dropout: 0.0, ..TrainOptions::default() }
     }
 
     fn preprocessing(_: &Preparation) -> String {

@@ -80,8 +80,9 @@ pub trait Task {
     fn empty_cache(&self, prep: &Preparation) -> Self::Cache;
     /// Runs `trunk` on `inputs` and appends its outputs to `cache`, in input order.
     async fn encode(&self, trunk: &Self::Trunk, prep: &Preparation, inputs: Self::Inputs<'_>, cache: &mut Self::Cache, device: &Device) -> Result<AddReport, Error>;
-    /// Upper layers from the pretrained weights and a fresh `classes`-way head, on `device`.
-    fn top(&self, classes: usize, prep: &Preparation, device: &Device) -> Self::Top;
+    /// Upper layers from the pretrained weights and a fresh `classes`-way head, on `device`, with
+    /// `dropout` while training.
+    fn top(&self, classes: usize, prep: &Preparation, dropout: f64, device: &Device) -> Self::Top;
     /// How inputs are prepared, in words (model files).
     fn preprocessing(prep: &Preparation) -> String;
     /// Whether the model file records `prep.max_length`.

@@ -265,7 +265,7 @@ impl SpeechFineTuner {
         let autodiff = self.device.clone().autodiff();
         autodiff.seed(opts.seed);
         crate::ops::dropout::reseed(opts.seed);
-        let top = WhisperTopConfig { layers: self.layers }.init(&self.task.weights, &autodiff);
+        let top = WhisperTopConfig { layers: self.layers, dropout: opts.dropout }.init(&self.task.weights, &autodiff);
         let split = if self.holdout.contains(&true) {
             Split { train: (0..self.holdout.len()).filter(|&i| !self.holdout[i]).collect(), val: (0..self.holdout.len()).filter(|&i| self.holdout[i]).collect() }
         } else {
@@ -359,7 +359,7 @@ impl SpeechFineTuner {
             WINDOWS => false,
             other => return Err(Error::Data(format!("this model prepares audio as \"{other}\", which this version does not know: export it again"))),
         };
-        let mut top = WhisperTopConfig { layers }.init(&self.task.weights, &self.device);
+        let mut top = WhisperTopConfig { layers, dropout: 0.0 }.init(&self.task.weights, &self.device);
         let loaded = load_params(TrainedLayers { upper: top.upper, norm: top.norm }, bytes)?;
         (top.upper, top.norm) = (loaded.upper, loaded.norm);
         self.trained = Some(Trained { top: top.no_grad(), unmixed: None, layers, own_frames });
@@ -396,5 +396,5 @@ fn model_info(layers: usize, own_frames: bool) -> ModelInfo {
 /// epochs suffice on a few hundred clips. No mix with the pretrained weights: a small validation
 /// split does not see what it buys (docs/benchmarks.md, "Speech").
 pub fn train_defaults() -> TrainOptions {
-    TrainOptions { epochs: 5, batch_size: 16, learning_rate: 1e-4, backbone_learning_rate: 1e-4, ..TrainOptions::default() }
+    TrainOptions { epochs: 5, batch_size: 16, learning_rate: 1e-4, backbone_learning_rate: 1e-4, dropout: crate::model::whisper::DROPOUT, ..TrainOptions::default() }
 }

@@ -86,8 +86,8 @@ impl Task for TextTask {
         })
     }
 
-    fn top(&self, classes: usize, prep: &Preparation, device: &Device) -> MiniLmClassifier {
-        MiniLmClassifierConfig { classes, unfreeze: prep.unfreeze }.init(&self.weights, device)
+    fn top(&self, classes: usize, prep: &Preparation, dropout: f64, device: &Device) -> MiniLmClassifier {
+        MiniLmClassifierConfig { classes, unfreeze: prep.unfreeze, dropout }.init(&self.weights, device)
     }
 
     fn preprocessing(prep: &Preparation) -> String {
@@ -100,7 +100,7 @@ impl Task for TextTask {
 
     /// BERT-style fine-tuning converges in a few epochs (early stopping still watches).
     fn train_defaults() -> TrainOptions {
-        TrainOptions { epochs: 3, ..TrainOptions::default() }
+        TrainOptions { epochs: 3, dropout: crate::model::minilm::DROPOUT, ..TrainOptions::default() }
     }
 }
 

@@ -9,6 +9,7 @@ pub mod metrics;
 pub mod mix;
 pub mod optimizer;
 pub mod options;
+pub mod probe;
 pub mod schedule;
 pub mod top;
 pub mod trainer;

@@ -28,6 +28,9 @@ pub struct TrainOptions {
     /// After training, mix the fine-tuned weights with the pretrained ones (WiSE-FT), the share
     /// chosen on the validation split: keeps more of what the model knew. Speech only for now.
     pub mix_pretrained: bool,
+    /// Dropout probability of the trained layers while training (each task's default: 0.1 for
+    /// text, sounds and speech, 0 for images; 0 turns it off).
+    pub dropout: f64,
 }
 
 impl Default for TrainOptions {
@@ -43,6 +46,7 @@ impl Default for TrainOptions {
             patience: 3,
             warmup_share: 0.1,
             mix_pretrained: false,
+            dropout: 0.1,
         }
     }
 }
@@ -94,6 +98,9 @@ impl TrainOptions {
         }
         if self.patience == 0 {
             return Err("patience must be at least 1 epoch".into());
+        }
+        if !(0.0..=0.9).contains(&self.dropout) {
+            return Err(format!("dropout must be between 0 and 0.9, got {}", self.dropout));
         }
         if !(0.0..=0.5).contains(&self.warmup_share) || !(0.0..1.0).contains(&self.weight_decay) {
             return Err("warm-up share must be in [0, 0.5] and weight decay in [0, 1)".into());

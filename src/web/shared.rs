@@ -9,6 +9,7 @@ use crate::task::model_file::ModelInfo;
 use crate::task::resume::CheckpointSummary;
 use crate::task::speech;
 use crate::task::{FineTuner, Preparation, SpeechFineTuner, Task};
+use crate::train::probe::ProbeStep;
 use crate::train::{TrainHooks, TrainOptions};
 
 const NO_SPEECH_CHECKPOINTS: &str = "checkpoints and resuming: images, text and sounds in this version (not speech)";
@@ -33,6 +34,8 @@ pub(super) trait Shared {
     fn check_checkpoint(&self, bytes: Vec<u8>) -> Result<CheckpointSummary, Error>;
     /// Goes on with a checkpoint's run and serialises the report.
     async fn resume_to_js(&mut self, bytes: Vec<u8>, hooks: &mut impl TrainHooks) -> Result<JsValue, JsValue>;
+    /// A few training steps of the trained model with their gradients (backend checks).
+    async fn probe_gradients(&self, steps: usize, opts: &TrainOptions) -> Result<Vec<ProbeStep>, Error>;
     async fn export_model(&self) -> Result<Vec<u8>, Error>;
     fn import_model(&mut self, bytes: &[u8]) -> Result<ModelInfo, Error>;
 }
@@ -71,6 +74,9 @@ impl<T: Task> Shared for FineTuner<T> {
     }
     async fn resume_to_js(&mut self, bytes: Vec<u8>, hooks: &mut impl TrainHooks) -> Result<JsValue, JsValue> {
         to_js(&self.resume(bytes, hooks).await.map_err(js_err)?)
+    }
+    async fn probe_gradients(&self, steps: usize, opts: &TrainOptions) -> Result<Vec<ProbeStep>, Error> {
+        FineTuner::probe_gradients(self, steps, opts).await
     }
     async fn export_model(&self) -> Result<Vec<u8>, Error> {
         FineTuner::export_model(self).await
@@ -116,6 +122,9 @@ impl Shared for SpeechFineTuner {
     }
     async fn resume_to_js(&mut self, _bytes: Vec<u8>, _hooks: &mut impl TrainHooks) -> Result<JsValue, JsValue> {
         Err(js_err(NO_SPEECH_CHECKPOINTS))
+    }
+    async fn probe_gradients(&self, _steps: usize, _opts: &TrainOptions) -> Result<Vec<ProbeStep>, Error> {
+        Err(Error::Options("gradient probes: images, text and sounds in this version (not speech)".into()))
     }
     async fn export_model(&self) -> Result<Vec<u8>, Error> {
         SpeechFineTuner::export_model(self).await

@@ -1,10 +1,13 @@
 // The custom ops' portable bodies (what the GPU runs: attention, layer norm, GELU, dense layers,
-// depthwise convolutions, ReLU6) on a real WebGPU implementation (SwiftShader in Chromium) against
-// the CPU kernels, through the npm package: a model with 2 unfrozen layers (text) or blocks
-// (images) is trained on the CPU engine, exported, imported into a WebGPU engine, and both predict
-// the same inputs. The scores must agree within 1e-4 (f32 on both, sums in another order; measured: 7e-6 text, 1e-6 images).
-// Forward passes only: the gradients' comparison is still to be written (their dropout masks are
-// drawn differently on the two backends).
+// depthwise convolutions, ReLU6, dropout, the fused AdamW step) on a real WebGPU implementation
+// (SwiftShader in Chromium) against the CPU kernels, through the npm package: a model with 2
+// unfrozen layers (text) or blocks (images) is trained on the CPU engine, exported, imported into
+// a WebGPU engine with the same examples, and
+// - both predict the same inputs: scores within 1e-4 (f32 on both, sums in another order);
+// - both run the same 3 training steps (`probeGradients`, dropout off: the backends draw their
+//   masks differently): losses and gradients within GRADIENT_TOLERANCE, relative (the largest
+//   difference of a gradient's norm or projections over its norm).
+// docs/benchmarks.md ("WebGPU correctness") has the measured differences.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { browserSuite, packagePage } from './browser.mjs';
@@ -12,9 +15,29 @@ import { browserSuite, packagePage } from './browser.mjs';
 const WEB = process.env.WEB ?? 'build/web';
 const suite = browserSuite(WEB, 'test-results');
 const TOLERANCE = 1e-4;
+const GRADIENT_TOLERANCE = 1e-3;
+const PROBE = { steps: 3, unfreeze: 2, batchSize: 4, dropout: 0, learningRate: 3e-3, backboneLearningRate: 3e-4 };
+
+/** The largest relative differences of two probes (as Rust's `train::probe::compare`). */
+function compareProbes(a, b) {
+  assert.equal(a.length, b.length);
+  const d = { loss: 0, gradient: 0, worst: '', compared: 0 };
+  a.forEach((sa, step) => {
+    const sb = b[step];
+    d.loss = Math.max(d.loss, Math.abs(sa.loss - sb.loss) / Math.abs(sa.loss));
+    assert.deepEqual(sa.gradients.map((g) => [g.path, g.elements]), sb.gradients.map((g) => [g.path, g.elements]));
+    sa.gradients.forEach((ga, i) => {
+      const gb = sb.gradients[i];
+      const diff = Math.max(Math.abs(ga.norm - gb.norm), ...ga.projections.map((p, k) => Math.abs(p - gb.projections[k]))) / Math.max(ga.norm, 1e-30);
+      if (!(diff <= d.gradient)) Object.assign(d, { gradient: diff, worst: `step ${step + 1}, ${ga.path}` });
+      d.compared += 1;
+    });
+  });
+  return d;
+}
 
 /** Runs in the page: train on the CPU, predict there and on WebGPU after import. */
-async function bothBackends(task) {
+async function bothBackends({ task, probe }) {
   const { createFineTuner } = await import('./index.js');
   const modelUrl = task === 'text' ? './minilm-l6/model.safetensors' : './efficientnet-lite0.safetensors';
   let examples;
@@ -41,22 +64,27 @@ async function bothBackends(task) {
   cpu.addExamples(examples);
   await cpu.train({ epochs: 1, batchSize: 4, unfreeze: 2 });
   const onCpu = await cpu.predict(probes, { topK: 2 });
+  const cpuSteps = await cpu.probeGradients(probe);
+  const cpuAgain = await cpu.probeGradients(probe);
   const bytes = await cpu.export();
   cpu.dispose();
   const gpu = await createFineTuner({ task, backend: 'webgpu', modelUrl });
   const info = await gpu.importModel(bytes);
   const onGpu = await gpu.predict(probes, { topK: 2 });
+  gpu.addExamples(examples);
+  const gpuSteps = await gpu.probeGradients(probe);
   const backend = gpu.backend;
   gpu.dispose();
-  return { onCpu, onGpu, backend, unfreeze: info.unfreeze };
+  return { onCpu, onGpu, backend, unfreeze: info.unfreeze, cpuSteps, cpuAgain, gpuSteps };
 }
 
 for (const task of ['text', 'image']) {
-  test(`${task}: 2 unfrozen ${task === 'text' ? 'layers' : 'blocks'} predict the same on WebGPU (SwiftShader) as on the CPU`, { timeout: 600_000 }, async () => {
+  test(`${task}: 2 unfrozen ${task === 'text' ? 'layers' : 'blocks'} predict and train the same on WebGPU (SwiftShader) as on the CPU`, { timeout: 600_000 }, async () => {
     const { page, logs } = await packagePage(suite);
     try {
-      const result = await page.evaluate(bothBackends, task);
-      console.log(JSON.stringify(result));
+      const result = await page.evaluate(bothBackends, { task, probe: PROBE });
+      const { cpuSteps, cpuAgain, gpuSteps, ...shown } = result;
+      console.log(JSON.stringify(shown));
       assert.equal(result.backend.kind, 'webgpu', `a WebGPU engine: ${JSON.stringify(result.backend)}`);
       assert.equal(result.unfreeze, 2);
       let worst = 0;
@@ -66,6 +94,13 @@ for (const task of ['text', 'image']) {
       });
       console.log(`${task}: largest score difference CPU vs WebGPU ${worst.toExponential(2)}`);
       assert.ok(worst <= TOLERANCE, `scores differ by ${worst}`);
+      // Training steps: the probe repeats exactly on the CPU and covers every trained parameter.
+      assert.deepEqual(cpuAgain, cpuSteps, 'the CPU probe repeats exactly: it leaves the model as it was');
+      assert.ok(cpuSteps[0].gradients.length >= (task === 'text' ? 20 : 10), `${cpuSteps[0].gradients.length} gradients`);
+      assert.ok(cpuSteps.every((s) => Number.isFinite(s.loss) && s.gradients.every((g) => g.norm > 0)), JSON.stringify(cpuSteps[0]));
+      const d = compareProbes(cpuSteps, gpuSteps);
+      console.log(`${task}: ${d.compared} gradients over ${PROBE.steps} steps, CPU against WebGPU: largest relative difference loss ${d.loss.toExponential(1)}, gradient ${d.gradient.toExponential(1)} (${d.worst})`);
+      assert.ok(d.loss <= GRADIENT_TOLERANCE && d.gradient <= GRADIENT_TOLERANCE, JSON.stringify(d));
     } catch (e) {
       console.log(logs.join('\n'));
       throw e;

@@ -15,7 +15,7 @@ const UNFREEZE_LABELS: Record<Task, Record<string, string>> = {
 /** The settings form: field id → training setting. */
 const FIELDS = {
   epochs: 'epochs', 'batch-size': 'batchSize', 'learning-rate': 'learningRate', 'backbone-learning-rate': 'backboneLearningRate',
-  'validation-split': 'validationSplit', seed: 'seed', patience: 'patience',
+  'validation-split': 'validationSplit', seed: 'seed', patience: 'patience', dropout: 'dropout',
 } as const;
 
 /** Names the cut choices as `task` counts its layers. */

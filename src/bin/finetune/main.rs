@@ -108,6 +108,9 @@ struct Args {
     /// Epochs without a better validation loss before stopping [default: 3].
     #[arg(long)]
     patience: Option<usize>,
+    /// Dropout of the trained layers while training, 0 to 0.9 [default: 0.1; images: 0].
+    #[arg(long)]
+    dropout: Option<f64>,
     /// Speech: after training, mix the fine-tuned weights with the pretrained ones (WiSE-FT), the
     /// share chosen on the validation clips.
     #[arg(long)]
@@ -226,6 +229,7 @@ fn train_options_over(args: &Args, d: TrainOptions) -> Result<TrainOptions, Erro
         validation_split: args.validation_split.unwrap_or(d.validation_split),
         seed: args.seed.unwrap_or(d.seed),
         patience: args.patience.unwrap_or(d.patience),
+        dropout: args.dropout.unwrap_or(d.dropout),
         mix_pretrained: d.mix_pretrained || args.mix,
         ..d
     };

@@ -8,6 +8,7 @@ use super::conv_unit::ConvUnit;
 use super::{EfficientNetWeights, FEATURES};
 use super::mbconv::MbConv;
 use crate::model::Unfreeze;
+use crate::model::dropout::SeededDropout;
 use crate::ops::linear;
 
 /// Pretrained layers above the cut. They train with the lower (backbone) learning rate.
@@ -42,6 +43,8 @@ impl UpperBlocks {
 #[derive(Module, Debug)]
 pub struct EfficientNetClassifier {
     pub upper: UpperBlocks,
+    /// Before the head, while training (0 by default: the numbers were better without).
+    pub dropout: SeededDropout,
     pub head: Linear,
 }
 
@@ -50,6 +53,8 @@ pub struct EfficientNetClassifier {
 pub struct EfficientNetClassifierConfig {
     pub classes: usize,
     pub unfreeze: Unfreeze,
+    /// Dropout of the pooled features before the head while training.
+    pub dropout: f64,
 }
 
 impl EfficientNetClassifierConfig {
@@ -59,6 +64,7 @@ impl EfficientNetClassifierConfig {
         let (blocks, conv_head) = weights.upper(self.unfreeze, device);
         EfficientNetClassifier {
             upper: UpperBlocks { blocks, conv_head },
+            dropout: SeededDropout::new(self.dropout),
             head: LinearConfig::new(FEATURES, self.classes).init(device),
         }
     }
@@ -69,6 +75,6 @@ impl EfficientNetClassifier {
     /// - features: `[batch, h, w, c]` (trunk output, channels-last)
     /// - output: `[batch, classes]` logits
     pub fn forward(&self, features: Tensor<4>) -> Tensor<2> {
-        linear(&self.head, self.upper.forward(features))
+        linear(&self.head, self.dropout.forward(self.upper.forward(features)))
     }
 }

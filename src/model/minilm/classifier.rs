@@ -4,7 +4,7 @@ use burn::module::Module;
 use burn::nn::{Linear, LinearConfig};
 use burn::tensor::{Device, Tensor};
 
-use super::{DROPOUT, EncoderLayer, HIDDEN, MiniLmWeights};
+use super::{EncoderLayer, HIDDEN, MiniLmWeights};
 use crate::model::Unfreeze;
 use crate::model::sequence::{SequenceBatch, mean_pool};
 use crate::model::dropout::SeededDropout;
@@ -22,14 +22,16 @@ pub struct MiniLmClassifier {
 pub struct MiniLmClassifierConfig {
     pub classes: usize,
     pub unfreeze: Unfreeze,
+    /// Dropout of the upper layers and before the head while training (BERT's 0.1: [`super::DROPOUT`]).
+    pub dropout: f64,
 }
 
 impl MiniLmClassifierConfig {
     /// Upper layers from the pretrained weights, fresh head. Build it on an autodiff device to train.
     pub fn init(&self, weights: &MiniLmWeights, device: &Device) -> MiniLmClassifier {
         MiniLmClassifier {
-            upper: weights.upper(self.unfreeze, device),
-            dropout: SeededDropout::new(DROPOUT),
+            upper: weights.upper(self.unfreeze, self.dropout, device),
+            dropout: SeededDropout::new(self.dropout),
             head: LinearConfig::new(HIDDEN, self.classes).init(device),
         }
     }

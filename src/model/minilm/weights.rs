@@ -7,7 +7,7 @@ use burn::nn::{Embedding, LayerNorm, Linear};
 use burn::tensor::{Bool, Device, Int, Tensor, TensorData};
 
 use super::norm::EPS;
-use super::{DROPOUT, FFN, HEADS, HIDDEN, LAYERS, MAX_POSITIONS, VOCAB};
+use super::{FFN, HEADS, HIDDEN, LAYERS, MAX_POSITIONS, VOCAB};
 use super::{Embeddings, EncoderLayer, SelfAttention};
 use crate::model::sequence::mean_pool;
 use crate::model::dropout::SeededDropout;
@@ -123,9 +123,9 @@ impl MiniLmWeights {
         .no_grad()
     }
 
-    /// The pretrained layers above the cut, on `device`, with training dropout.
-    pub fn upper(&self, unfreeze: Unfreeze, device: &Device) -> Vec<EncoderLayer> {
-        self.layers[LAYERS - unfreeze.blocks()..].iter().map(|l| l.init(DROPOUT, device)).collect()
+    /// The pretrained layers above the cut, on `device`, with training dropout `dropout`.
+    pub fn upper(&self, unfreeze: Unfreeze, dropout: f64, device: &Device) -> Vec<EncoderLayer> {
+        self.layers[LAYERS - unfreeze.blocks()..].iter().map(|l| l.init(dropout, device)).collect()
     }
 }
 

@@ -11,7 +11,7 @@ use burn::module::Module;
 use burn::nn::{LayerNorm, Linear, LinearConfig};
 use burn::tensor::{Bool, Device, Tensor};
 
-use super::{AudioEncoder, D, DROPOUT, ENCODER_LAYERS, EncoderLayer, WhisperWeights, normalize};
+use super::{AudioEncoder, D, ENCODER_LAYERS, EncoderLayer, WhisperWeights, normalize};
 use crate::model::Unfreeze;
 use crate::model::dropout::SeededDropout;
 use crate::model::sequence::{SequenceBatch, mean_pool};
@@ -64,6 +64,8 @@ pub struct AudioClassifier {
 pub struct AudioClassifierConfig {
     pub classes: usize,
     pub unfreeze: Unfreeze,
+    /// Dropout before the head while training ([`super::DROPOUT`] by default).
+    pub dropout: f64,
 }
 
 impl AudioClassifierConfig {
@@ -82,7 +84,7 @@ impl AudioClassifierConfig {
                 layers: weights.encoder_layers(ENCODER_LAYERS - k..ENCODER_LAYERS, device),
                 norm: (k > 0).then(|| weights.encoder_norm(device)),
             },
-            dropout: SeededDropout::new(DROPOUT),
+            dropout: SeededDropout::new(self.dropout),
             head: LinearConfig::new(D, self.classes).init(device),
         }
     }

@@ -6,7 +6,7 @@ use burn::module::Module;
 use burn::nn::LayerNorm;
 use burn::tensor::{Device, Gradients, Int, Tensor};
 
-use super::{DECODER_LAYERS, DROPOUT, DecoderLayer, EncodedAudio, TokenEmbedding, VOCAB, WhisperWeights, normalize};
+use super::{DECODER_LAYERS, DecoderLayer, EncodedAudio, TokenEmbedding, VOCAB, WhisperWeights, normalize};
 use crate::train::mix::mix_weights;
 use crate::train::{TrainableTop, TwoRateOptimizer};
 
@@ -39,13 +39,15 @@ pub struct WhisperTop {
 pub struct WhisperTopConfig {
     /// Decoder layers that train, from the top (1 to 4).
     pub layers: usize,
+    /// Their dropout while training ([`super::DROPOUT`] by default).
+    pub dropout: f64,
 }
 
 impl WhisperTopConfig {
     /// The pretrained upper layers and norm; build it on an autodiff device to train.
     pub fn init(&self, weights: &WhisperWeights, device: &Device) -> WhisperTop {
         WhisperTop {
-            upper: weights.decoder_layers(DECODER_LAYERS - self.layers..DECODER_LAYERS, DROPOUT, device),
+            upper: weights.decoder_layers(DECODER_LAYERS - self.layers..DECODER_LAYERS, self.dropout, device),
             norm: weights.decoder_norm(device),
             embedding: weights.embedding(device),
         }

@@ -1,0 +1,117 @@
+//! The custom ops' portable bodies (what a GPU runs) against the CPU kernels in training: the same
+//! fine-tuned model (2 unfrozen MiniLM layers / EfficientNet blocks) and batches give the same
+//! losses and gradients over a few optimiser steps on wgpu (natively Vulkan: Mesa's lavapipe,
+//! which the test command installs) as on the CPU, within TOLERANCE. Dropout is off: the two
+//! backends draw their masks differently.
+//!
+//! Without a Vulkan adapter the wgpu half is skipped with a message, unless FINETUNE_VULKAN=1
+//! (set by the test command) says one must be there.
+
+mod common;
+
+use burn::tensor::Device;
+use burn_finetune::backend::BackendKind;
+use burn_finetune::data::PixelLayout;
+use burn_finetune::model::Unfreeze;
+use burn_finetune::native::native_device;
+use burn_finetune::task::{ImageBatch, Task};
+use burn_finetune::train::probe::{ProbeStep, compare};
+use burn_finetune::train::{CollectEvents, TrainOptions};
+use burn_finetune::task::FineTuner;
+use burn_finetune::{ImageFineTuner, TextFineTuner};
+use futures_lite::future::block_on;
+
+/// Largest relative difference of a loss or a gradient (norm or projection) allowed between the
+/// backends: f32 on both, sums in other orders (see the measured values printed).
+const TOLERANCE: f32 = 1e-3;
+const STEPS: usize = 3;
+
+fn texts(words: &[&str]) -> Vec<String> {
+    words.iter().map(|w| w.to_string()).collect()
+}
+
+const REVIEWS: [&str; 12] = [
+    "great film, I loved it", "wonderful acting from everyone", "a joy from start to end", "brilliant and moving",
+    "a delight", "the best this year", "awful film", "a boring plot that goes nowhere", "hated it", "a mess",
+    "dull and slow", "a waste of time and money",
+];
+
+fn text_tuner(device: Device) -> TextFineTuner {
+    let mut tuner = TextFineTuner::new(common::text_task(), device);
+    tuner.reset(texts(&["neg", "pos"]), common::prep(Unfreeze::Blocks(2), 32)).unwrap();
+    let examples = texts(&REVIEWS);
+    let labels: Vec<usize> = (0..12).map(|i| usize::from(i < 6)).collect();
+    block_on(tuner.add(&examples, &labels, false)).unwrap();
+    tuner
+}
+
+fn image_tuner(device: Device) -> ImageFineTuner {
+    // Seeded noise around a dark or a light mean: every pixel differs, the classes are learnable.
+    let mut state = 7u32;
+    let pixels: Vec<u8> = (0..12 * 224 * 224 * 3)
+        .map(|i| {
+            state = state.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
+            let base = if i / (224 * 224 * 3) % 2 == 0 { 60 } else { 170 };
+            (base + (state >> 26) as i32) as u8
+        })
+        .collect();
+    let labels: Vec<usize> = (0..12).map(|i| i % 2).collect();
+    let mut tuner = ImageFineTuner::new(common::image_task(), device);
+    tuner.reset(texts(&["dark", "light"]), common::prep(Unfreeze::Blocks(2), 128)).unwrap();
+    block_on(tuner.add(ImageBatch { pixels: &pixels, layout: PixelLayout::Rgb, count: 12 }, &labels, false)).unwrap();
+    tuner
+}
+
+fn probe_options(dropout: f64) -> TrainOptions {
+    TrainOptions { batch_size: 4, learning_rate: 3e-3, backbone_learning_rate: 3e-4, dropout, ..TrainOptions::default() }
+}
+
+fn probe<T: Task>(tuner: &FineTuner<T>, dropout: f64) -> Vec<ProbeStep> {
+    block_on(tuner.probe_gradients(STEPS, &probe_options(dropout))).unwrap()
+}
+
+/// The Vulkan device, or `None` (with a message) where there is none and none is required.
+fn vulkan() -> Option<Device> {
+    match native_device(BackendKind::Webgpu) {
+        Ok(device) => Some(device),
+        Err(e) if std::env::var("FINETUNE_VULKAN").as_deref() != Ok("1") => {
+            println!("SKIPPED the wgpu half: {e} (install mesa-vulkan-drivers, or set FINETUNE_VULKAN=1 to require it)");
+            None
+        }
+        Err(e) => panic!("FINETUNE_VULKAN=1 but {e}"),
+    }
+}
+
+/// Trains on the CPU, then probes there and, with the same model imported, on wgpu.
+fn cpu_against_wgpu<T: Task>(what: &str, make: impl Fn(Device) -> FineTuner<T>) {
+    let mut cpu = make(Device::flex());
+    block_on(cpu.train(&TrainOptions { epochs: 1, batch_size: 4, ..T::train_defaults() }, &mut CollectEvents::default())).unwrap();
+    let reference = probe(&cpu, 0.0);
+    // The comparison sees what it must: the CPU against itself is exact, and dropout (other
+    // masks) is far outside the tolerance.
+    assert_eq!(compare(&reference, &probe(&cpu, 0.0)).unwrap().gradient, 0.0, "{what}: the CPU probe repeats exactly");
+    let dropped = compare(&reference, &probe(&cpu, 0.3)).unwrap();
+    assert!(dropped.gradient > 100.0 * TOLERANCE, "{what}: dropout 0.3 should change the gradients: {dropped:?}");
+    assert!(reference.iter().all(|s| s.loss.is_finite() && s.gradients.iter().all(|g| g.norm.is_finite() && g.norm > 0.0)), "{what}: {reference:?}");
+    let Some(device) = vulkan() else { return };
+    let bytes = block_on(cpu.export_model()).unwrap();
+    let mut gpu = make(device);
+    gpu.import_model(&bytes).unwrap();
+    let on_gpu = probe(&gpu, 0.0);
+    let d = compare(&reference, &on_gpu).unwrap();
+    println!(
+        "{what}: {} gradients over {STEPS} steps, CPU against wgpu: largest relative difference loss {:.1e}, gradient {:.1e} ({})",
+        d.compared, d.loss, d.gradient, d.worst
+    );
+    assert!(d.loss <= TOLERANCE && d.gradient <= TOLERANCE, "{what}: {d:?}\nCPU {:?}\nwgpu {:?}", reference[0].loss, on_gpu[0].loss);
+}
+
+#[test]
+fn text_two_layers_train_the_same_on_wgpu_as_on_the_cpu() {
+    cpu_against_wgpu("text, 2 layers", text_tuner);
+}
+
+#[test]
+fn image_two_blocks_train_the_same_on_wgpu_as_on_the_cpu() {
+    cpu_against_wgpu("image, 2 blocks", image_tuner);
+}
