@@ -98,6 +98,11 @@ fn cpu_against_wgpu<T: Task>(what: &str, make: impl Fn(Device) -> FineTuner<T>) 
     let mut gpu = make(device);
     gpu.import_model(&bytes).unwrap();
     let on_gpu = probe(&gpu, 0.0);
+    for step in 0..STEPS {
+        let d = compare(&reference[step..=step], &on_gpu[step..=step]).unwrap();
+        let worst = d.worst.split_once(", ").map_or(d.worst.as_str(), |(_, path)| path);
+        println!("{what}: step {}: loss {:.1e}, gradient {:.1e} ({worst})", step + 1, d.loss, d.gradient);
+    }
     let d = compare(&reference, &on_gpu).unwrap();
     println!(
         "{what}: {} gradients over {STEPS} steps, CPU against wgpu: largest relative difference loss {:.1e}, gradient {:.1e} ({})",

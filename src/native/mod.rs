@@ -31,12 +31,17 @@ pub fn keep_freed_memory() {
     }
 }
 
-/// A native device: the CPU backend, or wgpu (Vulkan/Metal/DX12) when asked for.
+/// A native device: the CPU backend, or wgpu (Vulkan/Metal/DX12) when asked for (initialised
+/// once per process: a second initialisation fails, so later calls get the same device).
 pub fn native_device(kind: BackendKind) -> Result<Device, Error> {
     match kind {
         BackendKind::Cpu => Ok(Device::flex()),
         #[cfg(feature = "wgpu")]
-        BackendKind::Webgpu => Device::wgpu_options().init().map_err(|e| Error::Backend(format!("no GPU adapter: {e:?}"))),
+        BackendKind::Webgpu => {
+            static WGPU: std::sync::OnceLock<Result<Device, String>> = std::sync::OnceLock::new();
+            let device = WGPU.get_or_init(|| Device::wgpu_options().init().map_err(|e| format!("{e:?}")));
+            device.clone().map_err(|e| Error::Backend(format!("no GPU adapter: {e}")))
+        }
         #[cfg(not(feature = "wgpu"))]
         BackendKind::Webgpu => Err(Error::Backend("built without the `wgpu` feature".into())),
     }

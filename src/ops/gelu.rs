@@ -2,7 +2,8 @@
 //!
 //! burn-flex runs both as fused element-wise loops, but with scalar `erff`/`expf` calls (~7 % of
 //! a MiniLM training step); here the CPU uses the vectorisable polynomials of
-//! [`crate::ops::cpu::fast_math`]. The GPU's default bodies are burn's own `gelu` / `gelu_backward`.
+//! [`crate::ops::cpu::fast_math`]. The GPU's default bodies are burn's own `gelu` and the exact
+//! derivative from burn's element-wise ops.
 
 use burn::backend::autodiff::NodeId;
 use burn::backend::autodiff::checkpoint::base::Checkpointer;
@@ -28,8 +29,22 @@ pub trait GeluBackend: Backend {
 
     /// `grad · (Φ(x) + x·φ(x))`.
     fn gelu_exact_grad(input: FloatTensor<Self>, grad: FloatTensor<Self>) -> FloatTensor<Self> {
-        Self::gelu_backward(input, grad)
+        portable_grad::<Self>(input, grad)
     }
+}
+
+/// GELU's exact gradient from burn's element-wise ops (what the GPU runs). Not burn's
+/// `gelu_backward`: that is the derivative of GELU's tanh approximation, 2·10⁻³ off the exact
+/// form's gradients in a MiniLM layer (found by the WebGPU gradient check: docs/benchmarks.md,
+/// "WebGPU correctness").
+pub fn portable_grad<B: Backend>(input: FloatTensor<B>, grad: FloatTensor<B>) -> FloatTensor<B> {
+    let half_x_squared = B::float_mul_scalar(B::float_mul(input.clone(), input.clone()), (-0.5f32).into());
+    // φ(x) = e^(−x²/2) / √(2π)
+    let pdf = B::float_mul_scalar(B::float_exp(half_x_squared), (0.5 * std::f32::consts::FRAC_2_SQRT_PI * std::f32::consts::FRAC_1_SQRT_2).into());
+    // Φ(x) = (1 + erf(x / √2)) / 2
+    let erf = B::float_erf(B::float_mul_scalar(input.clone(), std::f32::consts::FRAC_1_SQRT_2.into()));
+    let cdf = B::float_mul_scalar(B::float_add_scalar(erf, 1f32.into()), 0.5f32.into());
+    B::float_mul(grad, B::float_add(cdf, B::float_mul(input, pdf)))
 }
 
 #[cfg(feature = "wgpu")]
@@ -144,6 +159,20 @@ mod tests {
         let (a, b) = ((ours * upstream.clone()).sum().backward(), (theirs * upstream).sum().backward());
         let grad = |g| x.grad(g).expect("gradient").to_data();
         grad(&a).assert_approx_eq::<f32>(&grad(&b), Tolerance::rel_abs(1e-4, 1e-5));
+    }
+
+    /// The CPU kernel's gradient against the portable body's (burn ops, here on the CPU backend).
+    #[test]
+    fn the_portable_gradient_is_the_exact_one() {
+        let x: Vec<f32> = (0..2000).map(|i| (i as f32 - 1000.0) / 150.0).collect();
+        let grad: Vec<f32> = (0..2000).map(|i| ((i * 37 % 101) as f32 - 50.0) / 25.0).collect();
+        let cpu = Flex::gelu_exact_grad(flex(x.clone(), [2000]), flex(grad.clone(), [2000]));
+        let portable = portable_grad::<Flex>(flex(x, [2000]), flex(grad.clone(), [2000]));
+        let largest = |a: FlexTensor, b: FlexTensor| {
+            with_contents(a, |a| with_contents(b.clone(), |b| a.iter().zip(b).zip(&grad).map(|((a, b), g)| (a - b).abs() / g.abs().max(1e-3)).fold(0.0f32, f32::max)))
+        };
+        let d = largest(cpu, portable);
+        assert!(d < 2e-6, "CPU against portable: {d}");
     }
 
     /// The CPU gradient overwrites the incoming gradient only when nothing else holds it.

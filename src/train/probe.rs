@@ -49,13 +49,21 @@ pub struct GradientSummary {
 pub struct ProbeDifference {
     /// `|loss a − loss b| / |loss a|`, over the steps.
     pub loss: f32,
-    /// `max(|norm a − norm b|, |projection a − projection b|) / norm a`, over parameters and steps.
+    /// `max(|norm a − norm b|, |projection a − projection b|) / scale`, over parameters and
+    /// steps; `scale`: the gradient's norm in `a`, or [`FLOOR`] × the step's whole gradient norm
+    /// when that is larger.
     pub gradient: f32,
     /// Where `gradient` was found: `step N, path`.
     pub worst: String,
     /// Gradients compared.
     pub compared: usize,
 }
+
+/// The smallest scale a gradient's difference is measured against, as a share of the step's whole
+/// gradient norm: some gradients are 0 in exact arithmetic and rounding on both backends (the
+/// attention's key biases: softmax ignores a shift shared by all keys), where a relative
+/// difference means nothing.
+pub const FLOOR: f32 = 1e-4;
 
 /// Compares two probes (`a` the reference); an error when they do not cover the same steps and
 /// parameters.
@@ -69,11 +77,12 @@ pub fn compare(a: &[ProbeStep], b: &[ProbeStep]) -> Result<ProbeDifference, Stri
         if sa.gradients.len() != sb.gradients.len() {
             return Err(format!("step {}: {} gradients against {}", step + 1, sa.gradients.len(), sb.gradients.len()));
         }
+        let whole = sa.gradients.iter().map(|g| g.norm * g.norm).sum::<f32>().sqrt();
         for (ga, gb) in sa.gradients.iter().zip(&sb.gradients) {
             if (&ga.path, ga.elements) != (&gb.path, gb.elements) {
                 return Err(format!("step {}: {} ({}) against {} ({})", step + 1, ga.path, ga.elements, gb.path, gb.elements));
             }
-            let scale = ga.norm.max(f32::MIN_POSITIVE);
+            let scale = ga.norm.max(FLOOR * whole).max(f32::MIN_POSITIVE);
             let worst = ga.projections.iter().zip(&gb.projections).map(|(x, y)| (x - y).abs()).fold((ga.norm - gb.norm).abs(), f32::max) / scale;
             if !(worst <= d.gradient) {
                 (d.gradient, d.worst) = (worst, format!("step {}, {}", step + 1, ga.path));
@@ -191,5 +200,9 @@ mod tests {
         let d = compare(&a, &[step(0.77, &g)]).unwrap();
         assert!((d.loss - 0.1).abs() < 1e-5, "{d:?}");
         assert!(compare(&a, &[step(0.7, &g[1..])]).unwrap_err().contains("999"));
+        // A gradient that is rounding beside a real one is measured against the step's norm.
+        let two = |noise: f32| ProbeStep { loss: 0.7, gradients: vec![summarise("head.weight".into(), &g), summarise("key.bias".into(), &[noise, -noise])] };
+        let d = compare(&[two(1e-9)], &[two(3e-9)]).unwrap();
+        assert!(d.gradient < 1e-4, "{d:?}");
     }
 }
