@@ -1,5 +1,6 @@
 //! The custom ops' portable bodies (what a GPU runs) against the CPU kernels in training: the same
-//! fine-tuned model (2 unfrozen MiniLM layers / EfficientNet blocks) and batches give the same
+//! fine-tuned model (2 unfrozen MiniLM layers / EfficientNet blocks / Whisper encoder layers) and
+//! batches give the same
 //! losses and gradients over a few optimiser steps on wgpu (natively Vulkan: Mesa's lavapipe,
 //! which the test command installs) as on the CPU, within TOLERANCE. Dropout is off: the two
 //! backends draw their masks differently.
@@ -14,7 +15,7 @@ use burn_finetune::backend::BackendKind;
 use burn_finetune::data::PixelLayout;
 use burn_finetune::model::Unfreeze;
 use burn_finetune::native::native_device;
-use burn_finetune::task::{ImageBatch, Task};
+use burn_finetune::task::{AudioClips, AudioFineTuner, AudioTask, ImageBatch, Task};
 use burn_finetune::train::probe::{ProbeStep, compare};
 use burn_finetune::train::{CollectEvents, TrainOptions};
 use burn_finetune::task::FineTuner;
@@ -22,8 +23,13 @@ use burn_finetune::{ImageFineTuner, TextFineTuner};
 use futures_lite::future::block_on;
 
 /// Largest relative difference of a loss or a gradient (norm or projection) allowed between the
-/// backends: f32 on both, sums in other orders (see the measured values printed).
+/// backends at the first step, from the same weights: f32 on both, sums in other orders (measured:
+/// ≤ 6.4e-5; GELU's tanh-form gradient on the GPU was 2.1e-3 off).
 const TOLERANCE: f32 = 1e-3;
+/// The same after optimiser steps, which amplify rounding: AdamW's first steps move each weight by
+/// about ± its learning rate whatever its gradient's size, so a near-zero gradient whose sign the
+/// backends round apart moves a weight both ways (measured: ≤ 9.7e-4 by step 3).
+const LATER_TOLERANCE: f32 = 5e-3;
 const STEPS: usize = 3;
 
 fn texts(words: &[&str]) -> Vec<String> {
@@ -59,6 +65,30 @@ fn image_tuner(device: Device) -> ImageFineTuner {
     let mut tuner = ImageFineTuner::new(common::image_task(), device);
     tuner.reset(texts(&["dark", "light"]), common::prep(Unfreeze::Blocks(2), 128)).unwrap();
     block_on(tuner.add(ImageBatch { pixels: &pixels, layout: PixelLayout::Rgb, count: 12 }, &labels, false)).unwrap();
+    tuner
+}
+
+fn audio_tuner(device: Device) -> AudioFineTuner {
+    // One-second tones, low or high, with seeded noise.
+    let mut state = 11u32;
+    let clips: Vec<Vec<f32>> = (0..12)
+        .map(|i| {
+            let hz = if i % 2 == 0 { 220.0 } else { 880.0 } * (1.0 + i as f32 / 50.0);
+            (0..16_000)
+                .map(|t| {
+                    state = state.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
+                    0.3 * (t as f32 * hz * std::f32::consts::TAU / 16_000.0).sin() + 0.02 * ((state >> 8) as f32 / 16_777_216.0 - 0.5)
+                })
+                .collect()
+        })
+        .collect();
+    let lengths: Vec<usize> = clips.iter().map(Vec::len).collect();
+    let audio: Vec<f32> = clips.concat();
+    let (weights, _, _) = common::whisper();
+    let mut tuner = AudioFineTuner::new(AudioTask::new(weights), device);
+    tuner.reset(texts(&["high", "low"]), common::prep(Unfreeze::Blocks(2), 128)).unwrap();
+    let labels: Vec<usize> = (0..12).map(|i| usize::from(i % 2 == 0)).collect();
+    block_on(tuner.add(AudioClips { audio: &audio, lengths: &lengths }, &labels, false)).unwrap();
     tuner
 }
 
@@ -103,17 +133,24 @@ fn cpu_against_wgpu<T: Task>(what: &str, make: impl Fn(Device) -> FineTuner<T>) 
         let worst = d.worst.split_once(", ").map_or(d.worst.as_str(), |(_, path)| path);
         println!("{what}: step {}: loss {:.1e}, gradient {:.1e} ({worst})", step + 1, d.loss, d.gradient);
     }
+    let first = compare(&reference[..1], &on_gpu[..1]).unwrap();
     let d = compare(&reference, &on_gpu).unwrap();
     println!(
         "{what}: {} gradients over {STEPS} steps, CPU against wgpu: largest relative difference loss {:.1e}, gradient {:.1e} ({})",
         d.compared, d.loss, d.gradient, d.worst
     );
-    assert!(d.loss <= TOLERANCE && d.gradient <= TOLERANCE, "{what}: {d:?}\nCPU {:?}\nwgpu {:?}", reference[0].loss, on_gpu[0].loss);
+    assert!(first.loss <= TOLERANCE && first.gradient <= TOLERANCE, "{what}, first step: {first:?}");
+    assert!(d.loss <= LATER_TOLERANCE && d.gradient <= LATER_TOLERANCE, "{what}: {d:?}");
 }
 
 #[test]
 fn text_two_layers_train_the_same_on_wgpu_as_on_the_cpu() {
     cpu_against_wgpu("text, 2 layers", text_tuner);
+}
+
+#[test]
+fn sounds_two_encoder_layers_train_the_same_on_wgpu_as_on_the_cpu() {
+    cpu_against_wgpu("sounds, 2 encoder layers", audio_tuner);
 }
 
 #[test]

@@ -15,7 +15,10 @@ import { browserSuite, packagePage } from './browser.mjs';
 const WEB = process.env.WEB ?? 'build/web';
 const suite = browserSuite(WEB, 'test-results');
 const TOLERANCE = 1e-4;
+/** At the first step (the same weights on both) and after optimiser steps, which amplify rounding
+ * (tests/gradient_parity.rs says why). */
 const GRADIENT_TOLERANCE = 1e-3;
+const LATER_TOLERANCE = 5e-3;
 /** Share of a step's whole gradient norm below which a gradient is measured against that instead
  * of its own norm (key biases: 0 in exact arithmetic, rounding on both backends). */
 const FLOOR = 1e-4;
@@ -102,9 +105,12 @@ for (const task of ['text', 'image']) {
       assert.deepEqual(cpuAgain, cpuSteps, 'the CPU probe repeats exactly: it leaves the model as it was');
       assert.ok(cpuSteps[0].gradients.length >= (task === 'text' ? 20 : 10), `${cpuSteps[0].gradients.length} gradients`);
       assert.ok(cpuSteps.every((s) => Number.isFinite(s.loss) && s.gradients.every((g) => g.norm > 0)), JSON.stringify(cpuSteps[0]));
+      const first = compareProbes(cpuSteps.slice(0, 1), gpuSteps.slice(0, 1));
       const d = compareProbes(cpuSteps, gpuSteps);
       console.log(`${task}: ${d.compared} gradients over ${PROBE.steps} steps, CPU against WebGPU: largest relative difference loss ${d.loss.toExponential(1)}, gradient ${d.gradient.toExponential(1)} (${d.worst})`);
-      assert.ok(d.loss <= GRADIENT_TOLERANCE && d.gradient <= GRADIENT_TOLERANCE, JSON.stringify(d));
+      console.log(`${task}: first step: loss ${first.loss.toExponential(1)}, gradient ${first.gradient.toExponential(1)} (${first.worst})`);
+      assert.ok(first.loss <= GRADIENT_TOLERANCE && first.gradient <= GRADIENT_TOLERANCE, JSON.stringify(first));
+      assert.ok(d.loss <= LATER_TOLERANCE && d.gradient <= LATER_TOLERANCE, JSON.stringify(d));
     } catch (e) {
       console.log(logs.join('\n'));
       throw e;
