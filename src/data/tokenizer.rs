@@ -15,9 +15,14 @@ const CHARS_PER_TOKEN_BOUND: usize = 32;
 /// strings).
 pub fn read_tokenizer(json: &[u8]) -> Result<Tokenizer, String> {
     let value = serde_json::from_slice::<serde_json::Value>(json).map_err(|e| format!("it is not JSON ({e})"))?;
-    check_templates(&value["post_processor"])?;
     check_merges(&value["model"])?;
-    Tokenizer::from_bytes(json).map_err(|e| e.to_string())
+    let tokenizer = Tokenizer::from_bytes(json).map_err(|e| e.to_string())?;
+    // The post-processor as loaded (its variants are tried in turn, whatever the file's "type"
+    // says), in its canonical form.
+    if let Some(processor) = tokenizer.get_post_processor() {
+        check_templates(&serde_json::to_value(processor).map_err(|e| e.to_string())?)?;
+    }
+    Ok(tokenizer)
 }
 
 /// `tokenizers` 0.22 cuts a BPE model's continuing-subword prefix off each merge's second token
@@ -45,7 +50,9 @@ fn check_merges(model: &serde_json::Value) -> Result<(), String> {
 
 /// `tokenizers` 0.22 indexes a template's special tokens by name when it encodes, unchecked: a
 /// `TemplateProcessing` naming a token its `special_tokens` lacks loads, then panics on the first
-/// text (found by the `tokenizer` fuzz target). Refused here, in nested `Sequence`s too.
+/// text (found by the `tokenizer` fuzz target; again with a misspelt "type", which loads as a
+/// template all the same: hence the check of the loaded processor). A single-text template that
+/// takes a second sequence (`$B`) panics the same way. Refused here, in nested `Sequence`s too.
 fn check_templates(processor: &serde_json::Value) -> Result<(), String> {
     match processor["type"].as_str() {
         Some("Sequence") => processor["processors"].as_array().into_iter().flatten().try_for_each(check_templates),
@@ -57,6 +64,9 @@ fn check_templates(processor: &serde_json::Value) -> Result<(), String> {
                 {
                     return Err(format!("its post-processor's template uses the special token '{id}', which its special tokens lack"));
                 }
+            }
+            if processor["single"].as_array().into_iter().flatten().any(|piece| piece["Sequence"]["id"].as_str() == Some("B")) {
+                return Err("its post-processor's template for one text takes a second one ($B)".into());
             }
             Ok(())
         }
@@ -133,6 +143,16 @@ mod tests {
         let template = br###"{"version":"1.0","truncation":null,"padding":null,"added_tokens":[],"normalizer":null,"pre_tokenizer":{"type":"BertPreTokenizer"},"post_processor":{"type":"TemplateProcessing","single":[{"SpecialToken":{"id":"[CLS]","type_id":0}},{"Sequence":{"id":"A","type_id":0}}],"pair":[{"Sequence":{"id":"A","type_id":0}},{"Sequence":{"id":"B","type_id":1}}],"special_tokens":{"[CL:]":{"id":"[CLS]","ids":[2],"tokens":["[CLS]"]}}},"decoder":null,"model":{"type":"WordPiece","unk_token":"[UNK]","continuing_subword_prefix":"##","max_input_chars_per_word":100,"vocab":{"[UNK]":0,"a":1,"[CLS]":2}}}"###;
         let e = TextTokenizer::from_bytes(template).err().unwrap();
         assert!(e.contains("special token '[CLS]'"), "{e}");
+        // The same with a misspelt type (it loads as a template all the same), and a template for
+        // one text that takes two.
+        let text = std::str::from_utf8(template).unwrap();
+        let misspelt = text.replace(r#""type":"TemplateProcessing""#, r#""type":"TemplateProces?sing""#);
+        let e = TextTokenizer::from_bytes(misspelt.as_bytes()).err().unwrap();
+        assert!(e.contains("special token '[CLS]'"), "{e}");
+        let two = text.replace("[CL:]", "[CLS]").replace(r#"{"Sequence":{"id":"A","type_id":0}}],"pair""#, r#"{"Sequence":{"id":"B","type_id":0}}],"pair""#);
+        let e = TextTokenizer::from_bytes(two.as_bytes()).err().unwrap();
+        assert!(e.contains("takes a second one"), "{e}");
+        assert!(TextTokenizer::from_bytes(text.replace("[CL:]", "[CLS]").as_bytes()).is_ok(), "the mended file loads");
         // A BPE continuing-subword prefix longer than a merge's token.
         let merges = br#"{"version":"1.0","added_tokens":[],"normalizer":null,"pre_tokenizer":null,"post_processor":null,"decoder":null,"model":{"type":"BPE","dropout":null,"unk_token":null,"continuing_subword_prefix":"OOOOOOOO","end_of_word_suffix":"","fuse_unk":false,"byte_fallback":false,"vocab":{"p":0,"r":1,"pr":2},"merges":["p r"]}}"#;
         let e = TranscriptTokenizer::from_bytes(merges).err().unwrap();
