@@ -30,7 +30,8 @@ pub fn read_tokenizer(json: &[u8]) -> Result<Tokenizer, String> {
 /// (found by the `tokenizer` fuzz target). Such merges are refused here.
 fn check_merges(model: &serde_json::Value) -> Result<(), String> {
     let prefix = model["continuing_subword_prefix"].as_str().unwrap_or("");
-    if model["type"].as_str() != Some("BPE") || prefix.is_empty() {
+    // Whatever "type" says: the model's variants are tried in turn (a misspelt one loads as BPE).
+    if prefix.is_empty() {
         return Ok(());
     }
     for merge in model["merges"].as_array().into_iter().flatten() {
@@ -156,6 +157,9 @@ mod tests {
         // A BPE continuing-subword prefix longer than a merge's token.
         let merges = br#"{"version":"1.0","added_tokens":[],"normalizer":null,"pre_tokenizer":null,"post_processor":null,"decoder":null,"model":{"type":"BPE","dropout":null,"unk_token":null,"continuing_subword_prefix":"OOOOOOOO","end_of_word_suffix":"","fuse_unk":false,"byte_fallback":false,"vocab":{"p":0,"r":1,"pr":2},"merges":["p r"]}}"#;
         let e = TranscriptTokenizer::from_bytes(merges).err().unwrap();
+        assert!(e.contains("lacks the continuing-subword prefix"), "{e}");
+        let misspelt = std::str::from_utf8(merges).unwrap().replace(r#""type":"BPE""#, r#""tyte":"BPE""#);
+        let e = TranscriptTokenizer::from_bytes(misspelt.as_bytes()).err().unwrap();
         assert!(e.contains("lacks the continuing-subword prefix"), "{e}");
         for json in [syntax, not_utf8] {
             assert!(TextTokenizer::from_bytes(&json).err().unwrap().contains("not JSON"));
