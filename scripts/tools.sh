@@ -13,7 +13,7 @@ if [ "${1:-}" = --browser ] && [ ! -x /usr/lib/chromium/chromium ]; then
 fi
 if [ "${1:-}" = --browser ] && [ ! -f "$FINETUNE_CACHE/vulkan/lvp_icd.json" ]; then
   echo "== unpacking Mesa's lavapipe (Vulkan on the CPU) into $FINETUNE_CACHE/vulkan"
-  [ -n "$(apt-cache policy mesa-vulkan-drivers | grep Candidate)" ] || apt-get update -qq
+  apt-cache policy mesa-vulkan-drivers | grep -q 'Candidate: [0-9]' || apt-get update -qq
   rm -rf "$FINETUNE_CACHE/vulkan" && mkdir -p "$FINETUNE_CACHE/vulkan/debs"
   (cd "$FINETUNE_CACHE/vulkan/debs" && apt-get download -qq mesa-vulkan-drivers libvulkan1 2>/dev/null)
   for deb in "$FINETUNE_CACHE"/vulkan/debs/*.deb; do dpkg -x "$deb" "$FINETUNE_CACHE/vulkan/root"; done
