@@ -224,10 +224,10 @@ class WorkerFineTuner<T extends ClassifierTask> implements FineTuner<T> {
 
   probeGradients(settings: ProbeSettings = {}): Promise<ProbeStep[]> {
     return this.client.serial(async () => {
-      const { steps = 3, unfreeze, maxLength, ...options } = settings;
+      const { steps = 3, update = true, unfreeze, maxLength, ...options } = settings;
       const summary = await this.sync();
       if (summary.readiness) throw new Error(summary.readiness);
-      return (await this.client.ask({ type: 'probe-gradients', preparation: { unfreeze, maxLength }, steps, options }, 'gradients')).steps;
+      return (await this.client.ask({ type: 'probe-gradients', preparation: { unfreeze, maxLength }, steps, update, options }, 'gradients')).steps;
     });
   }
 

@@ -156,11 +156,12 @@ export abstract class Jobs {
   }
 
   /** A few training steps of the trained (or imported) model on the examples prepared as
-   * `preparation` (its own), each step's loss and condensed gradients, the model left as it was:
-   * to compare two backends on the same model and examples. */
-  async probeGradients(preparation: Preparation, steps: number, options: TrainOptions, signal: AbortSignal): Promise<ProbeStep[]> {
+   * `preparation` (its own), each step's loss and condensed gradients, the model left as it was
+   * (without `update`, the steps do not change it either): to compare two backends on the same
+   * model and examples. */
+  async probeGradients(preparation: Preparation, steps: number, update: boolean, options: TrainOptions, signal: AbortSignal): Promise<ProbeStep[]> {
     if (!(await this.prepare(preparation, signal))) throw new Error('Cancelled while the examples were prepared.');
-    return await this.engine.probeGradients(steps, defined(options)) as ProbeStep[];
+    return await this.engine.probeGradients(steps, update, defined(options)) as ProbeStep[];
   }
 
   /** Forgets this task's kept checkpoint. */

@@ -296,7 +296,7 @@ export type ToWorker =
   | { type: 'checkpoint-status' }
   | { type: 'discard-checkpoint' }
   /** Prepares as `train` does when needed, then runs a gradient probe (answered by `gradients`). */
-  | { type: 'probe-gradients'; preparation: Preparation; steps: number; options: TrainOptions }
+  | { type: 'probe-gradients'; preparation: Preparation; steps: number; update: boolean; options: TrainOptions }
   | { type: 'cancel' }
   /** Holds training (or preparation) after the current step until `resume` (or `cancel`). */
   | { type: 'pause' }

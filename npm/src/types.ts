@@ -93,10 +93,12 @@ export interface FineTunerOptions<T extends Task = Task> {
 
 /** How the examples are prepared (the frozen layers run once per example; their outputs are
  * cached). Changing either prepares them again. Defaults: `FineTuner.defaults.preparation`. */
-/** A gradient probe's settings: its steps (default 3), the model's preparation and the training
- * options of the steps (the task's defaults; the learning rates stay constant). */
+/** A gradient probe's settings: its steps (default 3), whether they update the weights (default
+ * true; false: each batch's gradients at the model's weights), the model's preparation and the
+ * training options of the steps (the task's defaults; the learning rates stay constant). */
 export interface ProbeSettings extends Omit<TrainOptions, 'epochs' | 'validationSplit' | 'patience' | 'warmupShare' | 'mixPretrained'> {
   steps?: number;
+  update?: boolean;
   unfreeze?: Unfreeze;
   maxLength?: number;
 }

@@ -181,7 +181,7 @@ self.onmessage = async (event: MessageEvent<Request | PoolInit>) => {
         break;
       case 'probe-gradients':
         abort = new AbortController();
-        post({ type: 'gradients', steps: await requireJobs().probeGradients(msg.preparation, msg.steps, msg.options, abort.signal) });
+        post({ type: 'gradients', steps: await requireJobs().probeGradients(msg.preparation, msg.steps, msg.update, msg.options, abort.signal) });
         break;
       case 'discard-checkpoint':
         await requireJobs().discardCheckpoint();

@@ -209,9 +209,10 @@ impl<T: Task> FineTuner<T> {
 
     /// `steps` training steps of the fine-tuned (or imported) model on the prepared examples, in
     /// order, with each step's loss and gradients ([`probe_gradients`]; `opts`' rates, batch size
-    /// and dropout): the same model and examples on two backends give the same numbers, within
-    /// rounding. The model is left as it is.
-    pub async fn probe_gradients(&self, steps: usize, opts: &TrainOptions) -> Result<Vec<ProbeStep>, Error> {
+    /// and dropout; without `update` every step's gradients are at the model's weights): the same
+    /// model and examples on two backends give the same numbers, within rounding. The model is
+    /// left as it is.
+    pub async fn probe_gradients(&self, steps: usize, update: bool, opts: &TrainOptions) -> Result<Vec<ProbeStep>, Error> {
         let trained = self.trained.as_ref().ok_or(Error::NotTrained)?;
         opts.validate().map_err(Error::Options)?;
         if trained.prep != self.prep || trained.classes != self.classes {
@@ -222,7 +223,7 @@ impl<T: Task> FineTuner<T> {
         crate::ops::dropout::reseed(opts.seed);
         let bytes = self.export_model().await?;
         let top = load_params(self.task.top(self.classes.len(), &self.prep, opts.dropout, &autodiff), &bytes)?;
-        probe_gradients(top, &self.cache, &self.labels, steps, opts).await
+        probe_gradients(top, &self.cache, &self.labels, steps, update, opts).await
     }
 
     /// Top-`k` classes of each input.

@@ -230,15 +230,16 @@ impl Engine {
     /// Classifiers: `steps` training steps of the fine-tuned (or imported) model on the prepared
     /// examples, each step's loss and condensed gradients (`ProbeStep`s, `train::probe`), the
     /// model left as it was: the same model and examples give the same numbers on another
-    /// backend within rounding. `options` over the task's defaults (batch size, learning rates,
-    /// dropout: 0 to compare backends, whose masks differ).
+    /// backend within rounding. Without `update` the steps do not change the weights (each
+    /// batch's gradients at the model's). `options` over the task's defaults (batch size,
+    /// learning rates, dropout: 0 to compare backends, whose masks differ).
     #[wasm_bindgen(js_name = probeGradients)]
-    pub fn probe_gradients(&self, steps: usize, options: JsValue) -> Promise {
+    pub fn probe_gradients(&self, steps: usize, update: bool, options: JsValue) -> Promise {
         self.call(|tuner| async move {
             let options: serde_json::Value = serde_wasm_bindgen::from_value(options).map_err(js_err)?;
             with_tuner!(&*tuner.borrow(), t => {
                 let opts = TrainOptions::over(&t.train_defaults(), options).map_err(js_err)?;
-                to_js(&t.probe_gradients(steps, &opts).await.map_err(js_err)?)
+                to_js(&t.probe_gradients(steps, update, &opts).await.map_err(js_err)?)
             })
         })
     }

@@ -35,7 +35,7 @@ pub(super) trait Shared {
     /// Goes on with a checkpoint's run and serialises the report.
     async fn resume_to_js(&mut self, bytes: Vec<u8>, hooks: &mut impl TrainHooks) -> Result<JsValue, JsValue>;
     /// A few training steps of the trained model with their gradients (backend checks).
-    async fn probe_gradients(&self, steps: usize, opts: &TrainOptions) -> Result<Vec<ProbeStep>, Error>;
+    async fn probe_gradients(&self, steps: usize, update: bool, opts: &TrainOptions) -> Result<Vec<ProbeStep>, Error>;
     async fn export_model(&self) -> Result<Vec<u8>, Error>;
     fn import_model(&mut self, bytes: &[u8]) -> Result<ModelInfo, Error>;
 }
@@ -75,8 +75,8 @@ impl<T: Task> Shared for FineTuner<T> {
     async fn resume_to_js(&mut self, bytes: Vec<u8>, hooks: &mut impl TrainHooks) -> Result<JsValue, JsValue> {
         to_js(&self.resume(bytes, hooks).await.map_err(js_err)?)
     }
-    async fn probe_gradients(&self, steps: usize, opts: &TrainOptions) -> Result<Vec<ProbeStep>, Error> {
-        FineTuner::probe_gradients(self, steps, opts).await
+    async fn probe_gradients(&self, steps: usize, update: bool, opts: &TrainOptions) -> Result<Vec<ProbeStep>, Error> {
+        FineTuner::probe_gradients(self, steps, update, opts).await
     }
     async fn export_model(&self) -> Result<Vec<u8>, Error> {
         FineTuner::export_model(self).await
@@ -123,7 +123,7 @@ impl Shared for SpeechFineTuner {
     async fn resume_to_js(&mut self, _bytes: Vec<u8>, _hooks: &mut impl TrainHooks) -> Result<JsValue, JsValue> {
         Err(js_err(NO_SPEECH_CHECKPOINTS))
     }
-    async fn probe_gradients(&self, _steps: usize, _opts: &TrainOptions) -> Result<Vec<ProbeStep>, Error> {
+    async fn probe_gradients(&self, _steps: usize, _update: bool, _opts: &TrainOptions) -> Result<Vec<ProbeStep>, Error> {
         Err(Error::Options("gradient probes: images, text and sounds in this version (not speech)".into()))
     }
     async fn export_model(&self) -> Result<Vec<u8>, Error> {
