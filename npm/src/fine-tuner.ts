@@ -2,21 +2,21 @@
 // pretrained weights from the host's URL, and returns a `FineTuner` (a classifier) or a
 // `SpeechFineTuner` (speech-tuner.ts) whose methods are requests to that worker
 // (worker-client.ts), answered one at a time. The examples stay on the caller's thread
-// (example-set.ts) and are sent when they changed. Nothing leaves the browser: the worker fetches
-// only the weights (and the tokenizer) it is given. The public types are in types.ts.
+// (example-set.ts; checked and converted by example-inputs.ts) and are sent when they changed.
+// Nothing leaves the browser: the worker fetches only the weights (and the tokenizer) it is
+// given. The public types are in types.ts.
 
-import { type AudioInput, decodeAudio } from './audio';
 import { evaluationFromEngine, evaluationFromEpoch, type Evaluation } from './evaluation';
+import { ExampleInputs, exampleName } from './example-inputs';
 import { ExampleSet } from './example-set';
-import { sendableImage } from './images';
 import { deleteKept, keepModel, type KeptSummary, listKept, loadKept } from './kept-models';
 import type {
-  BackendChoice, CheckpointStatus, ClassifierTask, Defaults, Example, ExamplesSummary, ModelInfo, Prediction, Prepared, ProbeStep, SentAudio, SentInput, TableSummary, Task, TextDatasetSummary, ToWorker,
+  BackendChoice, CheckpointStatus, ClassifierTask, Defaults, Example, ExamplesSummary, ModelInfo, Prediction, Prepared, ProbeStep, SentInput, TableSummary, Task, TextDatasetSummary, ToWorker,
   TrainReport,
 } from './protocol';
 import { WorkerSpeechFineTuner } from './speech-tuner';
 import type {
-  AudioExample, ExampleOf, FineTuner, FineTunerFor, FineTunerOptions, ImageExample, InputOf, PrepareSettings, ProbeSettings, TextExample, TrainResult, TrainSettings,
+  AudioExample, ExampleOf, FineTuner, FineTunerFor, FineTunerOptions, InputOf, PrepareSettings, ProbeSettings, TrainResult, TrainSettings,
 } from './types';
 import { WorkerClient } from './worker-client';
 
@@ -73,8 +73,6 @@ class WorkerFineTuner<T extends ClassifierTask> implements FineTuner<T> {
   adapter = 'none';
   defaults!: Defaults;
   private readonly examples = new ExampleSet<ExampleOf<T>>();
-  /** Where the worker's examples come from: this set (at `version`, with the worker's summary of
-   * it), or a table file (text). */
   /** Where the examples come from: the example set (and the worker's summary of the version it
    * holds), or a table file (and the readiness of its chosen columns: checked before caching). */
   private source: { kind: 'set'; version: number; summary: ExamplesSummary | null } | { kind: 'table'; readiness: string | null } = { kind: 'set', version: -1, summary: null };
@@ -82,7 +80,12 @@ class WorkerFineTuner<T extends ClassifierTask> implements FineTuner<T> {
   private modelClasses: string[] | null = null;
   private lastReport: TrainReport | null = null;
 
-  constructor(readonly task: T, private readonly client: WorkerClient) {}
+  /** What the examples' and inputs' values become before they go to the worker. */
+  private readonly convert: ExampleInputs<T>;
+
+  constructor(readonly task: T, private readonly client: WorkerClient) {
+    this.convert = new ExampleInputs(task);
+  }
 
   async start(init: ToWorker) {
     const ready = await this.client.ask(init, 'ready');
@@ -93,7 +96,7 @@ class WorkerFineTuner<T extends ClassifierTask> implements FineTuner<T> {
 
   addExamples(examples: readonly ExampleOf<T>[]): number {
     if (!Array.isArray(examples)) throw new TypeError('addExamples takes an array of examples');
-    const checked = examples.map((ex, i) => this.checked(ex, i));
+    const checked = examples.map((ex, i) => this.convert.checked(ex, i));
     this.useSet();
     return this.examples.add(checked);
   }
@@ -245,14 +248,14 @@ class WorkerFineTuner<T extends ClassifierTask> implements FineTuner<T> {
     const many = Array.isArray(input);
     let inputs: SentInput[];
     try {
-      inputs = ((many ? input : [input]) as InputOf<T>[]).map((x, i) => this.sendable(x, many ? `input ${i + 1}` : 'the input'));
+      inputs = ((many ? input : [input]) as InputOf<T>[]).map((x, i) => this.convert.sendable(x, many ? `input ${i + 1}` : 'the input'));
     } catch (err) {
       return Promise.reject(err);
     }
     return this.client.serial(async () => {
       if (!this.modelClasses) throw noModel();
       if (inputs.length === 0) return [];
-      inputs = await this.decodedAll(inputs);
+      inputs = await this.convert.decodedAll(inputs);
       const { results } = await this.client.ask({ type: 'predict', inputs, topK: options.topK ?? 3 }, 'prediction');
       return many ? results : results[0];
     });
@@ -261,7 +264,7 @@ class WorkerFineTuner<T extends ClassifierTask> implements FineTuner<T> {
   evaluate(given?: readonly ExampleOf<T>[]): Promise<Evaluation> {
     let examples: ExampleOf<T>[] | undefined;
     try {
-      examples = given?.map((ex, i) => this.checked(ex, i));
+      examples = given?.map((ex, i) => this.convert.checked(ex, i));
     } catch (err) {
       return Promise.reject(err);
     }
@@ -274,7 +277,7 @@ class WorkerFineTuner<T extends ClassifierTask> implements FineTuner<T> {
         if (!best) throw new Error('evaluate() without examples scores the last training run\'s validation split, and there was none: pass labelled examples.');
         return evaluationFromEpoch(classes, best);
       }
-      const inputs = await this.decodedAll(examples.map((ex) => this.input(ex)));
+      const inputs = await this.convert.decodedAll(examples.map((ex) => this.convert.input(ex)));
       const { evaluation } = await this.client.ask({ type: 'evaluate', inputs, labels: examples.map((ex) => ex.label) }, 'evaluation');
       return evaluationFromEngine(evaluation);
     });
@@ -343,7 +346,7 @@ class WorkerFineTuner<T extends ClassifierTask> implements FineTuner<T> {
     const examples: Example[] = [];
     for (const [i, ex] of this.examples.all().entries()) {
       examples.push({
-        input: this.task === 'audio' ? await this.decoded((ex as AudioExample).audio) : this.input(ex),
+        input: this.task === 'audio' ? await this.convert.decoded((ex as AudioExample).audio) : this.convert.input(ex),
         name: exampleName(ex, i),
         label: ex.label,
         ...('validation' in ex && ex.validation ? { holdout: true } : {}),
@@ -369,83 +372,4 @@ class WorkerFineTuner<T extends ClassifierTask> implements FineTuner<T> {
   private useSet() {
     if (this.source.kind === 'table') this.source = { kind: 'set', version: -1, summary: null };
   }
-
-  private input(ex: ExampleOf<T>): SentInput {
-    if ('audio' in ex) return (ex as AudioExample).audio as unknown as SentInput; // decoded before sending
-    return ('image' in ex ? (ex as ImageExample).image : (ex as TextExample).text) as SentInput;
-  }
-
-  /** Audio: `input` decoded to 16 kHz mono on this thread (workers have no Web Audio), once per
-   * input object; an undecodable one carries the reason. */
-  private async decoded(input: AudioInput): Promise<SentAudio> {
-    const known = this.decodedAudio.get(input);
-    if (known) return known;
-    let sent: SentAudio;
-    try {
-      sent = { samples: await decodeAudio(input) };
-    } catch (err) {
-      sent = { samples: new Float32Array(0), error: (err as Error).message };
-    }
-    this.decodedAudio.set(input, sent);
-    return sent;
-  }
-  private readonly decodedAudio = new WeakMap<object, SentAudio>();
-
-  /** The inputs as the worker takes them (audio: decoded; others as they are). */
-  private async decodedAll(inputs: SentInput[]): Promise<SentInput[]> {
-    if (this.task !== 'audio') return inputs;
-    const out: SentInput[] = [];
-    for (const input of inputs) out.push(await this.decoded(input as unknown as AudioInput));
-    return out;
-  }
-
-  /** `ex` checked, with a page element as image drawn now into pixels the worker can take. */
-  private checked(ex: ExampleOf<T>, i: number): ExampleOf<T> {
-    const where = `example ${i + 1}`;
-    if (typeof ex !== 'object' || ex === null) throw new TypeError(`${where} is not an object`);
-    if (typeof ex.label !== 'string' || ex.label.trim() === '') throw new TypeError(`${where} has no label (a non-empty string)`);
-    if (this.task === 'text') {
-      if (typeof (ex as TextExample).text !== 'string') throw new TypeError(`${where} has no text (a string)`);
-      return ex;
-    }
-    if (this.task === 'audio') {
-      checkAudio((ex as AudioExample).audio, `${where}'s audio`);
-      return ex;
-    }
-    return { ...ex, image: this.sendable((ex as ImageExample).image as InputOf<T>, where) } as ExampleOf<T>;
-  }
-
-  /** An input the worker can take (images: see `sendableImage`), or a TypeError naming `where`. */
-  private sendable(input: InputOf<T>, where: string): SentInput {
-    if (this.task === 'text') {
-      if (typeof input !== 'string') throw new TypeError(`${where} is not a string`);
-      return input;
-    }
-    if (this.task === 'audio') {
-      checkAudio(input as AudioInput, where);
-      return input as unknown as SentInput; // decoded before sending
-    }
-    try {
-      return sendableImage(input as never);
-    } catch (err) {
-      throw new TypeError(`${where}: ${(err as Error).message}`);
-    }
-  }
-}
-
-/** A name for an example in messages: its file's name, its own `name`, or its position. */
-function exampleName(ex: object, i: number): string {
-  if ('image' in ex && ex.image instanceof File) return ex.image.name;
-  if ('audio' in ex) {
-    const { audio, name } = ex as AudioExample;
-    return name ?? (audio instanceof File ? audio.name : `clip ${i + 1}`);
-  }
-  return `example ${i + 1}`;
-}
-
-/** Throws a TypeError naming `where` unless `audio` is something `decodeAudio` takes. */
-function checkAudio(audio: unknown, where: string) {
-  const ok = audio instanceof Blob || audio instanceof ArrayBuffer || audio instanceof Uint8Array || audio instanceof Float32Array
-    || (typeof AudioBuffer !== 'undefined' && audio instanceof AudioBuffer);
-  if (!ok) throw new TypeError(`${where} is not audio: give a File/Blob, an ArrayBuffer or Uint8Array of a file, an AudioBuffer, or 16 kHz mono samples (Float32Array)`);
 }
