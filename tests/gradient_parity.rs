@@ -11,8 +11,8 @@
 //! that example's gradients jump, by up to 1e-2 (the CPU against itself with rounding-sized changes
 //! to its weights: `measure_the_cpus_own_sensitivity`, ignored by default). So for images the
 //! gradients must agree in the lower quartile over the examples (a jump hits a quarter to a half
-//! of them, a wrong kernel every example), and their training steps in the losses; for text and sounds (smooth: GELU,
-//! softmax, layer norm) the gradients agree everywhere.
+//! of them, a wrong kernel every example), and their training steps in the losses; for text and
+//! sounds (smooth: GELU, softmax, layer norm) the gradients agree everywhere.
 //!
 //! Without a Vulkan adapter the wgpu half is skipped with a message, unless FINETUNE_VULKAN=1
 //! (set by the test command) says one must be there.

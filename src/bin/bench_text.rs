@@ -46,6 +46,10 @@ struct Args {
     unfreeze: String,
     #[arg(long, default_value = "cpu", value_parser = ["cpu", "wgpu"])]
     backend: String,
+    /// A JSON array of the rows (0-based, blank texts left out) to validate on, instead of the
+    /// seeded split: e.g. the PyTorch peer's (`torch_peer.py text-data`), to compare on one split.
+    #[arg(long)]
+    validation_rows: Option<PathBuf>,
     #[arg(long)]
     json: bool,
 }
@@ -82,8 +86,23 @@ async fn run(args: &Args, set: &TextDataset, unfreeze: Unfreeze) -> Result<Row, 
 
     tuner.reset(set.classes.clone(), Preparation { unfreeze, max_length: args.max_length })?;
     let caching = Instant::now();
-    for (texts, labels) in set.texts.chunks(256).zip(set.labels.chunks(256)) {
-        tuner.add(texts, labels, false).await?;
+    let holdout = match &args.validation_rows {
+        Some(path) => {
+            let rows: Vec<usize> = serde_json::from_slice(&read(path.clone())?).map_err(|e| Error::Data(format!("{}: {e}", path.display())))?;
+            let mut holdout = vec![false; set.texts.len()];
+            for row in rows {
+                *holdout.get_mut(row).ok_or_else(|| Error::Data(format!("validation row {row} of {} rows", set.texts.len())))? = true;
+            }
+            holdout
+        }
+        None => vec![false; set.texts.len()],
+    };
+    for validation in [false, true] {
+        let (texts, labels): (Vec<String>, Vec<usize>) =
+            (0..set.texts.len()).filter(|&i| holdout[i] == validation).map(|i| (set.texts[i].clone(), set.labels[i])).unzip();
+        for (texts, labels) in texts.chunks(256).zip(labels.chunks(256)) {
+            tuner.add(texts, labels, validation).await?;
+        }
     }
     let caching_examples_per_s = set.texts.len() as f32 / caching.elapsed().as_secs_f32();
     let defaults = TextTask::train_defaults();
