@@ -16,8 +16,9 @@
 // Needs: scripts/build-web.sh for the browser paths; the PyTorch venv is made on first use
 // (scripts/peers/setup-torch.sh).
 import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
-import { cpus } from 'node:os';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpus, tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 
 const { values: args } = parseArgs({ options: {
@@ -35,7 +36,8 @@ const browser = (task, ...options) => ['node', [`scripts/bench-browser${task ===
 /** The command of each path for a task; each prints its result as the last JSON line. */
 const BINARIES = { image: 'bench', text: 'bench_text', speech: 'bench_speech' };
 const COMMANDS = {
-  native: (task) => [`${target}/release/${BINARIES[task]}`, ['--json', ...common, ...(task === 'speech' ? ['--speed-only'] : [])]],
+  native: (task) => [`${target}/release/${BINARIES[task]}`, ['--json', ...common, ...(task === 'speech' ? ['--speed-only'] : []),
+    ...(task === 'text' ? ['--validation-rows', peerValidationRows()] : [])]],
   'native-own-frames': (task) => [`${target}/release/${BINARIES[task]}`, ['--json', ...common, '--speed-only', '--own-frames']],
   'pytorch-own-frames': () => [python(), ['scripts/peers/torch_speech_peer.py', '--epochs', args.epochs, '--frames', 'own']],
   'browser-cpu': (task) => browser(task, '--backend', 'cpu'),
@@ -45,6 +47,19 @@ const COMMANDS = {
   'tfjs-wasm': (task) => ['node', ['scripts/peers/tfjs_peer.mjs', task, '--backend', 'wasm', '--epochs', args.epochs]],
   'tfjs-webgpu': (task) => ['node', ['scripts/peers/tfjs_peer.mjs', task, '--backend', 'webgpu', '--epochs', args.epochs]],
 };
+
+/** The PyTorch peer's validation rows of the movie reviews (`torch_peer.py text-data`) in a file:
+ * our native text row validates on the same rows, so that the accuracies compare (our seeded
+ * split holds out other rows: 1.8 points apart on the same model, docs/benchmarks.md). */
+let rowsFile = null;
+function peerValidationRows() {
+  if (!rowsFile) {
+    const data = JSON.parse(execFileSync(python(), ['scripts/peers/torch_peer.py', 'text-data'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], maxBuffer: 1 << 28 }));
+    rowsFile = join(mkdtempSync(join(tmpdir(), 'peer-split-')), 'validation-rows.json');
+    writeFileSync(rowsFile, JSON.stringify(data.val));
+  }
+  return rowsFile;
+}
 
 let pythonPath = null;
 function python() {
