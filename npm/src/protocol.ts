@@ -33,8 +33,11 @@ export interface TrainOptions {
   warmupShare?: number;
   /** Dropout of the trained layers while training (0.1; images 0). */
   dropout?: number;
-  /** Speech: after training, mix the fine-tuned weights with the pretrained ones (WiSE-FT), the
-   * share chosen on the validation split (default false; images, text and sounds: not yet). */
+  /** Classifiers: fit the head alone on the pretrained upper layers' features first, then
+   * fine-tune from it (LP-FT). */
+  linearProbe?: boolean;
+  /** After training, mix the fine-tuned weights with the pretrained ones (WiSE-FT), the share
+   * chosen on the validation split. */
   mixPretrained?: boolean;
 }
 
@@ -116,7 +119,22 @@ export interface TrainReport {
   epochs: EpochReport[];
   trainExamples: number;
   valExamples: number;
+  /** The head fitted alone before fine-tuning (`linearProbe`), else null. */
+  linearProbe: ProbeReport | null;
+  /** The share of the fine-tuned weights in the kept model (the rest: the pretrained upper layers
+   * with the probed head; WiSE-FT): 1 when unmixed. */
+  fineTunedShare: number;
+  /** The mixes tried on the validation split (`mixPretrained`). */
+  mixes: MixScore[];
 }
+
+/** What the linear probe did (Rust `ProbeReport`): the head of `bestEpoch` (by validation loss)
+ * was kept; `seconds` includes computing the features once. */
+export interface ProbeReport { epochs: number; bestEpoch: number; valLoss: number; valAccuracy: number; seconds: number }
+
+/** A classifier's mix of fine-tuned and pretrained weights, scored on the validation split (Rust
+ * `MixScore`); `share`: of the fine-tuned weights. */
+export interface MixScore { share: number; valLoss: number; valAccuracy: number }
 
 /** A validation clip's transcript beside the user's. */
 export interface TranscriptSample { reference: string; transcript: string }
@@ -181,6 +199,11 @@ export type TrainEvent =
   /** Speech, after the last epoch: a mix of the fine-tuned and pretrained weights scored (`done`
    * of `total`). */
   | { type: 'mix'; mix: MixReport; done: number; total: number }
+  /** Classifiers, before fine-tuning (`linearProbe`): an epoch of the head alone on the pretrained
+   * features; it stops before `maxEpochs` when the validation loss stops improving. */
+  | { type: 'linearProbe'; epoch: number; maxEpochs: number; valLoss: number; valAccuracy: number }
+  /** Classifiers, after the last epoch (`mixPretrained`): a mix scored (`done` of `total`). */
+  | { type: 'mixScored'; mix: MixScore; done: number; total: number }
   /** The run goes on from its checkpoint after `epoch`; `epochs`: the reports of the epochs done
    * before it (for the curves). */
   | { type: 'resumed'; epoch: number; epochs: EpochReport[] }

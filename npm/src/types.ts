@@ -96,7 +96,7 @@ export interface FineTunerOptions<T extends Task = Task> {
 /** A gradient probe's settings: its steps (default 3), whether they update the weights (default
  * true; false: each batch's gradients at the model's weights), the model's preparation and the
  * training options of the steps (the task's defaults; the learning rates stay constant). */
-export interface ProbeSettings extends Omit<TrainOptions, 'epochs' | 'validationSplit' | 'patience' | 'warmupShare' | 'mixPretrained'> {
+export interface ProbeSettings extends Omit<TrainOptions, 'epochs' | 'validationSplit' | 'patience' | 'warmupShare' | 'mixPretrained' | 'linearProbe'> {
   steps?: number;
   update?: boolean;
   unfreeze?: Unfreeze;
@@ -106,6 +106,14 @@ export interface ProbeSettings extends Omit<TrainOptions, 'epochs' | 'validation
 export interface PrepareSettings {
   /** What trains: `'head'` or the head plus the last N blocks / layers (default 2; audio: `'head'`). */
   unfreeze?: Unfreeze;
+  /** Fit the head alone on the pretrained layers' features first (a logistic regression on frozen
+   * features, cheap), then fine-tune from it (LP-FT): a random head's first gradients do not
+   * distort what the model knew (DEFAULT_LP). */
+  linearProbe?: boolean;
+  /** After training, mix the fine-tuned weights with the pretrained ones (the upper layers as they
+   * were, the probed head): α · fine-tuned + (1 − α) · pretrained, α chosen among 1, 0.75, 0.5,
+   * 0.25 on the validation split and reported as `fineTunedShare` (WiSE-FT; DEFAULT_MIX). */
+  mixPretrained?: boolean;
   /** Text only: tokens per text, longer texts are cut (default 128). */
   maxLength?: number;
   /** Aborting stops the preparation (the call rejects with an AbortError). */
@@ -135,6 +143,14 @@ export interface TrainSettings {
   /** Dropout of the trained layers while training, 0 to 0.9 (default 0.1; images: 0, where it
    * goes before the head). */
   dropout?: number;
+  /** Fit the head alone on the pretrained layers' features first (a logistic regression on frozen
+   * features, cheap), then fine-tune from it (LP-FT): a random head's first gradients do not
+   * distort what the model knew (DEFAULT_LP). */
+  linearProbe?: boolean;
+  /** After training, mix the fine-tuned weights with the pretrained ones (the upper layers as they
+   * were, the probed head): α · fine-tuned + (1 − α) · pretrained, α chosen among 1, 0.75, 0.5,
+   * 0.25 on the validation split and reported as `fineTunedShare` (WiSE-FT; DEFAULT_MIX). */
+  mixPretrained?: boolean;
   /** Text only: tokens per text, longer texts are cut (default 128). */
   maxLength?: number;
   /** Aborting stops training after the current step and keeps the best weights so far. */

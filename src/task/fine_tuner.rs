@@ -189,9 +189,6 @@ impl<T: Task> FineTuner<T> {
     async fn train_from(&mut self, opts: &TrainOptions, hooks: &mut impl TrainHooks, resume: Option<&Checkpoint>) -> Result<TrainReport, Error> {
         self.readiness().map_err(Error::Data)?;
         let autodiff = self.device.clone().autodiff();
-        if opts.mix_pretrained {
-            return Err(Error::Options("mixPretrained: only speech models mix with their pretrained weights in this version".into()));
-        }
         autodiff.seed(opts.seed);
         crate::ops::dropout::reseed(opts.seed);
         let top = self.task.top(self.classes.len(), &self.prep, opts.dropout, &autodiff);

@@ -19,7 +19,7 @@ use serde::Serialize;
 
 use crate::error::Error;
 use crate::model::Unfreeze;
-use crate::train::{FeatureSource, TrainOptions, TrainableTop};
+use crate::train::{ClassifierTop, FeatureSource, TrainOptions, TrainableTop};
 
 pub use audio::{AudioClips, AudioTask};
 pub use fine_tuner::FineTuner;
@@ -57,7 +57,7 @@ pub trait Task {
     /// The frozen part below the cut (no autodiff).
     type Trunk;
     /// The part that trains: pretrained upper layers + a new head.
-    type Top: TrainableTop;
+    type Top: ClassifierTop;
     /// Trunk outputs, one row per example, as the top takes them.
     type Cache: FeatureSource<Input = <Self::Top as TrainableTop>::Input>;
 

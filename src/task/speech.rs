@@ -262,6 +262,9 @@ impl SpeechFineTuner {
     /// Fine-tunes the top decoder layers on the cached clips. On error the previous model is kept.
     pub async fn train(&mut self, opts: &TrainOptions, hooks: &mut impl TrainHooks) -> Result<SpeechReport, Error> {
         self.readiness().map_err(Error::Data)?;
+        if opts.linear_probe {
+            return Err(Error::Options("linearProbe: a transcriber has no new head to fit first (its output is the pretrained token embedding); it is for classifiers".into()));
+        }
         let autodiff = self.device.clone().autodiff();
         autodiff.seed(opts.seed);
         crate::ops::dropout::reseed(opts.seed);

@@ -3,7 +3,9 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::linear_probe::ProbeReport;
 use super::metrics::{ClassScores, ConfusionMatrix};
+use super::mix::MixScore;
 
 /// Metrics of one completed epoch.
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -51,6 +53,20 @@ pub struct TrainReport {
     pub epochs: Vec<EpochReport>,
     pub train_examples: usize,
     pub val_examples: usize,
+    /// The head fitted alone before fine-tuning (LP-FT), when it was.
+    #[serde(default)]
+    pub linear_probe: Option<ProbeReport>,
+    /// The share of the fine-tuned weights in the kept model (the rest pretrained upper layers
+    /// with the probed head, WiSE-FT): 1 when unmixed.
+    #[serde(default = "one")]
+    pub fine_tuned_share: f32,
+    /// The mixes tried on the validation split, in order.
+    #[serde(default)]
+    pub mixes: Vec<MixScore>,
+}
+
+fn one() -> f32 {
+    1.0
 }
 
 /// A validation clip's transcript beside the user's.
@@ -114,7 +130,7 @@ pub struct MixReport {
     pub val_loss: f32,
 }
 
-/// Progress events, in order: `caching`* → `resumed`? → (`step`* `epoch`)* → `done` (with `warning` anywhere);
+/// Progress events, in order: `caching`* → `linearProbe`* → `resumed`? → (`step`* `epoch`)* → `mixScored`* → `done` (with `warning` anywhere);
 /// speech runs send `speechEpoch` and `speechDone` instead of `epoch` and `done`.
 #[derive(Clone, Debug, Serialize)]
 #[serde(tag = "type", rename_all = "camelCase")]
@@ -134,6 +150,13 @@ pub enum TrainEvent {
     /// After training (speech): a mix of the fine-tuned and pretrained weights scored; `done` of
     /// `total` mixes.
     Mix { mix: MixReport, done: usize, total: usize },
+    /// Before fine-tuning (`linearProbe`): an epoch of the head alone on the pretrained upper
+    /// layers' features; it stops before `max_epochs` when the validation loss stops improving.
+    #[serde(rename_all = "camelCase")]
+    LinearProbe { epoch: usize, max_epochs: usize, val_loss: f32, val_accuracy: f32 },
+    /// After training (classifiers, `mixPretrained`): a mix of the fine-tuned and pretrained
+    /// weights scored; `done` of `total` mixes.
+    MixScored { mix: MixScore, done: usize, total: usize },
     /// The run goes on from its checkpoint after `epoch`; `epochs`: the reports of the epochs
     /// done before it (for the curves).
     Resumed { epoch: usize, epochs: Vec<EpochReport> },

@@ -6,6 +6,13 @@
 
 use burn::module::{Module, ModuleMapper, ModuleVisitor, Param};
 use burn::tensor::Tensor;
+use serde::{Deserialize, Serialize};
+
+use super::events::TrainEvent;
+use super::hooks::TrainHooks;
+use super::top::{ClassifierTop, FeatureSource};
+use super::trainer::{TrainData, evaluate};
+use crate::error::Error;
 
 /// The shares of the fine-tuned weights tried after training, from the most fine-tuned; 1 (the
 /// fine-tuned weights as they are) is already scored by then.
@@ -18,6 +25,43 @@ pub fn mix_weights<M: Module>(fine_tuned: M, pretrained: &M, share: f32) -> M {
     pretrained.visit(&mut flat);
     let mut mix = Mix { pretrained: flat.tensors.into_iter(), share };
     fine_tuned.map(&mut mix)
+}
+
+/// A classifier's mix, scored on the validation split.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct MixScore {
+    /// The share of the fine-tuned weights.
+    pub share: f32,
+    pub val_loss: f32,
+    pub val_accuracy: f32,
+}
+
+/// The mix of a classifier `fine_tuned` (validation loss `fine_tuned_loss`) and `pretrained` (the
+/// pretrained upper layers with the head fitted on them alone, or the fine-tuned head) with the
+/// lowest validation loss among [`SHARES`], and each mix's scores. Both in inference mode.
+pub async fn choose_mix<M: ClassifierTop, S: FeatureSource<Input = M::Input>>(
+    fine_tuned: &M,
+    fine_tuned_loss: f32,
+    pretrained: &M,
+    data: &TrainData<'_, S>,
+    val: &[usize],
+    batch_size: usize,
+    hooks: &mut impl TrainHooks,
+) -> Result<(M, f32, Vec<MixScore>), Error> {
+    let (mut kept, mut kept_share, mut kept_loss, mut tried) = (fine_tuned.clone(), 1.0, fine_tuned_loss, Vec::new());
+    for (done, share) in SHARES.into_iter().enumerate() {
+        let mixed = mix_weights(fine_tuned.clone(), pretrained, share);
+        let (val_loss, confusion) = evaluate(&mixed, data, val, batch_size).await?;
+        let score = MixScore { share, val_loss, val_accuracy: confusion.accuracy() };
+        hooks.on_event(&TrainEvent::MixScored { mix: score.clone(), done: done + 1, total: SHARES.len() });
+        tried.push(score);
+        if val_loss < kept_loss {
+            (kept, kept_share, kept_loss) = (mixed, share, val_loss);
+        }
+        hooks.yield_now().await;
+    }
+    Ok((kept, kept_share, tried))
 }
 
 /// Every float parameter, flattened, in visiting order.

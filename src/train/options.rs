@@ -25,8 +25,13 @@ pub struct TrainOptions {
     pub patience: usize,
     /// Share of the steps spent warming the learning rate up.
     pub warmup_share: f64,
+    /// Fit the head alone on the pretrained upper layers' features first, then fine-tune from it
+    /// (LP-FT): a random head's first gradients do not distort the pretrained features.
+    /// Classifiers (images, text, sounds).
+    pub linear_probe: bool,
     /// After training, mix the fine-tuned weights with the pretrained ones (WiSE-FT), the share
-    /// chosen on the validation split: keeps more of what the model knew. Speech only for now.
+    /// chosen on the validation split: keeps more of what the model knew. Classifiers mix with
+    /// the pretrained upper layers and the probed head (else their own head).
     pub mix_pretrained: bool,
     /// Dropout probability of the trained layers while training (each task's default: 0.1 for
     /// text, sounds and speech, 0 for images; 0 turns it off).
@@ -45,6 +50,7 @@ impl Default for TrainOptions {
             seed: 0,
             patience: 3,
             warmup_share: 0.1,
+            linear_probe: false,
             mix_pretrained: false,
             dropout: 0.1,
         }

@@ -2,6 +2,7 @@
 //! and a source of cached trunk outputs to feed it. The image and text tasks implement both.
 
 use burn::module::Module;
+use burn::nn::Linear;
 use burn::tensor::{Device, Gradients, Tensor};
 
 pub use super::optimizer::TwoRateOptimizer;
@@ -23,6 +24,22 @@ pub trait TrainableTop: Module + 'static {
     fn step(self, grads: &mut Gradients, optim: &mut TwoRateOptimizer, learning_rate: f64, backbone_learning_rate: f64) -> Self;
 }
 
+/// A classifier's top: a linear head on pooled features of the upper layers (what the linear
+/// probe fits alone, [`super::linear_probe`]).
+pub trait ClassifierTop: TrainableTop {
+    /// What the head reads (the upper layers' pooled output); without dropout in inference mode.
+    ///
+    /// # Shapes
+    /// - output: `[batch, features]`
+    fn features(&self, input: Self::Input) -> Tensor<2>;
+
+    /// The classification head.
+    fn head(&self) -> &Linear;
+
+    /// This top with `head` in place of its own.
+    fn with_head(self, head: Linear) -> Self;
+}
+
 /// Cached trunk outputs, one row per example, batched on demand.
 pub trait FeatureSource {
     type Input;
@@ -39,7 +56,7 @@ pub trait FeatureSource {
     fn truncate(&mut self, len: usize);
 }
 
-/// Implements [`TrainableTop`] for a classifier with a `head: Linear` and `upper` layers, whose
+/// Implements [`TrainableTop`] and [`ClassifierTop`] for a classifier with a `head: Linear` and `upper` layers, whose
 /// `forward` takes `$input`: the head steps at the head's rate, the upper layers at the backbone's.
 #[macro_export]
 macro_rules! trainable_top {
@@ -57,6 +74,21 @@ macro_rules! trainable_top {
 
             fn step(mut self, grads: &mut burn::tensor::Gradients, optim: &mut $crate::train::TwoRateOptimizer, learning_rate: f64, backbone_learning_rate: f64) -> Self {
                 (self.head, self.upper) = optim.step(grads, self.head, self.upper, learning_rate, backbone_learning_rate);
+                self
+            }
+        }
+
+        impl $crate::train::top::ClassifierTop for $classifier {
+            fn features(&self, input: $input) -> burn::tensor::Tensor<2> {
+                <$classifier>::features(self, input)
+            }
+
+            fn head(&self) -> &burn::nn::Linear {
+                &self.head
+            }
+
+            fn with_head(mut self, head: burn::nn::Linear) -> Self {
+                self.head = head;
                 self
             }
         }

@@ -15,10 +15,12 @@ use super::checkpoint::{self, Checkpoint, Progress};
 use super::events::{EpochReport, StopReason, TrainEvent, TrainReport};
 use super::guards::{DivergenceGuard, EarlyStopping, Patience, overfitting_warning};
 use super::hooks::TrainHooks;
+use super::linear_probe::linear_probe;
+use super::mix::choose_mix;
 use super::metrics::ConfusionMatrix;
 use super::options::TrainOptions;
 use super::schedule::WarmupCosine;
-use super::top::{FeatureSource, TrainableTop, TwoRateOptimizer};
+use super::top::{ClassifierTop, FeatureSource, TwoRateOptimizer};
 use crate::data::{Split, stratified_split};
 use crate::error::Error;
 
@@ -36,9 +38,15 @@ pub struct TrainData<'a, S> {
     pub split: Option<Split>,
 }
 
-/// The trained classifier (best weights, inference mode) and the run's report.
+/// The trained classifier (best weights, perhaps mixed with the pretrained ones; inference mode)
+/// and the run's report.
 pub struct Trained<M> {
     pub model: M,
+    /// The best epoch's weights before the mix, when the kept model is mixed.
+    pub unmixed: Option<M>,
+    /// The pretrained upper layers with the head fitted alone (`linear_probe`): a logistic
+    /// regression on frozen features, what fine-tuning is measured against.
+    pub probed: Option<M>,
     pub report: TrainReport,
 }
 
@@ -53,7 +61,7 @@ pub struct Checkpoints<'a> {
 }
 
 /// Fine-tunes `model` (built on an autodiff device) on cached features.
-pub async fn fine_tune<M: TrainableTop, S: FeatureSource<Input = M::Input>>(
+pub async fn fine_tune<M: ClassifierTop, S: FeatureSource<Input = M::Input>>(
     model: M,
     data: TrainData<'_, S>,
     opts: &TrainOptions,
@@ -64,7 +72,7 @@ pub async fn fine_tune<M: TrainableTop, S: FeatureSource<Input = M::Input>>(
 
 /// [`fine_tune`] that writes a checkpoint after each epoch (given a context) and may go on from
 /// one: the result is the uninterrupted run's (on the CPU, where dropout masks come from seeds).
-pub async fn fine_tune_with<M: TrainableTop, S: FeatureSource<Input = M::Input>>(
+pub async fn fine_tune_with<M: ClassifierTop, S: FeatureSource<Input = M::Input>>(
     model: M,
     data: TrainData<'_, S>,
     opts: &TrainOptions,
@@ -98,7 +106,26 @@ pub async fn fine_tune_with<M: TrainableTop, S: FeatureSource<Input = M::Input>>
         epochs: Vec::new(),
         train_examples: split.train.len(),
         val_examples: split.val.len(),
+        linear_probe: None,
+        fine_tuned_share: 1.0,
+        mixes: Vec::new(),
     };
+    // LP-FT: the head fitted alone first. A resumed run's weights come from its checkpoint; it
+    // probes again (the same head: it is seeded) only to mix with it.
+    let (mut probe_cancelled, mut probed) = (false, None);
+    if opts.linear_probe && (checkpoints.resume.is_none() || opts.mix_pretrained) {
+        match linear_probe(&model, data.features, data.labels, &split, opts, hooks).await? {
+            Some((head, probe)) => {
+                model = model.with_head(head);
+                best = model.clone();
+                probed = Some(model.valid());
+                report.linear_probe = Some(probe);
+            }
+            None => probe_cancelled = true,
+        }
+    }
+    // The pretrained upper layers, with the probed head (else the fine-tuned one, at the end).
+    let pretrained = opts.mix_pretrained.then(|| model.valid());
     if let Some(checkpoint) = checkpoints.resume {
         let p = &checkpoint.progress;
         if p.epoch >= opts.epochs || (p.report.train_examples, p.report.val_examples) != (split.train.len(), split.val.len()) {
@@ -116,6 +143,10 @@ pub async fn fine_tune_with<M: TrainableTop, S: FeatureSource<Input = M::Input>>
             order.shuffle(&mut rng); // the epochs done drew these
         }
         hooks.on_event(&TrainEvent::Resumed { epoch: p.epoch, epochs: report.epochs.clone() });
+    }
+    if probe_cancelled {
+        report.stop_reason = StopReason::Cancelled;
+        first_epoch = opts.epochs + 1; // no epoch runs
     }
     'epochs: for epoch in first_epoch..=opts.epochs {
         let started = Instant::now();
@@ -214,16 +245,39 @@ pub async fn fine_tune_with<M: TrainableTop, S: FeatureSource<Input = M::Input>>
     }
     // Keep the best validated weights; before any completed epoch, the last good ones.
     let kept = if report.best_epoch > 0 || report.stop_reason == StopReason::Diverged { best } else { model };
+    let mut kept = kept.valid();
+    let mut unmixed = None;
+    let finished = matches!(report.stop_reason, StopReason::Completed | StopReason::EarlyStopped);
+    if let Some(pretrained) = pretrained.filter(|_| report.best_epoch > 0 && finished) {
+        let pretrained = if report.linear_probe.is_some() { pretrained } else { pretrained.with_head(kept.head().clone()) };
+        let best_loss = report.epochs.iter().find(|e| e.epoch == report.best_epoch).map_or(f32::INFINITY, |e| e.val_loss);
+        match choose_mix(&kept, best_loss, &pretrained, &data, &split.val, opts.batch_size, hooks).await {
+            Ok((mixed, share, tried)) => {
+                if share < 1.0 {
+                    report.best_val_accuracy = tried.iter().find(|m| m.share == share).map_or(report.best_val_accuracy, |m| m.val_accuracy);
+                    unmixed = Some(std::mem::replace(&mut kept, mixed));
+                }
+                (report.fine_tuned_share, report.mixes) = (share, tried);
+            }
+            Err(e) => {
+                // The trained weights survive a failed mix.
+                let message = format!("Mixing with the pretrained weights failed ({e}): kept the fine-tuned ones.");
+                hooks.on_event(&TrainEvent::Warning { message: message.clone() });
+                report.warnings.push(message);
+            }
+        }
+    }
     if report.message.is_empty() {
         report.message = summary(&report);
     }
     hooks.on_event(&TrainEvent::Done(report.clone()));
-    Ok(Trained { model: kept.valid(), report })
+    Ok(Trained { model: kept, unmixed, probed, report })
 }
 
 fn summary(r: &TrainReport) -> String {
+    let mixed = if r.fine_tuned_share < 1.0 { format!(", mixed {:.0} % with the pretrained ones", (1.0 - r.fine_tuned_share) * 100.0) } else { String::new() };
     let kept = if r.best_epoch > 0 {
-        format!("kept the weights of epoch {} (validation accuracy {:.1}%)", r.best_epoch, r.best_val_accuracy * 100.0)
+        format!("kept the weights of epoch {}{mixed} (validation accuracy {:.1}%)", r.best_epoch, r.best_val_accuracy * 100.0)
     } else {
         "no epoch completed, kept the current weights".to_string()
     };
@@ -239,7 +293,7 @@ fn summary(r: &TrainReport) -> String {
 }
 
 /// Loss and confusion matrix of `model` (inference mode) on the examples `indices`.
-pub async fn evaluate<M: TrainableTop, S: FeatureSource<Input = M::Input>>(
+pub async fn evaluate<M: ClassifierTop, S: FeatureSource<Input = M::Input>>(
     model: &M,
     data: &TrainData<'_, S>,
     indices: &[usize],

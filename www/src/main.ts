@@ -204,6 +204,14 @@ function onProgress(event: FineTunerEvent) {
       document.body.dataset.valAccuracy = String(event.valAccuracy);
       break;
     }
+    case 'linearProbe':
+      progress.value = event.epoch / event.maxEpochs;
+      $('progress-text').textContent = `Fitting the head first (pretrained layers frozen), epoch ${event.epoch} · val accuracy ${(event.valAccuracy * 100).toFixed(1)}% · stops when the validation loss stops improving`;
+      break;
+    case 'mixScored':
+      progress.value = event.done / event.total;
+      $('progress-text').textContent = `Mixing with the pretrained weights: ${Math.round(event.mix.share * 100)} % fine-tuned, val accuracy ${(event.mix.valAccuracy * 100).toFixed(1)}%`;
+      break;
     case 'resumed':
       state.epochs = [...event.epochs];
       drawCharts();

@@ -18,6 +18,9 @@ const FIELDS = {
   'validation-split': 'validationSplit', seed: 'seed', patience: 'patience', dropout: 'dropout',
 } as const;
 
+/** The settings form's checkboxes: field id → training setting. */
+const SWITCHES = { 'linear-probe': 'linearProbe', 'mix-pretrained': 'mixPretrained' } as const;
+
 /** Names the cut choices as `task` counts its layers. */
 export function labelCuts(task: Task) {
   for (const option of Array.from($<HTMLSelectElement>('unfreeze').options)) option.textContent = UNFREEZE_LABELS[task][option.value];
@@ -26,6 +29,7 @@ export function labelCuts(task: Task) {
 /** Fills the form (the engine's defaults, or a kept run's settings). */
 export function showSettings({ training, preparation }: Pick<Defaults, 'training' | 'preparation'>) {
   for (const [id, key] of Object.entries(FIELDS)) $<HTMLInputElement>(id).value = String(training[key]);
+  for (const [id, key] of Object.entries(SWITCHES)) $<HTMLInputElement>(id).checked = Boolean(training[key]);
   $<HTMLInputElement>('max-length').value = String(preparation.maxLength);
   $<HTMLSelectElement>('unfreeze').value = String(preparation.unfreeze);
 }
@@ -46,5 +50,7 @@ export function settings(task: Task): TrainSettings {
     const value = $<HTMLInputElement>(id).value;
     if (value !== '') out[key] = Number(value);
   }
-  return { ...out, unfreeze: unfreezeValue(), ...(task === 'text' ? { maxLength: maxLengthValue() } : {}) };
+  const switches: Record<string, boolean> = {};
+  for (const [id, key] of Object.entries(SWITCHES)) switches[key] = $<HTMLInputElement>(id).checked;
+  return { ...out, ...switches, unfreeze: unfreezeValue(), ...(task === 'text' ? { maxLength: maxLengthValue() } : {}) };
 }

@@ -111,10 +111,14 @@ struct Args {
     /// Dropout of the trained layers while training, 0 to 0.9 [default: 0.1; images: 0].
     #[arg(long)]
     dropout: Option<f64>,
-    /// Speech: after training, mix the fine-tuned weights with the pretrained ones (WiSE-FT), the
-    /// share chosen on the validation clips.
-    #[arg(long)]
-    mix: bool,
+    /// After training, mix the fine-tuned weights with the pretrained ones (WiSE-FT), the share
+    /// chosen on the validation split: `--mix` or `--mix false` (default: the task's).
+    #[arg(long, num_args = 0..=1, default_missing_value = "true")]
+    mix: Option<bool>,
+    /// Classifiers: fit the head alone first, then fine-tune from it (LP-FT): `--linear-probe` or
+    /// `--linear-probe false` (default: the task's).
+    #[arg(long, num_args = 0..=1, default_missing_value = "true")]
+    linear_probe: Option<bool>,
     /// cpu (burn's flex backend) or wgpu (Vulkan/Metal/DX12).
     #[arg(long, default_value = "cpu", value_parser = ["cpu", "wgpu"])]
     backend: String,
@@ -195,6 +199,13 @@ impl TrainHooks for Printer {
             TrainEvent::SpeechDone(r) => println!("{}", r.message),
             TrainEvent::Baseline { done, total } if done == total => println!("the pretrained model transcribed {total} validation clips (epoch 0)"),
             TrainEvent::Mix { mix, .. } => println!("mixed {:.0} % fine-tuned with the pretrained weights: validation WER {:.1}%", mix.share * 100.0, mix.val_wer * 100.0),
+            TrainEvent::LinearProbe { epoch, val_loss, val_accuracy, .. } => {
+                println!("head alone, epoch {epoch:>3}: val_loss {val_loss:.4}, val_acc {:.1}%", val_accuracy * 100.0)
+            }
+            TrainEvent::MixScored { mix, .. } => println!(
+                "mixed {:.0} % fine-tuned with the pretrained weights: val_loss {:.4}, val_acc {:.1}%",
+                mix.share * 100.0, mix.val_loss, mix.val_accuracy * 100.0
+            ),
             TrainEvent::Warning { message } => println!("warning: {message}"),
             TrainEvent::Done(r) => println!("{}", r.message),
             _ => {}
@@ -230,7 +241,8 @@ fn train_options_over(args: &Args, d: TrainOptions) -> Result<TrainOptions, Erro
         seed: args.seed.unwrap_or(d.seed),
         patience: args.patience.unwrap_or(d.patience),
         dropout: args.dropout.unwrap_or(d.dropout),
-        mix_pretrained: d.mix_pretrained || args.mix,
+        mix_pretrained: args.mix.unwrap_or(d.mix_pretrained),
+        linear_probe: args.linear_probe.unwrap_or(d.linear_probe),
         ..d
     };
     opts.validate().map_err(Error::Options)?;

@@ -75,6 +75,15 @@ impl EfficientNetClassifier {
     /// - features: `[batch, h, w, c]` (trunk output, channels-last)
     /// - output: `[batch, classes]` logits
     pub fn forward(&self, features: Tensor<4>) -> Tensor<2> {
-        linear(&self.head, self.dropout.forward(self.upper.forward(features)))
+        linear(&self.head, self.dropout.forward(self.features(features)))
+    }
+
+    /// What the head reads: the upper blocks' pooled embedding.
+    ///
+    /// # Shapes
+    /// - features: `[batch, h, w, c]` (trunk output, channels-last)
+    /// - output: `[batch, 1280]`
+    pub fn features(&self, features: Tensor<4>) -> Tensor<2> {
+        self.upper.forward(features)
     }
 }

@@ -42,10 +42,19 @@ impl MiniLmClassifier {
     /// - input: hidden `[batch, len, hidden]`, mask_pad `[batch, len]`
     /// - output: `[batch, classes]` logits
     pub fn forward(&self, input: SequenceBatch) -> Tensor<2> {
+        linear(&self.head, self.dropout.forward(self.features(input)))
+    }
+
+    /// What the head reads: the upper layers' output, mean-pooled over the real tokens.
+    ///
+    /// # Shapes
+    /// - input: hidden `[batch, len, hidden]`, mask_pad `[batch, len]`
+    /// - output: `[batch, hidden]`
+    pub fn features(&self, input: SequenceBatch) -> Tensor<2> {
         let mut x = input.hidden;
         for layer in &self.upper {
             x = layer.forward(x, input.mask_pad.clone());
         }
-        linear(&self.head, self.dropout.forward(mean_pool(x, input.mask_pad)))
+        mean_pool(x, input.mask_pad)
     }
 }

@@ -95,6 +95,15 @@ impl AudioClassifier {
     /// - input: hidden `[batch, len, d]` (the clips' frames, or one pooled row), mask_pad `[batch, len]`
     /// - output: `[batch, classes]` logits
     pub fn forward(&self, input: SequenceBatch) -> Tensor<2> {
+        linear(&self.head, self.dropout.forward(self.features(input)))
+    }
+
+    /// What the head reads: the upper layers' output, mean-pooled over the clip's frames.
+    ///
+    /// # Shapes
+    /// - input: hidden `[batch, len, d]`, mask_pad `[batch, len]`
+    /// - output: `[batch, d]`
+    pub fn features(&self, input: SequenceBatch) -> Tensor<2> {
         let mut x = input.hidden;
         for layer in &self.upper.layers {
             x = layer.forward(x, input.mask_pad.clone());
@@ -102,7 +111,7 @@ impl AudioClassifier {
         if let Some(norm) = &self.upper.norm {
             x = normalize(norm, x);
         }
-        linear(&self.head, self.dropout.forward(mean_pool(x, input.mask_pad)))
+        mean_pool(x, input.mask_pad)
     }
 }
 
