@@ -125,3 +125,33 @@ fn cancel_during_the_probe_ends_the_run_with_its_weights_whole() {
     assert!(!hooks.events.iter().any(|e| matches!(e, TrainEvent::Step { .. })));
     assert_eq!(params(&trained.model.head), head, "a cancelled probe leaves the head as it was");
 }
+
+#[test]
+fn the_epochs_average_is_kept_only_when_validation_prefers_it() {
+    let weights = common::weights();
+    let unfreeze = Unfreeze::Head;
+    let (cache, labels) = synthetic(unfreeze, 3, 12, 0.2, 4);
+    let split = Split { train: (0..27).collect(), val: (27..36).collect() };
+    let data = TrainData { features: &cache, labels: &labels, classes: 3, split: None };
+    let val_loss = |m: &burn_finetune::model::EfficientNetClassifier| futures_lite::future::block_on(evaluate(m, &data, &split.val, 8)).unwrap().0;
+    let mut kept_any = [false; 2];
+    for seed in 0..6 {
+        let model = EfficientNetClassifierConfig { classes: 3, unfreeze, dropout: 0.0 }.init(&weights, &Device::flex().autodiff());
+        let train = TrainData { features: &cache, labels: &labels, classes: 3, split: Some(split.clone()) };
+        let o = TrainOptions { average_epochs: true, epochs: 5, patience: 10, seed, ..opts() };
+        let trained = futures_lite::future::block_on(fine_tune(model, train, &o, &mut CollectEvents::default())).unwrap();
+        let r = &trained.report;
+        let averaged = r.averaged.clone().expect("an average of epochs 2 to 5");
+        assert_eq!(averaged.epochs, 4);
+        let best_epoch_loss = r.epochs[r.best_epoch - 1].val_loss;
+        let kept = val_loss(&trained.model);
+        if averaged.kept {
+            assert!((kept - averaged.val_loss).abs() < 1e-4 && averaged.val_loss < best_epoch_loss, "{averaged:?}");
+            assert!(r.message.contains("average of epochs 2–5"), "{}", r.message);
+        } else {
+            assert!((kept - best_epoch_loss).abs() < 1e-4 && averaged.val_loss >= best_epoch_loss, "{averaged:?}");
+        }
+        kept_any[averaged.kept as usize] = true;
+    }
+    assert_eq!(kept_any, [true, true], "over these seeds the average should win sometimes and lose sometimes");
+}

@@ -130,3 +130,25 @@ fn a_cancelled_image_run_goes_on_to_the_uninterrupted_result() {
     let resumed = block_on(tuner().resume(checkpoint, &mut hooks())).unwrap();
     assert_eq!(numbers(&resumed), numbers(&uninterrupted));
 }
+
+#[test]
+fn a_run_that_probes_averages_and_mixes_resumes_to_the_uninterrupted_result() {
+    let _turn = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
+    let all: Vec<usize> = (0..12).collect();
+    let opts = TrainOptions { linear_probe: true, average_epochs: true, mix_pretrained: true, label_smoothing: 0.1, ..options() };
+    let mut whole = text_tuner(&all);
+    let mut events = hooks();
+    let uninterrupted = block_on(whole.train(&opts, &mut events)).unwrap();
+    let averaged = uninterrupted.averaged.clone().expect("epochs 2 to 4 averaged");
+    assert_eq!(averaged.epochs, 3);
+    assert!(uninterrupted.linear_probe.is_some() && uninterrupted.mixes.len() == 3);
+    let (_, checkpoint) = events.checkpoints[1].clone();
+
+    let mut again = text_tuner(&all);
+    let resumed = block_on(again.resume(checkpoint, &mut hooks())).unwrap();
+    assert_eq!(numbers(&resumed), numbers(&uninterrupted));
+    assert_eq!(resumed.averaged, uninterrupted.averaged, "the average goes on from the checkpoint's");
+    assert_eq!((resumed.fine_tuned_share, &resumed.mixes), (uninterrupted.fine_tuned_share, &uninterrupted.mixes), "the mix is the same");
+    assert_eq!(resumed.message, uninterrupted.message);
+    assert_eq!(block_on(again.export_model()).unwrap(), block_on(whole.export_model()).unwrap(), "the weights differ");
+}

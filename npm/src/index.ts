@@ -15,7 +15,7 @@ export type { ClassScores, Evaluation } from './evaluation';
 export type { ImageInput } from './images';
 export type { KeptSummary } from './kept-models';
 export type {
-  BackendChoice, BackendPreference, CheckpointStatus, CheckpointSummary, ClassifierTask, ConfusionMatrix, Defaults, EpochReport, LoadingEvent, MixReport, MixScore, ModelInfo, Prediction, Prepared, Preparation, ProbeReport, ProbeStep,
+  AverageReport, BackendChoice, BackendPreference, CheckpointStatus, CheckpointSummary, ClassifierTask, ConfusionMatrix, Defaults, EpochReport, LoadingEvent, MixReport, MixScore, ModelInfo, Prediction, Prepared, Preparation, ProbeReport, ProbeStep,
   Skipped, SkippedRow, SpeechEpochReport, SpeechReport, TableSummary, Task, TextDatasetSummary, TrainEvent, TrainOptions, TrainReport, TranscriptSample,
   Unfreeze,
 } from './protocol';

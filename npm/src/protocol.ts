@@ -33,9 +33,14 @@ export interface TrainOptions {
   warmupShare?: number;
   /** Dropout of the trained layers while training (0.1; images 0). */
   dropout?: number;
+  /** Classifiers: label smoothing of the training loss, 0 to 0.5 (validation losses stay plain). */
+  labelSmoothing?: number;
   /** Classifiers: fit the head alone on the pretrained upper layers' features first, then
    * fine-tune from it (LP-FT). */
   linearProbe?: boolean;
+  /** Classifiers: average the weights of the epochs from the second on (SWA); the average is kept
+   * when its validation loss beats the best epoch's. */
+  averageEpochs?: boolean;
   /** After training, mix the fine-tuned weights with the pretrained ones (WiSE-FT), the share
    * chosen on the validation split. */
   mixPretrained?: boolean;
@@ -121,6 +126,8 @@ export interface TrainReport {
   valExamples: number;
   /** The head fitted alone before fine-tuning (`linearProbe`), else null. */
   linearProbe: ProbeReport | null;
+  /** The average of the epochs' weights (`averageEpochs`), else null. */
+  averaged: AverageReport | null;
   /** The share of the fine-tuned weights in the kept model (the rest: the pretrained upper layers
    * with the probed head; WiSE-FT): 1 when unmixed. */
   fineTunedShare: number;
@@ -131,6 +138,10 @@ export interface TrainReport {
 /** What the linear probe did (Rust `ProbeReport`): the head of `bestEpoch` (by validation loss)
  * was kept; `seconds` includes computing the features once. */
 export interface ProbeReport { epochs: number; bestEpoch: number; valLoss: number; valAccuracy: number; seconds: number }
+
+/** The epochs' average (Rust `AverageReport`): `epochs` averaged from the second on; `kept` when
+ * its validation loss beat the best epoch's. */
+export interface AverageReport { epochs: number; valLoss: number; valAccuracy: number; kept: boolean }
 
 /** A classifier's mix of fine-tuned and pretrained weights, scored on the validation split (Rust
  * `MixScore`); `share`: of the fine-tuned weights. */

@@ -96,7 +96,7 @@ export interface FineTunerOptions<T extends Task = Task> {
 /** A gradient probe's settings: its steps (default 3), whether they update the weights (default
  * true; false: each batch's gradients at the model's weights), the model's preparation and the
  * training options of the steps (the task's defaults; the learning rates stay constant). */
-export interface ProbeSettings extends Omit<TrainOptions, 'epochs' | 'validationSplit' | 'patience' | 'warmupShare' | 'mixPretrained' | 'linearProbe'> {
+export interface ProbeSettings extends Omit<TrainOptions, 'epochs' | 'validationSplit' | 'patience' | 'warmupShare' | 'mixPretrained' | 'linearProbe' | 'labelSmoothing' | 'averageEpochs'> {
   steps?: number;
   update?: boolean;
   unfreeze?: Unfreeze;
@@ -106,10 +106,16 @@ export interface ProbeSettings extends Omit<TrainOptions, 'epochs' | 'validation
 export interface PrepareSettings {
   /** What trains: `'head'` or the head plus the last N blocks / layers (default 2; audio: `'head'`). */
   unfreeze?: Unfreeze;
+  /** Label smoothing of the training loss, 0 to 0.5 (default 0): part of each target's probability
+   * goes to the other classes, against an over-confident head. Validation losses stay plain. */
+  labelSmoothing?: number;
   /** Fit the head alone on the pretrained layers' features first (a logistic regression on frozen
    * features, cheap), then fine-tune from it (LP-FT): a random head's first gradients do not
    * distort what the model knew (DEFAULT_LP). */
   linearProbe?: boolean;
+  /** Average the weights of the epochs from the second on (SWA) and keep the average when its
+   * validation loss beats the best epoch's (AVGDEF). */
+  averageEpochs?: boolean;
   /** After training, mix the fine-tuned weights with the pretrained ones (the upper layers as they
    * were, the probed head): α · fine-tuned + (1 − α) · pretrained, α chosen among 1, 0.75, 0.5,
    * 0.25 on the validation split and reported as `fineTunedShare` (WiSE-FT; DEFAULT_MIX). */
@@ -143,10 +149,16 @@ export interface TrainSettings {
   /** Dropout of the trained layers while training, 0 to 0.9 (default 0.1; images: 0, where it
    * goes before the head). */
   dropout?: number;
+  /** Label smoothing of the training loss, 0 to 0.5 (default 0): part of each target's probability
+   * goes to the other classes, against an over-confident head. Validation losses stay plain. */
+  labelSmoothing?: number;
   /** Fit the head alone on the pretrained layers' features first (a logistic regression on frozen
    * features, cheap), then fine-tune from it (LP-FT): a random head's first gradients do not
    * distort what the model knew (DEFAULT_LP). */
   linearProbe?: boolean;
+  /** Average the weights of the epochs from the second on (SWA) and keep the average when its
+   * validation loss beats the best epoch's (AVGDEF). */
+  averageEpochs?: boolean;
   /** After training, mix the fine-tuned weights with the pretrained ones (the upper layers as they
    * were, the probed head): α · fine-tuned + (1 − α) · pretrained, α chosen among 1, 0.75, 0.5,
    * 0.25 on the validation split and reported as `fineTunedShare` (WiSE-FT; DEFAULT_MIX). */

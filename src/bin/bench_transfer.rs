@@ -7,11 +7,13 @@
 //! movie reviews (80/20); VADER's tweets (80/20); and out of domain the movie-review models tested
 //! on every tweet. Each seed draws its own test and validation split and training order.
 //!
-//! Strategies: `today` (the upper layers and a fresh head fine-tuned together) and `lpft` (the head
-//! fitted alone first, then fine-tuning from it; the fine-tuned weights then mixed with the
-//! pretrained ones on the validation split: WiSE-FT). The `lpft` run also gives the
-//! frozen-feature head (a logistic regression on the pretrained features, early-stopped on the
-//! validation split) and the unmixed model.
+//! Strategies (each a run over the task's defaults, [`STRATEGIES`]): `today` (the upper layers and
+//! a fresh head fine-tuned together), `lpft` (the head fitted alone first, then fine-tuning from
+//! it), `avg` (the epochs' weights averaged), `ls` (label smoothing 0.1). Every run then mixes its
+//! weights with the pretrained ones, the share chosen on the validation split (WiSE-FT): measured
+//! as `<strategy>`; `<strategy>@<share>` is the mix at a fixed share (`@1`: unmixed). The `lpft`
+//! run also gives the frozen-feature head (`frozen`: a logistic regression on the pretrained
+//! features, early-stopped on the validation split).
 //!
 //! ```text
 //! cargo run --release --bin bench_transfer -- [--sets fashion,digits,movies,tweets] [--seeds 3] [--json]
@@ -43,11 +45,11 @@ struct Args {
     sets: String,
     #[arg(long, default_value_t = 3)]
     seeds: u64,
-    /// Strategies: "today" and/or "lpft".
+    /// Strategies: any of today, lpft, avg, ls.
     #[arg(long, default_value = "today,lpft")]
     strategies: String,
     /// Also scored: these mixes of each run's fine-tuned weights with the pretrained ones.
-    #[arg(long, value_delimiter = ',', default_value = "0.25,0.5,0.75")]
+    #[arg(long, value_delimiter = ',', default_value = "0.25,0.5,0.75,1")]
     shares: Vec<f32>,
     /// Options over the task's defaults, as JSON (e.g. '{"learningRate":1e-4}').
     #[arg(long)]
@@ -79,8 +81,17 @@ struct SeedResult {
     balanced: BTreeMap<String, f32>,
     /// strategy → seconds of training (the cache was built before).
     seconds: BTreeMap<String, f32>,
-    fine_tuned_share: Option<f32>,
+    /// strategy → the share of the fine-tuned weights the validation split chose.
+    fine_tuned_share: BTreeMap<String, f32>,
 }
+
+/// Each strategy's options over the task's defaults.
+const STRATEGIES: [(&str, &str); 4] = [
+    ("today", "{}"),
+    ("lpft", r#"{"linearProbe": true}"#),
+    ("avg", r#"{"averageEpochs": true}"#),
+    ("ls", r#"{"labelSmoothing": 0.1}"#),
+];
 
 fn read(path: &Path) -> Result<Vec<u8>, Error> {
     std::fs::read(path).map_err(|e| Error::Data(format!("{}: {e} (run scripts/setup.sh)", path.display())))
@@ -121,16 +132,15 @@ async fn run_case<T: Task>(task: &T, prep: &Preparation, cache: &T::Cache, case:
         let (split, test) = split(case, seed);
         let mut tests = vec![(case.name, test)];
         tests.extend(case.other.iter().cloned());
-        let mut result = SeedResult { set: case.name.into(), seed, accuracy: BTreeMap::new(), balanced: BTreeMap::new(), seconds: BTreeMap::new(), fine_tuned_share: None };
+        let mut result = SeedResult { set: case.name.into(), seed, accuracy: BTreeMap::new(), balanced: BTreeMap::new(), seconds: BTreeMap::new(), fine_tuned_share: BTreeMap::new() };
         for strategy in args.strategies.split(',') {
-            let lpft = match strategy {
-                "today" => false,
-                "lpft" => true,
-                other => return Err(Error::Options(format!("--strategies: unknown '{other}' (today, lpft)"))),
+            let Some((_, overrides)) = STRATEGIES.iter().find(|(name, _)| *name == strategy) else {
+                return Err(Error::Options(format!("--strategies: unknown '{strategy}' (today, lpft, avg, ls)")));
             };
             let given = args.options.as_deref().map(serde_json::from_str).transpose().map_err(|e| Error::Options(format!("--options: {e}")))?;
             let defaults = TrainOptions::over(&T::train_defaults(), given.unwrap_or_default()).map_err(Error::Options)?;
-            let opts = TrainOptions { seed, linear_probe: lpft, mix_pretrained: lpft, ..defaults };
+            let defaults = TrainOptions::over(&defaults, serde_json::from_str(overrides).expect("a strategy's options are JSON")).map_err(Error::Options)?;
+            let opts = TrainOptions { seed, mix_pretrained: true, ..defaults };
             let autodiff = device.clone().autodiff();
             autodiff.seed(seed);
             burn_finetune::ops::dropout::reseed(seed);
@@ -141,13 +151,9 @@ async fn run_case<T: Task>(task: &T, prep: &Preparation, cache: &T::Cache, case:
             result.seconds.insert(strategy.into(), started.elapsed().as_secs_f32());
             let data = TrainData { features: cache, labels: case.labels, classes: case.classes, split: None };
             let mut models = vec![(strategy.to_string(), &trained.model)];
-            if lpft {
-                result.fine_tuned_share = Some(trained.report.fine_tuned_share);
-                models[0].0 = "lpft+wise".into();
-                models.push(("lpft".into(), trained.unmixed.as_ref().unwrap_or(&trained.model)));
-                if let Some(probed) = &trained.probed {
-                    models.push(("frozen".into(), probed));
-                }
+            result.fine_tuned_share.insert(strategy.into(), trained.report.fine_tuned_share);
+            if let Some(probed) = &trained.probed {
+                models.push(("frozen".into(), probed));
             }
             // Every mix with the pretrained weights, for the record: the pretrained upper layers
             // with the probed head (LP-FT) or with the fine-tuned head (today).
@@ -274,9 +280,11 @@ fn main() -> Result<(), Error> {
         results.iter().for_each(|r| println!("{}", serde_json::to_string(r).unwrap_or_default()));
         return Ok(());
     }
-    let measured = ["frozen", "today", "lpft", "lpft+wise"];
-    println!("| test set | seeds | frozen-feature head | today (fine-tune, fresh head) | LP-FT | LP-FT + WiSE-FT | share kept fine-tuned | train s today / LP-FT |");
-    println!("|---|---|---|---|---|---|---|---|");
+    let strategies: Vec<&str> = args.strategies.split(',').collect();
+    let measured: Vec<String> = std::iter::once("frozen".to_string()).chain(strategies.iter().flat_map(|s| [format!("{s}@1"), s.to_string()])).collect();
+    let head: Vec<String> = measured.iter().map(|m| m.replace("@1", " (unmixed)")).collect();
+    println!("| test set | seeds | {} | train s ({}) |", head.join(" | "), strategies.join(" / "));
+    println!("|---|---|{}---|", "---|".repeat(measured.len()));
     let mut tests: Vec<(String, String)> = Vec::new();
     for r in &results {
         for key in r.accuracy.keys() {
@@ -295,9 +303,9 @@ fn main() -> Result<(), Error> {
                 if values.is_empty() { "–".into() } else { stat(&values) }
             })
             .collect();
-        let shares: Vec<String> = of_set.iter().filter_map(|r| r.fine_tuned_share).map(|s| format!("{s:.2}")).collect();
         let secs = |s: &str| of_set.iter().filter_map(|r| r.seconds.get(s)).sum::<f32>() / of_set.len().max(1) as f32;
-        println!("| {test} | {} | {} | {} | {:.0} / {:.0} |", of_set.len(), cells.join(" | "), shares.join(", "), secs("today"), secs("lpft"));
+        let secs: Vec<String> = strategies.iter().map(|s| format!("{:.0}", secs(s))).collect();
+        println!("| {test} | {} | {} | {} |", of_set.len(), cells.join(" | "), secs.join(" / "));
     }
     Ok(())
 }

@@ -265,6 +265,12 @@ impl SpeechFineTuner {
         if opts.linear_probe {
             return Err(Error::Options("linearProbe: a transcriber has no new head to fit first (its output is the pretrained token embedding); it is for classifiers".into()));
         }
+        if opts.average_epochs {
+            return Err(Error::Options("averageEpochs: classifiers only in this version (a transcriber keeps its best epoch by WER)".into()));
+        }
+        if opts.label_smoothing > 0.0 {
+            return Err(Error::Options("labelSmoothing: classifiers only in this version (a transcriber trains on plain token cross-entropy)".into()));
+        }
         let autodiff = self.device.clone().autodiff();
         autodiff.seed(opts.seed);
         crate::ops::dropout::reseed(opts.seed);

@@ -5,7 +5,8 @@
 //! JSON it writes and checks, see `task::resume`).
 //!
 //! One safetensors file: tensors `model.<path>`, `best.<path>` (unless the last epoch was the
-//! best), `moment1.<path>`, `moment2.<path>` (f32), metadata [`Progress`] and the context.
+//! best), `average.<path>` (the epochs' average so far, `averageEpochs`), `moment1.<path>`,
+//! `moment2.<path>` (f32), metadata [`Progress`] and the context.
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -46,6 +47,9 @@ pub struct Progress {
     pub best_is_current: bool,
     /// Steps taken by each parameter's optimiser state, by module path.
     pub moment_steps: BTreeMap<String, usize>,
+    /// Epochs in the weights' average so far (`averageEpochs`; 0: none kept).
+    #[serde(default)]
+    pub averaged_epochs: usize,
 }
 
 /// A checkpoint read back; its tensors are loaded by [`Checkpoint::restore`].
@@ -81,12 +85,16 @@ impl Checkpoint {
         Ok(Self { bytes, progress, context })
     }
 
-    /// The run's layers and its best layers (`model`'s structure, the checkpoint's values), and
-    /// `optim`'s moments for the former.
-    pub fn restore<M: Module>(&self, model: M, optim: &mut TwoRateOptimizer) -> Result<(M, M), Error> {
+    /// The run's layers, its best layers and the epochs' average if it keeps one (`model`'s
+    /// structure, the checkpoint's values), and `optim`'s moments for the former.
+    pub fn restore<M: Module>(&self, model: M, optim: &mut TwoRateOptimizer) -> Result<(M, M, Option<M>), Error> {
         let file = SafeTensors::deserialize(&self.bytes).map_err(|e| Error::Data(format!("the checkpoint is damaged: {e}")))?;
         let best_prefix = if self.progress.best_is_current { "model." } else { "best." };
         let (best, _) = load_module(model.clone(), &file, best_prefix, WHAT)?;
+        let average = match self.progress.averaged_epochs {
+            0 => None,
+            _ => Some(load_module(model.clone(), &file, "average.", WHAT)?.0),
+        };
         let (model, _) = load_module(model, &file, "model.", WHAT)?;
         let mut moments = HashMap::new();
         for ParamInfo { path, shape, device, .. } in float_params(&model) {
@@ -99,16 +107,19 @@ impl Checkpoint {
             moments.insert(path.clone(), Moments { time, moment_1: read("moment1")?, moment_2: read("moment2")? });
         }
         optim.restore(&model, moments);
-        Ok((model, best))
+        Ok((model, best, average))
     }
 }
 
 /// The checkpoint of a run at `progress` as safetensors bytes.
-pub async fn write<M: Module>(model: &M, best: &M, optim: &TwoRateOptimizer, progress: &Progress, context: &str) -> Result<Vec<u8>, Error> {
+pub async fn write<M: Module>(model: &M, best: &M, average: Option<&M>, optim: &TwoRateOptimizer, progress: &Progress, context: &str) -> Result<Vec<u8>, Error> {
     let mut tensors = NamedTensors::default();
     tensors.add_module(model, "model.");
     if !progress.best_is_current {
         tensors.add_module(best, "best.");
+    }
+    if let Some(average) = average {
+        tensors.add_module(average, "average.");
     }
     for (path, m) in optim.states_by_path(model) {
         let n = m.moment_1.dims()[0];

@@ -3,6 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::average::AverageReport;
 use super::linear_probe::ProbeReport;
 use super::metrics::{ClassScores, ConfusionMatrix};
 use super::mix::MixScore;
@@ -56,6 +57,9 @@ pub struct TrainReport {
     /// The head fitted alone before fine-tuning (LP-FT), when it was.
     #[serde(default)]
     pub linear_probe: Option<ProbeReport>,
+    /// The average of the epochs' weights, when one was made (`averageEpochs`).
+    #[serde(default)]
+    pub averaged: Option<AverageReport>,
     /// The share of the fine-tuned weights in the kept model (the rest pretrained upper layers
     /// with the probed head, WiSE-FT): 1 when unmixed.
     #[serde(default = "one")]

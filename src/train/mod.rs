@@ -1,6 +1,7 @@
 //! Fine-tuning: options, the async loop, guard rails, metrics and the LR schedule.
 
 pub mod adamw;
+pub mod average;
 pub mod checkpoint;
 pub mod events;
 pub mod guards;
@@ -18,6 +19,7 @@ pub mod transcription;
 pub mod wer;
 
 pub use events::{EpochReport, MixReport, SpeechEpochReport, SpeechReport, StopReason, TrainEvent, TrainReport, TranscriptSample};
+pub use average::AverageReport;
 pub use hooks::{CollectEvents, TrainHooks};
 pub use linear_probe::ProbeReport;
 pub use mix::MixScore;

@@ -29,10 +29,17 @@ pub struct TrainOptions {
     /// (LP-FT): a random head's first gradients do not distort the pretrained features.
     /// Classifiers (images, text, sounds).
     pub linear_probe: bool,
+    /// Average the weights of the epochs from the second on (SWA) and keep the average when its
+    /// validation loss beats the best epoch's. Classifiers.
+    pub average_epochs: bool,
     /// After training, mix the fine-tuned weights with the pretrained ones (WiSE-FT), the share
     /// chosen on the validation split: keeps more of what the model knew. Classifiers mix with
     /// the pretrained upper layers and the probed head (else their own head).
     pub mix_pretrained: bool,
+    /// Label smoothing of the training loss (0: none; 0.1 moves a tenth of each target's
+    /// probability to the other classes): against over-confident heads. Validation losses are
+    /// always plain cross-entropy.
+    pub label_smoothing: f64,
     /// Dropout probability of the trained layers while training (each task's default: 0.1 for
     /// text, sounds and speech, 0 for images; 0 turns it off).
     pub dropout: f64,
@@ -51,7 +58,9 @@ impl Default for TrainOptions {
             patience: 3,
             warmup_share: 0.1,
             linear_probe: false,
+            average_epochs: false,
             mix_pretrained: false,
+            label_smoothing: 0.0,
             dropout: 0.1,
         }
     }
@@ -104,6 +113,9 @@ impl TrainOptions {
         }
         if self.patience == 0 {
             return Err("patience must be at least 1 epoch".into());
+        }
+        if !(0.0..=0.5).contains(&self.label_smoothing) {
+            return Err(format!("label smoothing must be between 0 and 0.5, got {}", self.label_smoothing));
         }
         if !(0.0..=0.9).contains(&self.dropout) {
             return Err(format!("dropout must be between 0 and 0.9, got {}", self.dropout));

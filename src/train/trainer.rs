@@ -15,6 +15,7 @@ use super::checkpoint::{self, Checkpoint, Progress};
 use super::events::{EpochReport, StopReason, TrainEvent, TrainReport};
 use super::guards::{DivergenceGuard, EarlyStopping, Patience, overfitting_warning};
 use super::hooks::TrainHooks;
+use super::average::{self, AverageReport, EpochAverage};
 use super::linear_probe::linear_probe;
 use super::mix::choose_mix;
 use super::metrics::ConfusionMatrix;
@@ -85,7 +86,8 @@ pub async fn fine_tune_with<M: ClassifierTop, S: FeatureSource<Input = M::Input>
         return Err(Error::Data("too few examples to keep a validation set: add at least 2 per class".into()));
     }
     let device = model.device();
-    let loss_fn = CrossEntropyLossConfig::new().init(&device);
+    let smoothing = (opts.label_smoothing > 0.0).then_some(opts.label_smoothing as f32);
+    let loss_fn = CrossEntropyLossConfig::new().with_smoothing(smoothing).init(&device);
     let mut optim = TwoRateOptimizer::new(opts.weight_decay as f32);
     let steps_per_epoch = split.train.len().div_ceil(opts.batch_size);
     let schedule = WarmupCosine::new(steps_per_epoch * opts.epochs, opts.warmup_share as f32);
@@ -107,6 +109,7 @@ pub async fn fine_tune_with<M: ClassifierTop, S: FeatureSource<Input = M::Input>
         train_examples: split.train.len(),
         val_examples: split.val.len(),
         linear_probe: None,
+        averaged: None,
         fine_tuned_share: 1.0,
         mixes: Vec::new(),
     };
@@ -126,6 +129,7 @@ pub async fn fine_tune_with<M: ClassifierTop, S: FeatureSource<Input = M::Input>
     }
     // The pretrained upper layers, with the probed head (else the fine-tuned one, at the end).
     let pretrained = opts.mix_pretrained.then(|| model.valid());
+    let mut averaging = EpochAverage::new();
     if let Some(checkpoint) = checkpoints.resume {
         let p = &checkpoint.progress;
         if p.epoch >= opts.epochs || (p.report.train_examples, p.report.val_examples) != (split.train.len(), split.val.len()) {
@@ -134,7 +138,9 @@ pub async fn fine_tune_with<M: ClassifierTop, S: FeatureSource<Input = M::Input>
                 p.epoch, p.report.train_examples, p.report.val_examples, opts.epochs, split.train.len(), split.val.len()
             )));
         }
-        (model, best) = checkpoint.restore(model, &mut optim)?;
+        let average;
+        (model, best, average) = checkpoint.restore(model, &mut optim)?;
+        averaging = EpochAverage::resumed(average.map(|a| a.valid()), p.averaged_epochs);
         (step, first_epoch, report) = (p.step, p.epoch + 1, p.report.clone());
         guard = DivergenceGuard::resumed(EXPLODE_FACTOR, p.divergence_reference);
         stopping = EarlyStopping::resumed(opts.patience, p.stopping_best, p.stopping_waited);
@@ -208,6 +214,9 @@ pub async fn fine_tune_with<M: ClassifierTop, S: FeatureSource<Input = M::Input>
             train_examples_per_sec: order.len() as f32 / train_seconds.max(1e-6),
             seconds: started.elapsed().as_secs_f32(),
         };
+        if opts.average_epochs && epoch >= average::FIRST_EPOCH {
+            averaging.add(model.valid());
+        }
         let verdict = stopping.update(val_loss);
         if verdict == Patience::Improved {
             best = model.clone();
@@ -238,8 +247,10 @@ pub async fn fine_tune_with<M: ClassifierTop, S: FeatureSource<Input = M::Input>
                 report: report.clone(),
                 best_is_current: report.best_epoch == epoch,
                 moment_steps: optim.states_by_path(&model).into_iter().map(|(path, m)| (path, m.time)).collect(),
+                averaged_epochs: averaging.epochs,
             };
-            hooks.on_checkpoint(epoch, checkpoint::write(&model, &best, &optim, &progress, context).await?);
+            let bytes = checkpoint::write(&model, &best, averaging.average.as_ref(), &optim, &progress, context).await?;
+            hooks.on_checkpoint(epoch, bytes);
         }
         hooks.yield_now().await;
     }
@@ -248,9 +259,17 @@ pub async fn fine_tune_with<M: ClassifierTop, S: FeatureSource<Input = M::Input>
     let mut kept = kept.valid();
     let mut unmixed = None;
     let finished = matches!(report.stop_reason, StopReason::Completed | StopReason::EarlyStopped);
+    let mut best_loss = report.epochs.iter().find(|e| e.epoch == report.best_epoch).map_or(f32::INFINITY, |e| e.val_loss);
+    if let Some(average) = averaging.average.take().filter(|_| finished && averaging.epochs >= 2) {
+        let (val_loss, confusion) = evaluate(&average, &data, &split.val, opts.batch_size).await?;
+        let kept_average = val_loss < best_loss;
+        report.averaged = Some(AverageReport { epochs: averaging.epochs, val_loss, val_accuracy: confusion.accuracy(), kept: kept_average });
+        if kept_average {
+            (kept, best_loss, report.best_val_accuracy) = (average, val_loss, confusion.accuracy());
+        }
+    }
     if let Some(pretrained) = pretrained.filter(|_| report.best_epoch > 0 && finished) {
         let pretrained = if report.linear_probe.is_some() { pretrained } else { pretrained.with_head(kept.head().clone()) };
-        let best_loss = report.epochs.iter().find(|e| e.epoch == report.best_epoch).map_or(f32::INFINITY, |e| e.val_loss);
         match choose_mix(&kept, best_loss, &pretrained, &data, &split.val, opts.batch_size, hooks).await {
             Ok((mixed, share, tried)) => {
                 if share < 1.0 {
@@ -276,8 +295,12 @@ pub async fn fine_tune_with<M: ClassifierTop, S: FeatureSource<Input = M::Input>
 
 fn summary(r: &TrainReport) -> String {
     let mixed = if r.fine_tuned_share < 1.0 { format!(", mixed {:.0} % with the pretrained ones", (1.0 - r.fine_tuned_share) * 100.0) } else { String::new() };
+    let which = match &r.averaged {
+        Some(a) if a.kept => format!("the average of epochs {}–{}", super::average::FIRST_EPOCH, super::average::FIRST_EPOCH + a.epochs - 1),
+        _ => format!("epoch {}", r.best_epoch),
+    };
     let kept = if r.best_epoch > 0 {
-        format!("kept the weights of epoch {}{mixed} (validation accuracy {:.1}%)", r.best_epoch, r.best_val_accuracy * 100.0)
+        format!("kept the weights of {which}{mixed} (validation accuracy {:.1}%)", r.best_val_accuracy * 100.0)
     } else {
         "no epoch completed, kept the current weights".to_string()
     };

@@ -16,10 +16,11 @@ const UNFREEZE_LABELS: Record<Task, Record<string, string>> = {
 const FIELDS = {
   epochs: 'epochs', 'batch-size': 'batchSize', 'learning-rate': 'learningRate', 'backbone-learning-rate': 'backboneLearningRate',
   'validation-split': 'validationSplit', seed: 'seed', patience: 'patience', dropout: 'dropout',
+  'label-smoothing': 'labelSmoothing',
 } as const;
 
 /** The settings form's checkboxes: field id → training setting. */
-const SWITCHES = { 'linear-probe': 'linearProbe', 'mix-pretrained': 'mixPretrained' } as const;
+const SWITCHES = { 'linear-probe': 'linearProbe', 'average-epochs': 'averageEpochs', 'mix-pretrained': 'mixPretrained' } as const;
 
 /** Names the cut choices as `task` counts its layers. */
 export function labelCuts(task: Task) {

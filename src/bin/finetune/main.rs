@@ -11,6 +11,7 @@
 //! finetune --transcribe recording.wav [--model m.safetensors]
 //! ```
 
+mod printer;
 mod speech_cli;
 
 #[global_allocator]
@@ -25,11 +26,13 @@ use burn_finetune::model::{EfficientNetWeights, MiniLmWeights, Unfreeze};
 use burn_finetune::native::folder::{add_folder, list_folder, printable_path};
 use burn_finetune::native::native_device;
 use burn_finetune::native::text_file::{dataset_from, read_text_file};
-use burn_finetune::train::{EpochReport, TrainEvent, TrainHooks, TrainOptions};
+use burn_finetune::train::TrainOptions;
 use burn_finetune::task::{FineTuner, ImageTask, Preparation, Task, TextTask};
 use burn_finetune::{Error, ImageFineTuner, TextFineTuner};
 use clap::Parser;
 use web_time::Instant;
+
+use printer::Printer;
 
 #[derive(Parser, Debug)]
 #[command(about = "Fine-tune EfficientNet-Lite0 on a folder-per-class image set, or MiniLM-L6 on a text file \
@@ -115,6 +118,13 @@ struct Args {
     /// chosen on the validation split: `--mix` or `--mix false` (default: the task's).
     #[arg(long, num_args = 0..=1, default_missing_value = "true")]
     mix: Option<bool>,
+    /// Classifiers: average the epochs' weights from the second on (SWA), kept when validation
+    /// prefers it: `--average-epochs` or `--average-epochs false` (default: the task's).
+    #[arg(long, num_args = 0..=1, default_missing_value = "true")]
+    average_epochs: Option<bool>,
+    /// Classifiers: label smoothing of the training loss, 0 to 0.5 (default 0).
+    #[arg(long)]
+    label_smoothing: Option<f64>,
     /// Classifiers: fit the head alone first, then fine-tune from it (LP-FT): `--linear-probe` or
     /// `--linear-probe false` (default: the task's).
     #[arg(long, num_args = 0..=1, default_missing_value = "true")]
@@ -140,77 +150,6 @@ struct Args {
     /// Use at most this many examples per class (0: all).
     #[arg(long, default_value_t = 0)]
     limit_per_class: usize,
-}
-
-/// Prints events as a table or JSON lines; keeps checkpoints in a file when asked.
-struct Printer {
-    json: bool,
-    checkpoint: Option<PathBuf>,
-}
-
-impl Printer {
-    fn new(json: bool) -> Self {
-        Self { json, checkpoint: None }
-    }
-
-    fn epoch_row(e: &EpochReport) {
-        println!(
-            "{:>5} {:>10.4} {:>9.1}% {:>9.4} {:>7.1}% {:>8.3} {:>9.1} {:>7.1}",
-            e.epoch, e.train_loss, e.train_accuracy * 100.0, e.val_loss, e.val_accuracy * 100.0,
-            e.val_macro_f1, e.train_examples_per_sec, e.seconds
-        );
-    }
-}
-
-impl TrainHooks for Printer {
-    fn keeps_checkpoints(&self) -> bool {
-        self.checkpoint.is_some()
-    }
-
-    /// Written beside the file, then renamed over it: an interruption while writing leaves the
-    /// previous epoch's checkpoint whole.
-    fn on_checkpoint(&mut self, epoch: usize, bytes: Vec<u8>) {
-        let Some(path) = &self.checkpoint else { return };
-        let partial = path.with_extension("partial");
-        match std::fs::write(&partial, &bytes).and_then(|()| std::fs::rename(&partial, path)) {
-            Ok(()) if !self.json => eprintln!("checkpoint of epoch {epoch} kept in {} ({:.1} MB)", path.display(), bytes.len() as f64 / 1e6),
-            Ok(()) => {}
-            Err(e) => eprintln!("warning: the checkpoint of epoch {epoch} could not be written to {} ({e})", path.display()),
-        }
-    }
-
-    fn on_event(&mut self, event: &TrainEvent) {
-        if self.json {
-            if !matches!(event, TrainEvent::Step { .. }) {
-                println!("{}", serde_json::to_string(event).unwrap_or_default());
-            }
-            return;
-        }
-        match event {
-            TrainEvent::Epoch(e) => Self::epoch_row(e),
-            TrainEvent::Resumed { epoch, epochs } => {
-                epochs.iter().for_each(Self::epoch_row);
-                println!("(resumed after epoch {epoch} from its checkpoint)");
-            }
-            TrainEvent::SpeechEpoch(e) => println!(
-                "{:>5} {:>10.4} {:>9.4} {:>8.1}% {:>9.1} {:>7.1}",
-                e.epoch, e.train_loss, e.val_loss, e.val_wer * 100.0, e.train_examples_per_sec, e.seconds
-            ),
-            TrainEvent::SpeechDone(r) => println!("{}", r.message),
-            TrainEvent::Baseline { done, total } if done == total => println!("the pretrained model transcribed {total} validation clips (epoch 0)"),
-            TrainEvent::Mix { mix, .. } => println!("mixed {:.0} % fine-tuned with the pretrained weights: validation WER {:.1}%", mix.share * 100.0, mix.val_wer * 100.0),
-            TrainEvent::LinearProbe { epoch, val_loss, val_accuracy, .. } => {
-                println!("head alone, epoch {epoch:>3}: val_loss {val_loss:.4}, val_acc {:.1}%", val_accuracy * 100.0)
-            }
-            TrainEvent::MixScored { mix, .. } => println!(
-                "mixed {:.0} % fine-tuned with the pretrained weights: val_loss {:.4}, val_acc {:.1}%",
-                mix.share * 100.0, mix.val_loss, mix.val_accuracy * 100.0
-            ),
-            TrainEvent::Warning { message } => println!("warning: {message}"),
-            TrainEvent::Done(r) => println!("{}", r.message),
-            _ => {}
-        }
-    }
 }
 
 fn main() -> ExitCode {
@@ -243,6 +182,8 @@ fn train_options_over(args: &Args, d: TrainOptions) -> Result<TrainOptions, Erro
         dropout: args.dropout.unwrap_or(d.dropout),
         mix_pretrained: args.mix.unwrap_or(d.mix_pretrained),
         linear_probe: args.linear_probe.unwrap_or(d.linear_probe),
+        label_smoothing: args.label_smoothing.unwrap_or(d.label_smoothing),
+        average_epochs: args.average_epochs.unwrap_or(d.average_epochs),
         ..d
     };
     opts.validate().map_err(Error::Options)?;
