@@ -157,34 +157,28 @@ fn for_each_item(out: &mut [f32], item_len: usize, f: impl Fn(usize, &mut [f32])
     out.chunks_mut(item_len).enumerate().for_each(|(b, chunk)| f(b, chunk));
 }
 
-/// `Σ_items f(item, partial)`: each call adds into a zeroed `len` buffer; partial sums are added up.
+/// `Σ_items f(item, partial)`: each call adds into its own zeroed `len` buffer (in parallel where
+/// rayon is built in), and the partial sums are added up in item order: the same sum, bit for
+/// bit, whatever the threads and their timing (a fold over rayon's adaptive splits is not).
 fn sum_over_items(items: usize, len: usize, f: impl Fn(usize, &mut [f32]) + Sync + Send) -> Vec<f32> {
-    #[cfg(any(not(target_arch = "wasm32"), feature = "threads"))]
-    {
-        use rayon::prelude::*;
-        (0..items)
-            .into_par_iter()
-            .fold(
-                || vec![0.0; len],
-                |mut acc, b| {
-                    f(b, &mut acc);
-                    acc
-                },
-            )
-            .reduce(
-                || vec![0.0; len],
-                |mut a, b| {
-                    a.iter_mut().zip(&b).for_each(|(a, b)| *a += b);
-                    a
-                },
-            )
-    }
-    #[cfg(not(any(not(target_arch = "wasm32"), feature = "threads")))]
-    {
+    let partial = |b: usize| {
         let mut acc = vec![0.0; len];
-        (0..items).for_each(|b| f(b, &mut acc));
+        f(b, &mut acc);
         acc
+    };
+    #[cfg(any(not(target_arch = "wasm32"), feature = "threads"))]
+    let partials: Vec<Vec<f32>> = {
+        use rayon::prelude::*;
+        (0..items).into_par_iter().map(partial).collect()
+    };
+    #[cfg(not(any(not(target_arch = "wasm32"), feature = "threads")))]
+    let partials: Vec<Vec<f32>> = (0..items).map(partial).collect();
+    let mut partials = partials.into_iter();
+    let mut sum = partials.next().unwrap_or_else(|| vec![0.0; len]);
+    for p in partials {
+        sum.iter_mut().zip(&p).for_each(|(a, b)| *a += b);
     }
+    sum
 }
 
 #[cfg(test)]
@@ -254,6 +248,20 @@ mod tests {
             let (lhs, dx, dw) = (dot(&dy, &y0), input_grad(&dy, &wt, &g), weight_grad(&x, &dy, &g));
             assert!((lhs - dot(&dx, &x)).abs() < 1e-3 * lhs.abs().max(1.0), "input grad {g:?}");
             assert!((lhs - dot(&dw, &wt)).abs() < 1e-3 * lhs.abs().max(1.0), "weight grad {g:?}");
+        }
+    }
+
+    #[test]
+    fn summing_over_items_adds_in_item_order_whatever_the_threads() {
+        // Values whose sum depends on the order of the additions in f32.
+        let values: Vec<f32> = (0..64).map(|b| if b % 3 == 0 { 1e8 } else { 1.0 + b as f32 * 1e-3 }).map(|v| if b_sign(v) { v } else { -v }).collect();
+        fn b_sign(v: f32) -> bool {
+            (v.to_bits() >> 3) & 1 == 0
+        }
+        let expected = values.iter().fold(0.0f32, |acc, v| acc + v);
+        for _ in 0..50 {
+            let sum = sum_over_items(values.len(), 1, |b, acc| acc[0] += values[b]);
+            assert_eq!(sum[0].to_bits(), expected.to_bits(), "{} vs {expected}", sum[0]);
         }
     }
 }
