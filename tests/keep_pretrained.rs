@@ -48,14 +48,14 @@ fn the_probed_head_starts_fine_tuning_where_a_fresh_head_cannot() {
     let (fresh, fresh_events) = run(false);
     let (probed, events) = run(true);
     assert!(fresh.report.linear_probe.is_none() && fresh.probed.is_none());
-    assert!(!fresh_events.iter().any(|e| matches!(e, TrainEvent::LinearProbe { .. })));
+    assert!(!fresh_events.iter().any(|e| matches!(e, TrainEvent::LinearProbeEpoch { .. })));
 
     let probe = probed.report.linear_probe.clone().expect("a probe report");
     assert!(probe.best_epoch >= 1 && probe.best_epoch <= probe.epochs, "{probe:?}");
-    let probe_events: Vec<_> = events.iter().filter_map(|e| if let TrainEvent::LinearProbe { epoch, .. } = e { Some(*epoch) } else { None }).collect();
+    let probe_events: Vec<_> = events.iter().filter_map(|e| if let TrainEvent::LinearProbeEpoch { epoch, .. } = e { Some(*epoch) } else { None }).collect();
     assert_eq!(probe_events, (1..=probe.epochs).collect::<Vec<_>>(), "one event per probe epoch, before training");
     let first_step = events.iter().position(|e| matches!(e, TrainEvent::Step { .. })).unwrap();
-    assert!(events[..first_step].iter().filter(|e| matches!(e, TrainEvent::LinearProbe { .. })).count() == probe.epochs);
+    assert!(events[..first_step].iter().filter(|e| matches!(e, TrainEvent::LinearProbeEpoch { .. })).count() == probe.epochs);
     // The probed head already separates the classes: fine-tuning's first epoch starts from it.
     assert!(probe.val_accuracy >= 0.9, "the probe reached only {}", probe.val_accuracy);
     let loss = |r: &burn_finetune::train::TrainReport| r.epochs[0].train_loss;

@@ -212,7 +212,7 @@ export type TrainEvent =
   | { type: 'mix'; mix: MixReport; done: number; total: number }
   /** Classifiers, before fine-tuning (`linearProbe`): an epoch of the head alone on the pretrained
    * features; it stops before `maxEpochs` when the validation loss stops improving. */
-  | { type: 'linearProbe'; epoch: number; maxEpochs: number; valLoss: number; valAccuracy: number }
+  | { type: 'linearProbeEpoch'; epoch: number; maxEpochs: number; valLoss: number; valAccuracy: number }
   /** Classifiers, after the last epoch (`mixPretrained`): a mix scored (`done` of `total`). */
   | { type: 'mixScored'; mix: MixScore; done: number; total: number }
   /** The run goes on from its checkpoint after `epoch`; `epochs`: the reports of the epochs done

@@ -134,7 +134,7 @@ pub struct MixReport {
     pub val_loss: f32,
 }
 
-/// Progress events, in order: `caching`* → `linearProbe`* → `resumed`? → (`step`* `epoch`)* → `mixScored`* → `done` (with `warning` anywhere);
+/// Progress events, in order: `caching`* → `linearProbeEpoch`* → `resumed`? → (`step`* `epoch`)* → `mixScored`* → `done` (with `warning` anywhere);
 /// speech runs send `speechEpoch` and `speechDone` instead of `epoch` and `done`.
 #[derive(Clone, Debug, Serialize)]
 #[serde(tag = "type", rename_all = "camelCase")]
@@ -157,7 +157,7 @@ pub enum TrainEvent {
     /// Before fine-tuning (`linearProbe`): an epoch of the head alone on the pretrained upper
     /// layers' features; it stops before `max_epochs` when the validation loss stops improving.
     #[serde(rename_all = "camelCase")]
-    LinearProbe { epoch: usize, max_epochs: usize, val_loss: f32, val_accuracy: f32 },
+    LinearProbeEpoch { epoch: usize, max_epochs: usize, val_loss: f32, val_accuracy: f32 },
     /// After training (classifiers, `mixPretrained`): a mix of the fine-tuned and pretrained
     /// weights scored; `done` of `total` mixes.
     MixScored { mix: MixScore, done: usize, total: usize },

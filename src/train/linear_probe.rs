@@ -92,7 +92,7 @@ pub async fn linear_probe<M: ClassifierTop, S: FeatureSource<Input = M::Input>>(
         if verdict == Patience::Improved {
             best = (head.clone(), ProbeReport { epochs: epoch, best_epoch: epoch, val_loss, val_accuracy, seconds: 0.0 });
         }
-        hooks.on_event(&TrainEvent::LinearProbe { epoch, max_epochs: MAX_EPOCHS, val_loss, val_accuracy });
+        hooks.on_event(&TrainEvent::LinearProbeEpoch { epoch, max_epochs: MAX_EPOCHS, val_loss, val_accuracy });
         hooks.yield_now().await;
         if hooks.cancelled() {
             return Ok(None);

@@ -204,7 +204,7 @@ function onProgress(event: FineTunerEvent) {
       document.body.dataset.valAccuracy = String(event.valAccuracy);
       break;
     }
-    case 'linearProbe':
+    case 'linearProbeEpoch':
       progress.value = event.epoch / event.maxEpochs;
       $('progress-text').textContent = `Fitting the head first (pretrained layers frozen), epoch ${event.epoch} · val accuracy ${(event.valAccuracy * 100).toFixed(1)}% · stops when the validation loss stops improving`;
       break;

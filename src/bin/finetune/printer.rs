@@ -62,7 +62,7 @@ impl TrainHooks for Printer {
             TrainEvent::SpeechDone(r) => println!("{}", r.message),
             TrainEvent::Baseline { done, total } if done == total => println!("the pretrained model transcribed {total} validation clips (epoch 0)"),
             TrainEvent::Mix { mix, .. } => println!("mixed {:.0} % fine-tuned with the pretrained weights: validation WER {:.1}%", mix.share * 100.0, mix.val_wer * 100.0),
-            TrainEvent::LinearProbe { epoch, val_loss, val_accuracy, .. } => {
+            TrainEvent::LinearProbeEpoch { epoch, val_loss, val_accuracy, .. } => {
                 println!("head alone, epoch {epoch:>3}: val_loss {val_loss:.4}, val_acc {:.1}%", val_accuracy * 100.0)
             }
             TrainEvent::MixScored { mix, .. } => println!(
