@@ -111,14 +111,14 @@ export interface PrepareSettings {
   labelSmoothing?: number;
   /** Fit the head alone on the pretrained layers' features first (a logistic regression on frozen
    * features, cheap), then fine-tune from it (LP-FT): a random head's first gradients do not
-   * distort what the model knew (DEFAULT_LP). */
+   * distort what the model knew (default false: see docs/benchmarks.md). */
   linearProbe?: boolean;
   /** Average the weights of the epochs from the second on (SWA) and keep the average when its
-   * validation loss beats the best epoch's (AVGDEF). */
+   * validation loss beats the best epoch's (default false). */
   averageEpochs?: boolean;
   /** After training, mix the fine-tuned weights with the pretrained ones (the upper layers as they
    * were, the probed head): α · fine-tuned + (1 − α) · pretrained, α chosen among 1, 0.75, 0.5,
-   * 0.25 on the validation split and reported as `fineTunedShare` (WiSE-FT; DEFAULT_MIX). */
+   * 0.25 on the validation split and reported as `fineTunedShare` (WiSE-FT; default false). */
   mixPretrained?: boolean;
   /** Text only: tokens per text, longer texts are cut (default 128). */
   maxLength?: number;
@@ -154,14 +154,14 @@ export interface TrainSettings {
   labelSmoothing?: number;
   /** Fit the head alone on the pretrained layers' features first (a logistic regression on frozen
    * features, cheap), then fine-tune from it (LP-FT): a random head's first gradients do not
-   * distort what the model knew (DEFAULT_LP). */
+   * distort what the model knew (default false: see docs/benchmarks.md). */
   linearProbe?: boolean;
   /** Average the weights of the epochs from the second on (SWA) and keep the average when its
-   * validation loss beats the best epoch's (AVGDEF). */
+   * validation loss beats the best epoch's (default false). */
   averageEpochs?: boolean;
   /** After training, mix the fine-tuned weights with the pretrained ones (the upper layers as they
    * were, the probed head): α · fine-tuned + (1 − α) · pretrained, α chosen among 1, 0.75, 0.5,
-   * 0.25 on the validation split and reported as `fineTunedShare` (WiSE-FT; DEFAULT_MIX). */
+   * 0.25 on the validation split and reported as `fineTunedShare` (WiSE-FT; default false). */
   mixPretrained?: boolean;
   /** Text only: tokens per text, longer texts are cut (default 128). */
   maxLength?: number;
