@@ -261,11 +261,15 @@ pub async fn fine_tune_with<M: ClassifierTop, S: FeatureSource<Input = M::Input>
     let finished = matches!(report.stop_reason, StopReason::Completed | StopReason::EarlyStopped);
     let mut best_loss = report.epochs.iter().find(|e| e.epoch == report.best_epoch).map_or(f32::INFINITY, |e| e.val_loss);
     if let Some(average) = averaging.average.take().filter(|_| finished && averaging.epochs >= 2) {
-        let (val_loss, confusion) = evaluate(&average, &data, &split.val, opts.batch_size).await?;
-        let kept_average = val_loss < best_loss;
-        report.averaged = Some(AverageReport { epochs: averaging.epochs, val_loss, val_accuracy: confusion.accuracy(), kept: kept_average });
-        if kept_average {
-            (kept, best_loss, report.best_val_accuracy) = (average, val_loss, confusion.accuracy());
+        match evaluate(&average, &data, &split.val, opts.batch_size).await {
+            Ok((val_loss, confusion)) => {
+                let kept_average = val_loss < best_loss;
+                report.averaged = Some(AverageReport { epochs: averaging.epochs, val_loss, val_accuracy: confusion.accuracy(), kept: kept_average });
+                if kept_average {
+                    (kept, best_loss, report.best_val_accuracy) = (average, val_loss, confusion.accuracy());
+                }
+            }
+            Err(e) => warn(&mut report, hooks, format!("Scoring the epochs' average failed ({e}): kept the best epoch's weights.")),
         }
     }
     if let Some(pretrained) = pretrained.filter(|_| report.best_epoch > 0 && finished) {
@@ -278,12 +282,8 @@ pub async fn fine_tune_with<M: ClassifierTop, S: FeatureSource<Input = M::Input>
                 }
                 (report.fine_tuned_share, report.mixes) = (share, tried);
             }
-            Err(e) => {
-                // The trained weights survive a failed mix.
-                let message = format!("Mixing with the pretrained weights failed ({e}): kept the fine-tuned ones.");
-                hooks.on_event(&TrainEvent::Warning { message: message.clone() });
-                report.warnings.push(message);
-            }
+            // The trained weights survive a failed mix.
+            Err(e) => warn(&mut report, hooks, format!("Mixing with the pretrained weights failed ({e}): kept the fine-tuned ones.")),
         }
     }
     if report.message.is_empty() {
@@ -291,6 +291,12 @@ pub async fn fine_tune_with<M: ClassifierTop, S: FeatureSource<Input = M::Input>
     }
     hooks.on_event(&TrainEvent::Done(report.clone()));
     Ok(Trained { model: kept, unmixed, probed, report })
+}
+
+/// Tells the host `message` and keeps it in the report.
+fn warn(report: &mut TrainReport, hooks: &mut impl TrainHooks, message: String) {
+    hooks.on_event(&TrainEvent::Warning { message: message.clone() });
+    report.warnings.push(message);
 }
 
 fn summary(r: &TrainReport) -> String {
