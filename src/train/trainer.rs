@@ -4,6 +4,7 @@
 //! yield. After each epoch: validation metrics, early stopping with best-weight snapshot,
 //! overfitting warning.
 
+use burn::module::Module;
 use burn::nn::loss::CrossEntropyLossConfig;
 use burn::tensor::{Int, Tensor, TensorData, Transaction};
 use rand::SeedableRng;
@@ -272,7 +273,9 @@ pub async fn fine_tune_with<M: ClassifierTop, S: FeatureSource<Input = M::Input>
             Err(e) => warn(&mut report, hooks, format!("Scoring the epochs' average failed ({e}): kept the best epoch's weights.")),
         }
     }
-    if let Some(pretrained) = pretrained.filter(|_| report.best_epoch > 0 && finished) {
+    // A head-only cut without a probe has nothing pretrained to mix with.
+    let nothing_to_mix = report.linear_probe.is_none() && kept.num_params() == kept.head().num_params();
+    if let Some(pretrained) = pretrained.filter(|_| report.best_epoch > 0 && finished && !nothing_to_mix) {
         let pretrained = if report.linear_probe.is_some() { pretrained } else { pretrained.with_head(kept.head().clone()) };
         match choose_mix(&kept, best_loss, &pretrained, &data, &split.val, opts.batch_size, hooks).await {
             Ok((mixed, share, tried)) => {
