@@ -28,17 +28,29 @@ fn synthetic(unfreeze: Unfreeze, classes: usize, per_class: usize, signal: f32, 
     (cache, labels)
 }
 
+/// The device's random generator (a fresh head's initialisation) is one per process: the tests
+/// take turns, so that each run starts from the head its seed gives.
+static SERIAL: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+/// A fresh classifier whose head comes from `seed`.
+fn classifier(weights: &burn_finetune::model::EfficientNetWeights, classes: usize, unfreeze: Unfreeze, seed: u64) -> burn_finetune::model::EfficientNetClassifier {
+    let device = Device::flex().autodiff();
+    device.seed(seed);
+    EfficientNetClassifierConfig { classes, unfreeze, dropout: 0.0 }.init(weights, &device)
+}
+
 fn opts() -> TrainOptions {
     TrainOptions { epochs: 2, batch_size: 8, validation_split: 0.25, dropout: 0.0, ..TrainOptions::default() }
 }
 
 #[test]
 fn the_probed_head_starts_fine_tuning_where_a_fresh_head_cannot() {
+    let _turn = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
     let weights = common::weights();
     let unfreeze = Unfreeze::Head;
     let (cache, labels) = synthetic(unfreeze, 3, 20, 0.3, 1);
     let run = |linear_probe: bool| {
-        let model = EfficientNetClassifierConfig { classes: 3, unfreeze, dropout: 0.0 }.init(&weights, &Device::flex().autodiff());
+        let model = classifier(&weights, 3, unfreeze, 0);
         let data = TrainData { features: &cache, labels: &labels, classes: 3, split: None };
         let mut hooks = CollectEvents::default();
         let o = TrainOptions { linear_probe, epochs: 1, ..opts() };
@@ -69,11 +81,12 @@ fn the_probed_head_starts_fine_tuning_where_a_fresh_head_cannot() {
 
 #[test]
 fn the_mix_with_the_pretrained_weights_is_chosen_on_validation_and_reported() {
+    let _turn = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
     let weights = common::weights();
     let unfreeze = Unfreeze::Blocks(1);
     let (cache, labels) = synthetic(unfreeze, 3, 8, 0.5, 2);
     let split = Split { train: (0..18).collect(), val: (18..24).collect() };
-    let model = EfficientNetClassifierConfig { classes: 3, unfreeze, dropout: 0.0 }.init(&weights, &Device::flex().autodiff());
+    let model = classifier(&weights, 3, unfreeze, 0);
     let pretrained_upper = params(&model.upper);
     let data = TrainData { features: &cache, labels: &labels, classes: 3, split: Some(split.clone()) };
     let mut hooks = CollectEvents::default();
@@ -111,10 +124,11 @@ fn the_mix_with_the_pretrained_weights_is_chosen_on_validation_and_reported() {
 
 #[test]
 fn cancel_during_the_probe_ends_the_run_with_its_weights_whole() {
+    let _turn = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
     let weights = common::weights();
     let unfreeze = Unfreeze::Head;
     let (cache, labels) = synthetic(unfreeze, 3, 10, 0.5, 3);
-    let model = EfficientNetClassifierConfig { classes: 3, unfreeze, dropout: 0.0 }.init(&weights, &Device::flex().autodiff());
+    let model = classifier(&weights, 3, unfreeze, 0);
     let head = params(&model.head);
     let data = TrainData { features: &cache, labels: &labels, classes: 3, split: None };
     let mut hooks = CollectEvents { cancel_after_steps: Some(0), ..Default::default() };
@@ -128,6 +142,7 @@ fn cancel_during_the_probe_ends_the_run_with_its_weights_whole() {
 
 #[test]
 fn the_epochs_average_is_kept_only_when_validation_prefers_it() {
+    let _turn = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
     let weights = common::weights();
     let unfreeze = Unfreeze::Head;
     let (cache, labels) = synthetic(unfreeze, 3, 12, 0.2, 4);
@@ -136,9 +151,10 @@ fn the_epochs_average_is_kept_only_when_validation_prefers_it() {
     let val_loss = |m: &burn_finetune::model::EfficientNetClassifier| futures_lite::future::block_on(evaluate(m, &data, &split.val, 8)).unwrap().0;
     let mut kept_any = [false; 2];
     for seed in 0..6 {
-        let model = EfficientNetClassifierConfig { classes: 3, unfreeze, dropout: 0.0 }.init(&weights, &Device::flex().autodiff());
+        let model = classifier(&weights, 3, unfreeze, seed);
         let train = TrainData { features: &cache, labels: &labels, classes: 3, split: Some(split.clone()) };
-        let o = TrainOptions { average_epochs: true, epochs: 5, patience: 10, seed, ..opts() };
+        // A high learning rate: the weights jump around the optimum from epoch to epoch.
+        let o = TrainOptions { average_epochs: true, epochs: 5, patience: 10, learning_rate: 1e-2, warmup_share: 0.0, seed, ..opts() };
         let trained = futures_lite::future::block_on(fine_tune(model, train, &o, &mut CollectEvents::default())).unwrap();
         let r = &trained.report;
         let averaged = r.averaged.clone().expect("an average of epochs 2 to 5");
