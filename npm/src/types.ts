@@ -118,7 +118,8 @@ export interface PrepareSettings {
   averageEpochs?: boolean;
   /** After training, mix the fine-tuned weights with the pretrained ones (the upper layers as they
    * were, the probed head): α · fine-tuned + (1 − α) · pretrained, α chosen among 1, 0.75, 0.5,
-   * 0.25 on the validation split and reported as `fineTunedShare` (WiSE-FT; default false). */
+   * 0.25 on the validation split and reported as `fineTunedShare` (WiSE-FT; default false). A head-only
+   * cut without `linearProbe` has nothing pretrained to mix with. */
   mixPretrained?: boolean;
   /** Text only: tokens per text, longer texts are cut (default 128). */
   maxLength?: number;
@@ -161,7 +162,8 @@ export interface TrainSettings {
   averageEpochs?: boolean;
   /** After training, mix the fine-tuned weights with the pretrained ones (the upper layers as they
    * were, the probed head): α · fine-tuned + (1 − α) · pretrained, α chosen among 1, 0.75, 0.5,
-   * 0.25 on the validation split and reported as `fineTunedShare` (WiSE-FT; default false). */
+   * 0.25 on the validation split and reported as `fineTunedShare` (WiSE-FT; default false). A head-only
+   * cut without `linearProbe` has nothing pretrained to mix with. */
   mixPretrained?: boolean;
   /** Text only: tokens per text, longer texts are cut (default 128). */
   maxLength?: number;
