@@ -7,7 +7,7 @@
 use burn::module::Module;
 use burn::nn::Linear;
 use burn::nn::loss::CrossEntropyLossConfig;
-use burn::tensor::{Device, Int, Tensor, TensorData, Transaction};
+use burn::tensor::{Device, Int, Tensor, TensorData};
 use rand::SeedableRng;
 use rand::rngs::StdRng;
 use rand::seq::SliceRandom;
@@ -19,6 +19,7 @@ use super::guards::{EarlyStopping, Patience};
 use super::hooks::TrainHooks;
 use super::options::TrainOptions;
 use super::top::{ClassifierTop, FeatureSource, TwoRateOptimizer};
+use super::trainer::{labels_tensor, read_pair};
 use crate::data::Split;
 use crate::error::Error;
 use crate::ops::linear;
@@ -61,8 +62,8 @@ pub async fn linear_probe<M: ClassifierTop, S: FeatureSource<Input = M::Input>>(
     let Some(x_val) = pooled(&frozen, features, &split.val, opts.batch_size, &device, hooks).await else { return Ok(None) };
     let x_train: Tensor<2> = Tensor::from_inner(x_train);
     let autodiff = model.device();
-    let y_train = indices(&split.train.iter().map(|&i| labels[i]).collect::<Vec<_>>(), &autodiff);
-    let y_val = indices(&split.val.iter().map(|&i| labels[i]).collect::<Vec<_>>(), &device);
+    let y_train = labels_tensor(labels, &split.train, &autodiff);
+    let y_val = labels_tensor(labels, &split.val, &device);
 
     let loss_fn = CrossEntropyLossConfig::new().init(&autodiff);
     let val_loss_fn = CrossEntropyLossConfig::new().init(&device);
@@ -75,7 +76,8 @@ pub async fn linear_probe<M: ClassifierTop, S: FeatureSource<Input = M::Input>>(
     for epoch in 1..=MAX_EPOCHS {
         order.shuffle(&mut rng);
         for batch in order.chunks(BATCH) {
-            let rows = indices(batch, &autodiff);
+            let positions: Vec<i64> = batch.iter().map(|&p| p as i64).collect();
+            let rows = Tensor::<1, Int>::from_data(TensorData::new(positions, [batch.len()]), &autodiff);
             let logits = linear(&head, x_train.clone().select(0, rows.clone()));
             let loss = loss_fn.forward(logits, y_train.clone().select(0, rows));
             let mut grads = loss.backward();
@@ -83,11 +85,10 @@ pub async fn linear_probe<M: ClassifierTop, S: FeatureSource<Input = M::Input>>(
         }
         let logits = linear(&head.valid(), x_val.clone());
         let loss = val_loss_fn.forward(logits.clone(), y_val.clone());
-        let correct = logits.argmax(1).squeeze_dim::<1>(1).equal(y_val.clone()).int().sum();
-        let read = Transaction::default().register(loss).register(correct).execute_async().await.map_err(|e| Error::Backend(format!("{e:?}")))?;
-        let [loss, correct]: [TensorData; 2] = read.try_into().map_err(|_| Error::Backend("a tensor read returned the wrong number of tensors".into()))?;
+        let [loss, predicted] = read_pair(loss, logits.argmax(1)).await?;
         let val_loss = loss.iter::<f32>().next().unwrap_or(f32::NAN);
-        let val_accuracy = correct.iter::<i64>().next().unwrap_or(0) as f32 / split.val.len() as f32;
+        let correct = predicted.iter::<i64>().zip(&split.val).filter(|&(p, &i)| p as usize == labels[i]).count();
+        let val_accuracy = correct as f32 / split.val.len() as f32;
         let verdict = stopping.update(val_loss);
         if verdict == Patience::Improved {
             best = (head.clone(), ProbeReport { epochs: epoch, best_epoch: epoch, val_loss, val_accuracy, seconds: 0.0 });
@@ -125,8 +126,4 @@ async fn pooled<M: ClassifierTop, S: FeatureSource<Input = M::Input>>(
         }
     }
     Some(Tensor::cat(parts, 0))
-}
-
-fn indices(values: &[usize], device: &Device) -> Tensor<1, Int> {
-    Tensor::from_data(TensorData::new(values.iter().map(|&v| v as i64).collect::<Vec<_>>(), [values.len()]), device)
 }

@@ -348,13 +348,13 @@ pub async fn evaluate<M: ClassifierTop, S: FeatureSource<Input = M::Input>>(
 }
 
 /// The labels of `batch` as a tensor on `device`.
-fn labels_tensor(labels: &[usize], batch: &[usize], device: &burn::tensor::Device) -> Tensor<1, Int> {
+pub(super) fn labels_tensor(labels: &[usize], batch: &[usize], device: &burn::tensor::Device) -> Tensor<1, Int> {
     let y: Vec<i64> = batch.iter().map(|&i| labels[i] as i64).collect();
     Tensor::from_data(TensorData::new(y, [batch.len()]), device)
 }
 
 /// Reads two tensors in one asynchronous round trip.
-async fn read_pair(a: Tensor<1>, b: Tensor<2, Int>) -> Result<[TensorData; 2], Error> {
+pub(super) async fn read_pair(a: Tensor<1>, b: Tensor<2, Int>) -> Result<[TensorData; 2], Error> {
     let data = Transaction::default().register(a).register(b).execute_async().await.map_err(|e| Error::Backend(format!("{e:?}")))?;
     data.try_into().map_err(|_| Error::Backend("a tensor read returned the wrong number of tensors".into()))
 }
