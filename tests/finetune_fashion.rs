@@ -12,8 +12,13 @@ use burn_finetune::task::ImageBatch;
 use burn_finetune::{Error, ImageFineTuner};
 use futures_lite::future::block_on;
 
+/// The device's random generator (a fresh head's initialisation) is one per process: the tests
+/// take turns, so that a seeded run's head comes from its own seed.
+static SERIAL: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
 #[test]
 fn fine_tuning_fashion_mnist_beats_chance_by_far() {
+    let _turn = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
     let set = list_folder(&common::repo().join("assets/fashion-bench/train")).unwrap();
     let mut tuner = ImageFineTuner::new(common::image_task(), Device::flex());
     tuner.reset(set.classes.clone(), common::prep(Unfreeze::Blocks(2), 128)).unwrap();
@@ -47,6 +52,7 @@ fn fine_tuning_fashion_mnist_beats_chance_by_far() {
 
 #[test]
 fn bad_input_gets_specific_messages() {
+    let _turn = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
     let mut tuner = ImageFineTuner::new(common::image_task(), Device::flex());
     tuner.reset(vec!["cats".into(), "dogs".into()], common::prep(Unfreeze::Head, 128)).unwrap();
     assert!(tuner.readiness().unwrap_err().contains("No examples"));
@@ -68,6 +74,7 @@ fn bad_input_gets_specific_messages() {
 
 #[test]
 fn wrong_or_truncated_weights_name_the_file_and_tensor() {
+    let _turn = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
     let bytes = std::fs::read(common::repo().join("assets/efficientnet-lite0.safetensors")).unwrap();
     let err = burn_finetune::model::EfficientNetWeights::from_bytes("lite0.safetensors", &bytes[..bytes.len() / 2]).unwrap_err();
     assert!(err.to_string().contains("lite0.safetensors") && err.to_string().contains("truncated"), "{err}");

@@ -36,8 +36,14 @@ fn movie_slice(per_class: usize) -> (Vec<String>, Vec<usize>, Vec<String>) {
     (texts, labels, set.classes)
 }
 
+/// The device's random generator (a fresh head's initialisation) is one per process: a test
+/// that seeds it and then builds a head must not let another test draw in between, so they take
+/// turns (under load the fine-tune's head once came out of another test's draws).
+static SERIAL: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
 #[test]
 fn frozen_encoder_layers_stay_bit_identical_and_unfrozen_ones_change() {
+    let _turn = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
     let device = Device::flex();
     let (weights, tokenizer) = common::minilm();
     let unfreeze = Unfreeze::Blocks(2);
@@ -86,6 +92,7 @@ fn frozen_encoder_layers_stay_bit_identical_and_unfrozen_ones_change() {
 
 #[test]
 fn fine_tuning_movie_reviews_beats_chance_by_far() {
+    let _turn = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
     let (weights, tokenizer) = common::minilm();
     let (texts, labels, classes) = movie_slice(200);
     let mut tuner = TextFineTuner::new(TextTask { weights, tokenizer }, Device::flex());
@@ -120,6 +127,7 @@ fn fine_tuning_movie_reviews_beats_chance_by_far() {
 
 #[test]
 fn text_engine_bad_input_gets_specific_messages() {
+    let _turn = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
     let (weights, tokenizer) = common::minilm();
     let mut tuner = TextFineTuner::new(TextTask { weights, tokenizer }, Device::flex());
     assert!(tuner.reset(vec![], common::prep(Unfreeze::Blocks(7), 64)).unwrap_err().to_string().contains("MiniLM-L6 has 6"));
