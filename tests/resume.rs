@@ -8,7 +8,7 @@ mod common;
 use burn::tensor::Device;
 use burn_finetune::data::PixelLayout;
 use burn_finetune::model::Unfreeze;
-use burn_finetune::task::ImageBatch;
+use burn_finetune::task::{ImageBatch, Preparation};
 use burn_finetune::train::{CollectEvents, TrainEvent, TrainOptions, TrainReport};
 use burn_finetune::{ImageFineTuner, TextFineTuner};
 use futures_lite::future::block_on;
@@ -108,12 +108,14 @@ fn a_cancelled_image_run_goes_on_to_the_uninterrupted_result() {
     let shades = [10u8, 30, 50, 70, 90, 110, 150, 170, 190, 210, 230, 250];
     let pixels: Vec<u8> = shades.iter().flat_map(|&v| vec![v; 224 * 224 * 3]).collect();
     let labels = [0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1];
-    let tuner = || {
+    // Augmented: each epoch draws its views, and the resumed epochs draw the same ones.
+    let tuner_with = |augment: usize| {
         let mut tuner = ImageFineTuner::new(common::image_task(), Device::flex());
-        tuner.reset(texts(&["dark", "light"]), common::prep(Unfreeze::Blocks(2), 128)).unwrap();
+        tuner.reset(texts(&["dark", "light"]), Preparation { augment, ..common::prep(Unfreeze::Blocks(2), 128) }).unwrap();
         block_on(tuner.add(ImageBatch { pixels: &pixels, layout: PixelLayout::Rgb, count: 12 }, &labels, false)).unwrap();
         tuner
     };
+    let tuner = || tuner_with(2);
     let opts = TrainOptions { epochs: 3, ..options() };
     let mut whole = tuner();
     let uninterrupted = block_on(whole.train(&opts, &mut hooks())).unwrap();
@@ -127,6 +129,8 @@ fn a_cancelled_image_run_goes_on_to_the_uninterrupted_result() {
     assert_eq!(epoch, 1);
     let summary = first.check_checkpoint(checkpoint.clone()).unwrap();
     assert_eq!(summary.0.progress.epoch, 1);
+    let e = tuner_with(0).check_checkpoint(checkpoint.clone()).err().unwrap().to_string();
+    assert!(e.contains("2 augmented views"), "{e}");
     let resumed = block_on(tuner().resume(checkpoint, &mut hooks())).unwrap();
     assert_eq!(numbers(&resumed), numbers(&uninterrupted));
 }

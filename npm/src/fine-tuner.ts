@@ -179,11 +179,12 @@ class WorkerFineTuner<T extends ClassifierTask> implements FineTuner<T> {
 
   train(settings: TrainSettings = {}): Promise<TrainResult> {
     return this.client.serial(async () => {
-      const { signal, onEpochEnd, unfreeze, maxLength, keepCheckpoints = true, resume = false, ...options } = settings;
+      const { signal, onEpochEnd, unfreeze, maxLength, augment, flip, keepCheckpoints = true, resume = false, ...options } = settings;
       if (signal?.aborted) throw abortError();
-      const given = Object.keys(options).filter((k) => (options as Record<string, unknown>)[k] !== undefined);
-      if (resume && (given.length > 0 || unfreeze !== undefined || maxLength !== undefined)) {
-        throw new Error(`A resumed run takes its checkpoint's settings: leave out ${[...given, ...(unfreeze !== undefined ? ['unfreeze'] : []), ...(maxLength !== undefined ? ['maxLength'] : [])].join(', ')}.`);
+      const preparation = { unfreeze, maxLength, augment, flip };
+      const given = Object.entries({ ...options, ...preparation }).filter(([, v]) => v !== undefined).map(([k]) => k);
+      if (resume && given.length > 0) {
+        throw new Error(`A resumed run takes its checkpoint's settings: leave out ${given.join(', ')}.`);
       }
       const summary = await this.sync();
       if (summary.readiness) throw new Error(summary.readiness);
@@ -193,7 +194,7 @@ class WorkerFineTuner<T extends ClassifierTask> implements FineTuner<T> {
       let wasmMemoryBytes = 0;
       let prepared: Prepared | null = null;
       try {
-        const msg: ToWorker = { type: 'train', preparation: { unfreeze, maxLength }, options, keep: keepCheckpoints, resume };
+        const msg: ToWorker = { type: 'train', preparation, options, keep: keepCheckpoints, resume };
         await this.cancellable(signal, () => this.client.request(msg, (m) => {
           if (m.type === 'prepared') prepared = m;
           if (m.type === 'trained') { report = m.report as TrainReport; classes = m.classes; wasmMemoryBytes = m.wasmMemoryBytes; }

@@ -18,6 +18,10 @@ export interface Preparation {
   unfreeze?: Unfreeze;
   /** Text: tokens per text. */
   maxLength?: number;
+  /** Images: augmented views cached per image. */
+  augment?: number;
+  /** Images: whether augmented views may be mirrored. */
+  flip?: boolean;
 }
 
 /** Training options (each optional: the task's defaults apply). Mirrors Rust `TrainOptions`. */

@@ -106,23 +106,16 @@ export interface ProbeSettings extends Omit<TrainOptions, 'epochs' | 'validation
 export interface PrepareSettings {
   /** What trains: `'head'` or the head plus the last N blocks / layers (default 2; audio: `'head'`). */
   unfreeze?: Unfreeze;
-  /** Label smoothing of the training loss, 0 to 0.5 (default 0): part of each target's probability
-   * goes to the other classes, against an over-confident head. Validation losses stay plain. */
-  labelSmoothing?: number;
-  /** Fit the head alone on the pretrained layers' features first (a logistic regression on frozen
-   * features, cheap), then fine-tune from it (LP-FT): a random head's first gradients do not
-   * distort what the model knew (default false: see docs/benchmarks.md). */
-  linearProbe?: boolean;
-  /** Average the weights of the epochs from the second on (SWA) and keep the average when its
-   * validation loss beats the best epoch's (default false). */
-  averageEpochs?: boolean;
-  /** After training, mix the fine-tuned weights with the pretrained ones (the upper layers as they
-   * were, the probed head): α · fine-tuned + (1 − α) · pretrained, α chosen among 1, 0.75, 0.5,
-   * 0.25 on the validation split and reported as `fineTunedShare` (WiSE-FT; default false). A head-only
-   * cut without `linearProbe` has nothing pretrained to mix with. */
-  mixPretrained?: boolean;
   /** Text only: tokens per text, longer texts are cut (default 128). */
   maxLength?: number;
+  /** Images only: augmented views cached per image besides the original, 0 to 8 (default 0). Each
+   * is a random crop of 60–100 % of the image, mirrored unless `flip` is false, with brightness,
+   * saturation and contrast changed by up to 20 %; each epoch trains on one view per image.
+   * Preparation takes 1 + N times as long and the cache holds 1 + N rows per image. */
+  augment?: number;
+  /** Images only: whether augmented views may be mirrored left–right (default true; turn it off
+   * for text, digits, arrows). */
+  flip?: boolean;
   /** Aborting stops the preparation (the call rejects with an AbortError). */
   signal?: AbortSignal;
 }
@@ -167,6 +160,10 @@ export interface TrainSettings {
   mixPretrained?: boolean;
   /** Text only: tokens per text, longer texts are cut (default 128). */
   maxLength?: number;
+  /** Images only: augmented views per image (0 to 8, default 0): see `PrepareSettings.augment`. */
+  augment?: number;
+  /** Images only: whether augmented views may be mirrored (default true). */
+  flip?: boolean;
   /** Aborting stops training after the current step and keeps the best weights so far. */
   signal?: AbortSignal;
   /** Called after each epoch with its train and validation metrics. */

@@ -84,7 +84,7 @@ async fn run(args: &Args, set: &TextDataset, unfreeze: Unfreeze) -> Result<Row, 
     let tokens: usize = tuner.task().tokenize(&set.texts, args.max_length)?.iter().map(|e| e.ids.len()).sum();
     let tokenize_s = tokenizing.elapsed().as_secs_f32();
 
-    tuner.reset(set.classes.clone(), Preparation { unfreeze, max_length: args.max_length })?;
+    tuner.reset(set.classes.clone(), Preparation { unfreeze, max_length: args.max_length, ..Preparation::default() })?;
     let caching = Instant::now();
     let holdout = match &args.validation_rows {
         Some(path) => {

@@ -16,7 +16,7 @@
 //! features, early-stopped on the validation split).
 //!
 //! ```text
-//! cargo run --release --bin bench_transfer -- [--sets fashion,digits,movies,tweets] [--seeds 3] [--json]
+//! cargo run --release --bin bench_transfer -- [--sets fashion,digits,movies,tweets] [--seeds 3] [--augment K] [--json]
 //! ```
 
 #[global_allocator]
@@ -51,6 +51,9 @@ struct Args {
     /// Also scored: these mixes of each run's fine-tuned weights with the pretrained ones.
     #[arg(long, value_delimiter = ',', default_value = "0.25,0.5,0.75,1")]
     shares: Vec<f32>,
+    /// Images: augmented views cached per image (mirrored for Fashion-MNIST, not for digits).
+    #[arg(long, default_value_t = 0)]
+    augment: usize,
     /// Options over the task's defaults, as JSON (e.g. '{"learningRate":1e-4}').
     #[arg(long)]
     options: Option<String>,
@@ -224,8 +227,8 @@ async fn run(args: &Args) -> Result<Vec<SeedResult>, Error> {
     if !images.is_empty() {
         let weights = EfficientNetWeights::from_bytes("efficientnet-lite0", &read(Path::new("assets/efficientnet-lite0.safetensors"))?)?;
         let task = ImageTask { weights };
-        let prep = ImageTask::default_preparation();
         for (name, pixels, labels, classes, train_count) in &images {
+            let prep = Preparation { augment: args.augment, flip: *name != "digits", ..ImageTask::default_preparation() };
             let batch = ImageBatch { pixels, layout: PixelLayout::Rgb, count: labels.len() };
             let cache = cache_all(&task, &prep, batch, &device).await?;
             let all: Vec<usize> = (0..labels.len()).collect();

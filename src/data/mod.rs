@@ -1,6 +1,7 @@
 //! Data: image preprocessing, Whisper's log-mel front end, text tables and tokenization, the train/validation split and the
 //! feature caches.
 
+pub mod augment;
 pub mod cache;
 pub mod image;
 pub mod mel;

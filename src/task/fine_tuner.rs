@@ -84,6 +84,8 @@ impl<T: Task> FineTuner<T> {
     /// model is kept (for prediction and export) until the next training.
     pub fn reset(&mut self, classes: Vec<String>, prep: Preparation) -> Result<(), Error> {
         T::check(&prep).map_err(Error::Options)?;
+        prep.check_augment(T::AUGMENTS, T::NAME).map_err(Error::Options)?;
+        let prep = prep.normalized();
         check_classes(&classes).map_err(Error::Data)?;
         if prep.unfreeze != self.prep.unfreeze {
             self.trunk = self.task.trunk(&prep, &self.device);
@@ -212,7 +214,7 @@ impl<T: Task> FineTuner<T> {
     pub async fn probe_gradients(&self, steps: usize, update: bool, opts: &TrainOptions) -> Result<Vec<ProbeStep>, Error> {
         let trained = self.trained.as_ref().ok_or(Error::NotTrained)?;
         opts.validate().map_err(Error::Options)?;
-        if trained.prep != self.prep || trained.classes != self.classes {
+        if trained.prep.for_prediction() != self.prep.for_prediction() || trained.classes != self.classes {
             return Err(Error::Data("the examples are prepared for other classes or another cut than the model's: add them for its classes and prepare them as it was".into()));
         }
         let autodiff = self.device.clone().autodiff();
@@ -300,9 +302,10 @@ impl<T: Task> FineTuner<T> {
         };
         T::validate(inputs)?;
         let mut probs = Vec::with_capacity(count * trained.classes.len());
+        let prep = trained.prep.for_prediction();
         for part in passes::<T>(inputs) {
-            let mut cache = self.task.empty_cache(&trained.prep);
-            self.task.encode(trunk, &trained.prep, part, &mut cache, &self.device).await?;
+            let mut cache = self.task.empty_cache(&prep);
+            self.task.encode(trunk, &prep, part, &mut cache, &self.device).await?;
             let all: Vec<usize> = (0..T::count(part)).collect();
             for rows in all.chunks(TOP_BATCH) {
                 probs.extend(read_f32(softmax(trained.top.forward(cache.batch(rows, &self.device)), 1)).await?);
@@ -332,7 +335,7 @@ impl<T: Task> FineTuner<T> {
     pub fn import_model(&mut self, bytes: &[u8]) -> Result<ModelInfo, Error> {
         let info = read_info(bytes)?;
         check_base_model(&info, T::BASE_MODEL, T::NAME)?;
-        let prep = Preparation { unfreeze: info.unfreeze, max_length: info.max_length.unwrap_or(DEFAULT_MAX_LENGTH) };
+        let prep = Preparation { unfreeze: info.unfreeze, max_length: info.max_length.unwrap_or(DEFAULT_MAX_LENGTH), ..Preparation::default() };
         T::check(&prep).map_err(Error::Options)?;
         let top = load_params(self.task.top(info.classes.len(), &prep, 0.0, &self.device), bytes)?;
         self.trained = Some(TrainedModel { top, classes: info.classes.clone(), prep });

@@ -4,6 +4,7 @@
 use burn::tensor::{Device, Tensor, TensorData};
 
 use super::{AddReport, Preparation, Task, read_f32};
+use crate::data::augment::{ViewParams, view_seed, write_view};
 use crate::data::{FeatureCache, PixelLayout, preprocess};
 use crate::error::Error;
 use crate::model::efficientnet::{INPUT_SIZE, check_unfreeze};
@@ -28,6 +29,7 @@ impl Task for ImageTask {
     const BASE_MODEL: &'static str = "efficientnet-lite0";
     const LAYERS: &'static str = "blocks (+ the top 1×1 conv)";
     const NO_EXAMPLES: &'static str = "No examples yet: drop a folder with one subfolder per class.";
+    const AUGMENTS: bool = true;
     type Inputs<'a> = ImageBatch<'a>;
     type Trunk = EfficientNetTrunk;
     type Top = EfficientNetClassifier;
@@ -59,14 +61,26 @@ impl Task for ImageTask {
     }
 
     fn empty_cache(&self, prep: &Preparation) -> FeatureCache {
-        FeatureCache::new(feature_shape(prep.unfreeze))
+        FeatureCache::with_views(feature_shape(prep.unfreeze), 1 + prep.augment)
     }
 
-    async fn encode(&self, trunk: &EfficientNetTrunk, _: &Preparation, inputs: Self::Inputs<'_>, cache: &mut FeatureCache, device: &Device) -> Result<AddReport, Error> {
+    /// The trunk's output of each image, then of each of its `prep.augment` views (a trunk pass
+    /// per view: preparation takes `1 + augment` times as long).
+    async fn encode(&self, trunk: &EfficientNetTrunk, prep: &Preparation, inputs: Self::Inputs<'_>, cache: &mut FeatureCache, device: &Device) -> Result<AddReport, Error> {
         let ImageBatch { pixels, layout, count } = inputs;
+        let shape = [count, 3, INPUT_SIZE, INPUT_SIZE];
         let values = preprocess(pixels, layout, count).map_err(Error::Data)?;
-        let images = Tensor::from_data(TensorData::new(values, [count, 3, INPUT_SIZE, INPUT_SIZE]), device);
-        cache.push(&read_f32(trunk.forward(images)).await?);
+        let mut views = vec![read_f32(trunk.forward(Tensor::from_data(TensorData::new(values, shape), device))).await?];
+        let hashes = (prep.augment > 0).then(|| Self::hashes(inputs)).unwrap_or_default();
+        for view in 1..=prep.augment {
+            let per_image = 3 * INPUT_SIZE * INPUT_SIZE;
+            let mut values = vec![0.0f32; count * per_image];
+            for ((image, out), hash) in pixels.chunks_exact((pixels.len() / count.max(1)).max(1)).zip(values.chunks_exact_mut(per_image)).zip(&hashes) {
+                write_view(image, layout, &ViewParams::draw(view_seed(*hash, view), prep.flip), out);
+            }
+            views.push(read_f32(trunk.forward(Tensor::from_data(TensorData::new(values, shape), device))).await?);
+        }
+        cache.push_views(&views.iter().map(Vec::as_slice).collect::<Vec<_>>());
         Ok(AddReport { added: count, ..AddReport::default() })
     }
 
@@ -101,6 +115,12 @@ impl FeatureSource for FeatureCache {
     fn batch(&self, indices: &[usize], device: &Device) -> Tensor<4> {
         let [h, w, c] = self.shape(); // channels-last, as the trunk writes it
         Tensor::from_data(TensorData::new(self.gather(indices), [indices.len(), h, w, c]), device)
+    }
+
+    fn train_batch(&self, indices: &[usize], epoch_draw: u64, device: &Device) -> Tensor<4> {
+        let [h, w, c] = self.shape();
+        let values = self.gather_views(indices, |i| self.drawn_view(epoch_draw, i));
+        Tensor::from_data(TensorData::new(values, [indices.len(), h, w, c]), device)
     }
 
     fn truncate(&mut self, len: usize) {

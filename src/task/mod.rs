@@ -54,6 +54,8 @@ pub trait Task {
     /// memory of a pass whatever a call brings. Tasks that sort a pass's inputs by length into
     /// batches of their own take larger passes (less padding).
     const PASS: usize = 32;
+    /// Whether its inputs can be augmented (`Preparation::augment`): images.
+    const AUGMENTS: bool = false;
     /// The frozen part below the cut (no autodiff).
     type Trunk;
     /// The part that trains: pretrained upper layers + a new head.

@@ -140,7 +140,11 @@ fn listed(classes: &[String]) -> String {
 }
 
 fn describe(prep: &Preparation) -> String {
-    format!("unfreeze {} and max length {}", prep.unfreeze, prep.max_length)
+    let views = match (prep.augment, prep.flip) {
+        (0, _) => String::new(),
+        (n, flip) => format!(", {n} augmented views{}", if flip { "" } else { " without flips" }),
+    };
+    format!("unfreeze {} and max length {}{views}", prep.unfreeze, prep.max_length)
 }
 
 #[cfg(test)]

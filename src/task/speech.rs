@@ -116,6 +116,7 @@ impl SpeechFineTuner {
 
     /// Starts a new set of clips, prepared for the cut `prep.unfreeze`. A trained model is kept.
     pub fn reset(&mut self, prep: Preparation) -> Result<(), Error> {
+        prep.check_augment(false, "speech").map_err(Error::Options)?;
         let layers = layers_of(&prep).map_err(Error::Options)?;
         if layers != self.layers {
             self.lower = self.task.weights.decoder_layers(0..DECODER_LAYERS - layers, 0.0, &self.device);

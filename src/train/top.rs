@@ -52,6 +52,12 @@ pub trait FeatureSource {
     fn bytes(&self) -> usize;
     /// The examples `indices` as one batch on `device`.
     fn batch(&self, indices: &[usize], device: &Device) -> Self::Input;
+    /// The training batch of an epoch whose draw is `epoch_draw`: with augmented views (images),
+    /// each example as the view that epoch draws for it; else [`Self::batch`].
+    fn train_batch(&self, indices: &[usize], epoch_draw: u64, device: &Device) -> Self::Input {
+        let _ = epoch_draw;
+        self.batch(indices, device)
+    }
     /// Keeps the first `len` examples (an add that failed part-way is undone).
     fn truncate(&mut self, len: usize);
 }

@@ -165,7 +165,7 @@ pub async fn fine_tune_with<M: ClassifierTop, S: FeatureSource<Input = M::Input>
                 report.stop_reason = StopReason::Cancelled;
                 break 'epochs;
             }
-            let logits = model.forward(data.features.batch(batch, &device));
+            let logits = model.forward(data.features.train_batch(batch, epoch_draw(opts.seed, epoch), &device));
             let loss = loss_fn.forward(logits.clone(), labels_tensor(data.labels, batch, &device));
             let [loss_data, pred_data] = read_pair(loss.clone(), logits.argmax(1)).await?;
             let batch_loss = loss_data.iter::<f32>().next().unwrap_or(f32::NAN);
@@ -297,6 +297,12 @@ pub async fn fine_tune_with<M: ClassifierTop, S: FeatureSource<Input = M::Input>
 }
 
 /// Tells the host `message` and keeps it in the report.
+/// Which augmented views an epoch trains on (images with `augment`): a function of the seed and
+/// the epoch alone, so a resumed run draws what the uninterrupted one drew.
+fn epoch_draw(seed: u64, epoch: usize) -> u64 {
+    crate::data::augment::splitmix64(seed ^ (epoch as u64).wrapping_mul(0xA24B_AED4_963E_E407))
+}
+
 fn warn(report: &mut TrainReport, hooks: &mut impl TrainHooks, message: String) {
     hooks.on_event(&TrainEvent::Warning { message: message.clone() });
     report.warnings.push(message);

@@ -46,7 +46,7 @@ pub fn text_task() -> burn_finetune::task::TextTask {
 
 /// A preparation for the cut `unfreeze` (and `max_length` tokens per text).
 pub fn prep(unfreeze: burn_finetune::model::Unfreeze, max_length: usize) -> burn_finetune::task::Preparation {
-    burn_finetune::task::Preparation { unfreeze, max_length }
+    burn_finetune::task::Preparation { unfreeze, max_length, ..Default::default() }
 }
 
 /// Every float parameter of a module, flattened, in visiting order.

@@ -2,7 +2,7 @@
 // what the page shows, ask the engine whether they can train, and prepare them shortly after each
 // edit (cancelling a preparation that went stale), so Train starts at once.
 
-import type { FineTuner, Prepared } from '../../npm/src/index';
+import type { FineTuner, PrepareSettings, Prepared } from '../../npm/src/index';
 
 const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
 /** Wait this long after an edit before preparing (edits often come in bursts). */
@@ -12,8 +12,8 @@ const SETTLE_MS = 400;
 export interface ModeHost {
   tuner(): FineTuner | null;
   busy(): boolean;
-  unfreeze(): 'head' | number;
-  maxLength(): number | undefined;
+  /** How the settings form says the current task's examples are prepared. */
+  preparation(): Omit<PrepareSettings, 'signal'>;
   /** Training readiness may have changed. */
   changed(): void;
   message(kind: 'info' | 'warning' | 'error', text: string): void;
@@ -61,7 +61,7 @@ export abstract class ExampleMode {
   async prepared(signal: AbortSignal): Promise<boolean> {
     const tuner = this.host.tuner();
     if (!tuner) return false;
-    const result = await tuner.prepare({ unfreeze: this.host.unfreeze(), signal });
+    const result = await tuner.prepare({ ...this.host.preparation(), signal });
     this.show(result);
     return result.readiness === null;
   }

@@ -9,7 +9,7 @@ import {
 } from '../../npm/src/index';
 import { AudioMode } from './audio-mode';
 import { ResumeOffer } from './resume-offer';
-import { labelCuts, maxLengthValue, settings, showSettings, unfreezeValue } from './settings-form';
+import { labelCuts, preparation, settings, showSettings } from './settings-form';
 import { ImageMode } from './image-mode';
 import { SavedModels } from './saved-models';
 import { SpeechPage } from './speech-page';
@@ -49,8 +49,7 @@ const state = {
 const host = {
   tuner: () => state.tuner,
   busy: () => state.busy,
-  unfreeze: () => unfreezeValue(),
-  maxLength: maxLengthValue,
+  preparation: () => preparation(state.task),
   changed: () => updateTrainButton(),
   message: showMessage,
   /** Runs `work` as the page's one long call: busy, cancellable; errors are shown. */

@@ -1,8 +1,8 @@
 // The page's settings form for the classifiers: what trains (the cut, labelled per task), the
-// training settings and the text's max length; filled from the engine's defaults, or from a kept
+// training settings, the text's max length and the images' augmentation; filled from the engine's defaults, or from a kept
 // run's settings when it resumes, and read back as `TrainSettings`.
 
-import type { ClassifierTask as Task, Defaults, TrainSettings, Unfreeze } from '../../npm/src/index';
+import type { ClassifierTask as Task, Defaults, PrepareSettings, TrainSettings, Unfreeze } from '../../npm/src/index';
 
 const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
 
@@ -32,6 +32,8 @@ export function showSettings({ training, preparation }: Pick<Defaults, 'training
   for (const [id, key] of Object.entries(FIELDS)) $<HTMLInputElement>(id).value = String(training[key]);
   for (const [id, key] of Object.entries(SWITCHES)) $<HTMLInputElement>(id).checked = Boolean(training[key]);
   $<HTMLInputElement>('max-length').value = String(preparation.maxLength);
+  $<HTMLInputElement>('augment').value = String(preparation.augment ?? 0);
+  $<HTMLInputElement>('flip').checked = preparation.flip ?? true;
   $<HTMLSelectElement>('unfreeze').value = String(preparation.unfreeze);
 }
 
@@ -44,6 +46,17 @@ export function maxLengthValue(): number | undefined {
   return Number($<HTMLInputElement>('max-length').value) || undefined;
 }
 
+/** How the form says `task`'s examples are prepared: the cut, and the text's max length or the
+ * images' augmented views. */
+export function preparation(task: Task): Omit<PrepareSettings, 'signal'> {
+  if (task === 'text') return { unfreeze: unfreezeValue(), maxLength: maxLengthValue() };
+  if (task === 'image') {
+    const augment = Number($<HTMLInputElement>('augment').value) || 0;
+    return { unfreeze: unfreezeValue(), augment, ...(augment > 0 ? { flip: $<HTMLInputElement>('flip').checked } : {}) };
+  }
+  return { unfreeze: unfreezeValue() };
+}
+
 /** The training settings of the form for `task`. */
 export function settings(task: Task): TrainSettings {
   const out: Record<string, number> = {};
@@ -53,5 +66,5 @@ export function settings(task: Task): TrainSettings {
   }
   const switches: Record<string, boolean> = {};
   for (const [id, key] of Object.entries(SWITCHES)) switches[key] = $<HTMLInputElement>(id).checked;
-  return { ...out, ...switches, unfreeze: unfreezeValue(), ...(task === 'text' ? { maxLength: maxLengthValue() } : {}) };
+  return { ...out, ...switches, ...preparation(task) };
 }

@@ -39,7 +39,7 @@ export class TextMode {
   async prepared(signal: AbortSignal): Promise<boolean> {
     const tuner = this.host.tuner();
     if (!tuner) return false;
-    const r = await tuner.prepare({ unfreeze: this.host.unfreeze(), maxLength: this.host.maxLength(), signal });
+    const r = await tuner.prepare({ ...this.host.preparation(), signal });
     const cut = r.truncated ? `; ${r.truncated} long text(s) cut to the max length` : '';
     $('data-status').textContent = `${r.counts.reduce((a, b) => a + b, 0)} texts ready (frozen layers cached: ${(r.cacheBytes / 1e6).toFixed(1)} MB, ${(r.ms / 1000).toFixed(1)} s${cut}).`;
     if (r.readiness) this.host.message('error', r.readiness);

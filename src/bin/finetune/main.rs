@@ -81,6 +81,14 @@ struct Args {
     /// --speech shapes); default: a seeded split.
     #[arg(long)]
     val_data: Option<PathBuf>,
+    /// Images: augmented views cached per image besides the original (0–8): random crops, flips
+    /// and colour changes; each epoch trains on one per image. Preparation takes 1 + N times as
+    /// long and the cache holds 1 + N rows per image [default: 0].
+    #[arg(long)]
+    augment: Option<usize>,
+    /// Images: augmented views are never mirrored (for text, digits, arrows).
+    #[arg(long)]
+    no_flip: bool,
     /// EfficientNet-Lite0 weights (made by scripts/setup.sh).
     #[arg(long, default_value = "assets/efficientnet-lite0.safetensors")]
     weights: PathBuf,
@@ -193,8 +201,14 @@ fn train_options_over(args: &Args, d: TrainOptions) -> Result<TrainOptions, Erro
 /// The preparation given, over the task's defaults; checked by the task's model.
 fn preparation<T: Task>(args: &Args) -> Result<Preparation, Error> {
     let d = T::default_preparation();
-    let prep = Preparation { unfreeze: args.unfreeze.unwrap_or(d.unfreeze), max_length: args.max_length.unwrap_or(d.max_length) };
+    let prep = Preparation {
+        unfreeze: args.unfreeze.unwrap_or(d.unfreeze),
+        max_length: args.max_length.unwrap_or(d.max_length),
+        augment: args.augment.unwrap_or(d.augment),
+        flip: !args.no_flip,
+    };
     T::check(&prep).map_err(Error::Options)?;
+    prep.check_augment(T::AUGMENTS, T::NAME).map_err(Error::Options)?;
     Ok(prep)
 }
 

@@ -78,7 +78,7 @@ pub async fn run_speech(args: &Args, path: &Path) -> Result<(), Error> {
     if args.checkpoint.is_some() {
         return Err(Error::Options("--checkpoint and --resume: images, text and sounds in this version (not speech)".into()));
     }
-    let prep = Preparation { unfreeze: args.unfreeze.unwrap_or(Preparation::default().unfreeze), ..Preparation::default() };
+    let prep = Preparation { unfreeze: args.unfreeze.unwrap_or(Preparation::default().unfreeze), augment: args.augment.unwrap_or(0), ..Preparation::default() };
     let train = read_speech(path, args.subtitles.as_deref())?;
     let val = match &args.val_data {
         Some(v) => Some(read_speech(v, None)?),
