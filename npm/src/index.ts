@@ -17,5 +17,5 @@ export type { KeptSummary } from './kept-models';
 export type {
   AverageReport, BackendChoice, BackendPreference, CheckpointStatus, CheckpointSummary, ClassifierTask, ConfusionMatrix, Defaults, EpochReport, LoadingEvent, MixReport, MixScore, ModelInfo, Prediction, Prepared, Preparation, ProbeReport, ProbeStep,
   Skipped, SkippedRow, SpeechEpochReport, SpeechReport, TableSummary, Task, TextDatasetSummary, TrainEvent, TrainOptions, TrainReport, TranscriptSample,
-  Unfreeze,
+  TrialReport, Unfreeze,
 } from './protocol';

@@ -48,6 +48,9 @@ export interface TrainOptions {
   /** After training, mix the fine-tuned weights with the pretrained ones (WiSE-FT), the share
    * chosen on the validation split. */
   mixPretrained?: boolean;
+  /** Classifiers: the automatic mode (the head alone and head + upper layers at three learning
+   * rates tried, the lowest validation loss kept). */
+  auto?: boolean;
 }
 
 /** One step of a gradient probe (Rust `ProbeStep`): the batch loss before the update, and each
@@ -137,6 +140,24 @@ export interface TrainReport {
   fineTunedShare: number;
   /** The mixes tried on the validation split (`mixPretrained`). */
   mixes: MixScore[];
+  /** The automatic mode's trials, in order (`auto`; else empty). */
+  trials: TrialReport[];
+  /** Which of `trials` was kept, from 1 (0 without `auto`). */
+  chosenTrial: number;
+}
+
+/** One configuration the automatic mode tried (Rust `TrialReport`), scored on the validation
+ * split; `backboneLearningRate` 0: the upper layers kept their pretrained weights. */
+export interface TrialReport {
+  name: string;
+  upperLayersTrain: boolean;
+  learningRate: number;
+  backboneLearningRate: number;
+  stopReason: TrainReport['stopReason'];
+  bestEpoch: number;
+  valLoss: number;
+  valAccuracy: number;
+  seconds: number;
 }
 
 /** What the linear probe did (Rust `ProbeReport`): the head of `bestEpoch` (by validation loss)
@@ -219,6 +240,8 @@ export type TrainEvent =
   | { type: 'linearProbeEpoch'; epoch: number; maxEpochs: number; valLoss: number; valAccuracy: number }
   /** Classifiers, after the last epoch (`mixPretrained`): a mix scored (`done` of `total`). */
   | { type: 'mixScored'; mix: MixScore; done: number; total: number }
+  | { type: 'trial'; trial: number; trials: number; name: string }
+  | { type: 'trialDone'; trial: number; trials: number; report: TrialReport }
   /** The run goes on from its checkpoint after `epoch`; `epochs`: the reports of the epochs done
    * before it (for the curves). */
   | { type: 'resumed'; epoch: number; epochs: EpochReport[] }

@@ -96,7 +96,7 @@ export interface FineTunerOptions<T extends Task = Task> {
 /** A gradient probe's settings: its steps (default 3), whether they update the weights (default
  * true; false: each batch's gradients at the model's weights), the model's preparation and the
  * training options of the steps (the task's defaults; the learning rates stay constant). */
-export interface ProbeSettings extends Omit<TrainOptions, 'epochs' | 'validationSplit' | 'patience' | 'warmupShare' | 'mixPretrained' | 'linearProbe' | 'labelSmoothing' | 'averageEpochs'> {
+export interface ProbeSettings extends Omit<TrainOptions, 'epochs' | 'validationSplit' | 'patience' | 'warmupShare' | 'mixPretrained' | 'linearProbe' | 'labelSmoothing' | 'averageEpochs' | 'auto'> {
   steps?: number;
   update?: boolean;
   unfreeze?: Unfreeze;
@@ -128,7 +128,8 @@ export interface TrainSettings {
   unfreeze?: Unfreeze;
   /** Learning rate of the new head (default 1e-3; audio: 1e-2). */
   learningRate?: number;
-  /** Learning rate of the unfrozen pretrained layers (default 1e-4: lower than the head's). */
+  /** Learning rate of the unfrozen pretrained layers (default 1e-4: lower than the head's; 0 keeps
+   * them as they were). */
   backboneLearningRate?: number;
   /** Share of each class kept for validation (default 0.2). */
   validationSplit?: number;
@@ -158,6 +159,11 @@ export interface TrainSettings {
    * 0.25 on the validation split and reported as `fineTunedShare` (WiSE-FT; default false). A head-only
    * cut without `linearProbe` has nothing pretrained to mix with. */
   mixPretrained?: boolean;
+  /** Try the head alone and head + upper layers at three learning rates (these, a third, three
+   * times) on the cached features and keep the lowest validation loss (default false): for users
+   * who do not know what to unfreeze. About four runs' time; `trial` events tell which runs;
+   * the result lists them (`trials`, `chosenTrial`). No checkpoints are kept. */
+  auto?: boolean;
   /** Text only: tokens per text, longer texts are cut (default 128). */
   maxLength?: number;
   /** Images only: augmented views per image (0 to 8, default 0): see `PrepareSettings.augment`. */

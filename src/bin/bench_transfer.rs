@@ -27,7 +27,7 @@ use std::path::{Path, PathBuf};
 
 use burn::tensor::Device;
 use burn_finetune::data::{PixelLayout, Split, stratified_split};
-use burn_finetune::model::{EfficientNetWeights, MiniLmWeights};
+use burn_finetune::model::{EfficientNetWeights, MiniLmWeights, Unfreeze};
 use burn_finetune::native::folder::{list_folder, load_rgb};
 use burn_finetune::native::native_device;
 use burn_finetune::native::text_file::{dataset_from, read_text_file};
@@ -51,6 +51,9 @@ struct Args {
     /// Also scored: these mixes of each run's fine-tuned weights with the pretrained ones.
     #[arg(long, value_delimiter = ',', default_value = "0.25,0.5,0.75,1")]
     shares: Vec<f32>,
+    /// The cut, for every set [default: the task's].
+    #[arg(long)]
+    unfreeze: Option<Unfreeze>,
     /// Images: augmented views cached per image (mirrored for Fashion-MNIST, not for digits).
     #[arg(long, default_value_t = 0)]
     augment: usize,
@@ -228,7 +231,8 @@ async fn run(args: &Args) -> Result<Vec<SeedResult>, Error> {
         let weights = EfficientNetWeights::from_bytes("efficientnet-lite0", &read(Path::new("assets/efficientnet-lite0.safetensors"))?)?;
         let task = ImageTask { weights };
         for (name, pixels, labels, classes, train_count) in &images {
-            let prep = Preparation { augment: args.augment, flip: *name != "digits", ..ImageTask::default_preparation() };
+            let d = ImageTask::default_preparation();
+            let prep = Preparation { augment: args.augment, flip: *name != "digits", unfreeze: args.unfreeze.unwrap_or(d.unfreeze), ..d };
             let batch = ImageBatch { pixels, layout: PixelLayout::Rgb, count: labels.len() };
             let cache = cache_all(&task, &prep, batch, &device).await?;
             let all: Vec<usize> = (0..labels.len()).collect();
@@ -244,7 +248,7 @@ async fn run(args: &Args) -> Result<Vec<SeedResult>, Error> {
         let weights = MiniLmWeights::from_bytes("model.safetensors", &read(&dir.join("model.safetensors"))?)?;
         let tokenizer = TextTokenizer::from_bytes(&read(&dir.join("tokenizer.json"))?).map_err(Error::Data)?;
         let task = TextTask::new(weights, tokenizer)?;
-        let prep = TextTask::default_preparation();
+        let prep = Preparation { unfreeze: args.unfreeze.unwrap_or(TextTask::default_preparation().unfreeze), ..TextTask::default_preparation() };
         let movies = dataset_from(&read_text_file(Path::new("assets/movie-reviews.csv"))?, None, None)?;
         let tweets = dataset_from(&read_text_file(Path::new("assets/tweets.csv"))?, None, None)?;
         if movies.classes != tweets.classes {

@@ -12,7 +12,7 @@ use crate::data::{MAX_CLASSES, Split};
 use crate::error::Error;
 use super::resume::{RunContext, read_checkpoint};
 use crate::train::probe::{ProbeStep, probe_gradients};
-use crate::train::{Checkpoint, Checkpoints, ClassScores, ConfusionMatrix, FeatureSource, TrainData, TrainHooks, TrainOptions, TrainReport, TrainableTop, fine_tune_with};
+use crate::train::{Checkpoint, Checkpoints, ClassScores, ConfusionMatrix, FeatureSource, TrainData, TrainHooks, TrainOptions, TrainReport, TrainableTop, fine_tune_auto, fine_tune_with};
 
 /// Examples per batch of the top when predicting (the trunk runs in passes of `Task::PASS`):
 /// memory stays what one batch needs however many inputs a call brings (1 000 images in one
@@ -191,13 +191,25 @@ impl<T: Task> FineTuner<T> {
     async fn train_from(&mut self, opts: &TrainOptions, hooks: &mut impl TrainHooks, resume: Option<&Checkpoint>) -> Result<TrainReport, Error> {
         self.readiness().map_err(Error::Data)?;
         let autodiff = self.device.clone().autodiff();
-        autodiff.seed(opts.seed);
-        crate::ops::dropout::reseed(opts.seed);
-        let top = self.task.top(self.classes.len(), &self.prep, opts.dropout, &autodiff);
+        let new_top = || {
+            autodiff.seed(opts.seed);
+            crate::ops::dropout::reseed(opts.seed);
+            self.task.top(self.classes.len(), &self.prep, opts.dropout, &autodiff)
+        };
         let split = self.holdout.contains(&true).then(|| Split {
             train: (0..self.labels.len()).filter(|&i| !self.holdout[i]).collect(),
             val: (0..self.labels.len()).filter(|&i| self.holdout[i]).collect(),
         });
+        if opts.auto {
+            if resume.is_some() {
+                return Err(Error::Options("an automatic run writes no checkpoint to go on from".into()));
+            }
+            let data = TrainData { features: &self.cache, labels: &self.labels, classes: self.classes.len(), split };
+            let trained = fine_tune_auto(new_top, data, opts, hooks).await?;
+            self.trained = Some(TrainedModel { top: trained.model, classes: self.classes.clone(), prep: self.prep });
+            return Ok(trained.report);
+        }
+        let top = new_top();
         let context = hooks.keeps_checkpoints().then(|| serde_json::to_string(&self.run_context(opts))).transpose().map_err(|e| Error::Backend(e.to_string()))?;
         let data = TrainData { features: &self.cache, labels: &self.labels, classes: self.classes.len(), split };
         let checkpoints = Checkpoints { context: context.as_deref(), resume };

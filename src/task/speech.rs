@@ -266,6 +266,12 @@ impl SpeechFineTuner {
         if opts.linear_probe {
             return Err(Error::Options("linearProbe: a transcriber has no new head to fit first (its output is the pretrained token embedding); it is for classifiers".into()));
         }
+        if opts.auto {
+            return Err(Error::Options("auto: classifiers only in this version (each trial of a transcriber is a full run of validation decoding)".into()));
+        }
+        if opts.backbone_learning_rate == 0.0 {
+            return Err(Error::Options("backboneLearningRate 0 would train nothing here: the decoder layers are what a transcriber fine-tunes".into()));
+        }
         if opts.average_epochs {
             return Err(Error::Options("averageEpochs: classifiers only in this version (a transcriber keeps its best epoch by WER)".into()));
         }

@@ -3,6 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::auto::TrialReport;
 use super::average::AverageReport;
 use super::linear_probe::ProbeReport;
 use super::metrics::{ClassScores, ConfusionMatrix};
@@ -67,6 +68,12 @@ pub struct TrainReport {
     /// The mixes tried on the validation split, in order.
     #[serde(default)]
     pub mixes: Vec<MixScore>,
+    /// The automatic mode's trials, in order (empty without `auto`).
+    #[serde(default)]
+    pub trials: Vec<TrialReport>,
+    /// Which of `trials` was kept, from 1 (0 without `auto`).
+    #[serde(default)]
+    pub chosen_trial: usize,
 }
 
 fn one() -> f32 {
@@ -135,6 +142,7 @@ pub struct MixReport {
 }
 
 /// Progress events, in order: `caching`* → `linearProbeEpoch`* → `resumed`? → (`step`* `epoch`)* → `mixScored`* → `done` (with `warning` anywhere);
+/// with `auto`, each trial's run between `trial` and `trialDone`, then `done`;
 /// speech runs send `speechEpoch` and `speechDone` instead of `epoch` and `done`.
 #[derive(Clone, Debug, Serialize)]
 #[serde(tag = "type", rename_all = "camelCase")]
@@ -161,6 +169,10 @@ pub enum TrainEvent {
     /// After training (classifiers, `mixPretrained`): a mix of the fine-tuned and pretrained
     /// weights scored; `done` of `total` mixes.
     MixScored { mix: MixScore, done: usize, total: usize },
+    /// The automatic mode starts its trial `trial` of `trials` (a whole run: its events follow).
+    Trial { trial: usize, trials: usize, name: String },
+    /// The automatic mode's trial `trial` ended and was scored on the validation split.
+    TrialDone { trial: usize, trials: usize, report: TrialReport },
     /// The run goes on from its checkpoint after `epoch`; `epochs`: the reports of the epochs
     /// done before it (for the curves).
     Resumed { epoch: usize, epochs: Vec<EpochReport> },

@@ -1,6 +1,7 @@
 //! Fine-tuning: options, the async loop, guard rails, metrics and the LR schedule.
 
 pub mod adamw;
+pub mod auto;
 pub mod average;
 pub mod checkpoint;
 pub mod events;
@@ -19,6 +20,7 @@ pub mod transcription;
 pub mod wer;
 
 pub use events::{EpochReport, MixReport, SpeechEpochReport, SpeechReport, StopReason, TrainEvent, TrainReport, TranscriptSample};
+pub use auto::{TrialReport, fine_tune_auto};
 pub use average::AverageReport;
 pub use hooks::{CollectEvents, TrainHooks};
 pub use linear_probe::ProbeReport;

@@ -40,6 +40,10 @@ pub struct TrainOptions {
     /// probability to the other classes): against over-confident heads. Validation losses are
     /// always plain cross-entropy.
     pub label_smoothing: f64,
+    /// The automatic mode: the head alone and head + upper layers at three learning rates
+    /// (these, ×1/3, ×3) tried on the same cached features, the lowest validation loss kept
+    /// ([`super::auto`]); about four runs' time. Classifiers.
+    pub auto: bool,
     /// Dropout probability of the trained layers while training (each task's default: 0.1 for
     /// text, sounds and speech, 0 for images; 0 turns it off).
     pub dropout: f64,
@@ -61,6 +65,7 @@ impl Default for TrainOptions {
             average_epochs: false,
             mix_pretrained: false,
             label_smoothing: 0.0,
+            auto: false,
             dropout: 0.1,
         }
     }
@@ -93,15 +98,17 @@ impl TrainOptions {
     /// A message naming the first invalid option, if any.
     pub fn validate(&self) -> Result<(), String> {
         let lr_ok = |lr: f64| lr.is_finite() && lr > 0.0;
+        // 0 keeps the upper layers as they were (only the head trains).
+        let backbone_ok = |lr: f64| lr.is_finite() && lr >= 0.0;
         if self.epochs == 0 || self.epochs > 1000 {
             return Err(format!("epochs must be between 1 and 1000, got {}", self.epochs));
         }
         if self.batch_size == 0 || self.batch_size > 4096 {
             return Err(format!("batch size must be between 1 and 4096, got {}", self.batch_size));
         }
-        if !lr_ok(self.learning_rate) || !lr_ok(self.backbone_learning_rate) {
+        if !lr_ok(self.learning_rate) || !backbone_ok(self.backbone_learning_rate) {
             return Err(format!(
-                "learning rates must be positive numbers, got head {} and backbone {}",
+                "learning rates must be positive numbers (the backbone's may be 0: frozen), got head {} and backbone {}",
                 self.learning_rate, self.backbone_learning_rate
             ));
         }

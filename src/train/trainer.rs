@@ -113,6 +113,8 @@ pub async fn fine_tune_with<M: ClassifierTop, S: FeatureSource<Input = M::Input>
         averaged: None,
         fine_tuned_share: 1.0,
         mixes: Vec::new(),
+        trials: Vec::new(),
+        chosen_trial: 0,
     };
     // LP-FT: the head fitted alone first. A resumed run's weights come from its checkpoint; it
     // probes again (the same head: it is seeded) only to mix with it.

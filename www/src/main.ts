@@ -219,8 +219,21 @@ function onProgress(event: FineTunerEvent) {
     case 'warning':
       showMessage('warning', event.message);
       break;
+    case 'trial':
+      state.epochs = []; // the curves show the trial under way
+      drawCharts();
+      progress.value = (event.trial - 1) / event.trials;
+      $('progress-text').textContent = `Choosing for you: trial ${event.trial} of ${event.trials}, ${event.name}`;
+      break;
+    case 'trialDone':
+      showMessage('info', `Trial ${event.trial} of ${event.trials} (${event.report.name}): val accuracy ${(event.report.valAccuracy * 100).toFixed(1)}%, val loss ${event.report.valLoss.toFixed(3)}`);
+      break;
     case 'done':
       progress.value = 1;
+      if (event.chosenTrial > 0) {
+        state.epochs = [...event.epochs]; // the kept trial's curves
+        drawCharts();
+      }
       break;
   }
 }

@@ -20,7 +20,7 @@ const FIELDS = {
 } as const;
 
 /** The settings form's checkboxes: field id → training setting. */
-const SWITCHES = { 'linear-probe': 'linearProbe', 'average-epochs': 'averageEpochs', 'mix-pretrained': 'mixPretrained' } as const;
+const SWITCHES = { 'linear-probe': 'linearProbe', 'average-epochs': 'averageEpochs', 'mix-pretrained': 'mixPretrained', auto: 'auto' } as const;
 
 /** Names the cut choices as `task` counts its layers. */
 export function labelCuts(task: Task) {

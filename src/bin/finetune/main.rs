@@ -137,6 +137,11 @@ struct Args {
     /// `--linear-probe false` (default: the task's).
     #[arg(long, num_args = 0..=1, default_missing_value = "true")]
     linear_probe: Option<bool>,
+    /// Classifiers: try the head alone and head + upper layers at three learning rates on the
+    /// cached features and keep the best on validation (about four runs' time): `--auto` or
+    /// `--auto false` (default: off).
+    #[arg(long, num_args = 0..=1, default_missing_value = "true")]
+    auto: Option<bool>,
     /// cpu (burn's flex backend) or wgpu (Vulkan/Metal/DX12).
     #[arg(long, default_value = "cpu", value_parser = ["cpu", "wgpu"])]
     backend: String,
@@ -192,6 +197,7 @@ fn train_options_over(args: &Args, d: TrainOptions) -> Result<TrainOptions, Erro
         linear_probe: args.linear_probe.unwrap_or(d.linear_probe),
         label_smoothing: args.label_smoothing.unwrap_or(d.label_smoothing),
         average_epochs: args.average_epochs.unwrap_or(d.average_epochs),
+        auto: args.auto.unwrap_or(d.auto),
         ..d
     };
     opts.validate().map_err(Error::Options)?;

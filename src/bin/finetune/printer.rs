@@ -69,6 +69,11 @@ impl TrainHooks for Printer {
                 "mixed {:.0} % fine-tuned with the pretrained weights: val_loss {:.4}, val_acc {:.1}%",
                 mix.share * 100.0, mix.val_loss, mix.val_accuracy * 100.0
             ),
+            TrainEvent::Trial { trial, trials, name } => println!("trial {trial}/{trials}: {name}"),
+            TrainEvent::TrialDone { trial, trials, report } => println!(
+                "trial {trial}/{trials} ({}): val_loss {:.4}, val_acc {:.1}%, {:.0} s",
+                report.name, report.val_loss, report.val_accuracy * 100.0, report.seconds
+            ),
             TrainEvent::Warning { message } => println!("warning: {message}"),
             TrainEvent::Done(r) => println!("{}", r.message),
             _ => {}
