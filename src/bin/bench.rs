@@ -3,7 +3,7 @@
 //! Prints one Markdown table row per configuration (head only; head + last 2 blocks).
 //!
 //! ```text
-//! cargo run --release --bin bench -- [--epochs 10] [--unfreeze head,2] [--backend cpu|wgpu] [--json]
+//! cargo run --release --bin bench -- [--epochs 10] [--unfreeze head,2] [--augment N] [--backend cpu|wgpu] [--json]
 //! ```
 
 #[global_allocator]
@@ -36,6 +36,9 @@ struct Args {
     unfreeze: String,
     #[arg(long, default_value = "cpu", value_parser = ["cpu", "wgpu"])]
     backend: String,
+    /// Augmented views per training image (the validation images get none).
+    #[arg(long, default_value_t = 0)]
+    augment: usize,
     /// Also run the 10 000-image memory check (assets/fashion-10k) with head + 2 blocks, 1 epoch.
     #[arg(long)]
     large: bool,
@@ -63,7 +66,7 @@ async fn run(args: &Args, unfreeze: Unfreeze, train: &str, val: Option<&str>, ep
     let mut tuner = ImageFineTuner::new(ImageTask { weights }, native_device(kind)?);
     let weights_load_s = started.elapsed().as_secs_f32();
     let train_dir = args.data.join(train);
-    tuner.reset(list_folder(&train_dir)?.classes, Preparation { unfreeze, ..Preparation::default() })?;
+    tuner.reset(list_folder(&train_dir)?.classes, Preparation { unfreeze, augment: args.augment, ..Preparation::default() })?;
     let caching = Instant::now();
     let mut images = add_folder(&mut tuner, &train_dir, 0, false).await?.images;
     if let Some(val) = val {
@@ -75,7 +78,10 @@ async fn run(args: &Args, unfreeze: Unfreeze, train: &str, val: Option<&str>, ep
     let report = tuner.train(&opts, &mut timing).await?;
     Ok(Row {
         path: format!("native {}", args.backend),
-        unfreeze: unfreeze.describe(ImageTask::LAYERS),
+        unfreeze: match args.augment {
+            0 => unfreeze.describe(ImageTask::LAYERS),
+            n => format!("{}, {n} augmented views", unfreeze.describe(ImageTask::LAYERS)),
+        },
         images,
         weights_load_s,
         caching_examples_per_s,

@@ -8,7 +8,7 @@
 //! on every tweet. Each seed draws its own test and validation split and training order.
 //!
 //! Strategies (each a run over the task's defaults, [`STRATEGIES`]): `today` (the upper layers and
-//! a fresh head fine-tuned together), `lpft` (the head fitted alone first, then fine-tuning from
+//! a fresh head fine-tuned together), `auto` (the automatic mode's choice among its trials), `lpft` (the head fitted alone first, then fine-tuning from
 //! it), `avg` (the epochs' weights averaged), `ls` (label smoothing 0.1). Every run then mixes its
 //! weights with the pretrained ones, the share chosen on the validation split (WiSE-FT): measured
 //! as `<strategy>`; `<strategy>@<share>` is the mix at a fixed share (`@1`: unmixed). The `lpft`
@@ -33,7 +33,7 @@ use burn_finetune::native::native_device;
 use burn_finetune::native::text_file::{dataset_from, read_text_file};
 use burn_finetune::task::{ImageBatch, ImageTask, Preparation, Task, TextTask};
 use burn_finetune::train::mix::mix_weights;
-use burn_finetune::train::{ClassifierTop, CollectEvents, TrainData, TrainOptions, evaluate, fine_tune};
+use burn_finetune::train::{ClassifierTop, CollectEvents, TrainData, TrainOptions, evaluate, fine_tune, fine_tune_auto};
 use burn_finetune::{Error, backend::BackendKind, data::TextTokenizer};
 use clap::Parser;
 use serde::Serialize;
@@ -45,7 +45,7 @@ struct Args {
     sets: String,
     #[arg(long, default_value_t = 3)]
     seeds: u64,
-    /// Strategies: any of today, lpft, avg, ls.
+    /// Strategies: any of today, auto, lpft, avg, ls.
     #[arg(long, default_value = "today,lpft")]
     strategies: String,
     /// Also scored: these mixes of each run's fine-tuned weights with the pretrained ones.
@@ -89,11 +89,14 @@ struct SeedResult {
     seconds: BTreeMap<String, f32>,
     /// strategy → the share of the fine-tuned weights the validation split chose.
     fine_tuned_share: BTreeMap<String, f32>,
+    /// strategy → the trial the automatic mode kept.
+    chosen: BTreeMap<String, String>,
 }
 
 /// Each strategy's options over the task's defaults.
-const STRATEGIES: [(&str, &str); 4] = [
+const STRATEGIES: [(&str, &str); 5] = [
     ("today", "{}"),
+    ("auto", r#"{"auto": true}"#),
     ("lpft", r#"{"linearProbe": true}"#),
     ("avg", r#"{"averageEpochs": true}"#),
     ("ls", r#"{"labelSmoothing": 0.1}"#),
@@ -138,22 +141,30 @@ async fn run_case<T: Task>(task: &T, prep: &Preparation, cache: &T::Cache, case:
         let (split, test) = split(case, seed);
         let mut tests = vec![(case.name, test)];
         tests.extend(case.other.iter().cloned());
-        let mut result = SeedResult { set: case.name.into(), seed, accuracy: BTreeMap::new(), balanced: BTreeMap::new(), seconds: BTreeMap::new(), fine_tuned_share: BTreeMap::new() };
+        let mut result = SeedResult { set: case.name.into(), seed, accuracy: BTreeMap::new(), balanced: BTreeMap::new(), seconds: BTreeMap::new(), fine_tuned_share: BTreeMap::new(), chosen: BTreeMap::new() };
         for strategy in args.strategies.split(',') {
             let Some((_, overrides)) = STRATEGIES.iter().find(|(name, _)| *name == strategy) else {
-                return Err(Error::Options(format!("--strategies: unknown '{strategy}' (today, lpft, avg, ls)")));
+                return Err(Error::Options(format!("--strategies: unknown '{strategy}' (today, auto, lpft, avg, ls)")));
             };
             let given = args.options.as_deref().map(serde_json::from_str).transpose().map_err(|e| Error::Options(format!("--options: {e}")))?;
             let defaults = TrainOptions::over(&T::train_defaults(), given.unwrap_or_default()).map_err(Error::Options)?;
             let defaults = TrainOptions::over(&defaults, serde_json::from_str(overrides).expect("a strategy's options are JSON")).map_err(Error::Options)?;
             let opts = TrainOptions { seed, mix_pretrained: true, ..defaults };
             let autodiff = device.clone().autodiff();
-            autodiff.seed(seed);
-            burn_finetune::ops::dropout::reseed(seed);
-            let top = task.top(case.classes, prep, opts.dropout, &autodiff);
+            let new_top = || {
+                autodiff.seed(seed);
+                burn_finetune::ops::dropout::reseed(seed);
+                task.top(case.classes, prep, opts.dropout, &autodiff)
+            };
             let data = TrainData { features: cache, labels: case.labels, classes: case.classes, split: Some(split.clone()) };
             let started = Instant::now();
-            let trained = fine_tune(top, data, &opts, &mut CollectEvents::default()).await?;
+            let trained = match opts.auto {
+                true => fine_tune_auto(new_top, data, &opts, &mut CollectEvents::default()).await?,
+                false => fine_tune(new_top(), data, &opts, &mut CollectEvents::default()).await?,
+            };
+            if opts.auto {
+                result.chosen.insert(strategy.into(), trained.report.trials[trained.report.chosen_trial - 1].name.clone());
+            }
             result.seconds.insert(strategy.into(), started.elapsed().as_secs_f32());
             let data = TrainData { features: cache, labels: case.labels, classes: case.classes, split: None };
             let mut models = vec![(strategy.to_string(), &trained.model)];

@@ -67,22 +67,24 @@ impl FeatureCache {
         self.data.truncate(self.rows * self.views * self.row_len());
     }
 
-    /// Appends examples given as f32 (`values.len()` must be a multiple of the row length), in a
-    /// cache without views.
+    /// Appends examples given as f32 (`values.len()` must be a multiple of the row length); in a
+    /// cache with views, each original also stands for its views.
     pub fn push(&mut self, values: &[f32]) {
         self.push_views(&[values]);
     }
 
     /// Appends examples: `views[v]` holds view `v` of each (the original first), all of the same
-    /// number of rows; one per view of the cache.
+    /// number of rows; one per view of the cache, or only the originals (examples that never
+    /// train: the original stands in for every view).
     pub fn push_views(&mut self, views: &[&[f32]]) {
         let n = self.row_len();
-        assert_eq!(views.len(), self.views, "one part per view");
+        assert!(views.len() == self.views || views.len() == 1, "one part per view, or the originals");
+        let views: Vec<&[f32]> = (0..self.views).map(|v| views[v.min(views.len() - 1)]).collect();
         assert!(views.iter().all(|v| v.len() == views[0].len() && v.len() % n == 0), "feature rows of the wrong size");
         let added = views[0].len() / n;
         self.data.reserve(added * self.views * n);
         for r in 0..added {
-            for view in views {
+            for view in &views {
                 self.data.extend(view[r * n..(r + 1) * n].iter().map(|&v| f16::from_f32(v)));
             }
         }
@@ -141,6 +143,9 @@ mod tests {
         assert_eq!(c.gather_views(&[1, 2], |i| i), vec![20.0, 300.0]);
         let drawn: Vec<usize> = (0..300).map(|epoch| c.drawn_view(splitmix64(epoch), 1)).collect();
         assert!((0..3).all(|v| drawn.iter().filter(|&&d| d == v).count() > 70), "every view is drawn");
+        c.push(&[4.0]);
+        assert_eq!(c.gather_views(&[3, 3, 3], |_| 0), vec![4.0; 3], "an original alone stands for its views");
+        assert_eq!(c.gather_views(&[3], |_| 2), vec![4.0]);
         c.truncate(1);
         assert_eq!((c.len(), c.gather_views(&[0], |_| 2)), (1, vec![100.0]));
     }

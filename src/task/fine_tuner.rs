@@ -134,8 +134,10 @@ impl<T: Task> FineTuner<T> {
         }
         T::validate(inputs)?;
         let (mut report, before) = (AddReport::default(), self.cache.len());
+        // Validation-only examples never train: no augmented views are computed for them.
+        let prep = if holdout { self.prep.for_prediction() } else { self.prep };
         for part in passes::<T>(inputs) {
-            match self.task.encode(&self.trunk, &self.prep, part, &mut self.cache, &self.device).await {
+            match self.task.encode(&self.trunk, &prep, part, &mut self.cache, &self.device).await {
                 Ok(more) => report = report.and(more),
                 Err(e) => {
                     self.cache.truncate(before); // all of them or none
