@@ -94,6 +94,33 @@ test('fine-tunes on WebGPU (SwiftShader, forced)', { timeout: 1_800_000 }, async
   await fineTuneRun('webgpu', ['Bag', 'Dress', 'Sandal', 'Trouser'], 10, { epochs: '15', 'batch-size': '8', unfreeze: 'head' }, t);
 });
 
+test('augmented views and "Choose for me": every trial shown, the kept one reported and predicting', { timeout: 1_200_000 }, async (t) => {
+  const classes = ['Bag', 'Dress', 'Sandal', 'Trouser'];
+  const { page, logs } = await openPage(suite.context, suite.server.url, 'cpu');
+  try {
+    await page.setInputFiles('#folder-input', dataset(classes, 8, false));
+    await page.locator('#train-button:enabled').waitFor({ timeout: 600_000 });
+    await page.fill('#augment', '1');
+    await page.check('#auto');
+    await page.fill('#epochs', '2');
+    await page.click('#train-button');
+    await page.waitForFunction(() => document.body.dataset.trained === 'true', null, { timeout: 900_000 });
+    const messages = await page.locator('#messages p').allTextContents();
+    for (const n of [1, 2, 3, 4]) assert.ok(messages.some((m) => m.startsWith(`Trial ${n} of 4`)), `trial ${n} shown: ${messages.join(' | ')}`);
+    const done = messages.find((m) => m.startsWith('Automatic: 4 of 4 configurations tried; kept'));
+    assert.ok(done, messages.join(' | '));
+    t.diagnostic(done);
+    // The kept model predicts (prediction reads the originals, one row per image).
+    await page.setInputFiles('#predict-input', join(WEB, 'sample', classes[0], readdirSync(join(WEB, 'sample', classes[0])).at(-1)));
+    await page.locator('#predictions li').nth(2).waitFor({ timeout: 120_000 });
+  } catch (e) {
+    console.log(logs.join('\n'));
+    throw e;
+  } finally {
+    await page.close();
+  }
+});
+
 test('a Rust panic in the worker is reported and the page recovers', { timeout: 300_000 }, async () => {
   const { page } = await openPage(suite.context, suite.server.url, 'cpu');
   try {
