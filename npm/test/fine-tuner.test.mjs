@@ -158,14 +158,14 @@ test('train sends changed examples once, the cut once (as preparation), the rest
   const tuner = await createFineTuner({ task: 'image', modelUrl: MODEL });
   tuner.addExamples([...imageExamples(), { image: png('b2.png'), label: 'b' }]);
   const epochs = [];
-  const result = await tuner.train({ epochs: 4, learningRate: 0.01, backboneLearningRate: 0.001, validationSplit: 0.3, unfreeze: 1, onEpochEnd: (e) => epochs.push(e.epoch) });
+  const result = await tuner.train({ epochs: 4, learningRate: 0.01, backboneLearningRate: 0.001, validationSplit: 0.3, unfreeze: 1, augment: 2, flip: false, onEpochEnd: (e) => epochs.push(e.epoch) });
   const w = FakeWorker.last;
   const sent = w.sent.find((m) => m.type === 'examples');
   assert.deepEqual(sent.classes, ['a', 'b']);
   assert.deepEqual(sent.examples.map((e) => [e.name, e.label, e.holdout]), [['a1.png', 'b', undefined], ['a2.png', 'a', undefined], ['a3.png', 'a', true], ['b2.png', 'b', undefined]]);
   const train = w.sent.find((m) => m.type === 'train');
-  assert.deepEqual(train.preparation, { unfreeze: 1, maxLength: undefined });
-  assert.deepEqual(train.options, { epochs: 4, learningRate: 0.01, backboneLearningRate: 0.001, validationSplit: 0.3 }, 'the cut is not a training option');
+  assert.deepEqual(train.preparation, { unfreeze: 1, maxLength: undefined, augment: 2, flip: false });
+  assert.deepEqual(train.options, { epochs: 4, learningRate: 0.01, backboneLearningRate: 0.001, validationSplit: 0.3 }, 'the cut and the views are not training options');
   assert.deepEqual(epochs, [1]);
   assert.equal(result.stopReason, 'completed');
   assert.deepEqual(result.skipped, [{ name: 'x.png', reason: 'not an image' }]);
@@ -222,7 +222,7 @@ test('text: a table file is read in the worker, its columns chosen, then trained
   await tuner.train({ maxLength: 64 });
   const w = FakeWorker.last;
   assert.ok(!w.types().includes('examples'), 'a table replaces the examples');
-  assert.deepEqual(w.sent.find((m) => m.type === 'train').preparation, { unfreeze: undefined, maxLength: 64 });
+  assert.deepEqual(w.sent.find((m) => m.type === 'train').preparation, { unfreeze: undefined, maxLength: 64, augment: undefined, flip: undefined });
   assert.deepEqual(await tuner.predict('good'), [{ label: 'pos', score: 0.8 }]);
   const image = await createFineTuner({ task: 'image', modelUrl: MODEL });
   await assert.rejects(image.loadTable(new Blob(['x'])), /for the text task/);

@@ -57,6 +57,9 @@ struct Args {
     /// Images: augmented views cached per image (mirrored for Fashion-MNIST, not for digits).
     #[arg(long, default_value_t = 0)]
     augment: usize,
+    /// Text: tokens kept per example [default: the task's].
+    #[arg(long)]
+    max_length: Option<usize>,
     /// Options over the task's defaults, as JSON (e.g. '{"learningRate":1e-4}').
     #[arg(long)]
     options: Option<String>,
@@ -259,7 +262,8 @@ async fn run(args: &Args) -> Result<Vec<SeedResult>, Error> {
         let weights = MiniLmWeights::from_bytes("model.safetensors", &read(&dir.join("model.safetensors"))?)?;
         let tokenizer = TextTokenizer::from_bytes(&read(&dir.join("tokenizer.json"))?).map_err(Error::Data)?;
         let task = TextTask::new(weights, tokenizer)?;
-        let prep = Preparation { unfreeze: args.unfreeze.unwrap_or(TextTask::default_preparation().unfreeze), ..TextTask::default_preparation() };
+        let d = TextTask::default_preparation();
+        let prep = Preparation { unfreeze: args.unfreeze.unwrap_or(d.unfreeze), max_length: args.max_length.unwrap_or(d.max_length), ..d };
         let movies = dataset_from(&read_text_file(Path::new("assets/movie-reviews.csv"))?, None, None)?;
         let tweets = dataset_from(&read_text_file(Path::new("assets/tweets.csv"))?, None, None)?;
         if movies.classes != tweets.classes {
@@ -267,6 +271,9 @@ async fn run(args: &Args) -> Result<Vec<SeedResult>, Error> {
         }
         let texts: Vec<String> = movies.texts.iter().chain(&tweets.texts).cloned().collect();
         let labels: Vec<usize> = movies.labels.iter().chain(&tweets.labels).copied().collect();
+        let lengths: Vec<usize> = task.tokenize(&texts, 512)?.iter().map(|e| e.ids.len()).collect();
+        let cut = lengths.iter().filter(|&&n| n > prep.max_length).count();
+        eprintln!("texts over {} tokens: {cut} of {} (longest {})", prep.max_length, lengths.len(), lengths.iter().max().unwrap_or(&0));
         let cache = cache_all(&task, &prep, &texts, &device).await?;
         let (m, t) = (movies.texts.len(), tweets.texts.len());
         let classes = movies.classes.len();
