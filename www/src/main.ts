@@ -11,6 +11,7 @@ import { AudioMode } from './audio-mode';
 import { ResumeOffer } from './resume-offer';
 import { labelCuts, preparation, settings, showSettings } from './settings-form';
 import { ImageMode } from './image-mode';
+import { progressLine } from './progress-line';
 import { SavedModels } from './saved-models';
 import { SpeechPage } from './speech-page';
 import { TextMode } from './text-mode';
@@ -160,7 +161,16 @@ function fatal(message: string) {
 }
 
 function onProgress(event: FineTunerEvent) {
-  const progress = $<HTMLProgressElement>('progress');
+  const line = progressLine(event, {
+    noun: NOUNS[state.task],
+    epochs: Number($<HTMLInputElement>('epochs').value) || 1,
+    batchSize: Number($<HTMLInputElement>('batch-size').value) || 32,
+    paused: state.paused,
+  });
+  if (line) {
+    if (line.value !== undefined) $<HTMLProgressElement>('progress').value = line.value;
+    $('progress-text').textContent = line.text;
+  }
   switch (event.type) {
     case 'loading': {
       const mb = (n: number) => (n / 1e6).toFixed(1);
@@ -180,41 +190,19 @@ function onProgress(event: FineTunerEvent) {
       break; // failed calls are reported where they were made
     case 'caching':
       if (event.done === event.total) state.crashes = 0;
-      progress.value = event.done / event.total;
-      $('progress-text').textContent = `Preparing examples (frozen layers): ${event.done}/${event.total} · ${event.examplesPerSec.toFixed(1)} ${NOUNS[state.task]}/s · about ${Math.round((event.total - event.done) / Math.max(event.examplesPerSec, 1e-3))} s left`;
       break;
-    case 'step': {
-      const epochs = Number($<HTMLInputElement>('epochs').value) || 1;
-      const done = (event.epoch - 1) * event.stepsPerEpoch + event.step;
-      progress.value = done / (epochs * event.stepsPerEpoch);
-      const batch = Number($<HTMLInputElement>('batch-size').value) || 32;
-      const etaS = ((epochs * event.stepsPerEpoch - done) * batch) / Math.max(event.examplesPerSec, 1e-3);
-      const eta = etaS >= 90 ? `${Math.round(etaS / 60)} min` : `${Math.round(etaS)} s`;
-      $('progress-text').textContent = `${state.paused ? 'Paused. ' : ''}Epoch ${event.epoch}, step ${event.step}/${event.stepsPerEpoch} · loss ${event.loss.toFixed(4)} · ${event.examplesPerSec.toFixed(1)} examples/s · about ${eta} left (at most; early stopping may end sooner)`;
-      break;
-    }
     case 'epoch': {
       state.epochs.push(event);
       drawCharts();
       const classes = trainingClasses();
       renderConfusion($<HTMLTableElement>('confusion'), classes, event.valConfusion);
       renderPerClass($<HTMLTableElement>('per-class'), classes, event.valPerClass);
-      $('progress-text').textContent = `Epoch ${event.epoch}: train accuracy ${(event.trainAccuracy * 100).toFixed(1)}% (macro-F1 ${event.trainMacroF1.toFixed(3)}), val accuracy ${(event.valAccuracy * 100).toFixed(1)}% (macro-F1 ${event.valMacroF1.toFixed(3)})`;
       document.body.dataset.valAccuracy = String(event.valAccuracy);
       break;
     }
-    case 'linearProbeEpoch':
-      progress.value = event.epoch / event.maxEpochs;
-      $('progress-text').textContent = `Fitting the head first (pretrained layers frozen), epoch ${event.epoch} · val accuracy ${(event.valAccuracy * 100).toFixed(1)}% · stops when the validation loss stops improving`;
-      break;
-    case 'mixScored':
-      progress.value = event.done / event.total;
-      $('progress-text').textContent = `Mixing with the pretrained weights: ${Math.round(event.mix.share * 100)} % fine-tuned, val accuracy ${(event.mix.valAccuracy * 100).toFixed(1)}%`;
-      break;
     case 'resumed':
       state.epochs = [...event.epochs];
       drawCharts();
-      $('progress-text').textContent = `Resumed after epoch ${event.epoch} from the run kept in this browser.`;
       break;
     case 'warning':
       showMessage('warning', event.message);
@@ -222,14 +210,12 @@ function onProgress(event: FineTunerEvent) {
     case 'trial':
       state.epochs = []; // the curves show the trial under way
       drawCharts();
-      progress.value = (event.trial - 1) / event.trials;
-      $('progress-text').textContent = `Choosing for you: trial ${event.trial} of ${event.trials}, ${event.name}`;
       break;
     case 'trialDone':
       showMessage('info', `Trial ${event.trial} of ${event.trials} (${event.report.name}): val accuracy ${(event.report.valAccuracy * 100).toFixed(1)}%, val loss ${event.report.valLoss.toFixed(3)}`);
       break;
     case 'done':
-      progress.value = 1;
+      $<HTMLProgressElement>('progress').value = 1;
       if (event.chosenTrial > 0) {
         state.epochs = [...event.epochs]; // the kept trial's curves
         drawCharts();
